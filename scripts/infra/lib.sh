@@ -9,10 +9,11 @@ LOCAL_DIR="$ROOT_DIR/.local"
 CUSTODY_CACHE="${CUSTODY_CACHE:-${HOME:-/root}/.cache/custody-policy-engine}"
 export CUSTODY_CACHE
 
-mkdir -p "$LOCAL_DIR" "$CUSTODY_CACHE"
-
 # die MESSAGE — one clear line on stderr, non-zero exit.
 die() { echo "error: $*" >&2; exit 1; }
+
+mkdir -p "$LOCAL_DIR" 2>/dev/null || die "cannot create $LOCAL_DIR (is the checkout writable?)"
+mkdir -p "$CUSTODY_CACHE" 2>/dev/null || die "cannot create cache dir $CUSTODY_CACHE: set CUSTODY_CACHE to a writable directory"
 
 # need CMD "what to install" — a missing toolchain is one line and exit 1.
 need() { command -v "$1" >/dev/null 2>&1 || die "'$1' not found: $2"; }

