@@ -29,6 +29,7 @@ export default tseslint.config(
             { sourceTag: 'type:generated', onlyDependOnLibsWithTags: [] },
             { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib', 'type:generated'] },
             { sourceTag: 'type:service', onlyDependOnLibsWithTags: ['type:lib', 'type:generated'] },
+            { sourceTag: 'type:composition', onlyDependOnLibsWithTags: ['type:service', 'type:lib', 'type:generated'] },
           ],
         },
       ],

@@ -26,7 +26,7 @@ describe('workspace boundaries (Nx project graph)', () => {
     }
   });
 
-  it('reports a service importing another service, a lib importing a service, and an untagged service', () => {
+  it('reports a service importing another service, a lib importing a service, an untagged service, and a dependency on the composition root (which itself may import services)', () => {
     const graph: ProjectGraphJson = {
       graph: {
         nodes: {
@@ -35,6 +35,7 @@ describe('workspace boundaries (Nx project graph)', () => {
           platform: node('platform', 'libs/platform', ['type:lib']),
           contracts: node('contracts', 'libs/contracts', ['type:generated']),
           rogue: node('rogue', 'services/rogue', []),
+          embedded: node('embedded', 'deploy/embedded', ['type:composition']),
         },
         dependencies: {
           intake: [
@@ -43,7 +44,14 @@ describe('workspace boundaries (Nx project graph)', () => {
           ],
           platform: [{ source: 'platform', target: 'intake', type: 'static' }],
           contracts: [{ source: 'contracts', target: 'platform', type: 'static' }],
-          signer: [{ source: 'signer', target: 'npm:@noble/curves', type: 'static' }],
+          signer: [
+            { source: 'signer', target: 'npm:@noble/curves', type: 'static' },
+            { source: 'signer', target: 'embedded', type: 'static' },
+          ],
+          embedded: [
+            { source: 'embedded', target: 'intake', type: 'static' },
+            { source: 'embedded', target: 'platform', type: 'static' },
+          ],
         },
       },
     };
@@ -52,6 +60,7 @@ describe('workspace boundaries (Nx project graph)', () => {
       { source: 'intake', target: 'signer', rule: 'a service never imports another service' },
       { source: 'platform', target: 'intake', rule: 'a lib never imports a service' },
       { source: 'contracts', target: 'platform', rule: 'generated contracts depend on nothing of ours' },
+      { source: 'signer', target: 'embedded', rule: 'nothing depends on a composition root' },
     ]);
   });
 });

@@ -1,6 +1,7 @@
 // The dependency rule of the workspace, checked on the graph Nx computes from the code:
 // services depend on libs only; libs never depend on services; generated contracts depend
-// on nothing of ours. ESLint's @nx/enforce-module-boundaries enforces the same rule per
+// on nothing of ours. A composition root (deploy/embedded, tag type:composition) wires
+// services together in one process; it may depend on services, and nothing depends on it. ESLint's @nx/enforce-module-boundaries enforces the same rule per
 // import; this check reads the whole graph so a misconfigured lint cannot hide an edge.
 
 export interface ProjectGraphJson {
@@ -16,9 +17,10 @@ export interface BoundaryViolation {
   readonly rule: string;
 }
 
-type Kind = 'service' | 'lib' | 'generated';
+type Kind = 'service' | 'lib' | 'generated' | 'composition';
 
 function kindOf(tags: readonly string[]): Kind | undefined {
+  if (tags.includes('type:composition')) return 'composition';
   if (tags.includes('type:service')) return 'service';
   if (tags.includes('type:generated')) return 'generated';
   if (tags.includes('type:lib')) return 'lib';
@@ -46,7 +48,9 @@ export function findBoundaryViolations(json: ProjectGraphJson): BoundaryViolatio
       const targetNode = nodes[dep.target];
       if (!targetNode) continue; // npm packages are not workspace projects
       const targetKind = kindOf(targetNode.data.tags ?? []);
-      if (targetKind === 'service') {
+      if (targetKind === 'composition') {
+        violations.push({ source, target: dep.target, rule: 'nothing depends on a composition root' });
+      } else if (targetKind === 'service' && sourceKind !== 'composition') {
         violations.push({
           source,
           target: dep.target,
