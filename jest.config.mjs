@@ -16,7 +16,7 @@ const swc = [
 ];
 
 const moduleNameMapper = {
-  '^@custody/([a-z-]+)$': '<rootDir>/libs/$1/src/index.ts',
+  '^@custody/([a-z-]+)$': ['<rootDir>/libs/$1/src/index.ts', '<rootDir>/services/$1/src/index.ts'],
   '^(\\.{1,2}/.*)\\.js$': '$1',
 };
 
@@ -33,12 +33,12 @@ export default {
     {
       ...common,
       displayName: 'unit',
-      testMatch: ['<rootDir>/{libs,services}/*/src/**/*.spec.ts', '<rootDir>/scripts/**/*.spec.ts'],
+      testMatch: ['<rootDir>/{libs,services,deploy}/*/src/**/*.spec.ts', '<rootDir>/scripts/**/*.spec.ts', '<rootDir>/bench/**/*.spec.ts'],
     },
     {
       ...common,
       displayName: 'integration',
-      testMatch: ['<rootDir>/{libs,services}/*/test/integration/**/*.test.ts', '<rootDir>/test/**/*.test.ts'],
+      testMatch: ['<rootDir>/{libs,services,deploy}/*/test/{integration,e2e}/**/*.test.ts', '<rootDir>/test/**/*.test.ts'],
       globalSetup: '<rootDir>/scripts/jest/integration-setup.mjs',
     },
   ],

@@ -25,7 +25,7 @@ beforeAll(() => {
   if (!existsSync(file)) return;
   for (const line of readFileSync(file, 'utf8').split('\n')) {
     const m = /^(?:export\s+)?([A-Z0-9_]+)=(.*)$/.exec(line.trim());
-    if (m && process.env[m[1]] === undefined) process.env[m[1]] = m[2];
+    if (m?.[1] && m[2] !== undefined && process.env[m[1]] === undefined) process.env[m[1]] = m[2];
   }
 });
 
@@ -35,9 +35,9 @@ describe('local infrastructure (scripts/infra/up.sh)', () => {
     await client.connect();
     try {
       const { rows } = await client.query<{ version: string }>('select version() as version');
-      expect(rows[0].version).toMatch(/^PostgreSQL 18\.\d+/);
+      expect(rows[0]?.version).toMatch(/^PostgreSQL 18\.\d+/);
       const { rows: settings } = await client.query<{ max_connections: string }>('show max_connections');
-      expect(Number(settings[0].max_connections)).toBeGreaterThanOrEqual(200);
+      expect(Number(settings[0]?.max_connections)).toBeGreaterThanOrEqual(200);
     } finally {
       await client.end();
     }
@@ -83,7 +83,7 @@ describe('local infrastructure (scripts/infra/up.sh)', () => {
 
       // the group committed its position (auto-commit flushes on stop)
       const committed = await admin.fetchOffsets({ groupId, topics: [topic] });
-      expect(committed[0].partitions.reduce((sum, p) => sum + Number(p.offset), 0)).toBe(payloads.length);
+      expect(committed[0]!.partitions.reduce((sum, p) => sum + Number(p.offset), 0)).toBe(payloads.length);
 
       // an independent client (librdkafka's kcat) reads the same 10 payloads
       const out = execFileSync(env('KCAT_BIN'), ['-b', env('KAFKA_BROKERS'), '-C', '-t', topic, '-o', 'beginning', '-e', '-q'], {
