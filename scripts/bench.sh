@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Run a benchmark: scripts/bench.sh <name> [args...]   e.g. scripts/bench.sh event-bus --events 5000
+# Benchmarks are plain Node programs (not Jest): bench/<name>.bench.ts is compiled with swc
+# into .local/bench-dist and run with node. The workspace packages it imports (@custody/*)
+# are resolved through node_modules to their dist/ builds, so those are compiled first.
+# Infrastructure facts come from .local/infra.env (npm run infra:up writes it).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+name="${1:-}"
+[ -n "$name" ] || { echo "usage: scripts/bench.sh <name> [args...]  (benchmarks: $(cd bench && ls *.bench.ts 2>/dev/null | sed 's/\.bench\.ts$//' | tr '\n' ' '))" >&2; exit 2; }
+shift
+[ -f "bench/$name.bench.ts" ] || { echo "error: no benchmark bench/$name.bench.ts" >&2; exit 2; }
+[ -f .local/infra.env ] || { echo "error: .local/infra.env is missing: run npm run infra:up first" >&2; exit 1; }
+
+# The workspace packages benchmarks import (@custody/* resolve through node_modules to
+# <project>/dist/index.js), compiled without their specs. Run from each project's folder,
+# like its project.json build target, so --strip-leading-paths maps src/x.ts to dist/x.js.
+for dir in libs/* services/*; do
+  [ -d "$dir/src" ] || continue
+  (cd "$dir" && npx swc src -d dist --strip-leading-paths --config-file ../../.swcrc --ignore '**/*.spec.ts' -q)
+done
+
+out=.local/bench-dist
+rm -rf "$out"
+npx swc bench -d "$out" --config-file .swcrc -q   # -> $out/bench/...
+
+set -a
+# shellcheck disable=SC1091
+source .local/infra.env
+set +a
+exec node --enable-source-maps "$out/bench/$name.bench.js" "$@"
