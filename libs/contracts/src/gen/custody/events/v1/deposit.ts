@@ -32,7 +32,14 @@ export interface DepositDetected {
   blockHeight: string;
   blockHash: string;
   confirmations: number;
-  detectedAt?: Timestamp | undefined;
+  detectedAt?:
+    | Timestamp
+    | undefined;
+  /**
+   * Addresses the funds came from (transaction inputs / sender), for inbound screening;
+   * empty when the chain adapter could not attribute a sender.
+   */
+  sourceAddresses: string[];
 }
 
 function createBaseDepositDetected(): DepositDetected {
@@ -51,6 +58,7 @@ function createBaseDepositDetected(): DepositDetected {
     blockHash: "",
     confirmations: 0,
     detectedAt: undefined,
+    sourceAddresses: [],
   };
 }
 
@@ -97,6 +105,9 @@ export const DepositDetected: MessageFns<DepositDetected> = {
     }
     if (message.detectedAt !== undefined) {
       Timestamp.encode(message.detectedAt, writer.uint32(114).fork()).join();
+    }
+    for (const v of message.sourceAddresses) {
+      writer.uint32(122).string(v!);
     }
     return writer;
   },
@@ -226,6 +237,14 @@ export const DepositDetected: MessageFns<DepositDetected> = {
             message.detectedAt = Timestamp.decode(reader, reader.uint32());
             continue;
           }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.sourceAddresses.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -290,6 +309,11 @@ export const DepositDetected: MessageFns<DepositDetected> = {
         : isSet(object.detected_at)
         ? fromJsonTimestamp(object.detected_at)
         : undefined,
+      sourceAddresses: globalThis.Array.isArray(object?.sourceAddresses)
+        ? object.sourceAddresses.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.source_addresses)
+        ? object.source_addresses.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -337,6 +361,9 @@ export const DepositDetected: MessageFns<DepositDetected> = {
     if (message.detectedAt !== undefined) {
       obj.detectedAt = fromTimestamp(message.detectedAt).toISOString();
     }
+    if (message.sourceAddresses?.length) {
+      obj.sourceAddresses = message.sourceAddresses;
+    }
     return obj;
   },
 
@@ -361,6 +388,7 @@ export const DepositDetected: MessageFns<DepositDetected> = {
     message.detectedAt = (object.detectedAt !== undefined && object.detectedAt !== null)
       ? Timestamp.fromPartial(object.detectedAt)
       : undefined;
+    message.sourceAddresses = object.sourceAddresses?.map((e) => e) || [];
     return message;
   },
 };

@@ -69,7 +69,21 @@ export interface RiskAssessed {
   /** Version of the screening lists used (fail closed if stale). */
   listVersion: string;
   listsUpdatedAt?: Timestamp | undefined;
-  assessedAt?: Timestamp | undefined;
+  assessedAt?:
+    | Timestamp
+    | undefined;
+  /** Customer account the screened transfer belongs to. */
+  customerAccount: string;
+  /** Travel rule (FATF R.16): originator/beneficiary data is required for this transfer. */
+  travelRuleRequired: boolean;
+  /** Compliance case opened for a REVIEW verdict, or resolved by this assessment. */
+  caseId: string;
+  /** Operator who resolved the case; empty for automatic assessments. */
+  resolvedBy: string;
+  /** The assessment this one supersedes (a case resolution); empty otherwise. */
+  supersedesAssessmentId: string;
+  /** Set instead of withdrawal_id when an inbound deposit was screened (record key: deposit_id). */
+  depositId: string;
 }
 
 function createBaseRiskAssessed(): RiskAssessed {
@@ -82,6 +96,12 @@ function createBaseRiskAssessed(): RiskAssessed {
     listVersion: "",
     listsUpdatedAt: undefined,
     assessedAt: undefined,
+    customerAccount: "",
+    travelRuleRequired: false,
+    caseId: "",
+    resolvedBy: "",
+    supersedesAssessmentId: "",
+    depositId: "",
   };
 }
 
@@ -110,6 +130,24 @@ export const RiskAssessed: MessageFns<RiskAssessed> = {
     }
     if (message.assessedAt !== undefined) {
       Timestamp.encode(message.assessedAt, writer.uint32(66).fork()).join();
+    }
+    if (message.customerAccount !== "") {
+      writer.uint32(74).string(message.customerAccount);
+    }
+    if (message.travelRuleRequired !== false) {
+      writer.uint32(80).bool(message.travelRuleRequired);
+    }
+    if (message.caseId !== "") {
+      writer.uint32(90).string(message.caseId);
+    }
+    if (message.resolvedBy !== "") {
+      writer.uint32(98).string(message.resolvedBy);
+    }
+    if (message.supersedesAssessmentId !== "") {
+      writer.uint32(106).string(message.supersedesAssessmentId);
+    }
+    if (message.depositId !== "") {
+      writer.uint32(114).string(message.depositId);
     }
     return writer;
   },
@@ -191,6 +229,54 @@ export const RiskAssessed: MessageFns<RiskAssessed> = {
             message.assessedAt = Timestamp.decode(reader, reader.uint32());
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.customerAccount = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.travelRuleRequired = reader.bool();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.caseId = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.resolvedBy = reader.string();
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.supersedesAssessmentId = reader.string();
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.depositId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -233,6 +319,36 @@ export const RiskAssessed: MessageFns<RiskAssessed> = {
         : isSet(object.assessed_at)
         ? fromJsonTimestamp(object.assessed_at)
         : undefined,
+      customerAccount: isSet(object.customerAccount)
+        ? globalThis.String(object.customerAccount)
+        : isSet(object.customer_account)
+        ? globalThis.String(object.customer_account)
+        : "",
+      travelRuleRequired: isSet(object.travelRuleRequired)
+        ? globalThis.Boolean(object.travelRuleRequired)
+        : isSet(object.travel_rule_required)
+        ? globalThis.Boolean(object.travel_rule_required)
+        : false,
+      caseId: isSet(object.caseId)
+        ? globalThis.String(object.caseId)
+        : isSet(object.case_id)
+        ? globalThis.String(object.case_id)
+        : "",
+      resolvedBy: isSet(object.resolvedBy)
+        ? globalThis.String(object.resolvedBy)
+        : isSet(object.resolved_by)
+        ? globalThis.String(object.resolved_by)
+        : "",
+      supersedesAssessmentId: isSet(object.supersedesAssessmentId)
+        ? globalThis.String(object.supersedesAssessmentId)
+        : isSet(object.supersedes_assessment_id)
+        ? globalThis.String(object.supersedes_assessment_id)
+        : "",
+      depositId: isSet(object.depositId)
+        ? globalThis.String(object.depositId)
+        : isSet(object.deposit_id)
+        ? globalThis.String(object.deposit_id)
+        : "",
     };
   },
 
@@ -262,6 +378,24 @@ export const RiskAssessed: MessageFns<RiskAssessed> = {
     if (message.assessedAt !== undefined) {
       obj.assessedAt = fromTimestamp(message.assessedAt).toISOString();
     }
+    if (message.customerAccount !== "") {
+      obj.customerAccount = message.customerAccount;
+    }
+    if (message.travelRuleRequired !== false) {
+      obj.travelRuleRequired = message.travelRuleRequired;
+    }
+    if (message.caseId !== "") {
+      obj.caseId = message.caseId;
+    }
+    if (message.resolvedBy !== "") {
+      obj.resolvedBy = message.resolvedBy;
+    }
+    if (message.supersedesAssessmentId !== "") {
+      obj.supersedesAssessmentId = message.supersedesAssessmentId;
+    }
+    if (message.depositId !== "") {
+      obj.depositId = message.depositId;
+    }
     return obj;
   },
 
@@ -282,6 +416,12 @@ export const RiskAssessed: MessageFns<RiskAssessed> = {
     message.assessedAt = (object.assessedAt !== undefined && object.assessedAt !== null)
       ? Timestamp.fromPartial(object.assessedAt)
       : undefined;
+    message.customerAccount = object.customerAccount ?? "";
+    message.travelRuleRequired = object.travelRuleRequired ?? false;
+    message.caseId = object.caseId ?? "";
+    message.resolvedBy = object.resolvedBy ?? "";
+    message.supersedesAssessmentId = object.supersedesAssessmentId ?? "";
+    message.depositId = object.depositId ?? "";
     return message;
   },
 };

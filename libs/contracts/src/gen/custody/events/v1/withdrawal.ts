@@ -27,6 +27,9 @@ export enum WithdrawalStatus {
   WITHDRAWAL_STATUS_COMPLETED = 10,
   WITHDRAWAL_STATUS_FAILED = 11,
   WITHDRAWAL_STATUS_CANCELLED = 12,
+  WITHDRAWAL_STATUS_SCREENED = 13,
+  WITHDRAWAL_STATUS_SIGNED = 14,
+  WITHDRAWAL_STATUS_REORGED = 15,
   UNRECOGNIZED = -1,
 }
 
@@ -71,6 +74,15 @@ export function withdrawalStatusFromJSON(object: any): WithdrawalStatus {
     case 12:
     case "WITHDRAWAL_STATUS_CANCELLED":
       return WithdrawalStatus.WITHDRAWAL_STATUS_CANCELLED;
+    case 13:
+    case "WITHDRAWAL_STATUS_SCREENED":
+      return WithdrawalStatus.WITHDRAWAL_STATUS_SCREENED;
+    case 14:
+    case "WITHDRAWAL_STATUS_SIGNED":
+      return WithdrawalStatus.WITHDRAWAL_STATUS_SIGNED;
+    case 15:
+    case "WITHDRAWAL_STATUS_REORGED":
+      return WithdrawalStatus.WITHDRAWAL_STATUS_REORGED;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -106,6 +118,12 @@ export function withdrawalStatusToJSON(object: WithdrawalStatus): string {
       return "WITHDRAWAL_STATUS_FAILED";
     case WithdrawalStatus.WITHDRAWAL_STATUS_CANCELLED:
       return "WITHDRAWAL_STATUS_CANCELLED";
+    case WithdrawalStatus.WITHDRAWAL_STATUS_SCREENED:
+      return "WITHDRAWAL_STATUS_SCREENED";
+    case WithdrawalStatus.WITHDRAWAL_STATUS_SIGNED:
+      return "WITHDRAWAL_STATUS_SIGNED";
+    case WithdrawalStatus.WITHDRAWAL_STATUS_REORGED:
+      return "WITHDRAWAL_STATUS_REORGED";
     case WithdrawalStatus.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -143,7 +161,20 @@ export interface WithdrawalRequested {
   clientReference: string;
   idempotencyKey: string;
   requestedAt?: Timestamp | undefined;
-  requestSignature?: RequestSignature | undefined;
+  requestSignature?:
+    | RequestSignature
+    | undefined;
+  /**
+   * Travel rule (FATF Recommendation 16) data supplied by the integrator; empty strings
+   * when not supplied. Risk flags transfers at or above the jurisdiction threshold and
+   * holds them for review when any of these is missing.
+   */
+  originatorName: string;
+  originatorAccount: string;
+  beneficiaryName: string;
+  beneficiaryAccount: string;
+  /** Receiving VASP (name or LEI); empty for an unhosted wallet. */
+  beneficiaryVasp: string;
 }
 
 /** Topic custody.withdrawal.status.v1, key withdrawal_id. Produced by intake. */
@@ -299,6 +330,11 @@ function createBaseWithdrawalRequested(): WithdrawalRequested {
     idempotencyKey: "",
     requestedAt: undefined,
     requestSignature: undefined,
+    originatorName: "",
+    originatorAccount: "",
+    beneficiaryName: "",
+    beneficiaryAccount: "",
+    beneficiaryVasp: "",
   };
 }
 
@@ -339,6 +375,21 @@ export const WithdrawalRequested: MessageFns<WithdrawalRequested> = {
     }
     if (message.requestSignature !== undefined) {
       RequestSignature.encode(message.requestSignature, writer.uint32(98).fork()).join();
+    }
+    if (message.originatorName !== "") {
+      writer.uint32(106).string(message.originatorName);
+    }
+    if (message.originatorAccount !== "") {
+      writer.uint32(114).string(message.originatorAccount);
+    }
+    if (message.beneficiaryName !== "") {
+      writer.uint32(122).string(message.beneficiaryName);
+    }
+    if (message.beneficiaryAccount !== "") {
+      writer.uint32(130).string(message.beneficiaryAccount);
+    }
+    if (message.beneficiaryVasp !== "") {
+      writer.uint32(138).string(message.beneficiaryVasp);
     }
     return writer;
   },
@@ -452,6 +503,46 @@ export const WithdrawalRequested: MessageFns<WithdrawalRequested> = {
             message.requestSignature = RequestSignature.decode(reader, reader.uint32());
             continue;
           }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.originatorName = reader.string();
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.originatorAccount = reader.string();
+            continue;
+          }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.beneficiaryName = reader.string();
+            continue;
+          }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.beneficiaryAccount = reader.string();
+            continue;
+          }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.beneficiaryVasp = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -514,6 +605,31 @@ export const WithdrawalRequested: MessageFns<WithdrawalRequested> = {
         : isSet(object.request_signature)
         ? RequestSignature.fromJSON(object.request_signature)
         : undefined,
+      originatorName: isSet(object.originatorName)
+        ? globalThis.String(object.originatorName)
+        : isSet(object.originator_name)
+        ? globalThis.String(object.originator_name)
+        : "",
+      originatorAccount: isSet(object.originatorAccount)
+        ? globalThis.String(object.originatorAccount)
+        : isSet(object.originator_account)
+        ? globalThis.String(object.originator_account)
+        : "",
+      beneficiaryName: isSet(object.beneficiaryName)
+        ? globalThis.String(object.beneficiaryName)
+        : isSet(object.beneficiary_name)
+        ? globalThis.String(object.beneficiary_name)
+        : "",
+      beneficiaryAccount: isSet(object.beneficiaryAccount)
+        ? globalThis.String(object.beneficiaryAccount)
+        : isSet(object.beneficiary_account)
+        ? globalThis.String(object.beneficiary_account)
+        : "",
+      beneficiaryVasp: isSet(object.beneficiaryVasp)
+        ? globalThis.String(object.beneficiaryVasp)
+        : isSet(object.beneficiary_vasp)
+        ? globalThis.String(object.beneficiary_vasp)
+        : "",
     };
   },
 
@@ -555,6 +671,21 @@ export const WithdrawalRequested: MessageFns<WithdrawalRequested> = {
     if (message.requestSignature !== undefined) {
       obj.requestSignature = RequestSignature.toJSON(message.requestSignature);
     }
+    if (message.originatorName !== "") {
+      obj.originatorName = message.originatorName;
+    }
+    if (message.originatorAccount !== "") {
+      obj.originatorAccount = message.originatorAccount;
+    }
+    if (message.beneficiaryName !== "") {
+      obj.beneficiaryName = message.beneficiaryName;
+    }
+    if (message.beneficiaryAccount !== "") {
+      obj.beneficiaryAccount = message.beneficiaryAccount;
+    }
+    if (message.beneficiaryVasp !== "") {
+      obj.beneficiaryVasp = message.beneficiaryVasp;
+    }
     return obj;
   },
 
@@ -579,6 +710,11 @@ export const WithdrawalRequested: MessageFns<WithdrawalRequested> = {
     message.requestSignature = (object.requestSignature !== undefined && object.requestSignature !== null)
       ? RequestSignature.fromPartial(object.requestSignature)
       : undefined;
+    message.originatorName = object.originatorName ?? "";
+    message.originatorAccount = object.originatorAccount ?? "";
+    message.beneficiaryName = object.beneficiaryName ?? "";
+    message.beneficiaryAccount = object.beneficiaryAccount ?? "";
+    message.beneficiaryVasp = object.beneficiaryVasp ?? "";
     return message;
   },
 };

@@ -40,6 +40,12 @@ export enum WithdrawalState {
   WITHDRAWAL_STATE_COMPLETED = 10,
   WITHDRAWAL_STATE_FAILED = 11,
   WITHDRAWAL_STATE_CANCELLED = 12,
+  /** WITHDRAWAL_STATE_SCREENED - Screening passed (risk CLEAR); waiting for the policy decision. */
+  WITHDRAWAL_STATE_SCREENED = 13,
+  /** WITHDRAWAL_STATE_SIGNED - The signer produced the transaction signature; not yet broadcast. */
+  WITHDRAWAL_STATE_SIGNED = 14,
+  /** WITHDRAWAL_STATE_REORGED - The transaction was removed from the canonical chain by a reorganisation. */
+  WITHDRAWAL_STATE_REORGED = 15,
   UNRECOGNIZED = -1,
 }
 
@@ -84,6 +90,15 @@ export function withdrawalStateFromJSON(object: any): WithdrawalState {
     case 12:
     case "WITHDRAWAL_STATE_CANCELLED":
       return WithdrawalState.WITHDRAWAL_STATE_CANCELLED;
+    case 13:
+    case "WITHDRAWAL_STATE_SCREENED":
+      return WithdrawalState.WITHDRAWAL_STATE_SCREENED;
+    case 14:
+    case "WITHDRAWAL_STATE_SIGNED":
+      return WithdrawalState.WITHDRAWAL_STATE_SIGNED;
+    case 15:
+    case "WITHDRAWAL_STATE_REORGED":
+      return WithdrawalState.WITHDRAWAL_STATE_REORGED;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -119,6 +134,12 @@ export function withdrawalStateToJSON(object: WithdrawalState): string {
       return "WITHDRAWAL_STATE_FAILED";
     case WithdrawalState.WITHDRAWAL_STATE_CANCELLED:
       return "WITHDRAWAL_STATE_CANCELLED";
+    case WithdrawalState.WITHDRAWAL_STATE_SCREENED:
+      return "WITHDRAWAL_STATE_SCREENED";
+    case WithdrawalState.WITHDRAWAL_STATE_SIGNED:
+      return "WITHDRAWAL_STATE_SIGNED";
+    case WithdrawalState.WITHDRAWAL_STATE_REORGED:
+      return "WITHDRAWAL_STATE_REORGED";
     case WithdrawalState.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -140,7 +161,11 @@ export interface Withdrawal {
   txHash: string;
   confirmations: number;
   createdAt?: Timestamp | undefined;
-  updatedAt?: Timestamp | undefined;
+  updatedAt?:
+    | Timestamp
+    | undefined;
+  /** Human-readable detail for reason_code; never contains secrets. */
+  reasonDetail: string;
 }
 
 export interface SubmitWithdrawalRequest {
@@ -152,8 +177,14 @@ export interface SubmitWithdrawalRequest {
   destinationAddress: string;
   destinationTag: string;
   clientReference: string;
-  /** Integrator signature over the canonical request (fields 1-7). */
+  /**
+   * Unused: the request signature travels in call metadata (x-custody-key-id,
+   * x-custody-signature), the same way for every mutating call; see docs/intake.md.
+   *
+   * @deprecated
+   */
   signatureKeyId: string;
+  /** @deprecated */
   signature: Buffer;
 }
 
@@ -176,6 +207,9 @@ export interface ListWithdrawalsRequest {
   states: WithdrawalState[];
   pageSize: number;
   pageToken: string;
+  /** Optional bounds on created_at: [created_after, created_before). */
+  createdAfter?: Timestamp | undefined;
+  createdBefore?: Timestamp | undefined;
 }
 
 export interface ListWithdrawalsResponse {
@@ -234,6 +268,8 @@ export interface MaintenanceWindow {
   startsAt?: Timestamp | undefined;
   endsAt?: Timestamp | undefined;
   description: string;
+  withdrawalsSuspended: boolean;
+  depositsDelayed: boolean;
 }
 
 export interface GetServiceStatusResponse {
@@ -256,6 +292,7 @@ function createBaseWithdrawal(): Withdrawal {
     confirmations: 0,
     createdAt: undefined,
     updatedAt: undefined,
+    reasonDetail: "",
   };
 }
 
@@ -299,6 +336,9 @@ export const Withdrawal: MessageFns<Withdrawal> = {
     }
     if (message.updatedAt !== undefined) {
       Timestamp.encode(message.updatedAt, writer.uint32(106).fork()).join();
+    }
+    if (message.reasonDetail !== "") {
+      writer.uint32(114).string(message.reasonDetail);
     }
     return writer;
   },
@@ -420,6 +460,14 @@ export const Withdrawal: MessageFns<Withdrawal> = {
             message.updatedAt = Timestamp.decode(reader, reader.uint32());
             continue;
           }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.reasonDetail = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -483,6 +531,11 @@ export const Withdrawal: MessageFns<Withdrawal> = {
         : isSet(object.updated_at)
         ? fromJsonTimestamp(object.updated_at)
         : undefined,
+      reasonDetail: isSet(object.reasonDetail)
+        ? globalThis.String(object.reasonDetail)
+        : isSet(object.reason_detail)
+        ? globalThis.String(object.reason_detail)
+        : "",
     };
   },
 
@@ -527,6 +580,9 @@ export const Withdrawal: MessageFns<Withdrawal> = {
     if (message.updatedAt !== undefined) {
       obj.updatedAt = fromTimestamp(message.updatedAt).toISOString();
     }
+    if (message.reasonDetail !== "") {
+      obj.reasonDetail = message.reasonDetail;
+    }
     return obj;
   },
 
@@ -552,6 +608,7 @@ export const Withdrawal: MessageFns<Withdrawal> = {
     message.updatedAt = (object.updatedAt !== undefined && object.updatedAt !== null)
       ? Timestamp.fromPartial(object.updatedAt)
       : undefined;
+    message.reasonDetail = object.reasonDetail ?? "";
     return message;
   },
 };
@@ -999,7 +1056,14 @@ export const GetWithdrawalResponse: MessageFns<GetWithdrawalResponse> = {
 };
 
 function createBaseListWithdrawalsRequest(): ListWithdrawalsRequest {
-  return { customerAccount: "", states: [], pageSize: 0, pageToken: "" };
+  return {
+    customerAccount: "",
+    states: [],
+    pageSize: 0,
+    pageToken: "",
+    createdAfter: undefined,
+    createdBefore: undefined,
+  };
 }
 
 export const ListWithdrawalsRequest: MessageFns<ListWithdrawalsRequest> = {
@@ -1019,6 +1083,12 @@ export const ListWithdrawalsRequest: MessageFns<ListWithdrawalsRequest> = {
     }
     if (message.pageToken !== "") {
       writer.uint32(34).string(message.pageToken);
+    }
+    if (message.createdAfter !== undefined) {
+      Timestamp.encode(message.createdAfter, writer.uint32(42).fork()).join();
+    }
+    if (message.createdBefore !== undefined) {
+      Timestamp.encode(message.createdBefore, writer.uint32(50).fork()).join();
     }
     return writer;
   },
@@ -1078,6 +1148,22 @@ export const ListWithdrawalsRequest: MessageFns<ListWithdrawalsRequest> = {
             message.pageToken = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.createdAfter = Timestamp.decode(reader, reader.uint32());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.createdBefore = Timestamp.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1108,6 +1194,16 @@ export const ListWithdrawalsRequest: MessageFns<ListWithdrawalsRequest> = {
         : isSet(object.page_token)
         ? globalThis.String(object.page_token)
         : "",
+      createdAfter: isSet(object.createdAfter)
+        ? fromJsonTimestamp(object.createdAfter)
+        : isSet(object.created_after)
+        ? fromJsonTimestamp(object.created_after)
+        : undefined,
+      createdBefore: isSet(object.createdBefore)
+        ? fromJsonTimestamp(object.createdBefore)
+        : isSet(object.created_before)
+        ? fromJsonTimestamp(object.created_before)
+        : undefined,
     };
   },
 
@@ -1125,6 +1221,12 @@ export const ListWithdrawalsRequest: MessageFns<ListWithdrawalsRequest> = {
     if (message.pageToken !== "") {
       obj.pageToken = message.pageToken;
     }
+    if (message.createdAfter !== undefined) {
+      obj.createdAfter = fromTimestamp(message.createdAfter).toISOString();
+    }
+    if (message.createdBefore !== undefined) {
+      obj.createdBefore = fromTimestamp(message.createdBefore).toISOString();
+    }
     return obj;
   },
 
@@ -1137,6 +1239,12 @@ export const ListWithdrawalsRequest: MessageFns<ListWithdrawalsRequest> = {
     message.states = object.states?.map((e) => e) || [];
     message.pageSize = object.pageSize ?? 0;
     message.pageToken = object.pageToken ?? "";
+    message.createdAfter = (object.createdAfter !== undefined && object.createdAfter !== null)
+      ? Timestamp.fromPartial(object.createdAfter)
+      : undefined;
+    message.createdBefore = (object.createdBefore !== undefined && object.createdBefore !== null)
+      ? Timestamp.fromPartial(object.createdBefore)
+      : undefined;
     return message;
   },
 };
@@ -1960,7 +2068,16 @@ export const AssetStatus: MessageFns<AssetStatus> = {
 };
 
 function createBaseMaintenanceWindow(): MaintenanceWindow {
-  return { maintenanceId: "", chains: [], assets: [], startsAt: undefined, endsAt: undefined, description: "" };
+  return {
+    maintenanceId: "",
+    chains: [],
+    assets: [],
+    startsAt: undefined,
+    endsAt: undefined,
+    description: "",
+    withdrawalsSuspended: false,
+    depositsDelayed: false,
+  };
 }
 
 export const MaintenanceWindow: MessageFns<MaintenanceWindow> = {
@@ -1982,6 +2099,12 @@ export const MaintenanceWindow: MessageFns<MaintenanceWindow> = {
     }
     if (message.description !== "") {
       writer.uint32(50).string(message.description);
+    }
+    if (message.withdrawalsSuspended !== false) {
+      writer.uint32(56).bool(message.withdrawalsSuspended);
+    }
+    if (message.depositsDelayed !== false) {
+      writer.uint32(64).bool(message.depositsDelayed);
     }
     return writer;
   },
@@ -2047,6 +2170,22 @@ export const MaintenanceWindow: MessageFns<MaintenanceWindow> = {
             message.description = reader.string();
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.withdrawalsSuspended = reader.bool();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.depositsDelayed = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2079,6 +2218,16 @@ export const MaintenanceWindow: MessageFns<MaintenanceWindow> = {
         ? fromJsonTimestamp(object.ends_at)
         : undefined,
       description: isSet(object.description) ? globalThis.String(object.description) : "",
+      withdrawalsSuspended: isSet(object.withdrawalsSuspended)
+        ? globalThis.Boolean(object.withdrawalsSuspended)
+        : isSet(object.withdrawals_suspended)
+        ? globalThis.Boolean(object.withdrawals_suspended)
+        : false,
+      depositsDelayed: isSet(object.depositsDelayed)
+        ? globalThis.Boolean(object.depositsDelayed)
+        : isSet(object.deposits_delayed)
+        ? globalThis.Boolean(object.deposits_delayed)
+        : false,
     };
   },
 
@@ -2102,6 +2251,12 @@ export const MaintenanceWindow: MessageFns<MaintenanceWindow> = {
     if (message.description !== "") {
       obj.description = message.description;
     }
+    if (message.withdrawalsSuspended !== false) {
+      obj.withdrawalsSuspended = message.withdrawalsSuspended;
+    }
+    if (message.depositsDelayed !== false) {
+      obj.depositsDelayed = message.depositsDelayed;
+    }
     return obj;
   },
 
@@ -2120,6 +2275,8 @@ export const MaintenanceWindow: MessageFns<MaintenanceWindow> = {
       ? Timestamp.fromPartial(object.endsAt)
       : undefined;
     message.description = object.description ?? "";
+    message.withdrawalsSuspended = object.withdrawalsSuspended ?? false;
+    message.depositsDelayed = object.depositsDelayed ?? false;
     return message;
   },
 };

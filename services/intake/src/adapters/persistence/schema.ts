@@ -1,0 +1,199 @@
+// TypeORM EntitySchemas (persistence shapes, not the domain objects) and the migration
+// that creates them. assertMigrationsMatchEntities keeps the two in step (see tests).
+import { EntitySchema, type MigrationInterface, type QueryRunner } from 'typeorm';
+
+const ts = { type: 'timestamp with time zone' } as const;
+const text = { type: 'text' } as const;
+const textArray = { type: 'text', array: true } as const;
+
+export const IntegratorEntity = new EntitySchema<Record<string, unknown>>({
+  name: 'Integrator',
+  tableName: 'integrator',
+  columns: {
+    client_id: { ...text, primary: true },
+    status: text,
+    scopes: textArray,
+    allowed_assets: textArray,
+    ip_allowlist: textArray,
+    rate_per_second: { type: 'integer' },
+    burst: { type: 'integer' },
+    created_at: ts,
+  },
+});
+
+export const IntegratorKeyEntity = new EntitySchema<Record<string, unknown>>({
+  name: 'IntegratorKey',
+  tableName: 'integrator_key',
+  columns: {
+    client_id: { ...text, primary: true },
+    key_id: { ...text, primary: true },
+    public_key: { type: 'bytea' },
+    revoked: { type: 'boolean' },
+    created_at: ts,
+  },
+});
+
+export const IntegratorCertificateEntity = new EntitySchema<Record<string, unknown>>({
+  name: 'IntegratorCertificate',
+  tableName: 'integrator_certificate',
+  columns: {
+    fingerprint: { ...text, primary: true },
+    client_id: text,
+    created_at: ts,
+  },
+  indices: [{ name: 'integrator_certificate_client_idx', columns: ['client_id'] }],
+});
+
+export const CustomerAccountEntity = new EntitySchema<Record<string, unknown>>({
+  name: 'CustomerAccount',
+  tableName: 'customer_account',
+  columns: {
+    client_id: { ...text, primary: true },
+    account_id: { ...text, primary: true },
+    created_at: ts,
+  },
+});
+
+export const RequestNonceEntity = new EntitySchema<Record<string, unknown>>({
+  name: 'RequestNonce',
+  tableName: 'request_nonce',
+  columns: {
+    client_id: { ...text, primary: true },
+    nonce: { ...text, primary: true },
+    seen_at: ts,
+  },
+  indices: [{ name: 'request_nonce_seen_at_idx', columns: ['seen_at'] }],
+});
+
+export const WithdrawalEntity = new EntitySchema<Record<string, unknown>>({
+  name: 'Withdrawal',
+  tableName: 'withdrawal',
+  columns: {
+    id: { type: 'uuid', primary: true },
+    client_id: text,
+    customer_account: text,
+    asset: text,
+    chain: text,
+    amount: { type: 'numeric', precision: 78, scale: 0 },
+    destination_address: text,
+    destination_tag: text,
+    client_reference: text,
+    idempotency_key: text,
+    request_hash: { type: 'bytea' },
+    state: text,
+    reason_code: text,
+    reason_detail: text,
+    tx_hash: text,
+    confirmations: { type: 'integer' },
+    signature_key_id: text,
+    signature_algorithm: text,
+    signature: { type: 'bytea' },
+    signed_payload: { type: 'bytea' },
+    created_at: ts,
+    updated_at: ts,
+  },
+  uniques: [{ name: 'withdrawal_idempotency_key', columns: ['client_id', 'idempotency_key'] }],
+  indices: [{ name: 'withdrawal_client_created_idx', columns: ['client_id', 'created_at', 'id'] }],
+});
+
+export const WithdrawalTransitionEntity = new EntitySchema<Record<string, unknown>>({
+  name: 'WithdrawalTransition',
+  tableName: 'withdrawal_transition',
+  columns: {
+    id: { type: 'uuid', primary: true },
+    withdrawal_id: { type: 'uuid' },
+    from_state: { ...text, nullable: true },
+    to_state: text,
+    reason_code: text,
+    correlation_id: text,
+    causation_id: { ...text, nullable: true },
+    at: ts,
+  },
+  indices: [{ name: 'withdrawal_transition_withdrawal_idx', columns: ['withdrawal_id', 'at'] }],
+});
+
+export const MaintenanceWindowEntity = new EntitySchema<Record<string, unknown>>({
+  name: 'MaintenanceWindow',
+  tableName: 'maintenance_window',
+  columns: {
+    id: { type: 'uuid', primary: true },
+    chains: textArray,
+    assets: textArray,
+    starts_at: ts,
+    ends_at: ts,
+    withdrawals_suspended: { type: 'boolean' },
+    deposits_delayed: { type: 'boolean' },
+    description: text,
+    announced_by: text,
+    announced_at: ts,
+  },
+  indices: [{ name: 'maintenance_window_ends_at_idx', columns: ['ends_at'] }],
+});
+
+export const INTAKE_ENTITIES = [
+  IntegratorEntity,
+  IntegratorKeyEntity,
+  IntegratorCertificateEntity,
+  CustomerAccountEntity,
+  RequestNonceEntity,
+  WithdrawalEntity,
+  WithdrawalTransitionEntity,
+  MaintenanceWindowEntity,
+];
+
+export class CreateIntakeTables1795564800000 implements MigrationInterface {
+  readonly name = 'CreateIntakeTables1795564800000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`CREATE TABLE "integrator" (
+      "client_id" text NOT NULL, "status" text NOT NULL, "scopes" text[] NOT NULL, "allowed_assets" text[] NOT NULL,
+      "ip_allowlist" text[] NOT NULL, "rate_per_second" integer NOT NULL, "burst" integer NOT NULL,
+      "created_at" timestamp with time zone NOT NULL,
+      CONSTRAINT "PK_integrator" PRIMARY KEY ("client_id"))`);
+    await q.query(`CREATE TABLE "integrator_key" (
+      "client_id" text NOT NULL, "key_id" text NOT NULL, "public_key" bytea NOT NULL, "revoked" boolean NOT NULL,
+      "created_at" timestamp with time zone NOT NULL,
+      CONSTRAINT "PK_integrator_key" PRIMARY KEY ("client_id", "key_id"))`);
+    await q.query(`CREATE TABLE "integrator_certificate" (
+      "fingerprint" text NOT NULL, "client_id" text NOT NULL, "created_at" timestamp with time zone NOT NULL,
+      CONSTRAINT "PK_integrator_certificate" PRIMARY KEY ("fingerprint"))`);
+    await q.query(`CREATE INDEX "integrator_certificate_client_idx" ON "integrator_certificate" ("client_id")`);
+    await q.query(`CREATE TABLE "customer_account" (
+      "client_id" text NOT NULL, "account_id" text NOT NULL, "created_at" timestamp with time zone NOT NULL,
+      CONSTRAINT "PK_customer_account" PRIMARY KEY ("client_id", "account_id"))`);
+    await q.query(`CREATE TABLE "request_nonce" (
+      "client_id" text NOT NULL, "nonce" text NOT NULL, "seen_at" timestamp with time zone NOT NULL,
+      CONSTRAINT "PK_request_nonce" PRIMARY KEY ("client_id", "nonce"))`);
+    await q.query(`CREATE INDEX "request_nonce_seen_at_idx" ON "request_nonce" ("seen_at")`);
+    await q.query(`CREATE TABLE "withdrawal" (
+      "id" uuid NOT NULL, "client_id" text NOT NULL, "customer_account" text NOT NULL, "asset" text NOT NULL,
+      "chain" text NOT NULL, "amount" numeric(78,0) NOT NULL, "destination_address" text NOT NULL,
+      "destination_tag" text NOT NULL, "client_reference" text NOT NULL, "idempotency_key" text NOT NULL,
+      "request_hash" bytea NOT NULL, "state" text NOT NULL, "reason_code" text NOT NULL, "reason_detail" text NOT NULL,
+      "tx_hash" text NOT NULL, "confirmations" integer NOT NULL, "signature_key_id" text NOT NULL,
+      "signature_algorithm" text NOT NULL, "signature" bytea NOT NULL, "signed_payload" bytea NOT NULL,
+      "created_at" timestamp with time zone NOT NULL, "updated_at" timestamp with time zone NOT NULL,
+      CONSTRAINT "withdrawal_idempotency_key" UNIQUE ("client_id", "idempotency_key"),
+      CONSTRAINT "PK_withdrawal" PRIMARY KEY ("id"))`);
+    await q.query(`CREATE INDEX "withdrawal_client_created_idx" ON "withdrawal" ("client_id", "created_at", "id")`);
+    await q.query(`CREATE TABLE "withdrawal_transition" (
+      "id" uuid NOT NULL, "withdrawal_id" uuid NOT NULL, "from_state" text, "to_state" text NOT NULL,
+      "reason_code" text NOT NULL, "correlation_id" text NOT NULL, "causation_id" text,
+      "at" timestamp with time zone NOT NULL,
+      CONSTRAINT "PK_withdrawal_transition" PRIMARY KEY ("id"))`);
+    await q.query(`CREATE INDEX "withdrawal_transition_withdrawal_idx" ON "withdrawal_transition" ("withdrawal_id", "at")`);
+    await q.query(`CREATE TABLE "maintenance_window" (
+      "id" uuid NOT NULL, "chains" text[] NOT NULL, "assets" text[] NOT NULL,
+      "starts_at" timestamp with time zone NOT NULL, "ends_at" timestamp with time zone NOT NULL,
+      "withdrawals_suspended" boolean NOT NULL, "deposits_delayed" boolean NOT NULL, "description" text NOT NULL,
+      "announced_by" text NOT NULL, "announced_at" timestamp with time zone NOT NULL,
+      CONSTRAINT "PK_maintenance_window" PRIMARY KEY ("id"))`);
+    await q.query(`CREATE INDEX "maintenance_window_ends_at_idx" ON "maintenance_window" ("ends_at")`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    for (const t of ['maintenance_window', 'withdrawal_transition', 'withdrawal', 'request_nonce', 'customer_account', 'integrator_certificate', 'integrator_key', 'integrator']) {
+      await q.query(`DROP TABLE "${t}"`);
+    }
+  }
+}

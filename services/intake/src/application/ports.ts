@@ -1,0 +1,85 @@
+// The ports intake's use cases need. Adapters implement them (adapters/persistence for
+// Postgres, the composition root for the rest); tests use fakes.
+import type { Integrator } from '../domain/integrator.js';
+import type { MaintenanceWindow } from '../domain/maintenance.js';
+import type { Withdrawal } from '../domain/withdrawal.js';
+import type { WithdrawalStateName } from '../domain/withdrawal-state.js';
+
+export interface Clock {
+  now(): Date;
+}
+
+/** Opaque transaction handle (the inbox's EntityManager on Postgres). */
+export type Tx = unknown;
+
+export interface IntegratorDirectory {
+  findByClientId(clientId: string): Promise<Integrator | undefined>;
+  findByCertificateFingerprint(fingerprint: string): Promise<Integrator | undefined>;
+  accountExists(clientId: string, customerAccount: string): Promise<boolean>;
+}
+
+export interface NonceStore {
+  /** Records (client, nonce); false if it was already there (a replay). */
+  remember(clientId: string, nonce: string, seenAt: Date): Promise<boolean>;
+}
+
+export interface StateChange {
+  readonly to: WithdrawalStateName;
+  readonly reasonCode: string;
+  readonly reasonDetail: string;
+  readonly txHash?: string;
+  readonly confirmations?: number;
+}
+
+export type CreateOutcome = { readonly created: true; readonly withdrawal: Withdrawal } | { readonly created: false; readonly existing: Withdrawal };
+
+export interface ListFilter {
+  readonly clientId: string;
+  readonly customerAccount?: string;
+  readonly states: readonly WithdrawalStateName[];
+  readonly createdAfter?: Date;
+  readonly createdBefore?: Date;
+  /** Keyset cursor: (createdAt, id) of the last item of the previous page. */
+  readonly after?: { readonly createdAt: Date; readonly id: string };
+  readonly limit: number;
+}
+
+export interface WithdrawalStore {
+  /**
+   * Inserts the withdrawal and its withdrawal.requested event in one transaction, unless
+   * (client_id, idempotency_key) exists: then returns the existing row (unique constraint).
+   */
+  create(withdrawal: Withdrawal, correlationId: string): Promise<CreateOutcome>;
+  get(clientId: string, id: string): Promise<Withdrawal | undefined>;
+  getById(id: string, tx?: Tx): Promise<Withdrawal | undefined>;
+  list(filter: ListFilter): Promise<readonly Withdrawal[]>;
+  /**
+   * Locks the row, asks `decide` for the change and, if there is one, applies it with a
+   * withdrawal.status event in the same transaction (or in `tx` when given).
+   */
+  transition(id: string, decide: (current: Withdrawal) => StateChange | undefined, context: { readonly correlationId: string; readonly causationId?: string }, tx?: Tx): Promise<{ readonly before: Withdrawal; readonly after: Withdrawal } | undefined>;
+}
+
+export interface MaintenanceStore {
+  /** Stores the window and its maintenance.scheduled event in one transaction. */
+  create(window: MaintenanceWindow, correlationId: string): Promise<void>;
+  /** Windows that have not ended at `now`. */
+  listCurrentAndUpcoming(now: Date): Promise<readonly MaintenanceWindow[]>;
+}
+
+export interface DepositAddress {
+  readonly asset: string;
+  readonly chain: string;
+  readonly address: string;
+  readonly destinationTag: string;
+}
+
+/** The signer derives deposit addresses; intake only asks (fail closed when absent). */
+export interface DepositAddressProvider {
+  depositAddress(request: { readonly clientId: string; readonly customerAccount: string; readonly asset: string; readonly chain: string }): Promise<DepositAddress>;
+}
+
+/** Told about every committed change so WatchWithdrawals streams can push it. */
+export interface WithdrawalNotifier {
+  publish(withdrawal: Withdrawal): void;
+}

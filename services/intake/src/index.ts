@@ -1,0 +1,5 @@
+// @custody/intake — the single entry point: start the integrator gateway on a bus.
+export { composeIntake as startIntake, prefixedTopics, INTAKE_MIGRATIONS, INTAKE_ENTITIES, type IntakeDeps, type IntakeHandle } from './intake.module.js';
+export type { DepositAddressProvider, DepositAddress } from './application/ports.js';
+export { AuthHeaders } from './application/authenticate.js';
+export { encodeSigningInput, SIGNING_DOMAIN, type SigningEnvelope, type BodyField } from './domain/canonical.js';
