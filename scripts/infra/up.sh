@@ -22,23 +22,37 @@ step() {
 
 step apt bash "$INFRA_DIR/apt.sh"
 
-# The OPA build takes minutes on a cold cache: run it alongside PostgreSQL and Kafka.
-opa_log="$LOCAL_DIR/opa-build.log"
-opa_t0=$(now_ms)
-bash "$INFRA_DIR/opa.sh" >"$LOCAL_DIR/opa-path" 2>"$opa_log" 9>&- &
-opa_pid=$!
+# CLI tools built with `go install` (OPA, grpcurl, helm, promtool) take minutes on a cold
+# cache: build them one after the other (2 cores) in the background, alongside PostgreSQL
+# and Kafka. Each script prints the absolute path of its binary.
+GO_TOOLS=()
+for tool in opa grpcurl helm promtool; do
+  [ -f "$INFRA_DIR/$tool.sh" ] && GO_TOOLS+=("$tool")
+done
+go_log="$LOCAL_DIR/go-tools-build.log"
+go_t0=$(now_ms)
+(
+  for tool in "${GO_TOOLS[@]}"; do
+    bash "$INFRA_DIR/$tool.sh" >"$LOCAL_DIR/$tool-path" || { echo "$tool: build failed" >&2; exit 1; }
+  done
+) 2>"$go_log" 9>&- &
+go_pid=$!
 
 step postgres bash "$INFRA_DIR/postgres.sh" start
 step kafka bash "$INFRA_DIR/kafka.sh" start
 step softhsm bash "$INFRA_DIR/softhsm.sh"
 
-if ! wait "$opa_pid"; then
-  cat "$opa_log" >&2
-  die "OPA CLI build failed (log: $opa_log)"
+if ! wait "$go_pid"; then
+  cat "$go_log" >&2
+  die "building the Go CLI tools failed (log: $go_log)"
 fi
-OPA_BIN="$(cat "$LOCAL_DIR/opa-path")"
-rm -f "$LOCAL_DIR/opa-path"
-printf 'infra: %-9s ready in %5ss\n' opa "$(elapsed "$opa_t0")"
+TOOL_ENV=""
+for tool in "${GO_TOOLS[@]}"; do
+  var="$(echo "$tool" | tr '[:lower:]' '[:upper:]')_BIN"
+  TOOL_ENV+="$var=$(cat "$LOCAL_DIR/$tool-path")"$'\n'
+  rm -f "$LOCAL_DIR/$tool-path"
+done
+printf 'infra: %-9s ready in %5ss\n' "${GO_TOOLS[*]}" "$(elapsed "$go_t0")"
 
 KCAT_BIN="$(command -v kcat)" || die "kcat not found: install the Debian package kcat (scripts/infra/apt.sh as root)"
 # shellcheck source=/dev/null
@@ -58,13 +72,13 @@ CUSTODY_PG_ADMIN_USER=postgres
 CUSTODY_PG_ADMIN_PASSWORD=$PG_PASSWORD
 CUSTODY_PG_ADMIN_URL=postgres://postgres:$PG_PASSWORD@127.0.0.1:$PG_PORT/postgres
 KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT
-OPA_BIN=$OPA_BIN
 SOFTHSM2_CONF=$SOFTHSM2_CONF
 PKCS11_MODULE=$PKCS11_MODULE
 PKCS11_TOKEN_LABEL=$PKCS11_TOKEN_LABEL
 PKCS11_PIN=$PKCS11_PIN
 PKCS11_SO_PIN=$PKCS11_SO_PIN
 KCAT_BIN=$KCAT_BIN
+${TOOL_ENV%$'\n'}
 ENV
 mv "$tmp" "$ENV_FILE"
 printf 'infra: all up in %ss — wrote %s\n' "$(elapsed "$total_start")" "$ENV_FILE"
