@@ -12,7 +12,8 @@ GRPCURL_GOBIN="$CUSTODY_CACHE/grpcurl-$GRPCURL_VERSION/bin"
 GRPCURL_LINK="$LOCAL_DIR/bin/grpcurl"
 
 # `grpcurl -version` prints "grpcurl v1.9.4" (to stderr on some versions).
-has_version() { [ -x "$1" ] && "$1" -version 2>&1 | grep -qx "grpcurl ${GRPCURL_VERSION}"; }
+# Capture first: `cmd | grep -q` under pipefail fails when grep exits early (SIGPIPE).
+has_version() { [ -x "$1" ] || return 1; local out; out="$("$1" -version 2>&1)" || return 1; grep -qx "grpcurl ${GRPCURL_VERSION}" <<<"$out"; }
 
 if ! has_version "$GRPCURL_GOBIN/grpcurl"; then
   need go "install Go 1.24+ (https://go.dev/dl/) to build grpcurl"

@@ -115,7 +115,7 @@ broker_pid() {
   [ -f "$KAFKA_PID" ] || return 1
   local pid; pid="$(cat "$KAFKA_PID")"
   [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] || return 1
-  tr '\0' ' ' < "/proc/$pid/cmdline" | grep -q "kafka.Kafka $KAFKA_CONF" || return 1
+  grep -q "kafka.Kafka $KAFKA_CONF" <<<"$(tr '\0' ' ' < "/proc/$pid/cmdline")" || return 1
   echo "$pid"
 }
 

@@ -10,7 +10,8 @@ OPA_VERSION="${OPA_VERSION:-v1.22.2}"
 OPA_GOBIN="$CUSTODY_CACHE/opa-$OPA_VERSION/bin"
 OPA_LINK="$LOCAL_DIR/bin/opa"
 
-has_version() { [ -x "$1" ] && "$1" version 2>/dev/null | grep -qx "Version: ${OPA_VERSION#v}"; }
+# Capture first: `cmd | grep -q` under pipefail fails when grep exits early (SIGPIPE).
+has_version() { [ -x "$1" ] || return 1; local out; out="$("$1" version 2>/dev/null)" || return 1; grep -qx "Version: ${OPA_VERSION#v}" <<<"$out"; }
 
 if ! has_version "$OPA_GOBIN/opa"; then
   need go "install Go 1.24+ (https://go.dev/dl/) to build the OPA CLI"
