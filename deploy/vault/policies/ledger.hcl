@@ -1,0 +1,4 @@
+# Vault policy custody-ledger. Own KV path only, read only.
+path "custody-kv/data/ledger/*" {
+  capabilities = ["read"]
+}
