@@ -36,6 +36,12 @@ export default tseslint.config(
     },
   },
   {
+    // CommonJS helper scripts (e.g. scripts/infra/kafka/*.cjs) load packages with require().
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs' },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     files: ['services/*/src/domain/**/*.ts', 'libs/*/src/domain/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: frameworkImports.map((group) => ({ group: [group], message: 'domain/ is plain TypeScript: put framework code in adapters/.' })) }],

@@ -17,6 +17,9 @@ step "type-check (tsc --noEmit)"
 npx tsc -p tsconfig.json --noEmit
 
 step "lint (eslint, Nx module boundaries)"
+# @nx/enforce-module-boundaries reads the cached project graph and silently skips itself
+# when there is none (a fresh clone): compute the graph first.
+npx nx show projects >/dev/null
 npx eslint --max-warnings=0 .
 
 if [ -x scripts/policy-test.sh ]; then
