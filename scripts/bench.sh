@@ -23,7 +23,9 @@ done
 
 out=.local/bench-dist
 rm -rf "$out"
-npx swc bench -d "$out" --config-file .swcrc -q   # -> $out/bench/...
+# bench/ and services/ side by side, so a bench may also import a service's internals
+# (../services/<svc>/src/...): -> $out/bench/..., $out/services/...
+npx swc bench services -d "$out" --config-file .swcrc --copy-files --ignore '**/*.spec.ts' -q
 
 set -a
 # shellcheck disable=SC1091

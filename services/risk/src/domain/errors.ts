@@ -1,0 +1,22 @@
+// Domain errors of the risk service: stable string codes, messages written for the caller.
+import { DomainError } from '@custody/platform';
+
+export type RiskErrorCode =
+  | 'INVALID_ADDRESS'
+  | 'INVALID_AMOUNT'
+  | 'INVALID_RULES'
+  | 'INVALID_LIST'
+  | 'INVALID_ARGUMENT'
+  | 'CASE_NOT_FOUND'
+  | 'CASE_ALREADY_RESOLVED'
+  | 'OPERATOR_UNAUTHENTICATED'
+  | 'OPERATOR_MISMATCH';
+
+export class RiskError extends DomainError {
+  constructor(
+    readonly riskCode: RiskErrorCode,
+    message: string,
+  ) {
+    super(riskCode, message);
+  }
+}

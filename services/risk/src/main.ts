@@ -1,0 +1,43 @@
+// Runs the risk service on Kafka with the environment's configuration (config.ts).
+import { readFileSync } from 'node:fs';
+import { createKafkaClient, KafkaBus } from '@custody/event-bus';
+import { createLogger } from '@custody/platform';
+import { loadRiskConfig, readJsonFile } from './config.js';
+import { DEFAULT_RULE_SET, DEFAULT_TRAVEL_RULE } from './domain/default-rules.js';
+import { parseRuleSet } from './domain/rules.js';
+import { parseTravelRuleConfig } from './domain/travel-rule.js';
+import { HttpAddressRiskProvider } from './adapters/provider/http-address-risk-provider.js';
+import { mtlsOperator } from './adapters/grpc/case-service.js';
+import { startRisk } from './index.js';
+
+const config = loadRiskConfig();
+const logger = createLogger({ service: 'risk', level: config.logLevel });
+const bus = new KafkaBus({ kafka: createKafkaClient({ clientId: 'risk', brokers: [...config.kafkaBrokers] }) });
+const service = await startRisk({
+  bus,
+  logger,
+  database: config.database,
+  settings: {
+    ruleSet: parseRuleSet(config.rulesFile ? readJsonFile(config.rulesFile) : DEFAULT_RULE_SET),
+    travelRule: parseTravelRuleConfig(config.travelRuleFile ? readJsonFile(config.travelRuleFile) : DEFAULT_TRAVEL_RULE),
+    providerThresholds: config.providerThresholds,
+    providerTimeoutMs: config.providerTimeoutMs,
+    listMaxAgeSeconds: config.listMaxAgeSeconds,
+  },
+  provider: config.provider ? new HttpAddressRiskProvider({ baseUrl: config.provider.url, apiKey: config.provider.apiKeyFile ? readFileSync(config.provider.apiKeyFile, 'utf8').trim() : undefined }) : undefined,
+  grpc: {
+    port: config.grpc.port,
+    host: config.grpc.host,
+    credentials: { kind: 'tls', certChain: readFileSync(config.grpc.certFile), privateKey: readFileSync(config.grpc.keyFile), clientCa: readFileSync(config.grpc.clientCaFile), requireClientCertificate: true },
+    authenticate: mtlsOperator,
+  },
+});
+if (config.ofacFile) await service.importOfac(readFileSync(config.ofacFile, 'utf8'), 'risk:startup');
+const shutdown = async (signal: string): Promise<void> => {
+  logger.info({ signal }, 'stopping');
+  await service.stop();
+  await bus.close();
+  process.exit(0);
+};
+process.once('SIGINT', () => void shutdown('SIGINT'));
+process.once('SIGTERM', () => void shutdown('SIGTERM'));

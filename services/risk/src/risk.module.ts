@@ -1,0 +1,148 @@
+// The only place that wires risk adapters to ports (Postgres store, HTTP provider, Kafka
+// consumers, outbox relay, gRPC case service). Plain composition: the service has no
+// request-scoped providers, so a Nest container would add nothing but indirection.
+import type { DataSource } from 'typeorm';
+import { OutboxRelay, PostgresOutboxStore, type EventBus, type Subscription } from '@custody/event-bus';
+import { loadPackageDefinition } from '@custody/contracts';
+import { createServiceDataSource, GrpcServer, provisionServiceDatabase, runMigrations, type GrpcServerCredentials, type Logger } from '@custody/platform';
+import { addInternalEntry, recordCustomerProfile, removeInternalEntry, type AddInternalEntry } from './application/admin.js';
+import { importList, type ImportResult } from './application/import-list.js';
+import { checkOwnAddresses, type OwnAddress, type OwnAddressFinding } from './application/own-addresses.js';
+import type { AddressRiskProvider, Clock, InternalListEntry } from './application/ports.js';
+import { SanctionsIndex } from './application/sanctions-index.js';
+import type { ScreeningSettings } from './application/screen-transfer.js';
+import { caseServiceDefinition, caseServiceImplementation, CASE_SERVICE_NAME, type OperatorAuthenticator } from './adapters/grpc/case-service.js';
+import { subscribeScreening } from './adapters/kafka/consumers.js';
+import { OFAC_SDN_SOURCE, parseOfac } from './adapters/lists/ofac.js';
+import { RISK_ENTITIES } from './adapters/persistence/entities.js';
+import { RISK_MIGRATIONS } from './adapters/persistence/migrations.js';
+import { PgRiskStore } from './adapters/persistence/pg-risk-store.js';
+import type { CustomerProfile } from './domain/screening.js';
+
+export const RISK_SERVICE = 'risk';
+
+export interface RiskTopics {
+  readonly withdrawalRequested: string;
+  readonly depositDetected: string;
+  readonly riskAssessed: string;
+}
+
+export interface StartRiskDeps {
+  readonly bus: EventBus;
+  readonly database: { readonly adminUrl: string; readonly ownerPassword: string; readonly appPassword: string };
+  readonly logger: Logger;
+  readonly clock?: Clock;
+  readonly settings: Omit<ScreeningSettings, 'listSource' | 'maxDepositSources'> & Partial<Pick<ScreeningSettings, 'maxDepositSources'>>;
+  readonly provider?: AddressRiskProvider | undefined;
+  /** gRPC CaseService; omitted = not served. */
+  readonly grpc?: { readonly port: number; readonly host?: string; readonly credentials: GrpcServerCredentials; readonly authenticate: OperatorAuthenticator } | undefined;
+  readonly topics?: Partial<RiskTopics>;
+  readonly consumerGroup?: string;
+  readonly relayPollIntervalMs?: number;
+  readonly poolSize?: number;
+}
+
+export interface RiskService {
+  readonly grpcPort?: number;
+  /** Imports an OFAC SDN file (any published format); versioned, diffed, audited. */
+  importOfac(text: string, importedBy: string): Promise<ImportResult>;
+  addInternalEntry(cmd: AddInternalEntry): Promise<InternalListEntry>;
+  removeInternalEntry(id: string, by: string, why: string): Promise<boolean>;
+  recordCustomerProfile(profile: CustomerProfile, by: string): Promise<void>;
+  /** C-8.3.4-c: checks own addresses; flagged ones get a remediation case. Run it on a schedule. */
+  checkOwnAddresses(addresses: readonly OwnAddress[], by: string): Promise<OwnAddressFinding[]>;
+  /** The runtime (app-role) data source, for read-only inspection in tests and tools. */
+  readonly dataSource: DataSource;
+  stop(): Promise<void>;
+}
+
+const systemClock: Clock = { now: () => new Date() };
+
+export async function wireRisk(deps: StartRiskDeps): Promise<RiskService> {
+  const log = deps.logger.child({ component: RISK_SERVICE });
+  const clock = deps.clock ?? systemClock;
+  const stack: Array<() => Promise<void>> = [];
+  const stop = async (): Promise<void> => {
+    for (const step of stack.reverse()) await step().catch((err: unknown) => log.error({ err }, 'risk shutdown step failed'));
+    stack.length = 0;
+  };
+  try {
+    const roles = await provisionServiceDatabase(deps.database.adminUrl, { service: RISK_SERVICE, ownerPassword: deps.database.ownerPassword, appPassword: deps.database.appPassword });
+    const url = (role: string, password: string): string => {
+      const u = new URL(deps.database.adminUrl);
+      u.username = role;
+      u.password = password;
+      u.pathname = `/${roles.database}`;
+      return u.toString();
+    };
+    const owner = createServiceDataSource({ url: url(roles.ownerRole, deps.database.ownerPassword), service: RISK_SERVICE, entities: RISK_ENTITIES, migrations: RISK_MIGRATIONS });
+    await owner.initialize();
+    try {
+      await runMigrations(owner);
+    } finally {
+      await owner.destroy();
+    }
+    const ds = createServiceDataSource({ url: url(roles.appRole, deps.database.appPassword), service: RISK_SERVICE, entities: RISK_ENTITIES, poolSize: deps.poolSize ?? 20 });
+    await ds.initialize();
+    stack.push(async () => void (await ds.destroy()));
+
+    const topics: RiskTopics = {
+      withdrawalRequested: deps.topics?.withdrawalRequested ?? 'custody.withdrawal.requested.v1',
+      depositDetected: deps.topics?.depositDetected ?? 'custody.deposit.detected.v1',
+      riskAssessed: deps.topics?.riskAssessed ?? 'custody.risk.assessed.v1',
+    };
+    const store = new PgRiskStore(ds, { assessedTopic: topics.riskAssessed });
+    const index = new SanctionsIndex(store, OFAC_SDN_SOURCE);
+    await index.ensure((await store.current(OFAC_SDN_SOURCE))?.version);
+
+    const relay = new OutboxRelay({ store: new PostgresOutboxStore(ds), bus: deps.bus, pollIntervalMs: deps.relayPollIntervalMs ?? 100, onError: (err) => log.warn({ err }, 'outbox relay error') });
+    relay.start();
+    stack.push(() => relay.stop());
+
+    const settings: ScreeningSettings = { maxDepositSources: 20, ...deps.settings, listSource: OFAC_SDN_SOURCE };
+    const consumerGroup = deps.consumerGroup ?? 'risk-screening';
+    const subscription: Subscription = await subscribeScreening(
+      { uow: store, sanctions: index, provider: deps.provider, clock, settings, consumerGroup },
+      { bus: deps.bus, groupId: consumerGroup, topics: { withdrawalRequested: topics.withdrawalRequested, depositDetected: topics.depositDetected } },
+    );
+    stack.push(() => subscription.stop());
+
+    let grpcPort: number | undefined;
+    if (deps.grpc) {
+      const server = new GrpcServer({
+        host: deps.grpc.host ?? '127.0.0.1',
+        port: deps.grpc.port,
+        services: [{ name: CASE_SERVICE_NAME, definition: caseServiceDefinition(), implementation: caseServiceImplementation({ uow: store, cases: store, clock }, deps.grpc.authenticate, (err) => log.warn({ err }, 'CaseService call failed')) }],
+        packageDefinition: loadPackageDefinition(),
+        credentials: deps.grpc.credentials,
+        shutdownGraceMs: 2_000,
+      });
+      grpcPort = await server.start();
+      stack.push(async () => void (await server.shutdown()));
+    }
+
+    log.info({ listVersion: index.loadedVersion ?? null, listEntries: index.size, grpcPort: grpcPort ?? null }, 'risk service started');
+    return {
+      ...(grpcPort === undefined ? {} : { grpcPort }),
+      dataSource: ds,
+      importOfac: async (text, importedBy) => {
+        const result = await importList({ lists: store, clock, index }, parseOfac(text), importedBy);
+        log.info({ version: result.version, changed: result.changed, added: result.added.length, removed: result.removed.length, entries: result.entryCount }, 'sanctions list imported');
+        return result;
+      },
+      addInternalEntry: (cmd) => addInternalEntry({ internal: store, clock }, cmd),
+      removeInternalEntry: (id, by, why) => removeInternalEntry({ internal: store, clock }, id, by, why),
+      recordCustomerProfile: (profile, by) => recordCustomerProfile({ customers: store, clock }, profile, by),
+      checkOwnAddresses: async (addresses, by) => {
+        await index.ensure((await store.current(OFAC_SDN_SOURCE))?.version);
+        const found = await checkOwnAddresses({ uow: store, sanctions: index, clock, provider: deps.provider, settings }, addresses, by);
+        for (const f of found) if (f.caseId) log.warn({ caseId: f.caseId, reasons: f.reasons.map((r) => r.code) }, 'own address flagged: remediation case opened');
+        return found;
+      },
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
