@@ -44,3 +44,34 @@ set_env_var() {
   printf '%s=%s\n' "$name" "$value" >> "$tmp"
   mv "$tmp" "$file"
 }
+
+# go_tool NAME CACHE_TAG PACKAGE@VERSION CHECK_FN [go install flags...]
+# A CLI that is on neither npm nor Debian (opa, grpcurl, helm, promtool): built once with
+# `go install` from the Go module proxy into $CUSTODY_CACHE/<NAME>-<CACHE_TAG>/bin — skipped
+# when CHECK_FN accepts the cached binary — then linked to .local/bin/<NAME>. Prints the link.
+# A Go older than the module's go directive fetches the newer toolchain from the module proxy.
+go_tool() {
+  local name=$1 tag=$2 pkg=$3 check=$4; shift 4
+  local gobin="$CUSTODY_CACHE/$name-$tag/bin" link="$LOCAL_DIR/bin/$name"
+  if ! "$check" "$gobin/$name"; then
+    need go "install Go 1.24+ (https://go.dev/dl/) to build $name"
+    echo "$name: building $pkg with go install (minutes the first time; cached after)" >&2
+    mkdir -p "$gobin"
+    GOBIN="$gobin" GOFLAGS="${GOFLAGS:-} -trimpath" GOTOOLCHAIN="${GOTOOLCHAIN:-auto}" \
+      go install "$@" "$pkg" >&2 || die "go install $pkg failed (see output above)"
+    "$check" "$gobin/$name" || die "the built $name does not report the expected version"
+  fi
+  mkdir -p "$(dirname "$link")"
+  [ "$(readlink "$link" 2>/dev/null || true)" = "$gobin/$name" ] || ln -sfn "$gobin/$name" "$link"
+  echo "$link"
+}
+
+# version_is BINARY PATTERN ARGS... — true if `BINARY ARGS...` prints a line matching the
+# extended regex PATTERN. Output is captured first: `cmd | grep -q` under pipefail fails when
+# grep exits early and the command dies of SIGPIPE.
+version_is() {
+  local bin=$1 pattern=$2 out; shift 2
+  [ -x "$bin" ] || return 1
+  out="$("$bin" "$@" 2>&1)" || return 1
+  grep -Eq "$pattern" <<<"$out"
+}
