@@ -14,12 +14,11 @@ shift
 [ -f .local/infra.env ] || { echo "error: .local/infra.env is missing: run npm run infra:up first" >&2; exit 1; }
 
 # The workspace packages benchmarks import (@custody/* resolve through node_modules to
-# <project>/dist/index.js), compiled without their specs. Run from each project's folder,
-# like its project.json build target, so --strip-leading-paths maps src/x.ts to dist/x.js.
-for dir in libs/* services/*; do
-  [ -d "$dir/src" ] || continue
-  (cd "$dir" && npx swc src -d dist --strip-leading-paths --config-file ../../.swcrc --ignore '**/*.spec.ts' -q)
-done
+# <project>/dist/index.js): every libs/* and services/* project (and deploy/embedded) is
+# rebuilt by the workspace build, from each project's own folder, without specs, with
+# --copy-files (dist/ then carries the descriptor sets gRPC reflection serves) and no stale
+# files left in dist/.
+bash scripts/build.sh
 
 out=.local/bench-dist
 rm -rf "$out"

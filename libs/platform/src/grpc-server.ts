@@ -2,12 +2,11 @@
 // (grpc.health.v1.Health, one status per service), server reflection (v1 and v1alpha),
 // loopback-by-default binding, TLS / mTLS, and graceful shutdown. Plain class: the Nest
 // wiring lives in grpc-server.module.ts.
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import { Server, ServerCredentials, type ServerOptions, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
-import { loadSync, type PackageDefinition } from '@grpc/proto-loader';
+import type { PackageDefinition } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
-import { HealthImplementation, protoPath as healthProtoPath, type ServingStatus } from 'grpc-health-check';
+import { HealthImplementation, type ServingStatus } from 'grpc-health-check';
+import { declaredServices, reflectedFiles, reflectionPackageDefinition } from './grpc-reflection.js';
 import { DEFAULT_LISTEN_HOST, assertListenHost, formatHostPort } from './listen-address.js';
 
 export const HEALTH_SERVICE_NAME = 'grpc.health.v1.Health';
@@ -41,7 +40,13 @@ export interface GrpcServerOptions {
   readonly port: number;
   readonly allowAllInterfaces?: boolean;
   readonly services: readonly GrpcServiceRegistration[];
-  /** proto-loader definition of the served protos, for reflection (health and reflection are added). */
+  /**
+   * proto-loader definition of the served protos, for reflection (health and reflection are
+   * added). Its `fileDescriptorProtos` are served as they are, so they must be compiler
+   * output with imports included: `loadPackageDefinition()` of @custody/contracts. The
+   * constructor throws if a client could not resolve them (missing import, unresolvable
+   * type, misnamed map entry) or if a registered service is not declared in them.
+   */
   readonly packageDefinition: PackageDefinition;
   /** Explicit on purpose: there is no default, so nothing ends up insecure by omission. */
   readonly credentials: GrpcServerCredentials;
@@ -57,19 +62,6 @@ export interface GrpcServerOptions {
 }
 
 export type ShutdownOutcome = 'graceful' | 'forced' | 'not-running';
-
-const PROTO_OPTIONS = { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true } as const;
-
-/** Health and reflection protos, loaded with paths relative to their roots so reflection shows clean file names. */
-function platformPackageDefinition(): PackageDefinition {
-  const require = createRequire(import.meta.url);
-  const reflectionProtoRoot = join(dirname(require.resolve('@grpc/reflection')), '..', 'proto');
-  const healthProtoRoot = healthProtoPath.slice(0, -'health/v1/health.proto'.length);
-  return {
-    ...loadSync('health/v1/health.proto', { ...PROTO_OPTIONS, includeDirs: [healthProtoRoot] }),
-    ...loadSync(['grpc/reflection/v1/reflection.proto', 'grpc/reflection/v1alpha/reflection.proto'], { ...PROTO_OPTIONS, includeDirs: [reflectionProtoRoot] }),
-  };
-}
 
 /** `package.Service` from a method path `/package.Service/Method`. */
 export function serviceNameOf(definition: ServiceDefinition): string {
@@ -122,7 +114,14 @@ export class GrpcServer {
     // Not serving until bound; '' is the whole server.
     this.health = new HealthImplementation(Object.fromEntries(['', ...names].map((n) => [n, 'NOT_SERVING' as ServingStatus])));
     this.health.addToServer(this.server);
-    new ReflectionService({ ...options.packageDefinition, ...platformPackageDefinition() }).addToServer(this.server);
+    // Reflection serves compiler-built descriptors only (see grpc-reflection.ts), and lists
+    // what this server serves, not every service the descriptors happen to declare.
+    const files = reflectedFiles(options.packageDefinition);
+    const declared = declaredServices(files);
+    const undeclared = names.filter((name) => !declared.has(name));
+    if (undeclared.length > 0) throw new TypeError(`gRPC reflection: no descriptor for ${undeclared.join(', ')} in packageDefinition`);
+    const served = [...names, HEALTH_SERVICE_NAME, ...REFLECTION_SERVICE_NAMES];
+    new ReflectionService(reflectionPackageDefinition(files), { services: served }).addToServer(this.server);
   }
 
   /** Names of the application services (without health and reflection). */

@@ -159,25 +159,23 @@ describe('interoperability with a stock client (grpcurl over mTLS)', () => {
     expect(r.stdout.split('\n')).toEqual(expect.arrayContaining(['custody.intake.v1.CustodyGatewayService', 'grpc.health.v1.Health', 'grpc.reflection.v1.ServerReflection']));
   });
 
-  // describe / calls use the buf image (-protoset) and the health proto (-proto): the
-  // platform's reflection currently serves descriptors grpcurl cannot resolve (see docs/intake.md).
-  const protoset = ['-protoset', 'libs/contracts/src/gen/descriptor.binpb'];
-  const healthProto = ['-import-path', 'node_modules/grpc-health-check/proto', '-proto', 'health/v1/health.proto'];
-
+  // Everything below goes through server reflection only (no -proto / -protoset): grpcurl
+  // resolves the request and response types, google.protobuf.Timestamp included, from the
+  // descriptors the server serves.
   it('describes a method', async () => {
-    const r = await grpcurl([...protoset, addr(), 'describe', 'custody.intake.v1.CustodyGatewayService.SubmitWithdrawal']);
+    const r = await grpcurl([addr(), 'describe', 'custody.intake.v1.CustodyGatewayService.SubmitWithdrawal']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/rpc SubmitWithdrawal \( \.custody\.intake\.v1\.SubmitWithdrawalRequest \) returns \( \.custody\.intake\.v1\.SubmitWithdrawalResponse \)/);
   });
 
   it('calls the standard health check', async () => {
-    const r = await grpcurl([...healthProto, '-d', '{"service":"custody.intake.v1.CustodyGatewayService"}', addr(), 'grpc.health.v1.Health/Check']);
+    const r = await grpcurl(['-d', '{"service":"custody.intake.v1.CustodyGatewayService"}', addr(), 'grpc.health.v1.Health/Check']);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({ status: 'SERVING' });
   });
 
   it('calls GetServiceStatus', async () => {
-    const r = await grpcurl([...protoset, addr(), 'custody.intake.v1.CustodyGatewayService/GetServiceStatus']);
+    const r = await grpcurl([addr(), 'custody.intake.v1.CustodyGatewayService/GetServiceStatus']);
     expect(r.code).toBe(0);
     const body = JSON.parse(r.stdout) as { assets: { asset: string; withdrawalsEnabled?: boolean }[] };
     expect(body.assets).toContainEqual(expect.objectContaining({ asset: 'ETH', withdrawalsEnabled: true }));
@@ -188,11 +186,11 @@ describe('interoperability with a stock client (grpcurl over mTLS)', () => {
     const md = signedMetadata(ACME, 'SubmitWithdrawal', submitBodyOf(req), { timestampMs: clock.now().getTime() });
     const headers = ['x-custody-client-id', 'x-custody-key-id', 'x-custody-timestamp', 'x-custody-nonce', 'x-custody-signature'].flatMap((h) => ['-H', `${h}: ${String(md.get(h)[0])}`]);
     const json = JSON.stringify({ idempotency_key: req.idempotencyKey, customer_account: 'acct-1', asset: 'ETH', amount: '1000', destination_address: req.destinationAddress });
-    const ok = await grpcurl([...protoset, ...headers, '-d', json, addr(), 'custody.intake.v1.CustodyGatewayService/SubmitWithdrawal']);
+    const ok = await grpcurl([...headers, '-d', json, addr(), 'custody.intake.v1.CustodyGatewayService/SubmitWithdrawal']);
     expect(ok.code).toBe(0);
     expect(JSON.parse(ok.stdout)).toMatchObject({ withdrawal: { state: 'WITHDRAWAL_STATE_REQUESTED', amount: '1000' } });
     // Replaying the exact same call: refused, with the reason in the trailers.
-    const replay = await grpcurl([...protoset, '-v', ...headers, '-d', json, addr(), 'custody.intake.v1.CustodyGatewayService/SubmitWithdrawal']);
+    const replay = await grpcurl(['-v', ...headers, '-d', json, addr(), 'custody.intake.v1.CustodyGatewayService/SubmitWithdrawal']);
     expect(replay.code).not.toBe(0);
     expect(replay.stdout + replay.stderr).toMatch(/Code: Unauthenticated/);
     expect(replay.stdout + replay.stderr).toMatch(/error-reason: REPLAYED_NONCE/);

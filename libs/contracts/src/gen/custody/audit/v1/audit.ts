@@ -34,8 +34,20 @@ export interface AuditRecord {
   recordedAt?: Timestamp | undefined;
   prevHash: Buffer;
   recordHash: Buffer;
-  /** The recorded EventEnvelope bytes, as received. */
+  /** The recorded EventEnvelope bytes, as received (kind "event" only). */
   envelope: Buffer;
+  /** Who acted: the operator identity (kind "operator") or the producing service (kind "event"). */
+  actor: string;
+  /** "event" (a bus event) or "operator" (an operator administrative action). */
+  kind: string;
+  causationId: string;
+  /** SHA-256 of payload; part of the hashed canonical encoding. */
+  payloadDigest: Buffer;
+  /**
+   * The recorded bytes: the envelope as received (kind "event") or the canonical JSON of
+   * the operator action (kind "operator").
+   */
+  payload: Buffer;
 }
 
 export interface QueryByCorrelationRequest {
@@ -47,7 +59,41 @@ export interface QueryByCorrelationRequest {
 export interface QueryByCorrelationResponse {
   records: AuditRecord[];
   nextPageToken: string;
-  /** True if every returned record's hash links verified. */
+  /**
+   * True if every returned record's hash recomputes from its content and links to the
+   * record_hash of the record before it in the chain.
+   */
+  chainVerified: boolean;
+}
+
+export interface QueryByActorRequest {
+  actor: string;
+  /** Optional bounds on occurred_at: [start_time, end_time). */
+  startTime?: Timestamp | undefined;
+  endTime?: Timestamp | undefined;
+  pageSize: number;
+  pageToken: string;
+}
+
+export interface QueryByActorResponse {
+  records: AuditRecord[];
+  nextPageToken: string;
+  /** As in QueryByCorrelationResponse. */
+  chainVerified: boolean;
+}
+
+export interface QueryByTimeRangeRequest {
+  /** Required bounds on occurred_at: [start_time, end_time). */
+  startTime?: Timestamp | undefined;
+  endTime?: Timestamp | undefined;
+  pageSize: number;
+  pageToken: string;
+}
+
+export interface QueryByTimeRangeResponse {
+  records: AuditRecord[];
+  nextPageToken: string;
+  /** As in QueryByCorrelationResponse. */
   chainVerified: boolean;
 }
 
@@ -63,6 +109,11 @@ function createBaseAuditRecord(): AuditRecord {
     prevHash: Buffer.alloc(0),
     recordHash: Buffer.alloc(0),
     envelope: Buffer.alloc(0),
+    actor: "",
+    kind: "",
+    causationId: "",
+    payloadDigest: Buffer.alloc(0),
+    payload: Buffer.alloc(0),
   };
 }
 
@@ -97,6 +148,21 @@ export const AuditRecord: MessageFns<AuditRecord> = {
     }
     if (message.envelope.length !== 0) {
       writer.uint32(82).bytes(message.envelope);
+    }
+    if (message.actor !== "") {
+      writer.uint32(90).string(message.actor);
+    }
+    if (message.kind !== "") {
+      writer.uint32(98).string(message.kind);
+    }
+    if (message.causationId !== "") {
+      writer.uint32(106).string(message.causationId);
+    }
+    if (message.payloadDigest.length !== 0) {
+      writer.uint32(114).bytes(message.payloadDigest);
+    }
+    if (message.payload.length !== 0) {
+      writer.uint32(122).bytes(message.payload);
     }
     return writer;
   },
@@ -194,6 +260,46 @@ export const AuditRecord: MessageFns<AuditRecord> = {
             message.envelope = Buffer.from(reader.bytes());
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.actor = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.causationId = reader.string();
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.payloadDigest = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.payload = Buffer.from(reader.bytes());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -246,6 +352,19 @@ export const AuditRecord: MessageFns<AuditRecord> = {
         ? Buffer.from(bytesFromBase64(object.record_hash))
         : Buffer.alloc(0),
       envelope: isSet(object.envelope) ? Buffer.from(bytesFromBase64(object.envelope)) : Buffer.alloc(0),
+      actor: isSet(object.actor) ? globalThis.String(object.actor) : "",
+      kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
+      causationId: isSet(object.causationId)
+        ? globalThis.String(object.causationId)
+        : isSet(object.causation_id)
+        ? globalThis.String(object.causation_id)
+        : "",
+      payloadDigest: isSet(object.payloadDigest)
+        ? Buffer.from(bytesFromBase64(object.payloadDigest))
+        : isSet(object.payload_digest)
+        ? Buffer.from(bytesFromBase64(object.payload_digest))
+        : Buffer.alloc(0),
+      payload: isSet(object.payload) ? Buffer.from(bytesFromBase64(object.payload)) : Buffer.alloc(0),
     };
   },
 
@@ -281,6 +400,21 @@ export const AuditRecord: MessageFns<AuditRecord> = {
     if (message.envelope.length !== 0) {
       obj.envelope = base64FromBytes(message.envelope);
     }
+    if (message.actor !== "") {
+      obj.actor = message.actor;
+    }
+    if (message.kind !== "") {
+      obj.kind = message.kind;
+    }
+    if (message.causationId !== "") {
+      obj.causationId = message.causationId;
+    }
+    if (message.payloadDigest.length !== 0) {
+      obj.payloadDigest = base64FromBytes(message.payloadDigest);
+    }
+    if (message.payload.length !== 0) {
+      obj.payload = base64FromBytes(message.payload);
+    }
     return obj;
   },
 
@@ -303,6 +437,11 @@ export const AuditRecord: MessageFns<AuditRecord> = {
     message.prevHash = object.prevHash ?? Buffer.alloc(0);
     message.recordHash = object.recordHash ?? Buffer.alloc(0);
     message.envelope = object.envelope ?? Buffer.alloc(0);
+    message.actor = object.actor ?? "";
+    message.kind = object.kind ?? "";
+    message.causationId = object.causationId ?? "";
+    message.payloadDigest = object.payloadDigest ?? Buffer.alloc(0);
+    message.payload = object.payload ?? Buffer.alloc(0);
     return message;
   },
 };
@@ -529,7 +668,518 @@ export const QueryByCorrelationResponse: MessageFns<QueryByCorrelationResponse> 
   },
 };
 
-/** AuditQueryService reads the append-only, hash-chained audit log (ISO/TR 23576 9.3.9.4). */
+function createBaseQueryByActorRequest(): QueryByActorRequest {
+  return { actor: "", startTime: undefined, endTime: undefined, pageSize: 0, pageToken: "" };
+}
+
+export const QueryByActorRequest: MessageFns<QueryByActorRequest> = {
+  encode(message: QueryByActorRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.actor !== "") {
+      writer.uint32(10).string(message.actor);
+    }
+    if (message.startTime !== undefined) {
+      Timestamp.encode(message.startTime, writer.uint32(18).fork()).join();
+    }
+    if (message.endTime !== undefined) {
+      Timestamp.encode(message.endTime, writer.uint32(26).fork()).join();
+    }
+    if (message.pageSize !== 0) {
+      writer.uint32(32).int32(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(42).string(message.pageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueryByActorRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueryByActorRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.actor = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.startTime = Timestamp.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.endTime = Timestamp.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.pageSize = reader.int32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.pageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): QueryByActorRequest {
+    return {
+      actor: isSet(object.actor) ? globalThis.String(object.actor) : "",
+      startTime: isSet(object.startTime)
+        ? fromJsonTimestamp(object.startTime)
+        : isSet(object.start_time)
+        ? fromJsonTimestamp(object.start_time)
+        : undefined,
+      endTime: isSet(object.endTime)
+        ? fromJsonTimestamp(object.endTime)
+        : isSet(object.end_time)
+        ? fromJsonTimestamp(object.end_time)
+        : undefined,
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+        ? globalThis.Number(object.page_size)
+        : 0,
+      pageToken: isSet(object.pageToken)
+        ? globalThis.String(object.pageToken)
+        : isSet(object.page_token)
+        ? globalThis.String(object.page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: QueryByActorRequest): unknown {
+    const obj: any = {};
+    if (message.actor !== "") {
+      obj.actor = message.actor;
+    }
+    if (message.startTime !== undefined) {
+      obj.startTime = fromTimestamp(message.startTime).toISOString();
+    }
+    if (message.endTime !== undefined) {
+      obj.endTime = fromTimestamp(message.endTime).toISOString();
+    }
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      obj.pageToken = message.pageToken;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<QueryByActorRequest>, I>>(base?: I): QueryByActorRequest {
+    return QueryByActorRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<QueryByActorRequest>, I>>(object: I): QueryByActorRequest {
+    const message = createBaseQueryByActorRequest();
+    message.actor = object.actor ?? "";
+    message.startTime = (object.startTime !== undefined && object.startTime !== null)
+      ? Timestamp.fromPartial(object.startTime)
+      : undefined;
+    message.endTime = (object.endTime !== undefined && object.endTime !== null)
+      ? Timestamp.fromPartial(object.endTime)
+      : undefined;
+    message.pageSize = object.pageSize ?? 0;
+    message.pageToken = object.pageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseQueryByActorResponse(): QueryByActorResponse {
+  return { records: [], nextPageToken: "", chainVerified: false };
+}
+
+export const QueryByActorResponse: MessageFns<QueryByActorResponse> = {
+  encode(message: QueryByActorResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.records) {
+      AuditRecord.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextPageToken !== "") {
+      writer.uint32(18).string(message.nextPageToken);
+    }
+    if (message.chainVerified !== false) {
+      writer.uint32(24).bool(message.chainVerified);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueryByActorResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueryByActorResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.records.push(AuditRecord.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextPageToken = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.chainVerified = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): QueryByActorResponse {
+    return {
+      records: globalThis.Array.isArray(object?.records) ? object.records.map((e: any) => AuditRecord.fromJSON(e)) : [],
+      nextPageToken: isSet(object.nextPageToken)
+        ? globalThis.String(object.nextPageToken)
+        : isSet(object.next_page_token)
+        ? globalThis.String(object.next_page_token)
+        : "",
+      chainVerified: isSet(object.chainVerified)
+        ? globalThis.Boolean(object.chainVerified)
+        : isSet(object.chain_verified)
+        ? globalThis.Boolean(object.chain_verified)
+        : false,
+    };
+  },
+
+  toJSON(message: QueryByActorResponse): unknown {
+    const obj: any = {};
+    if (message.records?.length) {
+      obj.records = message.records.map((e) => AuditRecord.toJSON(e));
+    }
+    if (message.nextPageToken !== "") {
+      obj.nextPageToken = message.nextPageToken;
+    }
+    if (message.chainVerified !== false) {
+      obj.chainVerified = message.chainVerified;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<QueryByActorResponse>, I>>(base?: I): QueryByActorResponse {
+    return QueryByActorResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<QueryByActorResponse>, I>>(object: I): QueryByActorResponse {
+    const message = createBaseQueryByActorResponse();
+    message.records = object.records?.map((e) => AuditRecord.fromPartial(e)) || [];
+    message.nextPageToken = object.nextPageToken ?? "";
+    message.chainVerified = object.chainVerified ?? false;
+    return message;
+  },
+};
+
+function createBaseQueryByTimeRangeRequest(): QueryByTimeRangeRequest {
+  return { startTime: undefined, endTime: undefined, pageSize: 0, pageToken: "" };
+}
+
+export const QueryByTimeRangeRequest: MessageFns<QueryByTimeRangeRequest> = {
+  encode(message: QueryByTimeRangeRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.startTime !== undefined) {
+      Timestamp.encode(message.startTime, writer.uint32(10).fork()).join();
+    }
+    if (message.endTime !== undefined) {
+      Timestamp.encode(message.endTime, writer.uint32(18).fork()).join();
+    }
+    if (message.pageSize !== 0) {
+      writer.uint32(24).int32(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(34).string(message.pageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueryByTimeRangeRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueryByTimeRangeRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.startTime = Timestamp.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.endTime = Timestamp.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.pageSize = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.pageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): QueryByTimeRangeRequest {
+    return {
+      startTime: isSet(object.startTime)
+        ? fromJsonTimestamp(object.startTime)
+        : isSet(object.start_time)
+        ? fromJsonTimestamp(object.start_time)
+        : undefined,
+      endTime: isSet(object.endTime)
+        ? fromJsonTimestamp(object.endTime)
+        : isSet(object.end_time)
+        ? fromJsonTimestamp(object.end_time)
+        : undefined,
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+        ? globalThis.Number(object.page_size)
+        : 0,
+      pageToken: isSet(object.pageToken)
+        ? globalThis.String(object.pageToken)
+        : isSet(object.page_token)
+        ? globalThis.String(object.page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: QueryByTimeRangeRequest): unknown {
+    const obj: any = {};
+    if (message.startTime !== undefined) {
+      obj.startTime = fromTimestamp(message.startTime).toISOString();
+    }
+    if (message.endTime !== undefined) {
+      obj.endTime = fromTimestamp(message.endTime).toISOString();
+    }
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      obj.pageToken = message.pageToken;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<QueryByTimeRangeRequest>, I>>(base?: I): QueryByTimeRangeRequest {
+    return QueryByTimeRangeRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<QueryByTimeRangeRequest>, I>>(object: I): QueryByTimeRangeRequest {
+    const message = createBaseQueryByTimeRangeRequest();
+    message.startTime = (object.startTime !== undefined && object.startTime !== null)
+      ? Timestamp.fromPartial(object.startTime)
+      : undefined;
+    message.endTime = (object.endTime !== undefined && object.endTime !== null)
+      ? Timestamp.fromPartial(object.endTime)
+      : undefined;
+    message.pageSize = object.pageSize ?? 0;
+    message.pageToken = object.pageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseQueryByTimeRangeResponse(): QueryByTimeRangeResponse {
+  return { records: [], nextPageToken: "", chainVerified: false };
+}
+
+export const QueryByTimeRangeResponse: MessageFns<QueryByTimeRangeResponse> = {
+  encode(message: QueryByTimeRangeResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.records) {
+      AuditRecord.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextPageToken !== "") {
+      writer.uint32(18).string(message.nextPageToken);
+    }
+    if (message.chainVerified !== false) {
+      writer.uint32(24).bool(message.chainVerified);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueryByTimeRangeResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueryByTimeRangeResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.records.push(AuditRecord.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextPageToken = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.chainVerified = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): QueryByTimeRangeResponse {
+    return {
+      records: globalThis.Array.isArray(object?.records) ? object.records.map((e: any) => AuditRecord.fromJSON(e)) : [],
+      nextPageToken: isSet(object.nextPageToken)
+        ? globalThis.String(object.nextPageToken)
+        : isSet(object.next_page_token)
+        ? globalThis.String(object.next_page_token)
+        : "",
+      chainVerified: isSet(object.chainVerified)
+        ? globalThis.Boolean(object.chainVerified)
+        : isSet(object.chain_verified)
+        ? globalThis.Boolean(object.chain_verified)
+        : false,
+    };
+  },
+
+  toJSON(message: QueryByTimeRangeResponse): unknown {
+    const obj: any = {};
+    if (message.records?.length) {
+      obj.records = message.records.map((e) => AuditRecord.toJSON(e));
+    }
+    if (message.nextPageToken !== "") {
+      obj.nextPageToken = message.nextPageToken;
+    }
+    if (message.chainVerified !== false) {
+      obj.chainVerified = message.chainVerified;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<QueryByTimeRangeResponse>, I>>(base?: I): QueryByTimeRangeResponse {
+    return QueryByTimeRangeResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<QueryByTimeRangeResponse>, I>>(object: I): QueryByTimeRangeResponse {
+    const message = createBaseQueryByTimeRangeResponse();
+    message.records = object.records?.map((e) => AuditRecord.fromPartial(e)) || [];
+    message.nextPageToken = object.nextPageToken ?? "";
+    message.chainVerified = object.chainVerified ?? false;
+    return message;
+  },
+};
+
+/**
+ * AuditQueryService reads the append-only, hash-chained audit log (ISO/TR 23576 9.3.9.4).
+ * docs/audit.md defines the canonical record encoding that record_hash covers.
+ */
 export type AuditQueryServiceService = typeof AuditQueryServiceService;
 export const AuditQueryServiceService = {
   /** Every record of one correlation (one withdrawal's whole story), in sequence order. */
@@ -544,11 +1194,44 @@ export const AuditQueryServiceService = {
       Buffer.from(QueryByCorrelationResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): QueryByCorrelationResponse => QueryByCorrelationResponse.decode(value),
   },
+  /**
+   * Every record of one actor (an operator identity or a producing service), optionally
+   * within [start_time, end_time) of occurred_at, in sequence order.
+   */
+  queryByActor: {
+    path: "/custody.audit.v1.AuditQueryService/QueryByActor" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: QueryByActorRequest): Buffer => Buffer.from(QueryByActorRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): QueryByActorRequest => QueryByActorRequest.decode(value),
+    responseSerialize: (value: QueryByActorResponse): Buffer =>
+      Buffer.from(QueryByActorResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): QueryByActorResponse => QueryByActorResponse.decode(value),
+  },
+  /** Every record whose occurred_at is within [start_time, end_time), in sequence order. */
+  queryByTimeRange: {
+    path: "/custody.audit.v1.AuditQueryService/QueryByTimeRange" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: QueryByTimeRangeRequest): Buffer =>
+      Buffer.from(QueryByTimeRangeRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): QueryByTimeRangeRequest => QueryByTimeRangeRequest.decode(value),
+    responseSerialize: (value: QueryByTimeRangeResponse): Buffer =>
+      Buffer.from(QueryByTimeRangeResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): QueryByTimeRangeResponse => QueryByTimeRangeResponse.decode(value),
+  },
 } as const;
 
 export interface AuditQueryServiceServer extends UntypedServiceImplementation {
   /** Every record of one correlation (one withdrawal's whole story), in sequence order. */
   queryByCorrelation: handleUnaryCall<QueryByCorrelationRequest, QueryByCorrelationResponse>;
+  /**
+   * Every record of one actor (an operator identity or a producing service), optionally
+   * within [start_time, end_time) of occurred_at, in sequence order.
+   */
+  queryByActor: handleUnaryCall<QueryByActorRequest, QueryByActorResponse>;
+  /** Every record whose occurred_at is within [start_time, end_time), in sequence order. */
+  queryByTimeRange: handleUnaryCall<QueryByTimeRangeRequest, QueryByTimeRangeResponse>;
 }
 
 export interface AuditQueryServiceClient extends Client {
@@ -567,6 +1250,41 @@ export interface AuditQueryServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: QueryByCorrelationResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Every record of one actor (an operator identity or a producing service), optionally
+   * within [start_time, end_time) of occurred_at, in sequence order.
+   */
+  queryByActor(
+    request: QueryByActorRequest,
+    callback: (error: ServiceError | null, response: QueryByActorResponse) => void,
+  ): ClientUnaryCall;
+  queryByActor(
+    request: QueryByActorRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: QueryByActorResponse) => void,
+  ): ClientUnaryCall;
+  queryByActor(
+    request: QueryByActorRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: QueryByActorResponse) => void,
+  ): ClientUnaryCall;
+  /** Every record whose occurred_at is within [start_time, end_time), in sequence order. */
+  queryByTimeRange(
+    request: QueryByTimeRangeRequest,
+    callback: (error: ServiceError | null, response: QueryByTimeRangeResponse) => void,
+  ): ClientUnaryCall;
+  queryByTimeRange(
+    request: QueryByTimeRangeRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: QueryByTimeRangeResponse) => void,
+  ): ClientUnaryCall;
+  queryByTimeRange(
+    request: QueryByTimeRangeRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: QueryByTimeRangeResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -12,6 +12,54 @@ export const protobufPackage = "custody.events.v1";
 
 export const protobufFileName = "custody/events/v1/deposit.proto";
 
+export enum DepositState {
+  DEPOSIT_STATE_UNSPECIFIED = 0,
+  /** DEPOSIT_STATE_PENDING - In a block, below the asset's confirmation rule: not spendable. */
+  DEPOSIT_STATE_PENDING = 1,
+  /** DEPOSIT_STATE_FINAL - The asset's rule is met: credit. */
+  DEPOSIT_STATE_FINAL = 2,
+  /** DEPOSIT_STATE_ORPHANED - Its block was reorganised away: reverse whatever was recorded. */
+  DEPOSIT_STATE_ORPHANED = 3,
+  UNRECOGNIZED = -1,
+}
+
+export function depositStateFromJSON(object: any): DepositState {
+  switch (object) {
+    case 0:
+    case "DEPOSIT_STATE_UNSPECIFIED":
+      return DepositState.DEPOSIT_STATE_UNSPECIFIED;
+    case 1:
+    case "DEPOSIT_STATE_PENDING":
+      return DepositState.DEPOSIT_STATE_PENDING;
+    case 2:
+    case "DEPOSIT_STATE_FINAL":
+      return DepositState.DEPOSIT_STATE_FINAL;
+    case 3:
+    case "DEPOSIT_STATE_ORPHANED":
+      return DepositState.DEPOSIT_STATE_ORPHANED;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return DepositState.UNRECOGNIZED;
+  }
+}
+
+export function depositStateToJSON(object: DepositState): string {
+  switch (object) {
+    case DepositState.DEPOSIT_STATE_UNSPECIFIED:
+      return "DEPOSIT_STATE_UNSPECIFIED";
+    case DepositState.DEPOSIT_STATE_PENDING:
+      return "DEPOSIT_STATE_PENDING";
+    case DepositState.DEPOSIT_STATE_FINAL:
+      return "DEPOSIT_STATE_FINAL";
+    case DepositState.DEPOSIT_STATE_ORPHANED:
+      return "DEPOSIT_STATE_ORPHANED";
+    case DepositState.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /**
  * Topic custody.deposit.detected.v1, key deposit address. Produced by chain-adapter;
  * re-published as confirmations grow (same deposit_id).
@@ -40,6 +88,13 @@ export interface DepositDetected {
    * empty when the chain adapter could not attribute a sender.
    */
   sourceAddresses: string[];
+  /**
+   * Where the deposit stands under the asset's confirmation rule (C-5.5.4-a): credit only
+   * at FINAL; ORPHANED means the block carrying it left the canonical chain (reverse it).
+   */
+  state: DepositState;
+  /** Confirmations the asset's rule requires for FINAL. */
+  requiredConfirmations: number;
 }
 
 function createBaseDepositDetected(): DepositDetected {
@@ -59,6 +114,8 @@ function createBaseDepositDetected(): DepositDetected {
     confirmations: 0,
     detectedAt: undefined,
     sourceAddresses: [],
+    state: 0,
+    requiredConfirmations: 0,
   };
 }
 
@@ -108,6 +165,12 @@ export const DepositDetected: MessageFns<DepositDetected> = {
     }
     for (const v of message.sourceAddresses) {
       writer.uint32(122).string(v!);
+    }
+    if (message.state !== 0) {
+      writer.uint32(128).int32(message.state);
+    }
+    if (message.requiredConfirmations !== 0) {
+      writer.uint32(136).uint32(message.requiredConfirmations);
     }
     return writer;
   },
@@ -245,6 +308,22 @@ export const DepositDetected: MessageFns<DepositDetected> = {
             message.sourceAddresses.push(reader.string());
             continue;
           }
+          case 16: {
+            if (tag !== 128) {
+              break;
+            }
+
+            message.state = reader.int32() as any;
+            continue;
+          }
+          case 17: {
+            if (tag !== 136) {
+              break;
+            }
+
+            message.requiredConfirmations = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -314,6 +393,12 @@ export const DepositDetected: MessageFns<DepositDetected> = {
         : globalThis.Array.isArray(object?.source_addresses)
         ? object.source_addresses.map((e: any) => globalThis.String(e))
         : [],
+      state: isSet(object.state) ? depositStateFromJSON(object.state) : 0,
+      requiredConfirmations: isSet(object.requiredConfirmations)
+        ? globalThis.Number(object.requiredConfirmations)
+        : isSet(object.required_confirmations)
+        ? globalThis.Number(object.required_confirmations)
+        : 0,
     };
   },
 
@@ -364,6 +449,12 @@ export const DepositDetected: MessageFns<DepositDetected> = {
     if (message.sourceAddresses?.length) {
       obj.sourceAddresses = message.sourceAddresses;
     }
+    if (message.state !== 0) {
+      obj.state = depositStateToJSON(message.state);
+    }
+    if (message.requiredConfirmations !== 0) {
+      obj.requiredConfirmations = Math.round(message.requiredConfirmations);
+    }
     return obj;
   },
 
@@ -389,6 +480,8 @@ export const DepositDetected: MessageFns<DepositDetected> = {
       ? Timestamp.fromPartial(object.detectedAt)
       : undefined;
     message.sourceAddresses = object.sourceAddresses?.map((e) => e) || [];
+    message.state = object.state ?? 0;
+    message.requiredConfirmations = object.requiredConfirmations ?? 0;
     return message;
   },
 };

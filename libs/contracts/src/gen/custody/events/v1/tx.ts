@@ -102,7 +102,15 @@ export interface TxPrepared {
   /** Signed decision token from policy.decided, passed through unchanged. */
   decisionToken: Buffer;
   approvals: Approval[];
-  preparedAt?: Timestamp | undefined;
+  preparedAt?:
+    | Timestamp
+    | undefined;
+  /**
+   * End of the approval window the operators signed (policy ApprovalSubject.expires_at,
+   * i.e. policy.decided expires_at of the REQUIRE_APPROVAL decision). The signer rebuilds
+   * the approval bytes with it; unset when the token names no quorum.
+   */
+  approvalsExpireAt?: Timestamp | undefined;
 }
 
 /** Topic custody.tx.signed.v1, key source_wallet. Produced by signer. */
@@ -167,6 +175,7 @@ function createBaseTxPrepared(): TxPrepared {
     decisionToken: Buffer.alloc(0),
     approvals: [],
     preparedAt: undefined,
+    approvalsExpireAt: undefined,
   };
 }
 
@@ -213,6 +222,9 @@ export const TxPrepared: MessageFns<TxPrepared> = {
     }
     if (message.preparedAt !== undefined) {
       Timestamp.encode(message.preparedAt, writer.uint32(114).fork()).join();
+    }
+    if (message.approvalsExpireAt !== undefined) {
+      Timestamp.encode(message.approvalsExpireAt, writer.uint32(122).fork()).join();
     }
     return writer;
   },
@@ -342,6 +354,14 @@ export const TxPrepared: MessageFns<TxPrepared> = {
             message.preparedAt = Timestamp.decode(reader, reader.uint32());
             continue;
           }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.approvalsExpireAt = Timestamp.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -408,6 +428,11 @@ export const TxPrepared: MessageFns<TxPrepared> = {
         : isSet(object.prepared_at)
         ? fromJsonTimestamp(object.prepared_at)
         : undefined,
+      approvalsExpireAt: isSet(object.approvalsExpireAt)
+        ? fromJsonTimestamp(object.approvalsExpireAt)
+        : isSet(object.approvals_expire_at)
+        ? fromJsonTimestamp(object.approvals_expire_at)
+        : undefined,
     };
   },
 
@@ -455,6 +480,9 @@ export const TxPrepared: MessageFns<TxPrepared> = {
     if (message.preparedAt !== undefined) {
       obj.preparedAt = fromTimestamp(message.preparedAt).toISOString();
     }
+    if (message.approvalsExpireAt !== undefined) {
+      obj.approvalsExpireAt = fromTimestamp(message.approvalsExpireAt).toISOString();
+    }
     return obj;
   },
 
@@ -478,6 +506,9 @@ export const TxPrepared: MessageFns<TxPrepared> = {
     message.approvals = object.approvals?.map((e) => Approval.fromPartial(e)) || [];
     message.preparedAt = (object.preparedAt !== undefined && object.preparedAt !== null)
       ? Timestamp.fromPartial(object.preparedAt)
+      : undefined;
+    message.approvalsExpireAt = (object.approvalsExpireAt !== undefined && object.approvalsExpireAt !== null)
+      ? Timestamp.fromPartial(object.approvalsExpireAt)
       : undefined;
     return message;
   },

@@ -41,7 +41,21 @@ export interface PendingApproval {
   roles: string[];
   approvals: OperatorApproval[];
   reasonCodes: string[];
-  expiresAt?: Timestamp | undefined;
+  expiresAt?:
+    | Timestamp
+    | undefined;
+  /** What an operator signs besides decision_id (docs/policies.md "Approvals"). */
+  sourceWallet: string;
+  destinationTag: string;
+  /** Hex SHA-256 of the bundle that required the approvals. */
+  bundleDigest: string;
+  /** Who requested the withdrawal (never counts as an approver). */
+  requestedBy: string;
+  /**
+   * The canonical bytes an operator signs to approve (see docs/policies.md); the
+   * operator's client must rebuild them from the fields above and compare.
+   */
+  approvePayload: Buffer;
 }
 
 export interface ListPendingApprovalsRequest {
@@ -59,6 +73,9 @@ export interface ApproveRequest {
   /** Operator signature over the canonical decision bytes (see PendingApproval). */
   keyId: string;
   signature: Buffer;
+  /** Operator casting the vote and the role it is cast in (both bound by the signature). */
+  operatorId: string;
+  role: string;
 }
 
 export interface ApproveResponse {
@@ -72,6 +89,11 @@ export interface ApproveResponse {
 export interface RejectRequest {
   decisionId: string;
   reason: string;
+  /** Operator signature over the canonical reject bytes (verdict "reject"). */
+  operatorId: string;
+  role: string;
+  keyId: string;
+  signature: Buffer;
 }
 
 export interface RejectResponse {
@@ -200,6 +222,11 @@ function createBasePendingApproval(): PendingApproval {
     approvals: [],
     reasonCodes: [],
     expiresAt: undefined,
+    sourceWallet: "",
+    destinationTag: "",
+    bundleDigest: "",
+    requestedBy: "",
+    approvePayload: Buffer.alloc(0),
   };
 }
 
@@ -234,6 +261,21 @@ export const PendingApproval: MessageFns<PendingApproval> = {
     }
     if (message.expiresAt !== undefined) {
       Timestamp.encode(message.expiresAt, writer.uint32(82).fork()).join();
+    }
+    if (message.sourceWallet !== "") {
+      writer.uint32(90).string(message.sourceWallet);
+    }
+    if (message.destinationTag !== "") {
+      writer.uint32(98).string(message.destinationTag);
+    }
+    if (message.bundleDigest !== "") {
+      writer.uint32(106).string(message.bundleDigest);
+    }
+    if (message.requestedBy !== "") {
+      writer.uint32(114).string(message.requestedBy);
+    }
+    if (message.approvePayload.length !== 0) {
+      writer.uint32(122).bytes(message.approvePayload);
     }
     return writer;
   },
@@ -331,6 +373,46 @@ export const PendingApproval: MessageFns<PendingApproval> = {
             message.expiresAt = Timestamp.decode(reader, reader.uint32());
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.sourceWallet = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.destinationTag = reader.string();
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.bundleDigest = reader.string();
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.requestedBy = reader.string();
+            continue;
+          }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.approvePayload = Buffer.from(reader.bytes());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -377,6 +459,31 @@ export const PendingApproval: MessageFns<PendingApproval> = {
         : isSet(object.expires_at)
         ? fromJsonTimestamp(object.expires_at)
         : undefined,
+      sourceWallet: isSet(object.sourceWallet)
+        ? globalThis.String(object.sourceWallet)
+        : isSet(object.source_wallet)
+        ? globalThis.String(object.source_wallet)
+        : "",
+      destinationTag: isSet(object.destinationTag)
+        ? globalThis.String(object.destinationTag)
+        : isSet(object.destination_tag)
+        ? globalThis.String(object.destination_tag)
+        : "",
+      bundleDigest: isSet(object.bundleDigest)
+        ? globalThis.String(object.bundleDigest)
+        : isSet(object.bundle_digest)
+        ? globalThis.String(object.bundle_digest)
+        : "",
+      requestedBy: isSet(object.requestedBy)
+        ? globalThis.String(object.requestedBy)
+        : isSet(object.requested_by)
+        ? globalThis.String(object.requested_by)
+        : "",
+      approvePayload: isSet(object.approvePayload)
+        ? Buffer.from(bytesFromBase64(object.approvePayload))
+        : isSet(object.approve_payload)
+        ? Buffer.from(bytesFromBase64(object.approve_payload))
+        : Buffer.alloc(0),
     };
   },
 
@@ -412,6 +519,21 @@ export const PendingApproval: MessageFns<PendingApproval> = {
     if (message.expiresAt !== undefined) {
       obj.expiresAt = fromTimestamp(message.expiresAt).toISOString();
     }
+    if (message.sourceWallet !== "") {
+      obj.sourceWallet = message.sourceWallet;
+    }
+    if (message.destinationTag !== "") {
+      obj.destinationTag = message.destinationTag;
+    }
+    if (message.bundleDigest !== "") {
+      obj.bundleDigest = message.bundleDigest;
+    }
+    if (message.requestedBy !== "") {
+      obj.requestedBy = message.requestedBy;
+    }
+    if (message.approvePayload.length !== 0) {
+      obj.approvePayload = base64FromBytes(message.approvePayload);
+    }
     return obj;
   },
 
@@ -432,6 +554,11 @@ export const PendingApproval: MessageFns<PendingApproval> = {
     message.expiresAt = (object.expiresAt !== undefined && object.expiresAt !== null)
       ? Timestamp.fromPartial(object.expiresAt)
       : undefined;
+    message.sourceWallet = object.sourceWallet ?? "";
+    message.destinationTag = object.destinationTag ?? "";
+    message.bundleDigest = object.bundleDigest ?? "";
+    message.requestedBy = object.requestedBy ?? "";
+    message.approvePayload = object.approvePayload ?? Buffer.alloc(0);
     return message;
   },
 };
@@ -621,7 +748,7 @@ export const ListPendingApprovalsResponse: MessageFns<ListPendingApprovalsRespon
 };
 
 function createBaseApproveRequest(): ApproveRequest {
-  return { decisionId: "", keyId: "", signature: Buffer.alloc(0) };
+  return { decisionId: "", keyId: "", signature: Buffer.alloc(0), operatorId: "", role: "" };
 }
 
 export const ApproveRequest: MessageFns<ApproveRequest> = {
@@ -634,6 +761,12 @@ export const ApproveRequest: MessageFns<ApproveRequest> = {
     }
     if (message.signature.length !== 0) {
       writer.uint32(26).bytes(message.signature);
+    }
+    if (message.operatorId !== "") {
+      writer.uint32(34).string(message.operatorId);
+    }
+    if (message.role !== "") {
+      writer.uint32(42).string(message.role);
     }
     return writer;
   },
@@ -675,6 +808,22 @@ export const ApproveRequest: MessageFns<ApproveRequest> = {
             message.signature = Buffer.from(reader.bytes());
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.operatorId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.role = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -700,6 +849,12 @@ export const ApproveRequest: MessageFns<ApproveRequest> = {
         ? globalThis.String(object.key_id)
         : "",
       signature: isSet(object.signature) ? Buffer.from(bytesFromBase64(object.signature)) : Buffer.alloc(0),
+      operatorId: isSet(object.operatorId)
+        ? globalThis.String(object.operatorId)
+        : isSet(object.operator_id)
+        ? globalThis.String(object.operator_id)
+        : "",
+      role: isSet(object.role) ? globalThis.String(object.role) : "",
     };
   },
 
@@ -714,6 +869,12 @@ export const ApproveRequest: MessageFns<ApproveRequest> = {
     if (message.signature.length !== 0) {
       obj.signature = base64FromBytes(message.signature);
     }
+    if (message.operatorId !== "") {
+      obj.operatorId = message.operatorId;
+    }
+    if (message.role !== "") {
+      obj.role = message.role;
+    }
     return obj;
   },
 
@@ -725,6 +886,8 @@ export const ApproveRequest: MessageFns<ApproveRequest> = {
     message.decisionId = object.decisionId ?? "";
     message.keyId = object.keyId ?? "";
     message.signature = object.signature ?? Buffer.alloc(0);
+    message.operatorId = object.operatorId ?? "";
+    message.role = object.role ?? "";
     return message;
   },
 };
@@ -821,7 +984,7 @@ export const ApproveResponse: MessageFns<ApproveResponse> = {
 };
 
 function createBaseRejectRequest(): RejectRequest {
-  return { decisionId: "", reason: "" };
+  return { decisionId: "", reason: "", operatorId: "", role: "", keyId: "", signature: Buffer.alloc(0) };
 }
 
 export const RejectRequest: MessageFns<RejectRequest> = {
@@ -831,6 +994,18 @@ export const RejectRequest: MessageFns<RejectRequest> = {
     }
     if (message.reason !== "") {
       writer.uint32(18).string(message.reason);
+    }
+    if (message.operatorId !== "") {
+      writer.uint32(26).string(message.operatorId);
+    }
+    if (message.role !== "") {
+      writer.uint32(34).string(message.role);
+    }
+    if (message.keyId !== "") {
+      writer.uint32(42).string(message.keyId);
+    }
+    if (message.signature.length !== 0) {
+      writer.uint32(50).bytes(message.signature);
     }
     return writer;
   },
@@ -864,6 +1039,38 @@ export const RejectRequest: MessageFns<RejectRequest> = {
             message.reason = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.operatorId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.role = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.keyId = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.signature = Buffer.from(reader.bytes());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -884,6 +1091,18 @@ export const RejectRequest: MessageFns<RejectRequest> = {
         ? globalThis.String(object.decision_id)
         : "",
       reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      operatorId: isSet(object.operatorId)
+        ? globalThis.String(object.operatorId)
+        : isSet(object.operator_id)
+        ? globalThis.String(object.operator_id)
+        : "",
+      role: isSet(object.role) ? globalThis.String(object.role) : "",
+      keyId: isSet(object.keyId)
+        ? globalThis.String(object.keyId)
+        : isSet(object.key_id)
+        ? globalThis.String(object.key_id)
+        : "",
+      signature: isSet(object.signature) ? Buffer.from(bytesFromBase64(object.signature)) : Buffer.alloc(0),
     };
   },
 
@@ -895,6 +1114,18 @@ export const RejectRequest: MessageFns<RejectRequest> = {
     if (message.reason !== "") {
       obj.reason = message.reason;
     }
+    if (message.operatorId !== "") {
+      obj.operatorId = message.operatorId;
+    }
+    if (message.role !== "") {
+      obj.role = message.role;
+    }
+    if (message.keyId !== "") {
+      obj.keyId = message.keyId;
+    }
+    if (message.signature.length !== 0) {
+      obj.signature = base64FromBytes(message.signature);
+    }
     return obj;
   },
 
@@ -905,6 +1136,10 @@ export const RejectRequest: MessageFns<RejectRequest> = {
     const message = createBaseRejectRequest();
     message.decisionId = object.decisionId ?? "";
     message.reason = object.reason ?? "";
+    message.operatorId = object.operatorId ?? "";
+    message.role = object.role ?? "";
+    message.keyId = object.keyId ?? "";
+    message.signature = object.signature ?? Buffer.alloc(0);
     return message;
   },
 };
