@@ -2,8 +2,6 @@
 // (loopback, plaintext) + real PostgreSQL + the real Kafka broker (the outbox relay runs).
 // Each request is a distinct, Ed25519-signed withdrawal (fresh nonce, fresh idempotency key).
 // Run: scripts/bench.sh intake [--requests 2000] [--concurrency 32]
-// (bench.sh compiles contracts and event-bus; compile platform and services/intake first:
-//  for p in libs/platform services/intake; do (cd $p && npx swc src -d dist --strip-leading-paths --config-file ../../.swcrc --ignore '**/*.spec.ts' -q); done)
 import { randomBytes, randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { credentials, Metadata } from '@grpc/grpc-js';
