@@ -52,8 +52,10 @@ export interface PendingApproval {
   /** Who requested the withdrawal (never counts as an approver). */
   requestedBy: string;
   /**
-   * The canonical bytes an operator signs to approve (see docs/policies.md); the
-   * operator's client must rebuild them from the fields above and compare.
+   * The operator-independent part of the signed bytes ("custody.approval.v1" 0x00 and
+   * fields 0x01-0x0b, docs/policies.md "Approvals"). The operator's client rebuilds them
+   * from the fields above, compares, and signs them followed by its operator id, role
+   * and verdict (fields 0x0c-0x0e).
    */
   approvePayload: Buffer;
 }

@@ -1,0 +1,138 @@
+// ApprovalService over grpc-js: operators list pending decisions and vote. The operator's
+// identity is its Ed25519 signature over the canonical decision bytes (domain/approval.ts),
+// verified against the key registered for operator_id; domain errors map to a status and
+// an `error-reason` trailer.
+import { randomUUID } from 'node:crypto';
+import { status, type Metadata, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
+import {
+  ApprovalServiceService,
+  OperatorApproval,
+  PendingApproval,
+  timestampFromDate,
+  type ApprovalServiceServer,
+  type ApproveRequest,
+  type ApproveResponse,
+  type ListPendingApprovalsRequest,
+  type ListPendingApprovalsResponse,
+  type RejectRequest,
+  type RejectResponse,
+} from '@custody/contracts';
+import { CORRELATION_ID_KEY, toGrpcError, withCorrelation, type GrpcCodeMap, type Logger } from '@custody/platform';
+import { InvalidArgumentError, subjectOf, type DecisionRecord, type DecisionService, type Vote } from '../../application/decisions.js';
+import { approvalSubjectBytes } from '../../domain/approval.js';
+import { formatAmount } from '../../domain/amount.js';
+
+export const ERROR_DOMAIN = 'custody.policy';
+
+export const POLICY_GRPC_CODES: GrpcCodeMap = Object.freeze({
+  INVALID_ARGUMENT: status.INVALID_ARGUMENT,
+  PAGE_TOKEN_INVALID: status.INVALID_ARGUMENT,
+  UNKNOWN_OPERATOR: status.UNAUTHENTICATED,
+  UNKNOWN_OPERATOR_KEY: status.UNAUTHENTICATED,
+  BAD_APPROVAL_SIGNATURE: status.UNAUTHENTICATED,
+  SELF_APPROVAL: status.PERMISSION_DENIED,
+  ROLE_NOT_HELD: status.PERMISSION_DENIED,
+  ROLE_NOT_REQUIRED: status.PERMISSION_DENIED,
+  DUPLICATE_VOTE: status.ALREADY_EXISTS,
+  APPROVAL_EXPIRED: status.FAILED_PRECONDITION,
+  DECISION_NOT_PENDING: status.FAILED_PRECONDITION,
+  DECISION_NOT_FOUND: status.NOT_FOUND,
+  NO_ACTIVE_BUNDLE: status.UNAVAILABLE,
+});
+
+function correlationOf(metadata: Metadata): string {
+  const value = metadata.get(CORRELATION_ID_KEY)[0];
+  return typeof value === 'string' && value.length > 0 && value.length <= 200 ? value : randomUUID();
+}
+
+export function toPendingApproval(d: DecisionRecord, votes: readonly Vote[]): PendingApproval {
+  return PendingApproval.fromPartial({
+    decisionId: d.id,
+    withdrawalId: d.withdrawalId,
+    asset: d.asset,
+    amount: formatAmount(d.amount),
+    destinationAddress: d.destinationAddress,
+    quorum: d.quorum,
+    roles: [...d.roles],
+    approvals: votes.filter((v) => v.verdict === 'approve').map((v) => OperatorApproval.fromPartial({ operatorId: v.operatorId, role: v.role, approvedAt: timestampFromDate(v.votedAt) })),
+    reasonCodes: d.output.reasons.map((r) => r.code),
+    ...(d.expiresAt ? { expiresAt: timestampFromDate(d.expiresAt) } : {}),
+    sourceWallet: d.sourceWallet,
+    destinationTag: d.destinationTag,
+    bundleDigest: d.bundleDigest,
+    requestedBy: d.requestedBy,
+    // Fields 0x01-0x0b of the signed bytes; the operator appends operator id, role, verdict.
+    approvePayload: Buffer.from(approvalSubjectBytes(subjectOf(d))),
+  });
+}
+
+function pageToken(d: DecisionRecord): string {
+  return Buffer.from(JSON.stringify({ t: d.decidedAt.toISOString(), i: d.id })).toString('base64url');
+}
+
+function readPageToken(token: string): { decidedAt: Date; id: string } | undefined {
+  if (!token) return undefined;
+  try {
+    const p = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { t?: unknown; i?: unknown };
+    const at = new Date(String(p.t));
+    if (typeof p.i === 'string' && /^[0-9a-f-]{36}$/i.test(p.i) && !Number.isNaN(at.getTime())) return { decidedAt: at, id: p.i };
+  } catch {
+    // fall through
+  }
+  throw new InvalidArgumentError('PAGE_TOKEN_INVALID', 'page_token is not a token returned by ListPendingApprovals');
+}
+
+const IDENT = /^[!-~]{1,256}$/;
+
+function requireIdent(name: string, value: string): void {
+  if (!IDENT.test(value)) throw new InvalidArgumentError('INVALID_ARGUMENT', `${name} must be 1-256 printable ASCII characters`);
+}
+
+export function createApprovalService(deps: { decisions: DecisionService; logger: Logger }): ApprovalServiceServer {
+  const unary = <Req, Res>(method: string, fn: (request: Req, correlationId: string) => Promise<Res>) => {
+    return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
+      const correlationId = correlationOf(call.metadata);
+      withCorrelation({ correlationId }, () => {
+        fn(call.request, correlationId).then(
+          (response) => callback(null, response),
+          (err: unknown) => {
+            const e = toGrpcError(err, POLICY_GRPC_CODES, { domain: ERROR_DOMAIN });
+            if (e.code === status.INTERNAL) deps.logger.error({ err, method }, 'approval call failed');
+            else deps.logger.info({ method, code: e.code, reason: e.metadata.get('error-reason')[0] }, 'approval call refused');
+            callback(e);
+          },
+        );
+      });
+    };
+  };
+
+  const vote = async (req: { decisionId: string; operatorId: string; role: string; keyId: string; signature: Buffer }, verdict: 'approve' | 'reject', correlationId: string, reason?: string) => {
+    requireIdent('decision_id', req.decisionId);
+    requireIdent('operator_id', req.operatorId);
+    requireIdent('role', req.role);
+    requireIdent('key_id', req.keyId);
+    if (req.signature.length !== 64) throw new InvalidArgumentError('INVALID_ARGUMENT', 'signature must be a 64-byte Ed25519 signature');
+    return deps.decisions.vote({ decisionId: req.decisionId, operatorId: req.operatorId, role: req.role, keyId: req.keyId, signature: new Uint8Array(req.signature), verdict, ...(reason ? { reason } : {}) }, { correlationId });
+  };
+
+  return {
+    listPendingApprovals: unary<ListPendingApprovalsRequest, ListPendingApprovalsResponse>('ListPendingApprovals', async (req) => {
+      if (req.pageSize < 0 || req.pageSize > 500) throw new InvalidArgumentError('INVALID_ARGUMENT', 'page_size must be 0-500');
+      const items = await deps.decisions.listPending(req.pageSize, readPageToken(req.pageToken));
+      const limit = req.pageSize === 0 ? 100 : req.pageSize;
+      const last = items[items.length - 1];
+      return { approvals: items.map((i) => toPendingApproval(i.record, i.votes)), nextPageToken: items.length === limit && last ? pageToken(last.record) : '' };
+    }),
+    approve: unary<ApproveRequest, ApproveResponse>('Approve', async (req, correlationId) => {
+      const result = await vote(req, 'approve', correlationId);
+      return { approval: toPendingApproval(result.record, result.votes), quorumReached: result.quorumReached };
+    }),
+    reject: unary<RejectRequest, RejectResponse>('Reject', async (req, correlationId) => {
+      if (req.reason.length > 500) throw new InvalidArgumentError('INVALID_ARGUMENT', 'reason must be at most 500 characters');
+      await vote(req, 'reject', correlationId, req.reason);
+      return {};
+    }),
+  };
+}
+
+export { ApprovalServiceService };

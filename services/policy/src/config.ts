@@ -1,0 +1,65 @@
+// The only file that reads process.env. Validated once at boot (a bad value stops the
+// service with a message naming the variable). The decision signing key is read from a
+// file whose path is configured; its contents never appear in config, logs or errors.
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { defineConfig, envVar } from '@custody/platform';
+
+const common = z.object({
+  CUSTODY_GRPC_HOST: envVar.string({ minLength: 1 }).default('127.0.0.1'),
+  CUSTODY_GRPC_PORT: envVar.port().default(50053),
+  CUSTODY_LOG_LEVEL: envVar.logLevel().default('info'),
+  CUSTODY_DB_URL: envVar.url({ protocols: ['postgres:', 'postgresql:'] }),
+  KAFKA_BROKERS: envVar.list(),
+  /** First-start bundle (opa build -t wasm archive); later bundles need an admin quorum. */
+  CUSTODY_POLICY_BUNDLE_FILE: envVar.string({ minLength: 1 }).optional(),
+  CUSTODY_POLICY_DECISION_KEY_ID: envVar.string({ minLength: 1 }),
+  CUSTODY_POLICY_DECISION_KEY_FILE: envVar.string({ minLength: 1 }),
+  CUSTODY_POLICY_OPERATORS_FILE: envVar.string({ minLength: 1 }),
+  CUSTODY_POLICY_FACTS_FILE: envVar.string({ minLength: 1 }),
+  CUSTODY_POLICY_TOKEN_TTL: envVar.duration().default(600_000),
+  CUSTODY_POLICY_ADMIN_QUORUM: envVar.int({ min: 2, max: 16 }).default(2),
+});
+
+const tls = z.discriminatedUnion('CUSTODY_GRPC_TLS', [
+  z.object({
+    CUSTODY_GRPC_TLS: z.literal('mtls'),
+    CUSTODY_GRPC_TLS_CERT_FILE: envVar.string({ minLength: 1 }),
+    CUSTODY_GRPC_TLS_KEY_FILE: envVar.string({ minLength: 1 }),
+    CUSTODY_GRPC_TLS_CLIENT_CA_FILE: envVar.string({ minLength: 1 }),
+  }),
+  z.object({ CUSTODY_GRPC_TLS: z.literal('insecure') }),
+]);
+
+export function loadPolicyConfig(env: NodeJS.ProcessEnv = process.env) {
+  return defineConfig(
+    common.and(tls).transform((e) => ({
+      grpc: {
+        host: e.CUSTODY_GRPC_HOST,
+        port: e.CUSTODY_GRPC_PORT,
+        credentials:
+          e.CUSTODY_GRPC_TLS === 'mtls'
+            ? {
+                kind: 'tls' as const,
+                certChain: readFileSync(e.CUSTODY_GRPC_TLS_CERT_FILE),
+                privateKey: readFileSync(e.CUSTODY_GRPC_TLS_KEY_FILE),
+                clientCa: readFileSync(e.CUSTODY_GRPC_TLS_CLIENT_CA_FILE),
+                requireClientCertificate: true,
+              }
+            : { kind: 'insecure' as const },
+      },
+      logLevel: e.CUSTODY_LOG_LEVEL,
+      databaseUrl: e.CUSTODY_DB_URL,
+      kafkaBrokers: e.KAFKA_BROKERS,
+      bundleFile: e.CUSTODY_POLICY_BUNDLE_FILE,
+      decisionKey: { keyId: e.CUSTODY_POLICY_DECISION_KEY_ID, file: e.CUSTODY_POLICY_DECISION_KEY_FILE },
+      operatorsFile: e.CUSTODY_POLICY_OPERATORS_FILE,
+      factsFile: e.CUSTODY_POLICY_FACTS_FILE,
+      tokenTtlSeconds: Math.floor(e.CUSTODY_POLICY_TOKEN_TTL / 1000),
+      adminQuorum: e.CUSTODY_POLICY_ADMIN_QUORUM,
+    })),
+    env,
+  );
+}
+
+export type PolicyConfig = ReturnType<typeof loadPolicyConfig>;

@@ -1,0 +1,163 @@
+// The composition root: the only place adapters are wired to ports. Plain TypeScript
+// (like intake's); `startPolicy` in index.ts is the entry point both main.ts and the
+// embedded deployment use.
+import { loadPackageDefinition, type Topic } from '@custody/contracts';
+import { CreateEventBusTables1795478400000, OutboxRelay, PostgresOutboxStore, type EventBus, type Subscription } from '@custody/event-bus';
+import { GrpcServer, createServiceDataSource, type DatabaseConnection, type GrpcServerCredentials, type Logger } from '@custody/platform';
+import type { DataSource } from 'typeorm';
+import { parseBundleArchive } from './adapters/opa/bundle-archive.js';
+import { WasmPolicyEvaluator } from './adapters/opa/wasm-policy-evaluator.js';
+import { ApprovalServiceService, createApprovalService } from './adapters/grpc/approval-service.js';
+import { identityTopics, type TopicNamer } from './adapters/events.js';
+import { startDecisionConsumer } from './adapters/kafka/decision-consumer.js';
+import { CreatePolicyTables1795651200000, POLICY_ENTITIES } from './adapters/persistence/schema.js';
+import { PostgresBundleStore, PostgresPolicyStore } from './adapters/persistence/postgres-store.js';
+import { BundleRegistry } from './application/bundle-registry.js';
+import { DecisionService, expirePending, type PolicyStore } from './application/decisions.js';
+import type { DecisionSigner, OperatorDirectory, WithdrawalFactsProvider } from './application/ports.js';
+import type { Clock } from './domain/clock.js';
+
+export const POLICY_MIGRATIONS = [CreatePolicyTables1795651200000, CreateEventBusTables1795478400000];
+export { POLICY_ENTITIES };
+
+export interface PolicyDeps {
+  readonly bus: EventBus;
+  /** Runtime (app role) connection. Migrations are run separately with the owner role. */
+  readonly database: DatabaseConnection & { readonly schema?: string };
+  readonly logger: Logger;
+  readonly clock?: Clock;
+  readonly grpc: { readonly host?: string; readonly port: number; readonly credentials: GrpcServerCredentials };
+  /**
+   * The bundle archive (opa build -t wasm) used when the database has no active bundle
+   * yet (first start). Later activations go through the admin quorum. Neither → refuse to start.
+   */
+  readonly bootstrapBundle?: Uint8Array;
+  readonly signer: DecisionSigner;
+  readonly operators: OperatorDirectory;
+  readonly facts: WithdrawalFactsProvider;
+  /** Role whose holders may sign bundle activations (default "policy_admin"). */
+  readonly adminRole?: string;
+  readonly adminQuorum?: number;
+  readonly tokenTtlSeconds?: number;
+  readonly topicName?: TopicNamer;
+  readonly consumerGroupId?: string;
+  readonly outboxPollIntervalMs?: number;
+  /** How often staged bundle activations are picked up (default 5 s). */
+  readonly bundlePollIntervalMs?: number;
+  /** How often expired approval requests are closed as DENY approval_expired (default 30 s). */
+  readonly expiryPollIntervalMs?: number;
+}
+
+export interface PolicyHandle {
+  readonly grpcPort: number;
+  readonly dataSource: DataSource;
+  readonly bundles: BundleRegistry;
+  readonly decisions: DecisionService;
+  readonly store: PolicyStore;
+  stop(): Promise<void>;
+}
+
+export async function composePolicy(deps: PolicyDeps): Promise<PolicyHandle> {
+  const clock = deps.clock ?? { now: () => new Date() };
+  const topicName = deps.topicName ?? identityTopics;
+  const dataSource = createServiceDataSource({ service: 'policy', ...deps.database, entities: POLICY_ENTITIES, poolSize: 10 });
+  await dataSource.initialize();
+  const cleanups: (() => Promise<unknown>)[] = [() => dataSource.destroy()];
+  const stopAll = async (): Promise<void> => {
+    for (const c of cleanups.reverse()) await c().catch((err: unknown) => deps.logger.error({ err }, 'policy shutdown step failed'));
+  };
+  try {
+    const evaluator = new WasmPolicyEvaluator();
+    const bundles = new BundleRegistry({
+      evaluator,
+      store: new PostgresBundleStore(dataSource, parseBundleArchive),
+      operators: deps.operators,
+      adminRole: deps.adminRole ?? 'policy_admin',
+      adminQuorum: deps.adminQuorum ?? 2,
+      parse: parseBundleArchive,
+      now: () => clock.now(),
+    });
+    // Fail closed: no valid bundle, no service (nothing subscribes, nothing listens).
+    await bundles.start(deps.bootstrapBundle);
+    deps.logger.info({ bundleDigest: bundles.activeDigest, decisionKeyId: deps.signer.keyId }, 'policy bundle active');
+
+    const store = new PostgresPolicyStore(dataSource, topicName);
+    const decisions = new DecisionService({
+      store,
+      registry: bundles,
+      evaluator,
+      facts: deps.facts,
+      signer: deps.signer,
+      operators: deps.operators,
+      clock,
+      ...(deps.tokenTtlSeconds ? { tokenTtlSeconds: deps.tokenTtlSeconds } : {}),
+    });
+
+    const relay = new OutboxRelay({
+      store: new PostgresOutboxStore(dataSource),
+      bus: deps.bus,
+      pollIntervalMs: deps.outboxPollIntervalMs ?? 200,
+      onError: (err) => deps.logger.warn({ err }, 'outbox relay error'),
+    });
+    relay.start();
+    cleanups.push(() => relay.stop());
+
+    const subscription: Subscription = await startDecisionConsumer({
+      bus: deps.bus,
+      dataSource,
+      decisions,
+      groupId: deps.consumerGroupId ?? 'policy.decide',
+      topicName,
+      onResult: (result, envelope) => deps.logger.info({ eventId: envelope.id, type: envelope.type, result }, 'policy event handled'),
+    });
+    cleanups.push(() => subscription.stop());
+
+    // Staged activations (policy-bundle CLI): verified here, swapped between messages.
+    let polling = false;
+    const bundleTimer = setInterval(() => {
+      if (polling) return;
+      polling = true;
+      bundles
+        .activateStaged()
+        .then((r) => {
+          if (r?.activated) deps.logger.info({ requestId: r.id, bundleDigest: r.digest, outcome: r.reason }, 'policy bundle activated');
+          else if (r) deps.logger.error({ alert: 'policy_bundle_refused', requestId: r.id, bundleDigest: r.digest, reason: r.reason, activeDigest: bundles.activeDigest }, 'policy bundle activation refused; the active bundle stays');
+        })
+        .catch((err: unknown) => deps.logger.warn({ err }, 'staged bundle check failed'))
+        .finally(() => {
+          polling = false;
+        });
+    }, deps.bundlePollIntervalMs ?? 5_000);
+    bundleTimer.unref();
+    cleanups.push(async () => clearInterval(bundleTimer));
+
+    const expiryTimer = setInterval(() => {
+      expirePending(store, clock).then(
+        (n) => n > 0 && deps.logger.info({ expired: n }, 'approval requests expired'),
+        (err: unknown) => deps.logger.warn({ err }, 'approval expiry sweep failed'),
+      );
+    }, deps.expiryPollIntervalMs ?? 30_000);
+    expiryTimer.unref();
+    cleanups.push(async () => clearInterval(expiryTimer));
+
+    const server = new GrpcServer({
+      ...(deps.grpc.host ? { host: deps.grpc.host } : {}),
+      port: deps.grpc.port,
+      credentials: deps.grpc.credentials,
+      packageDefinition: loadPackageDefinition(),
+      services: [{ definition: ApprovalServiceService, implementation: createApprovalService({ decisions, logger: deps.logger }) as never }],
+    });
+    const grpcPort = await server.start();
+    cleanups.push(() => server.shutdown(2_000));
+
+    return { grpcPort, dataSource, bundles, decisions, store, stop: stopAll };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
+/** Topic namer that prefixes every topic (test isolation). */
+export function prefixedTopics(prefix: string): TopicNamer {
+  return (topic: Topic) => `${prefix}${topic}`;
+}
