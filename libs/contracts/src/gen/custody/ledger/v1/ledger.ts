@@ -32,6 +32,8 @@ export enum EntryKind {
   ENTRY_KIND_SETTLE = 4,
   ENTRY_KIND_REVERSAL = 5,
   ENTRY_KIND_FEE = 6,
+  /** ENTRY_KIND_DEPOSIT_REVERSAL - An orphaned deposit's credit compensated (ISO/TR 23576 5.5.4.2). */
+  ENTRY_KIND_DEPOSIT_REVERSAL = 7,
   UNRECOGNIZED = -1,
 }
 
@@ -58,6 +60,9 @@ export function entryKindFromJSON(object: any): EntryKind {
     case 6:
     case "ENTRY_KIND_FEE":
       return EntryKind.ENTRY_KIND_FEE;
+    case 7:
+    case "ENTRY_KIND_DEPOSIT_REVERSAL":
+      return EntryKind.ENTRY_KIND_DEPOSIT_REVERSAL;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -81,6 +86,8 @@ export function entryKindToJSON(object: EntryKind): string {
       return "ENTRY_KIND_REVERSAL";
     case EntryKind.ENTRY_KIND_FEE:
       return "ENTRY_KIND_FEE";
+    case EntryKind.ENTRY_KIND_DEPOSIT_REVERSAL:
+      return "ENTRY_KIND_DEPOSIT_REVERSAL";
     case EntryKind.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -117,7 +124,13 @@ export interface LedgerEntry {
   /** Withdrawal or deposit id the entry belongs to. */
   referenceId: string;
   correlationId: string;
-  bookedAt?: Timestamp | undefined;
+  bookedAt?:
+    | Timestamp
+    | undefined;
+  /** Which balance of the account the line moves: "available" or "held". */
+  bucket: string;
+  /** Ordering key of the journal entry (ascending = booking order). */
+  sequence: string;
 }
 
 export interface ListAccountHistoryRequest {
@@ -450,6 +463,8 @@ function createBaseLedgerEntry(): LedgerEntry {
     referenceId: "",
     correlationId: "",
     bookedAt: undefined,
+    bucket: "",
+    sequence: "0",
   };
 }
 
@@ -478,6 +493,12 @@ export const LedgerEntry: MessageFns<LedgerEntry> = {
     }
     if (message.bookedAt !== undefined) {
       Timestamp.encode(message.bookedAt, writer.uint32(66).fork()).join();
+    }
+    if (message.bucket !== "") {
+      writer.uint32(74).string(message.bucket);
+    }
+    if (message.sequence !== "0") {
+      writer.uint32(80).uint64(message.sequence);
     }
     return writer;
   },
@@ -559,6 +580,22 @@ export const LedgerEntry: MessageFns<LedgerEntry> = {
             message.bookedAt = Timestamp.decode(reader, reader.uint32());
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.bucket = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.sequence = reader.uint64().toString();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -597,6 +634,8 @@ export const LedgerEntry: MessageFns<LedgerEntry> = {
         : isSet(object.booked_at)
         ? fromJsonTimestamp(object.booked_at)
         : undefined,
+      bucket: isSet(object.bucket) ? globalThis.String(object.bucket) : "",
+      sequence: isSet(object.sequence) ? globalThis.String(object.sequence) : "0",
     };
   },
 
@@ -626,6 +665,12 @@ export const LedgerEntry: MessageFns<LedgerEntry> = {
     if (message.bookedAt !== undefined) {
       obj.bookedAt = fromTimestamp(message.bookedAt).toISOString();
     }
+    if (message.bucket !== "") {
+      obj.bucket = message.bucket;
+    }
+    if (message.sequence !== "0") {
+      obj.sequence = message.sequence;
+    }
     return obj;
   },
 
@@ -644,6 +689,8 @@ export const LedgerEntry: MessageFns<LedgerEntry> = {
     message.bookedAt = (object.bookedAt !== undefined && object.bookedAt !== null)
       ? Timestamp.fromPartial(object.bookedAt)
       : undefined;
+    message.bucket = object.bucket ?? "";
+    message.sequence = object.sequence ?? "0";
     return message;
   },
 };

@@ -1,0 +1,64 @@
+// LedgerService over grpc-js (read API): balances and account history. Amounts are decimal
+// strings; a history line's amount is signed credit-positive (as the proto documents), i.e.
+// the opposite of the journal's debit-positive convention.
+import { status } from '@grpc/grpc-js';
+import { EntryKind, LedgerServiceService, timestampFromDate, type LedgerServiceServer } from '@custody/contracts';
+import { isDomainError, unaryHandler, type GrpcCodeMap, type Logger } from '@custody/platform';
+import type { LedgerQueries } from '../../application/queries.js';
+import type { EntryKind as DomainKind } from '../../domain/postings.js';
+
+export { LedgerServiceService };
+
+export const ERROR_DOMAIN = 'custody.ledger';
+export const LEDGER_ERROR_CODES: GrpcCodeMap = Object.freeze({
+  FIELD_REQUIRED: status.INVALID_ARGUMENT,
+  FIELD_TOO_LONG: status.INVALID_ARGUMENT,
+  PAGE_SIZE_INVALID: status.INVALID_ARGUMENT,
+  PAGE_TOKEN_INVALID: status.INVALID_ARGUMENT,
+});
+
+const KIND: Readonly<Record<DomainKind, EntryKind>> = {
+  DEPOSIT: EntryKind.ENTRY_KIND_DEPOSIT,
+  DEPOSIT_REVERSAL: EntryKind.ENTRY_KIND_DEPOSIT_REVERSAL,
+  HOLD: EntryKind.ENTRY_KIND_HOLD,
+  RELEASE: EntryKind.ENTRY_KIND_RELEASE,
+  SETTLE: EntryKind.ENTRY_KIND_SETTLE,
+  REVERSAL: EntryKind.ENTRY_KIND_REVERSAL,
+};
+
+export function createLedgerService(deps: { readonly queries: LedgerQueries; readonly logger: Logger; readonly clock: () => Date }): LedgerServiceServer {
+  const options = {
+    codeMap: LEDGER_ERROR_CODES,
+    domain: ERROR_DOMAIN,
+    onError: (err: unknown) => (isDomainError(err) ? deps.logger.info({ code: err.code }, 'ledger query refused') : deps.logger.error({ err }, 'ledger query failed')),
+  };
+  return {
+    getBalances: unaryHandler(async (req) => {
+      const asOf = deps.clock();
+      const balances = await deps.queries.balances(req.account, req.assets);
+      return {
+        account: req.account,
+        balances: balances.map((b) => ({ asset: b.asset, available: b.available.toString(), held: b.held.toString(), total: (b.available + b.held).toString() })),
+        asOf: timestampFromDate(asOf),
+      };
+    }, options),
+    listAccountHistory: unaryHandler(async (req) => {
+      const page = await deps.queries.history(req.account, req.asset, req.pageSize, req.pageToken);
+      return {
+        entries: page.lines.map((l) => ({
+          entryId: l.entryId,
+          account: l.account,
+          asset: l.asset,
+          amount: (-l.amount).toString(),
+          kind: KIND[l.kind],
+          referenceId: l.referenceId,
+          correlationId: l.correlationId,
+          bookedAt: timestampFromDate(l.bookedAt),
+          bucket: l.bucket,
+          sequence: l.sequence.toString(),
+        })),
+        nextPageToken: page.nextPageToken,
+      };
+    }, options),
+  };
+}

@@ -1,0 +1,104 @@
+// Consumes the events that move money in the books and posts each exactly once
+// (handleOnce: inbox row + posting in one transaction). Undecodable events and malformed
+// amounts are dead-lettered; database failures are retried by the bus.
+import { Topics, TxState, WithdrawalStatus, decodePayload, type DecodedEvent, type Topic } from '@custody/contracts';
+import { NonRetryableError, handleOnce, protobufEnvelopeCodec, withDeadLetter, type Envelope, type EventBus, type Subscription } from '@custody/event-bus';
+import { isDomainError } from '@custody/platform';
+import type { DataSource } from 'typeorm';
+import type { LedgerPostings, PostingOutcome } from '../../application/postings.js';
+import type { Tx } from '../../application/ports.js';
+import { parseAmount } from '../../domain/amount.js';
+
+export type TopicNamer = (topic: Topic) => string;
+export const identityTopics: TopicNamer = (topic) => topic;
+
+export const LEDGER_TOPICS: readonly Topic[] = [Topics.withdrawalRequested, Topics.withdrawalStatus, Topics.txStatus, Topics.depositDetected];
+
+// custody.events.v1.DepositState values (deposit.proto): FINAL = 2, ORPHANED = 3.
+const DEPOSIT_STATE_FINAL = 2;
+const DEPOSIT_STATE_ORPHANED = 3;
+
+const RELEASING_STATUS = new Map<WithdrawalStatus, string>([
+  [WithdrawalStatus.WITHDRAWAL_STATUS_DENIED, 'DENIED'],
+  [WithdrawalStatus.WITHDRAWAL_STATUS_CANCELLED, 'CANCELLED'],
+  [WithdrawalStatus.WITHDRAWAL_STATUS_FAILED, 'FAILED'],
+]);
+
+/** The posting an event means (undefined: nothing for the books). */
+export function postingFor(event: DecodedEvent, postings: LedgerPostings, ctx: { eventId: string; correlationId: string }): ((tx: Tx) => Promise<PostingOutcome>) | undefined {
+  switch (event.type) {
+    case Topics.withdrawalRequested: {
+      const m = event.message;
+      const amount = parseAmount(m.amount, 'amount');
+      return (tx) => postings.withdrawalRequested({ withdrawalId: m.withdrawalId, clientId: m.clientId, customerAccount: m.customerAccount, asset: m.asset, chain: m.chain, amount }, ctx, tx);
+    }
+    case Topics.withdrawalStatus: {
+      const reason = RELEASING_STATUS.get(event.message.status);
+      const id = event.message.withdrawalId;
+      return reason ? (tx) => postings.release(id, reason, ctx, tx) : undefined;
+    }
+    case Topics.txStatus: {
+      const m = event.message;
+      if (m.state === TxState.TX_STATE_FINAL) {
+        const fee = m.feePaid === '' ? 0n : parseAmount(m.feePaid, 'fee_paid', { allowZero: true });
+        return (tx) => postings.settle(m.withdrawalId, fee, ctx, tx);
+      }
+      if (m.state === TxState.TX_STATE_REORGED) return (tx) => postings.reverse(m.withdrawalId, ctx, tx);
+      if (m.state === TxState.TX_STATE_FAILED || m.state === TxState.TX_STATE_DROPPED) return (tx) => postings.release(m.withdrawalId, m.reasonCode || 'TX_FAILED', ctx, tx);
+      return undefined;
+    }
+    case Topics.depositDetected: {
+      const m = event.message;
+      if (Number(m.state) === DEPOSIT_STATE_FINAL) {
+        const amount = parseAmount(m.amount, 'amount');
+        return (tx) => postings.depositFinal({ depositId: m.depositId, clientId: m.clientId, customerAccount: m.customerAccount, asset: m.asset, amount }, ctx, tx);
+      }
+      if (Number(m.state) === DEPOSIT_STATE_ORPHANED) return (tx) => postings.depositOrphaned(m.depositId, ctx, tx);
+      return undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+export interface LedgerConsumerOptions {
+  readonly bus: EventBus;
+  readonly dataSource: DataSource;
+  readonly postings: LedgerPostings;
+  readonly groupId: string;
+  readonly topicName: TopicNamer;
+  readonly onPosted?: (envelope: Envelope, outcome: PostingOutcome | 'duplicate') => void;
+  /** A posting attempt failed (it is retried, then dead-lettered). */
+  readonly onFailure?: (envelope: Envelope, error: unknown) => void;
+}
+
+export async function startLedgerConsumer(options: LedgerConsumerOptions): Promise<Subscription> {
+  const handler = withDeadLetter<Envelope>({
+    bus: options.bus,
+    // A posting must not be dead-lettered by a database outage: retry in place (the
+    // partition waits) for ~15 minutes before giving up. (Events that overtake their
+    // withdrawal.requested are parked, not retried: see LedgerPostings.)
+    maxAttempts: 40,
+    backoff: { initialMs: 200, maxMs: 30_000, factor: 2 },
+    decode: (message) => protobufEnvelopeCodec.decode(message.value),
+    handle: async (envelope) => {
+      let posting: ((tx: Tx) => Promise<PostingOutcome>) | undefined;
+      try {
+        posting = postingFor(decodePayload(envelope), options.postings, { eventId: envelope.id, correlationId: envelope.correlationId });
+      } catch (err) {
+        throw new NonRetryableError(isDomainError(err) ? err.message : 'payload cannot be decoded', { cause: err });
+      }
+      if (!posting) return;
+      const run = posting;
+      let outcome: Awaited<ReturnType<typeof handleOnce<PostingOutcome>>>;
+      try {
+        outcome = await handleOnce(options.dataSource, options.groupId, envelope, (manager) => run(manager));
+      } catch (err) {
+        options.onFailure?.(envelope, err);
+        throw err;
+      }
+      options.onPosted?.(envelope, outcome.status === 'duplicate' ? 'duplicate' : outcome.result);
+    },
+  });
+  return options.bus.subscribe({ groupId: options.groupId, topics: LEDGER_TOPICS.map(options.topicName), handler });
+}

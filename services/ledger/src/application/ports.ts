@@ -1,0 +1,85 @@
+// Ports of the ledger use cases (adapters/persistence implements them on Postgres).
+import type { EntryKind, Line } from '../domain/postings.js';
+
+/** An open transaction (opaque to the application). */
+export type Tx = unknown;
+
+export interface Clock {
+  now(): Date;
+}
+
+export type WithdrawalState = 'HELD' | 'RELEASED' | 'SETTLED' | 'REJECTED';
+
+export interface LedgerWithdrawal {
+  readonly withdrawalId: string;
+  readonly account: string;
+  readonly asset: string;
+  readonly chain: string;
+  readonly amount: bigint;
+  readonly state: WithdrawalState;
+  /** The SETTLE entry's lines while SETTLED (what a reorg reverses). */
+  readonly settleEntryId: string | null;
+}
+
+export type DepositState = 'CREDITED' | 'REVERSED' | 'REVERSAL_REFUSED';
+
+export interface LedgerDeposit {
+  readonly depositId: string;
+  readonly account: string;
+  readonly asset: string;
+  readonly amount: bigint;
+  readonly state: DepositState;
+  readonly entryId: string;
+}
+
+export type PendingAction = 'RELEASE' | 'SETTLE' | 'REVERSE';
+
+/** An event parked because its withdrawal's hold has not been posted yet. */
+export interface PendingEvent {
+  readonly eventId: string;
+  readonly correlationId: string;
+  readonly withdrawalId: string;
+  readonly action: PendingAction;
+  readonly fee: bigint;
+  readonly reason: string;
+}
+
+export interface NewEntry {
+  readonly kind: EntryKind;
+  /** The event that caused it (idempotency: one entry per cause and kind). */
+  readonly causeEventId: string;
+  /** Withdrawal id or deposit id. */
+  readonly referenceId: string;
+  readonly correlationId: string;
+  readonly lines: readonly Line[];
+}
+
+/** Thrown by post() when a balance would go negative (the database CHECK refused it). */
+export class InsufficientFundsError extends Error {
+  constructor(options: { cause?: unknown } = {}) {
+    super('a balance would go negative', options);
+  }
+}
+
+export interface LedgerStore {
+  /** Runs `work` in one transaction (or inside `tx`). */
+  transaction<T>(work: (tx: Tx) => Promise<T>, tx?: Tx): Promise<T>;
+  /**
+   * Posts an entry inside `tx` under a savepoint: on a negative balance the savepoint is
+   * rolled back and InsufficientFundsError thrown, leaving `tx` usable.
+   */
+  post(entry: NewEntry, tx: Tx): Promise<string>;
+  entryLines(entryId: string, tx: Tx): Promise<Line[]>;
+  /** Locks the withdrawal row (FOR UPDATE) for the rest of `tx`. */
+  lockWithdrawal(withdrawalId: string, tx: Tx): Promise<LedgerWithdrawal | undefined>;
+  insertWithdrawal(w: LedgerWithdrawal, reason: string, tx: Tx): Promise<void>;
+  updateWithdrawal(withdrawalId: string, state: WithdrawalState, settleEntryId: string | null, reason: string, tx: Tx): Promise<void>;
+  /** Parks an event for a withdrawal not known yet (inside `tx`). */
+  park(event: PendingEvent, tx: Tx): Promise<void>;
+  /** Removes and returns the parked events of a withdrawal, in arrival order. */
+  takePending(withdrawalId: string, tx: Tx): Promise<PendingEvent[]>;
+  lockDeposit(depositId: string, tx: Tx): Promise<LedgerDeposit | undefined>;
+  insertDeposit(d: LedgerDeposit, tx: Tx): Promise<void>;
+  /** Sets the state (and, when re-credited, the new credit entry). */
+  updateDeposit(depositId: string, state: DepositState, tx: Tx, entryId?: string): Promise<void>;
+}

@@ -1,0 +1,62 @@
+// Read side: balances of an account and its history (paged by journal sequence).
+import { InvalidArgumentError } from '../domain/errors.js';
+import type { Bucket, EntryKind } from '../domain/postings.js';
+
+export interface BalanceView {
+  readonly asset: string;
+  readonly available: bigint;
+  readonly held: bigint;
+}
+
+export interface HistoryLine {
+  readonly sequence: bigint;
+  readonly entryId: string;
+  readonly kind: EntryKind;
+  readonly referenceId: string;
+  readonly correlationId: string;
+  readonly bookedAt: Date;
+  readonly account: string;
+  readonly asset: string;
+  readonly bucket: Bucket;
+  /** Debit > 0, credit < 0 (the journal's convention). */
+  readonly amount: bigint;
+}
+
+export interface LedgerReader {
+  balancesOf(account: string, assets: readonly string[]): Promise<BalanceView[]>;
+  /** Lines of `account` (one asset, or all if '') of the first `entries` journal entries after `afterSequence`. */
+  history(account: string, asset: string, afterSequence: bigint, entries: number): Promise<HistoryLine[]>;
+}
+
+export const DEFAULT_PAGE_SIZE = 100;
+export const MAX_PAGE_SIZE = 500;
+const TOKEN = /^[1-9][0-9]{0,18}$/;
+
+export class LedgerQueries {
+  constructor(private readonly reader: LedgerReader) {}
+
+  balances(account: string, assets: readonly string[]): Promise<BalanceView[]> {
+    required('account', account);
+    return this.reader.balancesOf(account, assets);
+  }
+
+  async history(account: string, asset: string, pageSize: number, pageToken: string): Promise<{ lines: HistoryLine[]; nextPageToken: string }> {
+    required('account', account);
+    if (pageSize !== 0 && (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_PAGE_SIZE)) {
+      throw new InvalidArgumentError('page_size', 'PAGE_SIZE_INVALID', `must be between 1 and ${MAX_PAGE_SIZE} (0 = ${DEFAULT_PAGE_SIZE})`);
+    }
+    if (pageToken !== '' && !TOKEN.test(pageToken)) throw new InvalidArgumentError('page_token', 'PAGE_TOKEN_INVALID', 'is not a token returned by a previous page');
+    const size = pageSize === 0 ? DEFAULT_PAGE_SIZE : pageSize;
+    // Pages hold whole entries: `size` entries (all their lines of this account), one more fetched to know if there is a next page.
+    const rows = await this.reader.history(account, asset, pageToken === '' ? 0n : BigInt(pageToken), size + 1);
+    const sequences = [...new Set(rows.map((r) => r.sequence))];
+    if (sequences.length <= size) return { lines: rows, nextPageToken: '' };
+    const lastKept = sequences[size - 1] as bigint;
+    return { lines: rows.filter((r) => r.sequence <= lastKept), nextPageToken: lastKept.toString() };
+  }
+}
+
+function required(field: string, value: string): void {
+  if (value.length === 0) throw new InvalidArgumentError(field, 'FIELD_REQUIRED', 'is required');
+  if (value.length > 200) throw new InvalidArgumentError(field, 'FIELD_TOO_LONG', 'must be at most 200 characters');
+}
