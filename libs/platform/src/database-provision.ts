@@ -78,6 +78,7 @@ export async function provisionServiceDatabase(adminUrl: string, options: Provis
     await client.query(`GRANT CONNECT ON DATABASE ${D} TO ${owner}, ${app}`);
     await client.query(`REVOKE CREATE ON SCHEMA public FROM PUBLIC`);
 
+    const schemaExisted = (await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema])).rowCount === 1;
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${S} AUTHORIZATION ${owner}`);
     await client.query(`ALTER SCHEMA ${S} OWNER TO ${owner}`);
     await client.query(`REVOKE ALL ON SCHEMA ${S} FROM PUBLIC`);
@@ -86,9 +87,13 @@ export async function provisionServiceDatabase(adminUrl: string, options: Provis
     // Tables and sequences the owner creates later (migrations) ...
     await client.query(`ALTER DEFAULT PRIVILEGES FOR ROLE ${owner} IN SCHEMA ${S} GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO ${app}`);
     await client.query(`ALTER DEFAULT PRIVILEGES FOR ROLE ${owner} IN SCHEMA ${S} GRANT USAGE, SELECT ON SEQUENCES TO ${app}`);
-    // ... and those that exist already.
-    await client.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${S} TO ${app}`);
-    await client.query(`GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA ${S} TO ${app}`);
+    // ... and, when this run creates the schema, those that exist already. Once the schema
+    // exists, table privileges belong to the migrations: re-granting on every run would undo
+    // a migration's deliberate REVOKE (an append-only audit log, a ledger journal).
+    if (!schemaExisted) {
+      await client.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${S} TO ${app}`);
+      await client.query(`GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA ${S} TO ${app}`);
+    }
     // The migrations table (TypeORM's layout) is created here so the app role can read it
     // (a boot-time "schema up to date?" check) but never rewrite the migration history.
     const M = `${S}.${id(migrationsTable)}`;

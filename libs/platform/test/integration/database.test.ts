@@ -234,6 +234,19 @@ describe('migrations as the owner, work as the app role', () => {
     });
   });
 
+  it("re-provisioning keeps a migration's REVOKE (append-only tables stay append-only after a restart)", async () => {
+    await admin((c) => c.query(`REVOKE UPDATE, DELETE ON ${roles.a.schema}.thing FROM ${roles.a.appRole}`), database);
+    const dbAdminUrl = new URL(adminUrl);
+    dbAdminUrl.pathname = `/${database}`;
+    await provisionServiceDatabase(dbAdminUrl.toString(), { service: services.a, ownerPassword: passwords.a.owner, appPassword: passwords.a.app });
+    await as(roles.a.appRole, passwords.a.app, async (c) => {
+      expect((await pgError(c.query(`UPDATE thing SET name = 'x'`))).code).toBe(PERMISSION_DENIED);
+      expect((await pgError(c.query(`DELETE FROM thing`))).code).toBe(PERMISSION_DENIED);
+      await c.query(`SELECT count(*) FROM thing`);
+    });
+    await admin((c) => c.query(`GRANT UPDATE, DELETE ON ${roles.a.schema}.thing TO ${roles.a.appRole}`), database);
+  });
+
   it('the app role cannot rewrite the migration history', async () => {
     await as(roles.a.appRole, passwords.a.app, async (c) => {
       expect((await c.query(`SELECT name FROM migrations`)).rows).toEqual([{ name: 'CreateThing1767225600000' }]);
