@@ -35,7 +35,7 @@ export {
   txStateFromJSON,
   txStateToJSON,
 } from './gen/custody/events/v1/tx.js';
-export { DepositDetected } from './gen/custody/events/v1/deposit.js';
+export { DepositDetected, DepositState, depositStateFromJSON, depositStateToJSON } from './gen/custody/events/v1/deposit.js';
 export {
   KeyLifecycle,
   KeyTransition,
@@ -149,4 +149,36 @@ export {
   QueryByCorrelationRequest,
   QueryByCorrelationResponse,
 } from './gen/custody/audit/v1/audit.js';
+export {
+  CaseServiceService,
+  type CaseServiceServer,
+  CaseServiceClient,
+  ComplianceCase,
+  CaseResolution,
+  CaseStatus,
+  CaseSubjectKind,
+  ListOpenCasesRequest,
+  ListOpenCasesResponse,
+  ResolveCaseRequest,
+  ResolveCaseResponse,
+} from './gen/custody/risk/v1/case.js';
+export {
+  ScreeningListServiceService,
+  type ScreeningListServiceServer,
+  ScreeningListServiceClient,
+  OfacListFormat,
+  ListState,
+  InternalList,
+  InternalEntry,
+  ImportOfacListRequest,
+  ImportOfacListResponse,
+  GetListStatusRequest,
+  GetListStatusResponse,
+  AddInternalEntryRequest,
+  AddInternalEntryResponse,
+  RemoveInternalEntryRequest,
+  RemoveInternalEntryResponse,
+  ListInternalEntriesRequest,
+  ListInternalEntriesResponse,
+} from './gen/custody/risk/v1/lists.js';
 export { loadPackageDefinition, descriptorSetPath, PROTO_LOADER_OPTIONS, GrpcServiceNames } from './grpc.js';

@@ -1,7 +1,7 @@
 // Consumes the events that move money in the books and posts each exactly once
 // (handleOnce: inbox row + posting in one transaction). Undecodable events and malformed
 // amounts are dead-lettered; database failures are retried by the bus.
-import { Topics, TxState, WithdrawalStatus, decodePayload, type DecodedEvent, type Topic } from '@custody/contracts';
+import { DepositState, Topics, TxState, WithdrawalStatus, decodePayload, type DecodedEvent, type Topic } from '@custody/contracts';
 import { NonRetryableError, handleOnce, protobufEnvelopeCodec, withDeadLetter, type Envelope, type EventBus, type Subscription } from '@custody/event-bus';
 import { isDomainError } from '@custody/platform';
 import type { DataSource } from 'typeorm';
@@ -14,9 +14,6 @@ export const identityTopics: TopicNamer = (topic) => topic;
 
 export const LEDGER_TOPICS: readonly Topic[] = [Topics.withdrawalRequested, Topics.withdrawalStatus, Topics.txStatus, Topics.depositDetected];
 
-// custody.events.v1.DepositState values (deposit.proto): FINAL = 2, ORPHANED = 3.
-const DEPOSIT_STATE_FINAL = 2;
-const DEPOSIT_STATE_ORPHANED = 3;
 
 const RELEASING_STATUS = new Map<WithdrawalStatus, string>([
   [WithdrawalStatus.WITHDRAWAL_STATUS_DENIED, 'DENIED'],
@@ -49,11 +46,11 @@ export function postingFor(event: DecodedEvent, postings: LedgerPostings, ctx: {
     }
     case Topics.depositDetected: {
       const m = event.message;
-      if (Number(m.state) === DEPOSIT_STATE_FINAL) {
+      if (m.state === DepositState.DEPOSIT_STATE_FINAL) {
         const amount = parseAmount(m.amount, 'amount');
         return (tx) => postings.depositFinal({ depositId: m.depositId, clientId: m.clientId, customerAccount: m.customerAccount, asset: m.asset, amount }, ctx, tx);
       }
-      if (Number(m.state) === DEPOSIT_STATE_ORPHANED) return (tx) => postings.depositOrphaned(m.depositId, ctx, tx);
+      if (m.state === DepositState.DEPOSIT_STATE_ORPHANED) return (tx) => postings.depositOrphaned(m.depositId, ctx, tx);
       return undefined;
     }
     default:
