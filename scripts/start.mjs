@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm start`: the system on embedded defaults. Starts PostgreSQL from node_modules
 // (scripts/infra/postgres.sh, idempotent, 127.0.0.1 only), builds the workspace with swc,
-// then runs the composition root (deploy/embedded). Arguments pass through (--once).
+// builds the policy bundle (when opa is installed), then runs the composition root
+// (deploy/embedded). Arguments pass through (--demo, --once).
 import { spawnSync, spawn } from 'node:child_process';
 import { readFileSync, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -20,10 +21,28 @@ run('bash', ['scripts/build.sh']);
 
 const env = { ...process.env };
 const infraEnv = resolve(root, '.local/infra.env');
+let opaBin = process.env.OPA_BIN;
 if (existsSync(infraEnv)) {
   for (const line of readFileSync(infraEnv, 'utf8').split('\n')) {
     const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
     if (m && m[1].startsWith('CUSTODY_PG_') && env[m[1]] === undefined) env[m[1]] = m[2];
+    if (m && m[1] === 'OPA_BIN' && opaBin === undefined) opaBin = m[2];
+  }
+}
+
+// The policy service evaluates the compiled Wasm bundle of policies/ (rules + shipped data).
+// Built fresh at each start when `opa` is installed (scripts/infra/opa.sh); without it the
+// embedded default runs without the policy service and says so.
+opaBin ??= resolve(root, '.local/bin/opa');
+if (env.CUSTODY_POLICY_BUNDLE === undefined) {
+  if (existsSync(opaBin)) {
+    const r = spawnSync('bash', ['scripts/policy-test.sh', 'build', '.local/embedded/policy'], { cwd: root, env: { ...process.env, OPA_BIN: opaBin }, encoding: 'utf8' });
+    if (r.status !== 0) {
+      process.stderr.write(`npm start: building the policy bundle failed (exit ${r.status ?? r.signal}):\n${r.stderr}`);
+      process.exit(r.status ?? 1);
+    }
+  } else {
+    process.stderr.write(`npm start: no opa at ${opaBin}; the policy service is left out (install it with: bash scripts/infra/opa.sh)\n`);
   }
 }
 const child = spawn(process.execPath, ['deploy/embedded/dist/main.js', ...process.argv.slice(2)], { cwd: root, env, stdio: 'inherit' });

@@ -1,20 +1,36 @@
 // `npm start`: the custody system on embedded defaults, in one process.
 //   PostgreSQL from node_modules (started by scripts/start.mjs), the in-process bus with the
-//   same semantics as Kafka, one schema + roles per component, gRPC with health and
-//   reflection, Prometheus metrics. Services join this composition as their issues land.
-// Flags: --once  run the walkthrough, print the summary and exit (used by the e2e test).
+//   same semantics as Kafka, one schema + roles per service, the services that exist
+//   (intake, risk, policy, ledger, audit), gRPC on 127.0.0.1 with health and reflection.
+// Flags: --demo  register a demo integrator and submit the demo withdrawals (demo.ts)
+//        --once  the demo, then exit (non-zero if a path did not reach its expected state;
+//                used by the e2e test)
 import { loadEmbeddedConfig } from './config.js';
 import { startEmbedded } from './embedded.js';
 
 const once = process.argv.includes('--once');
+const demo = once || process.argv.includes('--demo');
 const config = loadEmbeddedConfig();
 const system = await startEmbedded(config);
 system.printSummary(process.stdout);
 
+let demoFailed = false;
+if (demo) {
+  try {
+    const { results, text } = await system.runDemo();
+    process.stdout.write(text);
+    demoFailed = results.some((r) => !r.ok);
+  } catch (error) {
+    process.stderr.write(`demo failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    demoFailed = true;
+  }
+}
+
 if (once) {
   await system.stop();
+  process.exitCode = demoFailed ? 1 : 0;
 } else {
-  process.stdout.write(`\nRunning. gRPC on 127.0.0.1:${system.grpcPort}, metrics on ${system.metricsUrl}. Ctrl-C stops.\n`);
+  process.stdout.write(`\nRunning. Integrator gRPC on 127.0.0.1:${system.grpcPort}, metrics on ${system.metricsUrl}. Ctrl-C stops.\n`);
   const stop = async (signal: string) => {
     process.stdout.write(`\n${signal}: stopping…\n`);
     await system.stop();

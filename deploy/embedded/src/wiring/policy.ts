@@ -1,0 +1,63 @@
+// policy: the compiled Wasm bundle decides on every screened withdrawal; operators vote over
+// ApprovalService. Facts the policy needs that travel on no event it consumes come from the
+// composition: account tier and opening date (demo data), the ETH hot wallet, and the
+// ledger's hold (read from the composed ledger; absent → the policy denies).
+import { readFile } from 'node:fs/promises';
+import type { EventBus } from '@custody/event-bus';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- the composition root imports services (docs/architecture.md); Nx forbids importing `application` projects by type
+import type { LedgerHandle } from '@custody/ledger';
+import type { Logger } from '@custody/platform';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- the composition root imports services (docs/architecture.md); Nx forbids importing `application` projects by type
+import { POLICY_MIGRATIONS, localDecisionSigner, startPolicy, type Operator, type OperatorDirectory, type PolicyHandle, type WithdrawalFactsProvider } from '@custody/policy';
+import type { EmbeddedDatabases, ServiceDatabase } from '../database.js';
+import { DEMO_ACCOUNTS, DEMO_ASSET, ETH_HOT_WALLET } from '../demo-data.js';
+import { ledgerHoldOf } from './ledger.js';
+
+export function provisionPolicy(dbs: EmbeddedDatabases): Promise<ServiceDatabase> {
+  return dbs.provision('policy', POLICY_MIGRATIONS);
+}
+
+export function embeddedFacts(ledger: LedgerHandle | undefined): WithdrawalFactsProvider {
+  return {
+    async factsFor(r) {
+      const account = DEMO_ACCOUNTS.find((a) => a.id === r.customerAccount);
+      const hold = ledger ? await ledgerHoldOf(ledger, r.withdrawalId) : undefined;
+      return {
+        ...(account ? { account: { id: account.id, tier: account.tier, openedAt: account.openedAt } } : {}),
+        ...(r.asset === DEMO_ASSET ? { sourceWallet: ETH_HOT_WALLET } : {}),
+        ...(hold ? { ledgerHold: hold } : {}),
+      };
+    },
+  };
+}
+
+export function operatorDirectory(operators: readonly { id: string; role: string; keyId: string; publicKey: Uint8Array }[]): OperatorDirectory {
+  const map = new Map<string, Operator>();
+  for (const o of operators) map.set(o.id, { operatorId: o.id, roles: [o.role], keys: new Map([[o.keyId, o.publicKey]]) });
+  return { operators: map };
+}
+
+export async function composePolicy(deps: {
+  bus: EventBus;
+  db: ServiceDatabase;
+  logger: Logger;
+  clock: { now(): Date };
+  port: number;
+  bundleFile: string;
+  decisionSeed: Uint8Array;
+  operators: OperatorDirectory;
+  facts: WithdrawalFactsProvider;
+}): Promise<PolicyHandle> {
+  return startPolicy({
+    bus: deps.bus,
+    database: deps.db.app,
+    logger: deps.logger.child({ service: 'policy' }),
+    clock: deps.clock,
+    grpc: { host: '127.0.0.1', port: deps.port, credentials: { kind: 'insecure' } },
+    bootstrapBundle: new Uint8Array(await readFile(deps.bundleFile)),
+    signer: localDecisionSigner('embedded-policy-k1', deps.decisionSeed),
+    operators: deps.operators,
+    facts: deps.facts,
+    outboxPollIntervalMs: 50,
+  });
+}
