@@ -30,19 +30,23 @@ if (existsSync(infraEnv)) {
   }
 }
 
-// The policy service evaluates the compiled Wasm bundle of policies/ (rules + shipped data).
-// Built fresh at each start when `opa` is installed (scripts/infra/opa.sh); without it the
-// embedded default runs without the policy service and says so.
-opaBin ??= resolve(root, '.local/bin/opa');
+// The policy service evaluates the compiled Wasm bundle of policies/ (rules + shipped data),
+// built fresh at each start with the `opa` CLI. scripts/infra/opa.sh builds opa once with
+// `go install` (a minute or two the first time, cached after). Without Go the embedded default
+// runs without the policy service and says so: nothing is then approved (fail closed).
 if (env.CUSTODY_POLICY_BUNDLE === undefined) {
-  if (existsSync(opaBin)) {
+  if (opaBin === undefined || !existsSync(opaBin)) {
+    const ensured = spawnSync('bash', ['scripts/infra/opa.sh'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    if (ensured.status === 0) opaBin = ensured.stdout.trim();
+  }
+  if (opaBin !== undefined && existsSync(opaBin)) {
     const r = spawnSync('bash', ['scripts/policy-test.sh', 'build', '.local/embedded/policy'], { cwd: root, env: { ...process.env, OPA_BIN: opaBin }, encoding: 'utf8' });
     if (r.status !== 0) {
       process.stderr.write(`npm start: building the policy bundle failed (exit ${r.status ?? r.signal}):\n${r.stderr}`);
       process.exit(r.status ?? 1);
     }
   } else {
-    process.stderr.write(`npm start: no opa at ${opaBin}; the policy service is left out (install it with: bash scripts/infra/opa.sh)\n`);
+    process.stderr.write('npm start: no opa CLI (scripts/infra/opa.sh needs Go); the policy service is left out and nothing is approved\n');
   }
 }
 const child = spawn(process.execPath, ['deploy/embedded/dist/main.js', ...process.argv.slice(2)], { cwd: root, env, stdio: 'inherit' });

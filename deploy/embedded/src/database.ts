@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import type { MigrationInterface } from 'typeorm';
 import { republishOutbox } from '@custody/event-bus';
-import { createServiceDataSource, provisionServiceDatabase, runMigrations, serviceIdentifier, serviceRoleNames, type ServiceDatabaseRoles } from '@custody/platform';
+import { createServiceDataSource, provisionServiceDatabase, runMigrations, type ServiceDatabaseRoles } from '@custody/platform';
 
 type MigrationClass = new () => MigrationInterface;
 
@@ -81,9 +81,8 @@ export class EmbeddedDatabases {
    * Schema + roles for `service`; with `migrations`, runs them as the owner (services that
    * migrate themselves, like risk, pass none).
    */
-  async provision(service: string, migrations?: readonly MigrationClass[], options: { onlyIfMissing?: boolean } = {}): Promise<ServiceDatabase> {
-    const existing = options.onlyIfMissing ? await this.existingRoles(service) : undefined;
-    const roles = existing ?? (await provisionServiceDatabase(this.adminUrl, { service, ownerPassword: this.password, appPassword: this.password }));
+  async provision(service: string, migrations?: readonly MigrationClass[]): Promise<ServiceDatabase> {
+    const roles = await provisionServiceDatabase(this.adminUrl, { service, ownerPassword: this.password, appPassword: this.password });
     if (migrations) {
       const owner = createServiceDataSource({ url: this.url(roles.ownerRole, roles.database), service, schema: roles.schema, entities: [], migrations: [...migrations] });
       await owner.initialize();
@@ -96,29 +95,6 @@ export class EmbeddedDatabases {
     return { service, roles, app: { url: this.url(roles.appRole, roles.database), schema: roles.schema }, ownerUrl: this.url(roles.ownerRole, roles.database), republished: 0 };
   }
 
-  /**
-   * The schema and roles of `service` if a previous start provisioned them. Used for
-   * audit: provisionServiceDatabase grants SELECT/INSERT/UPDATE/DELETE on ALL tables of the
-   * schema on every run, which would give back the UPDATE/DELETE audit's migration revoked
-   * from its runtime role (append-only log); audit then refuses to start. So audit is
-   * provisioned once, on its first start.
-   */
-  private async existingRoles(service: string): Promise<ServiceDatabaseRoles | undefined> {
-    const { ownerRole, appRole } = serviceRoleNames(service);
-    const schema = serviceIdentifier(service);
-    const client = new pg.Client({ connectionString: this.adminUrl });
-    await client.connect();
-    try {
-      const { rows } = await client.query<{ db: string; ok: boolean }>(
-        `SELECT current_database() AS db, EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1) AND (SELECT count(*) FROM pg_roles WHERE rolname IN ($2, $3)) = 2 AS ok`,
-        [schema, ownerRole, appRole],
-      );
-      const row = rows[0];
-      return row?.ok ? { database: row.db, schema, ownerRole, appRole } : undefined;
-    } finally {
-      await client.end();
-    }
-  }
 
   /**
    * docs/event-bus.md: the in-process bus keeps its log in memory, so before any relay

@@ -19,12 +19,9 @@ import {
   type Withdrawal,
 } from '@custody/contracts';
 import { protobufEnvelopeCodec, type EventBus, type Subscription } from '@custody/event-bus';
-// eslint-disable-next-line @nx/enforce-module-boundaries -- the composition root imports services (docs/architecture.md); Nx forbids importing `application` projects by type
 import { AuthHeaders, encodeSigningInput, type BodyField, type IntakeHandle } from '@custody/intake';
-// eslint-disable-next-line @nx/enforce-module-boundaries -- the composition root imports services (docs/architecture.md); Nx forbids importing `application` projects by type
 import type { LedgerHandle } from '@custody/ledger';
 import { CORRELATION_ID_KEY } from '@custody/platform';
-// eslint-disable-next-line @nx/enforce-module-boundaries -- the composition root imports services (docs/architecture.md); Nx forbids importing `application` projects by type
 import { approvalSigningBytes, type ApprovalSubject } from '@custody/policy';
 import { DEMO_ACCOUNTS, DEMO_ASSET, DEMO_OPERATORS, DEMO_WITHDRAWALS, type DemoPath, type DemoWithdrawal } from './demo-data.js';
 

@@ -1,13 +1,11 @@
 // audit: the hash-chained log of every topic, with its query API (by correlation id).
 import type { EventBus } from '@custody/event-bus';
-// eslint-disable-next-line @nx/enforce-module-boundaries -- the composition root imports services (docs/architecture.md); Nx forbids importing `application` projects by type
 import { AUDIT_MIGRATIONS, LocalEd25519Signer, startAudit, type AuditHandle } from '@custody/audit';
 import type { Logger } from '@custody/platform';
 import type { EmbeddedDatabases, ServiceDatabase } from '../database.js';
 
 export function provisionAudit(dbs: EmbeddedDatabases): Promise<ServiceDatabase> {
-  // Provisioned once (see EmbeddedDatabases.existingRoles); migrations run every start.
-  return dbs.provision('audit', AUDIT_MIGRATIONS, { onlyIfMissing: true });
+  return dbs.provision('audit', AUDIT_MIGRATIONS);
 }
 
 export function composeAudit(deps: { bus: EventBus; db: ServiceDatabase; logger: Logger; clock: { now(): Date }; port: number; checkpointSeed: Uint8Array }): Promise<AuditHandle> {

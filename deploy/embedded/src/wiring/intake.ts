@@ -3,7 +3,6 @@
 // request signature (intake accepts signed calls without a client certificate; mTLS pins a
 // certificate in addition when the transport has one — the distributed deployment's job).
 import type { EventBus } from '@custody/event-bus';
-// eslint-disable-next-line @nx/enforce-module-boundaries -- the composition root imports services (docs/architecture.md); Nx forbids importing `application` projects by type
 import { INTAKE_MIGRATIONS, startIntake, type IntakeHandle } from '@custody/intake';
 import type { Logger } from '@custody/platform';
 import type { EmbeddedDatabases, ServiceDatabase } from '../database.js';

@@ -2,7 +2,6 @@
 // on denial). The demo customers' opening balances are booked as deposits at start.
 import { randomUUID } from 'node:crypto';
 import type { EventBus } from '@custody/event-bus';
-// eslint-disable-next-line @nx/enforce-module-boundaries -- the composition root imports services (docs/architecture.md); Nx forbids importing `application` projects by type
 import { LEDGER_MIGRATIONS, startLedger, type LedgerHandle } from '@custody/ledger';
 import type { Logger } from '@custody/platform';
 import type { EmbeddedDatabases, ServiceDatabase } from '../database.js';

@@ -4,10 +4,8 @@
 // ledger's hold (read from the composed ledger; absent → the policy denies).
 import { readFile } from 'node:fs/promises';
 import type { EventBus } from '@custody/event-bus';
-// eslint-disable-next-line @nx/enforce-module-boundaries -- the composition root imports services (docs/architecture.md); Nx forbids importing `application` projects by type
 import type { LedgerHandle } from '@custody/ledger';
 import type { Logger } from '@custody/platform';
-// eslint-disable-next-line @nx/enforce-module-boundaries -- the composition root imports services (docs/architecture.md); Nx forbids importing `application` projects by type
 import { POLICY_MIGRATIONS, localDecisionSigner, startPolicy, type Operator, type OperatorDirectory, type PolicyHandle, type WithdrawalFactsProvider } from '@custody/policy';
 import type { EmbeddedDatabases, ServiceDatabase } from '../database.js';
 import { DEMO_ACCOUNTS, DEMO_ASSET, ETH_HOT_WALLET } from '../demo-data.js';

@@ -4,7 +4,6 @@
 import { readFile } from 'node:fs/promises';
 import type { EventBus } from '@custody/event-bus';
 import type { Logger } from '@custody/platform';
-// eslint-disable-next-line @nx/enforce-module-boundaries -- the composition root imports services (docs/architecture.md); Nx forbids importing `application` projects by type
 import { DEFAULT_RULE_SET, DEFAULT_TRAVEL_RULE, parseRuleSet, parseTravelRuleConfig, startRisk, type RiskService } from '@custody/risk';
 import type { EmbeddedDatabases, ServiceDatabase } from '../database.js';
 import { DEMO_ACCOUNTS, DEMO_CHAIN } from '../demo-data.js';
