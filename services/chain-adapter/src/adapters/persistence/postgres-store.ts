@@ -1,0 +1,225 @@
+// ChainStore on PostgreSQL (TypeORM, raw SQL). Nonce allocation: one row per (chain,
+// wallet), SELECT … FOR UPDATE in the same transaction that records the prepared tx and its
+// outbox event, so concurrent withdrawals and restarts can neither reuse nor skip a nonce.
+import { enqueue } from '@custody/event-bus';
+import type { DataSource, EntityManager } from 'typeorm';
+import type { AttemptRow, ChainStore, DepositRow, IncidentRow, OutEvent, StoreScope, StoredBlock, WithdrawalRow, WithdrawalState } from '../../application/store.js';
+import { outboxEntry, type TopicNamer } from '../events.js';
+
+type Row = Record<string, unknown>;
+const bi = (v: unknown): bigint => BigInt(v as string);
+const nbi = (v: unknown): bigint | null => (v === null || v === undefined ? null : BigInt(v as string));
+const buf = (v: unknown): Uint8Array => new Uint8Array(v as Buffer);
+
+function toWithdrawal(r: Row): WithdrawalRow {
+  return {
+    withdrawalId: r['withdrawal_id'] as string,
+    decisionId: r['decision_id'] as string,
+    chain: r['chain'] as string,
+    asset: r['asset'] as string,
+    wallet: r['wallet'] as string,
+    destination: r['destination'] as string,
+    amount: bi(r['amount']),
+    nonce: bi(r['nonce']),
+    state: r['state'] as WithdrawalState,
+    correlationId: r['correlation_id'] as string,
+    txHash: (r['tx_hash'] as string | null) ?? null,
+    blockHeight: nbi(r['block_height']),
+    blockHash: (r['block_hash'] as string | null) ?? null,
+    confirmations: Number(r['confirmations']),
+    template: buf(r['template']),
+    reasonCode: r['reason_code'] as string,
+    updatedAt: r['updated_at'] as Date,
+  };
+}
+
+function toAttempt(r: Row): AttemptRow {
+  return {
+    withdrawalId: r['withdrawal_id'] as string,
+    attempt: Number(r['attempt']),
+    maxFeePerGas: bi(r['max_fee_per_gas']),
+    maxPriorityFeePerGas: bi(r['max_priority_fee_per_gas']),
+    gasLimit: bi(r['gas_limit']),
+    unsignedTx: buf(r['unsigned_tx']),
+    signedTx: r['signed_tx'] == null ? null : buf(r['signed_tx']),
+    txHash: (r['tx_hash'] as string | null) ?? null,
+    createdAt: r['created_at'] as Date,
+  };
+}
+
+function toDeposit(r: Row): DepositRow {
+  return {
+    depositId: r['deposit_id'] as string,
+    chain: r['chain'] as string,
+    asset: r['asset'] as string,
+    address: r['address'] as string,
+    txHash: r['tx_hash'] as string,
+    outputIndex: Number(r['output_index']),
+    amount: bi(r['amount']),
+    fromAddress: r['from_address'] as string,
+    blockHeight: bi(r['block_height']),
+    blockHash: r['block_hash'] as string,
+    confirmations: Number(r['confirmations']),
+    state: r['state'] as DepositRow['state'],
+    detectedAt: r['detected_at'] as Date,
+  };
+}
+
+const toBlock = (r: Row): StoredBlock => ({ chain: r['chain'] as string, height: bi(r['height']), hash: r['hash'] as string, parentHash: r['parent_hash'] as string });
+
+const COLUMN: Record<string, string> = {
+  decisionId: 'decision_id', chain: 'chain', asset: 'asset', wallet: 'wallet', destination: 'destination', amount: 'amount', nonce: 'nonce',
+  state: 'state', correlationId: 'correlation_id', txHash: 'tx_hash', blockHeight: 'block_height', blockHash: 'block_hash',
+  confirmations: 'confirmations', template: 'template', reasonCode: 'reason_code', updatedAt: 'updated_at',
+};
+
+const sqlValue = (v: unknown): unknown => (typeof v === 'bigint' ? v.toString() : v instanceof Uint8Array ? Buffer.from(v) : v);
+
+class PostgresScope implements StoreScope {
+  constructor(private readonly m: EntityManager, private readonly topicName: TopicNamer, private readonly now: () => Date) {}
+
+  async allocateNonce(chain: string, wallet: string, floor: bigint): Promise<bigint> {
+    await this.m.query(`INSERT INTO "wallet_nonce" ("chain", "wallet", "next_nonce", "updated_at") VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, [chain, wallet, floor.toString(), this.now()]);
+    const rows = (await this.m.query(`SELECT "next_nonce"::text AS n FROM "wallet_nonce" WHERE "chain" = $1 AND "wallet" = $2 FOR UPDATE`, [chain, wallet])) as Row[];
+    const nonce = bi(rows[0]?.['n']);
+    await this.m.query(`UPDATE "wallet_nonce" SET "next_nonce" = $3, "updated_at" = $4 WHERE "chain" = $1 AND "wallet" = $2`, [chain, wallet, (nonce + 1n).toString(), this.now()]);
+    return nonce;
+  }
+
+  async insertWithdrawal(w: WithdrawalRow): Promise<boolean> {
+    const rows = (await this.m.query(
+      `INSERT INTO "withdrawal_tx" ("withdrawal_id", "decision_id", "chain", "asset", "wallet", "destination", "amount", "nonce", "state", "correlation_id",
+        "tx_hash", "block_height", "block_hash", "confirmations", "template", "reason_code", "created_at", "updated_at")
+       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$17) ON CONFLICT ("withdrawal_id") DO NOTHING RETURNING "withdrawal_id"`,
+      [w.withdrawalId, w.decisionId, w.chain, w.asset, w.wallet, w.destination, w.amount.toString(), w.nonce.toString(), w.state, w.correlationId,
+        w.txHash, w.blockHeight?.toString() ?? null, w.blockHash, w.confirmations, Buffer.from(w.template), w.reasonCode, w.updatedAt],
+    )) as Row[];
+    return rows.length === 1;
+  }
+
+  async insertAttempt(a: AttemptRow): Promise<void> {
+    await this.m.query(
+      `INSERT INTO "tx_attempt" ("withdrawal_id", "attempt", "max_fee_per_gas", "max_priority_fee_per_gas", "gas_limit", "unsigned_tx", "signed_tx", "tx_hash", "created_at")
+       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)`,
+      [a.withdrawalId, a.attempt, a.maxFeePerGas.toString(), a.maxPriorityFeePerGas.toString(), a.gasLimit.toString(), Buffer.from(a.unsignedTx), a.signedTx ? Buffer.from(a.signedTx) : null, a.txHash, a.createdAt],
+    );
+  }
+
+  async withdrawal(id: string, lock = false): Promise<WithdrawalRow | undefined> {
+    const rows = (await this.m.query(`SELECT * FROM "withdrawal_tx" WHERE "withdrawal_id" = $1${lock ? ' FOR UPDATE' : ''}`, [id])) as Row[];
+    return rows[0] ? toWithdrawal(rows[0]) : undefined;
+  }
+
+  async attempts(id: string): Promise<AttemptRow[]> {
+    return ((await this.m.query(`SELECT * FROM "tx_attempt" WHERE "withdrawal_id" = $1 ORDER BY "attempt"`, [id])) as Row[]).map(toAttempt);
+  }
+
+  async updateWithdrawal(id: string, patch: Partial<Omit<WithdrawalRow, 'withdrawalId'>>): Promise<void> {
+    const entries = Object.entries(patch).filter(([k]) => COLUMN[k]);
+    if (entries.length === 0) return;
+    const sets = entries.map(([k], i) => `"${COLUMN[k] as string}" = $${i + 2}`).join(', ');
+    await this.m.query(`UPDATE "withdrawal_tx" SET ${sets} WHERE "withdrawal_id" = $1`, [id, ...entries.map(([, v]) => sqlValue(v))]);
+  }
+
+  async setSigned(id: string, attempt: number, signedTx: Uint8Array, txHash: string): Promise<void> {
+    await this.m.query(`UPDATE "tx_attempt" SET "signed_tx" = $3, "tx_hash" = $4 WHERE "withdrawal_id" = $1 AND "attempt" = $2`, [id, attempt, Buffer.from(signedTx), txHash]);
+  }
+
+  async putBlock(b: StoredBlock): Promise<void> {
+    await this.m.query(
+      `INSERT INTO "chain_block" ("chain", "height", "hash", "parent_hash", "seen_at") VALUES ($1,$2,$3,$4,$5)
+       ON CONFLICT ("chain", "height") DO UPDATE SET "hash" = EXCLUDED."hash", "parent_hash" = EXCLUDED."parent_hash", "seen_at" = EXCLUDED."seen_at"`,
+      [b.chain, b.height.toString(), b.hash, b.parentHash, this.now()],
+    );
+  }
+
+  async deleteBlocksAbove(chain: string, height: bigint): Promise<void> {
+    await this.m.query(`DELETE FROM "chain_block" WHERE "chain" = $1 AND "height" > $2`, [chain, height.toString()]);
+  }
+
+  async upsertDeposit(d: DepositRow): Promise<void> {
+    await this.m.query(
+      `INSERT INTO "deposit" ("deposit_id", "chain", "asset", "address", "tx_hash", "output_index", "amount", "from_address", "block_height", "block_hash", "confirmations", "state", "detected_at")
+       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)
+       ON CONFLICT ("deposit_id") DO UPDATE SET "block_height" = EXCLUDED."block_height", "block_hash" = EXCLUDED."block_hash",
+         "confirmations" = EXCLUDED."confirmations", "state" = EXCLUDED."state"`,
+      [d.depositId, d.chain, d.asset, d.address, d.txHash, d.outputIndex, d.amount.toString(), d.fromAddress, d.blockHeight.toString(), d.blockHash, d.confirmations, d.state, d.detectedAt],
+    );
+  }
+
+  async recordIncident(i: IncidentRow): Promise<void> {
+    await this.m.query(`INSERT INTO "chain_incident" ("chain", "kind", "detail", "wallet", "tx_hash", "created_at") VALUES ($1,$2,$3,$4,$5,$6)`, [i.chain, i.kind, i.detail, i.wallet, i.txHash, this.now()]);
+  }
+
+  async emit(events: readonly OutEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    const now = this.now();
+    await enqueue(this.m, events.map((e) => outboxEntry(e, now, this.topicName)));
+  }
+}
+
+export class PostgresChainStore implements ChainStore {
+  constructor(private readonly ds: DataSource, private readonly topicName: TopicNamer, private readonly now: () => Date) {}
+
+  /** The scope of a transaction someone else opened (the inbox's handleOnce). */
+  within(manager: EntityManager): StoreScope {
+    return new PostgresScope(manager, this.topicName, this.now);
+  }
+
+  transaction<T>(fn: (scope: StoreScope) => Promise<T>): Promise<T> {
+    return this.ds.transaction((m) => fn(new PostgresScope(m, this.topicName, this.now)));
+  }
+
+  private async rows(sql: string, params: unknown[]): Promise<Row[]> {
+    return (await this.ds.query(sql, params)) as Row[];
+  }
+
+  async nextNonce(chain: string, wallet: string): Promise<bigint | undefined> {
+    const r = (await this.rows(`SELECT "next_nonce"::text AS n FROM "wallet_nonce" WHERE "chain" = $1 AND "wallet" = $2`, [chain, wallet]))[0];
+    return r ? bi(r['n']) : undefined;
+  }
+
+  async withdrawalsIn(chain: string, states: readonly WithdrawalState[]): Promise<WithdrawalRow[]> {
+    return (await this.rows(`SELECT * FROM "withdrawal_tx" WHERE "chain" = $1 AND "state" = ANY($2) ORDER BY "nonce"`, [chain, [...states]])).map(toWithdrawal);
+  }
+
+  async withdrawalsAbove(chain: string, height: bigint): Promise<WithdrawalRow[]> {
+    return (await this.rows(`SELECT * FROM "withdrawal_tx" WHERE "chain" = $1 AND "block_height" > $2 ORDER BY "nonce"`, [chain, height.toString()])).map(toWithdrawal);
+  }
+
+  async attemptByHash(hash: string): Promise<AttemptRow | undefined> {
+    const r = (await this.rows(`SELECT * FROM "tx_attempt" WHERE "tx_hash" = $1`, [hash]))[0];
+    return r ? toAttempt(r) : undefined;
+  }
+
+  async attempts(id: string): Promise<AttemptRow[]> {
+    return (await this.rows(`SELECT * FROM "tx_attempt" WHERE "withdrawal_id" = $1 ORDER BY "attempt"`, [id])).map(toAttempt);
+  }
+
+  async block(chain: string, height: bigint): Promise<StoredBlock | undefined> {
+    const r = (await this.rows(`SELECT * FROM "chain_block" WHERE "chain" = $1 AND "height" = $2`, [chain, height.toString()]))[0];
+    return r ? toBlock(r) : undefined;
+  }
+
+  async topBlock(chain: string): Promise<StoredBlock | undefined> {
+    const r = (await this.rows(`SELECT * FROM "chain_block" WHERE "chain" = $1 ORDER BY "height" DESC LIMIT 1`, [chain]))[0];
+    return r ? toBlock(r) : undefined;
+  }
+
+  async depositsActive(chain: string): Promise<DepositRow[]> {
+    return (await this.rows(`SELECT * FROM "deposit" WHERE "chain" = $1 AND "state" = 'PENDING'`, [chain])).map(toDeposit);
+  }
+
+  async depositsAbove(chain: string, height: bigint): Promise<DepositRow[]> {
+    return (await this.rows(`SELECT * FROM "deposit" WHERE "chain" = $1 AND "block_height" > $2`, [chain, height.toString()])).map(toDeposit);
+  }
+
+  async deposit(id: string): Promise<DepositRow | undefined> {
+    const r = (await this.rows(`SELECT * FROM "deposit" WHERE "deposit_id" = $1`, [id]))[0];
+    return r ? toDeposit(r) : undefined;
+  }
+
+  async incidents(chain: string): Promise<IncidentRow[]> {
+    return (await this.rows(`SELECT "chain", "kind", "detail", "wallet", "tx_hash" AS "txHash" FROM "chain_incident" WHERE "chain" = $1 ORDER BY "id"`, [chain])) as unknown as IncidentRow[];
+  }
+}

@@ -1,0 +1,129 @@
+// TypeORM EntitySchemas (persistence shapes) and the migration that creates them;
+// assertMigrationsMatchEntities keeps them in step (test/integration/schema.test.ts).
+import { EntitySchema, type MigrationInterface, type QueryRunner } from 'typeorm';
+
+const ts = { type: 'timestamp with time zone' } as const;
+const text = { type: 'text' } as const;
+const wei = { type: 'numeric', precision: 78, scale: 0 } as const;
+
+export const WalletNonceEntity = new EntitySchema<Record<string, unknown>>({
+  name: 'WalletNonce',
+  tableName: 'wallet_nonce',
+  columns: { chain: { ...text, primary: true }, wallet: { ...text, primary: true }, next_nonce: { type: 'bigint' }, updated_at: ts },
+});
+
+export const WithdrawalTxEntity = new EntitySchema<Record<string, unknown>>({
+  name: 'WithdrawalTx',
+  tableName: 'withdrawal_tx',
+  columns: {
+    withdrawal_id: { ...text, primary: true },
+    decision_id: text,
+    chain: text,
+    asset: text,
+    wallet: text,
+    destination: text,
+    amount: wei,
+    nonce: { type: 'bigint' },
+    state: text,
+    correlation_id: text,
+    tx_hash: { ...text, nullable: true },
+    block_height: { type: 'bigint', nullable: true },
+    block_hash: { ...text, nullable: true },
+    confirmations: { type: 'integer' },
+    template: { type: 'bytea' },
+    reason_code: text,
+    created_at: ts,
+    updated_at: ts,
+  },
+  uniques: [{ name: 'withdrawal_tx_wallet_nonce', columns: ['chain', 'wallet', 'nonce'] }],
+  indices: [
+    { name: 'withdrawal_tx_state_idx', columns: ['chain', 'state'] },
+    { name: 'withdrawal_tx_height_idx', columns: ['chain', 'block_height'] },
+  ],
+});
+
+export const TxAttemptEntity = new EntitySchema<Record<string, unknown>>({
+  name: 'TxAttempt',
+  tableName: 'tx_attempt',
+  columns: {
+    withdrawal_id: { ...text, primary: true },
+    attempt: { type: 'integer', primary: true },
+    max_fee_per_gas: wei,
+    max_priority_fee_per_gas: wei,
+    gas_limit: { type: 'bigint' },
+    unsigned_tx: { type: 'bytea' },
+    signed_tx: { type: 'bytea', nullable: true },
+    tx_hash: { ...text, nullable: true },
+    created_at: ts,
+  },
+  uniques: [{ name: 'tx_attempt_hash', columns: ['tx_hash'] }],
+});
+
+export const ChainBlockEntity = new EntitySchema<Record<string, unknown>>({
+  name: 'ChainBlock',
+  tableName: 'chain_block',
+  columns: { chain: { ...text, primary: true }, height: { type: 'bigint', primary: true }, hash: text, parent_hash: text, seen_at: ts },
+});
+
+export const DepositEntity = new EntitySchema<Record<string, unknown>>({
+  name: 'Deposit',
+  tableName: 'deposit',
+  columns: {
+    deposit_id: { ...text, primary: true },
+    chain: text,
+    asset: text,
+    address: text,
+    tx_hash: text,
+    output_index: { type: 'integer' },
+    amount: wei,
+    from_address: text,
+    block_height: { type: 'bigint' },
+    block_hash: text,
+    confirmations: { type: 'integer' },
+    state: text,
+    detected_at: ts,
+  },
+  indices: [{ name: 'deposit_state_idx', columns: ['chain', 'state'] }],
+});
+
+export const ChainIncidentEntity = new EntitySchema<Record<string, unknown>>({
+  name: 'ChainIncident',
+  tableName: 'chain_incident',
+  columns: { id: { type: 'bigint', primary: true, generated: 'increment' }, chain: text, kind: text, detail: text, wallet: text, tx_hash: text, created_at: ts },
+});
+
+export const CHAIN_ADAPTER_ENTITIES = [WalletNonceEntity, WithdrawalTxEntity, TxAttemptEntity, ChainBlockEntity, DepositEntity, ChainIncidentEntity];
+
+export class CreateChainAdapterTables1795651200000 implements MigrationInterface {
+  readonly name = 'CreateChainAdapterTables1795651200000';
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`CREATE TABLE "wallet_nonce" ("chain" text NOT NULL, "wallet" text NOT NULL, "next_nonce" bigint NOT NULL,
+      "updated_at" timestamp with time zone NOT NULL, CONSTRAINT "PK_wallet_nonce" PRIMARY KEY ("chain", "wallet"))`);
+    await q.query(`CREATE TABLE "withdrawal_tx" ("withdrawal_id" text NOT NULL, "decision_id" text NOT NULL, "chain" text NOT NULL,
+      "asset" text NOT NULL, "wallet" text NOT NULL, "destination" text NOT NULL, "amount" numeric(78,0) NOT NULL,
+      "nonce" bigint NOT NULL, "state" text NOT NULL, "correlation_id" text NOT NULL, "tx_hash" text, "block_height" bigint,
+      "block_hash" text, "confirmations" integer NOT NULL, "template" bytea NOT NULL, "reason_code" text NOT NULL,
+      "created_at" timestamp with time zone NOT NULL, "updated_at" timestamp with time zone NOT NULL,
+      CONSTRAINT "withdrawal_tx_wallet_nonce" UNIQUE ("chain", "wallet", "nonce"),
+      CONSTRAINT "PK_withdrawal_tx" PRIMARY KEY ("withdrawal_id"))`);
+    await q.query(`CREATE INDEX "withdrawal_tx_state_idx" ON "withdrawal_tx" ("chain", "state")`);
+    await q.query(`CREATE INDEX "withdrawal_tx_height_idx" ON "withdrawal_tx" ("chain", "block_height")`);
+    await q.query(`CREATE TABLE "tx_attempt" ("withdrawal_id" text NOT NULL, "attempt" integer NOT NULL,
+      "max_fee_per_gas" numeric(78,0) NOT NULL, "max_priority_fee_per_gas" numeric(78,0) NOT NULL, "gas_limit" bigint NOT NULL,
+      "unsigned_tx" bytea NOT NULL, "signed_tx" bytea, "tx_hash" text, "created_at" timestamp with time zone NOT NULL,
+      CONSTRAINT "tx_attempt_hash" UNIQUE ("tx_hash"),
+      CONSTRAINT "PK_tx_attempt" PRIMARY KEY ("withdrawal_id", "attempt"))`);
+    await q.query(`CREATE TABLE "chain_block" ("chain" text NOT NULL, "height" bigint NOT NULL, "hash" text NOT NULL,
+      "parent_hash" text NOT NULL, "seen_at" timestamp with time zone NOT NULL, CONSTRAINT "PK_chain_block" PRIMARY KEY ("chain", "height"))`);
+    await q.query(`CREATE TABLE "deposit" ("deposit_id" text NOT NULL, "chain" text NOT NULL, "asset" text NOT NULL, "address" text NOT NULL,
+      "tx_hash" text NOT NULL, "output_index" integer NOT NULL, "amount" numeric(78,0) NOT NULL, "from_address" text NOT NULL,
+      "block_height" bigint NOT NULL, "block_hash" text NOT NULL, "confirmations" integer NOT NULL, "state" text NOT NULL,
+      "detected_at" timestamp with time zone NOT NULL, CONSTRAINT "PK_deposit" PRIMARY KEY ("deposit_id"))`);
+    await q.query(`CREATE INDEX "deposit_state_idx" ON "deposit" ("chain", "state")`);
+    await q.query(`CREATE TABLE "chain_incident" ("id" BIGSERIAL NOT NULL, "chain" text NOT NULL, "kind" text NOT NULL, "detail" text NOT NULL,
+      "wallet" text NOT NULL, "tx_hash" text NOT NULL, "created_at" timestamp with time zone NOT NULL, CONSTRAINT "PK_chain_incident" PRIMARY KEY ("id"))`);
+  }
+  async down(q: QueryRunner): Promise<void> {
+    for (const t of ['chain_incident', 'deposit', 'chain_block', 'tx_attempt', 'withdrawal_tx', 'wallet_nonce']) await q.query(`DROP TABLE "${t}"`);
+  }
+}

@@ -1,0 +1,114 @@
+// Persistence port. `ChainStore.transaction` (and the inbox's transaction, via `within`)
+// give a `StoreScope`: every write and every event of one step commit together (outbox).
+import type { DepositDetected, TxPrepared, TxStatus } from '@custody/contracts';
+
+export type WithdrawalState = 'PREPARED' | 'SIGNED' | 'BROADCAST' | 'CONFIRMED' | 'FINAL' | 'FAILED';
+
+export interface WithdrawalRow {
+  readonly withdrawalId: string;
+  readonly decisionId: string;
+  readonly chain: string;
+  readonly asset: string;
+  readonly wallet: string;
+  readonly destination: string;
+  readonly amount: bigint;
+  readonly nonce: bigint;
+  readonly state: WithdrawalState;
+  readonly correlationId: string;
+  /** The attempt whose hash is in a block (or the last one broadcast). */
+  readonly txHash: string | null;
+  readonly blockHeight: bigint | null;
+  readonly blockHash: string | null;
+  readonly confirmations: number;
+  /** Encoded TxPrepared of attempt 1: decision token and approvals for replacements. */
+  readonly template: Uint8Array;
+  readonly reasonCode: string;
+  readonly updatedAt: Date;
+}
+
+export interface AttemptRow {
+  readonly withdrawalId: string;
+  readonly attempt: number;
+  readonly maxFeePerGas: bigint;
+  readonly maxPriorityFeePerGas: bigint;
+  readonly gasLimit: bigint;
+  readonly unsignedTx: Uint8Array;
+  readonly signedTx: Uint8Array | null;
+  readonly txHash: string | null;
+  readonly createdAt: Date;
+}
+
+export interface StoredBlock {
+  readonly chain: string;
+  readonly height: bigint;
+  readonly hash: string;
+  readonly parentHash: string;
+}
+
+export type DepositState = 'PENDING' | 'FINAL' | 'ORPHANED';
+
+export interface DepositRow {
+  readonly depositId: string;
+  readonly chain: string;
+  readonly asset: string;
+  readonly address: string;
+  readonly txHash: string;
+  readonly outputIndex: number;
+  readonly amount: bigint;
+  readonly fromAddress: string;
+  readonly blockHeight: bigint;
+  readonly blockHash: string;
+  readonly confirmations: number;
+  readonly state: DepositState;
+  readonly detectedAt: Date;
+}
+
+export interface IncidentRow {
+  readonly chain: string;
+  /** REORG_BEYOND_FINALITY | UNMATCHED_OUTFLOW | NONCE_CONSUMED_ELSEWHERE | SIGNED_TX_MISMATCH */
+  readonly kind: string;
+  readonly detail: string;
+  readonly wallet: string;
+  readonly txHash: string;
+}
+
+export type OutEvent =
+  | { readonly type: 'tx.prepared'; readonly message: TxPrepared; readonly correlationId: string; readonly causationId?: string }
+  | { readonly type: 'tx.status'; readonly message: TxStatus; readonly correlationId: string; readonly causationId?: string }
+  | { readonly type: 'deposit.detected'; readonly message: DepositDetected; readonly correlationId: string; readonly causationId?: string };
+
+export interface StoreScope {
+  /**
+   * The wallet's next nonce under a row lock (SELECT … FOR UPDATE), then +1. `floor` (the
+   * chain's pending count) seeds a wallet seen for the first time and is ignored after.
+   */
+  allocateNonce(chain: string, wallet: string, floor: bigint): Promise<bigint>;
+  insertWithdrawal(row: WithdrawalRow): Promise<boolean>;
+  insertAttempt(row: AttemptRow): Promise<void>;
+  withdrawal(withdrawalId: string, lock?: boolean): Promise<WithdrawalRow | undefined>;
+  attempts(withdrawalId: string): Promise<AttemptRow[]>;
+  updateWithdrawal(withdrawalId: string, patch: Partial<Omit<WithdrawalRow, 'withdrawalId'>>): Promise<void>;
+  setSigned(withdrawalId: string, attempt: number, signedTx: Uint8Array, txHash: string): Promise<void>;
+  putBlock(block: StoredBlock): Promise<void>;
+  deleteBlocksAbove(chain: string, height: bigint): Promise<void>;
+  upsertDeposit(row: DepositRow): Promise<void>;
+  recordIncident(row: IncidentRow): Promise<void>;
+  emit(events: readonly OutEvent[]): Promise<void>;
+}
+
+export interface ChainStore {
+  transaction<T>(fn: (scope: StoreScope) => Promise<T>): Promise<T>;
+  // reads outside a transaction
+  /** The allocator's next nonce for the wallet, undefined if it never allocated one. */
+  nextNonce(chain: string, wallet: string): Promise<bigint | undefined>;
+  withdrawalsIn(chain: string, states: readonly WithdrawalState[]): Promise<WithdrawalRow[]>;
+  withdrawalsAbove(chain: string, height: bigint): Promise<WithdrawalRow[]>;
+  attemptByHash(txHash: string): Promise<AttemptRow | undefined>;
+  attempts(withdrawalId: string): Promise<AttemptRow[]>;
+  block(chain: string, height: bigint): Promise<StoredBlock | undefined>;
+  topBlock(chain: string): Promise<StoredBlock | undefined>;
+  depositsActive(chain: string): Promise<DepositRow[]>;
+  depositsAbove(chain: string, height: bigint): Promise<DepositRow[]>;
+  deposit(depositId: string): Promise<DepositRow | undefined>;
+  incidents(chain: string): Promise<IncidentRow[]>;
+}

@@ -1,0 +1,269 @@
+// Withdrawal use cases: prepare (nonce + fees + unsigned tx → tx.prepared), accept the
+// signature (only for exactly what was prepared), broadcast and resolve unknown outcomes,
+// replace a stuck tx under the same nonce and intent.
+import { PolicyDecided, PolicyDecision, TxPrepared, TxSigned, TxState, TxStatus, timestampFromDate } from '@custody/contracts';
+import type { EvmAssetProfile } from '../domain/assets.js';
+import { ChainAdapterError } from '../domain/errors.js';
+import { bumpFees, estimateFees, type Fees } from '../domain/fees.js';
+import { decodeSignedEip1559, decodeUnsignedEip1559, encodeUnsignedEip1559, normaliseAddress, sameFields } from '../domain/evm-tx.js';
+import type { ChainGuard } from './chain-guard.js';
+import type { Clock, EvmChain } from './ports.js';
+import type { AttemptRow, ChainStore, IncidentRow, OutEvent, StoreScope, WithdrawalRow } from './store.js';
+
+export interface PreparePlan {
+  readonly message: PolicyDecided;
+  readonly profile: EvmAssetProfile;
+  readonly wallet: string;
+  readonly destination: string;
+  readonly amount: bigint;
+  readonly fees: Fees;
+  readonly nonceFloor: bigint;
+}
+
+export type PrepareOutcome = 'prepared' | 'duplicate' | 'ignored';
+
+export interface WithdrawalHooks {
+  onIncident?(incident: IncidentRow): void;
+  onRefusedSignature?(reason: string): void;
+  onBroadcast?(outcome: string): void;
+}
+
+export interface WithdrawalFlowDeps {
+  readonly chain: EvmChain;
+  readonly store: ChainStore;
+  readonly guard: ChainGuard;
+  readonly clock: Clock;
+  readonly profile: EvmAssetProfile;
+  readonly hooks?: WithdrawalHooks;
+  readonly feeHistoryBlocks?: number;
+  readonly feePercentile?: number;
+}
+
+export function statusEvent(w: WithdrawalRow, state: TxState, now: Date, extra: Partial<TxStatus> = {}, causationId?: string): OutEvent {
+  return {
+    type: 'tx.status',
+    correlationId: w.correlationId,
+    ...(causationId ? { causationId } : {}),
+    message: TxStatus.fromPartial({
+      withdrawalId: w.withdrawalId,
+      chain: w.chain,
+      sourceWallet: w.wallet,
+      txHash: w.txHash ?? '',
+      state,
+      blockHeight: (w.blockHeight ?? 0n).toString(),
+      blockHash: w.blockHash ?? '',
+      confirmations: w.confirmations,
+      observedAt: timestampFromDate(now),
+      ...extra,
+    }),
+  };
+}
+
+export class WithdrawalFlow {
+  constructor(private readonly d: WithdrawalFlowDeps) {}
+
+  /** Fresh estimate on every prepare: a cached one can fall under a base fee that just rose. */
+  private async currentFees(): Promise<Fees> {
+    const history = await this.d.chain.feeHistory(this.d.feeHistoryBlocks ?? 10, this.d.feePercentile ?? 50);
+    return estimateFees({ baseFeePerGas: history.baseFeePerGas, rewards: history.rewards }, this.d.profile.fees);
+  }
+
+  /** Validation and chain reads, outside any database transaction. undefined = not ours. */
+  async plan(message: PolicyDecided): Promise<PreparePlan | undefined> {
+    if (message.decision !== PolicyDecision.POLICY_DECISION_ALLOW) return undefined;
+    const profile = this.d.profile;
+    if (message.asset !== profile.asset || message.chain !== profile.chain) return undefined;
+    if (message.decisionToken.length === 0) throw new ChainAdapterError('INVALID_STATE', 'an ALLOW decision without a decision token cannot be prepared');
+    const wallet = normaliseAddress(message.sourceWallet);
+    const destination = normaliseAddress(message.destinationAddress);
+    if (!/^[1-9][0-9]{0,77}$/.test(message.amount)) throw new ChainAdapterError('INVALID_AMOUNT', 'amount must be a positive integer in base units');
+    await this.d.guard.assertHealthy({ cached: true });
+    const fees = await this.currentFees();
+    // The chain's count only seeds a wallet we have never allocated for; after that the
+    // allocator row is the single source of nonces.
+    const known = await this.d.store.nextNonce(profile.chain, wallet);
+    const nonceFloor = known ?? (await this.d.chain.pendingNonce(wallet));
+    return { message, profile, wallet, destination, amount: BigInt(message.amount), fees, nonceFloor };
+  }
+
+  /**
+   * In the inbox transaction: allocate the nonce under the wallet's row lock and record the
+   * withdrawal, its first attempt and tx.prepared together. A duplicate decision (same
+   * withdrawal id) allocates nothing.
+   */
+  async commit(plan: PreparePlan, scope: StoreScope, ctx: { correlationId: string; causationId: string }): Promise<PrepareOutcome> {
+    const m = plan.message;
+    if (await scope.withdrawal(m.withdrawalId)) return 'duplicate';
+    const nonce = await scope.allocateNonce(plan.profile.chain, plan.wallet, plan.nonceFloor);
+    const unsigned = encodeUnsignedEip1559({
+      chainId: plan.profile.chainId,
+      nonce,
+      maxPriorityFeePerGas: plan.fees.maxPriorityFeePerGas,
+      maxFeePerGas: plan.fees.maxFeePerGas,
+      gasLimit: plan.profile.gasLimit,
+      to: plan.destination,
+      value: plan.amount,
+      data: new Uint8Array(0),
+    });
+    const now = this.d.clock.now();
+    const prepared = TxPrepared.fromPartial({
+      withdrawalId: m.withdrawalId,
+      decisionId: m.decisionId,
+      chain: plan.profile.chain,
+      asset: plan.profile.asset,
+      sourceWallet: plan.wallet,
+      destinationAddress: plan.destination,
+      destinationTag: '',
+      amount: plan.amount.toString(),
+      unsignedTx: Buffer.from(unsigned),
+      feeCap: (plan.fees.maxFeePerGas * plan.profile.gasLimit).toString(),
+      nonce: nonce.toString(),
+      decisionToken: m.decisionToken,
+      approvals: m.approvals,
+      preparedAt: timestampFromDate(now),
+    });
+    const inserted = await scope.insertWithdrawal({
+      withdrawalId: m.withdrawalId,
+      decisionId: m.decisionId,
+      chain: plan.profile.chain,
+      asset: plan.profile.asset,
+      wallet: plan.wallet,
+      destination: plan.destination,
+      amount: plan.amount,
+      nonce,
+      state: 'PREPARED',
+      correlationId: ctx.correlationId,
+      txHash: null,
+      blockHeight: null,
+      blockHash: null,
+      confirmations: 0,
+      template: TxPrepared.encode(prepared).finish(),
+      reasonCode: '',
+      updatedAt: now,
+    });
+    if (!inserted) throw new ChainAdapterError('INVALID_STATE', 'withdrawal inserted concurrently');
+    await scope.insertAttempt({ withdrawalId: m.withdrawalId, attempt: 1, ...plan.fees, gasLimit: plan.profile.gasLimit, unsignedTx: unsigned, signedTx: null, txHash: null, createdAt: now });
+    await scope.emit([{ type: 'tx.prepared', message: prepared, correlationId: ctx.correlationId, causationId: ctx.causationId }]);
+    return 'prepared';
+  }
+
+  /**
+   * tx.signed: accept the signature only if the signed bytes carry exactly the fields of one
+   * of our prepared attempts (C-5.5.2-a), their hash is the announced one and the sender is
+   * the withdrawal's wallet. Returns the withdrawal id to broadcast after commit.
+   */
+  async acceptSignature(m: TxSigned, scope: StoreScope): Promise<{ outcome: 'accepted' | 'duplicate' | 'refused'; reason?: string }> {
+    const w = await scope.withdrawal(m.withdrawalId, true);
+    const refuse = async (reason: string, detail: string): Promise<{ outcome: 'refused'; reason: string }> => {
+      const incident: IncidentRow = { chain: this.d.profile.chain, kind: 'SIGNED_TX_MISMATCH', detail: `${reason}: ${detail}`, wallet: w?.wallet ?? '', txHash: m.txHash };
+      await scope.recordIncident(incident);
+      this.d.hooks?.onRefusedSignature?.(reason);
+      this.d.hooks?.onIncident?.(incident);
+      return { outcome: 'refused', reason };
+    };
+    if (!w) return refuse('UNKNOWN_WITHDRAWAL', `no prepared withdrawal ${m.withdrawalId}`);
+    let decoded;
+    try {
+      decoded = decodeSignedEip1559(m.signedTx);
+    } catch (err) {
+      return refuse('UNDECODABLE', err instanceof Error ? err.message : 'undecodable');
+    }
+    const attempts = await scope.attempts(w.withdrawalId);
+    const attempt = attempts.find((a) => sameFields(decodeUnsignedEip1559(a.unsignedTx), decoded.fields));
+    if (!attempt) return refuse('NOT_PREPARED', 'the signed transaction differs from every prepared attempt');
+    if (m.txHash && m.txHash.toLowerCase() !== decoded.hash) return refuse('HASH_MISMATCH', `announced ${m.txHash}, bytes hash to ${decoded.hash}`);
+    if (decoded.from !== w.wallet) return refuse('WRONG_SENDER', `signed by ${decoded.from}, the withdrawal's wallet is ${w.wallet}`);
+    if (attempt.txHash === decoded.hash) return { outcome: 'duplicate' };
+    await scope.setSigned(w.withdrawalId, attempt.attempt, m.signedTx, decoded.hash);
+    if (w.state === 'PREPARED') await scope.updateWithdrawal(w.withdrawalId, { state: 'SIGNED', updatedAt: this.d.clock.now() });
+    return { outcome: 'accepted' };
+  }
+
+  /**
+   * Send every signed attempt of the withdrawal that the node does not know yet. The same
+   * bytes are safe to send any number of times; a different payload at this nonce is never
+   * created here. Outcome unknown (timeout) → the row stays SIGNED; the next call asks the
+   * node for the hash first.
+   */
+  async broadcast(withdrawalId: string): Promise<void> {
+    // A check passed within the last second counts (every follower pass checks afresh).
+    await this.d.guard.assertHealthy({ cached: true });
+    const attempts = (await this.d.store.attempts(withdrawalId)).filter((a): a is AttemptRow & { signedTx: Uint8Array; txHash: string } => a.signedTx !== null && a.txHash !== null);
+    for (const a of attempts.sort((x, y) => y.attempt - x.attempt)) {
+      let outcome: string;
+      if (await this.d.chain.transactionKnown(a.txHash)) {
+        outcome = 'already-known';
+      } else {
+        const sent = await this.d.chain.sendRawTransaction(a.signedTx);
+        outcome = sent.kind;
+        if (sent.kind === 'nonce-too-low') {
+          // Our nonce is used. Mined with one of our hashes → the follower confirms it. Otherwise
+          // someone else consumed it: never re-sign, raise an incident.
+          const ours = await this.anyAttemptMined(withdrawalId);
+          if (!ours) await this.nonceConsumedElsewhere(withdrawalId);
+          this.d.hooks?.onBroadcast?.(ours ? 'mined' : 'nonce-consumed');
+          return;
+        }
+        if (sent.kind === 'underpriced' || sent.kind === 'rejected') {
+          this.d.hooks?.onBroadcast?.(sent.kind);
+          continue; // an older attempt may still be valid; the row stays as it is
+        }
+      }
+      this.d.hooks?.onBroadcast?.(outcome);
+      await this.d.store.transaction(async (scope) => {
+        const w = await scope.withdrawal(withdrawalId, true);
+        if (!w || (w.state !== 'SIGNED' && w.state !== 'PREPARED')) return;
+        const next = { ...w, state: 'BROADCAST' as const, txHash: a.txHash, updatedAt: this.d.clock.now() };
+        await scope.updateWithdrawal(withdrawalId, { state: 'BROADCAST', txHash: a.txHash, updatedAt: next.updatedAt });
+        await scope.emit([statusEvent(next, TxState.TX_STATE_BROADCAST, next.updatedAt)]);
+      });
+      return;
+    }
+  }
+
+  private async anyAttemptMined(withdrawalId: string): Promise<boolean> {
+    for (const a of await this.d.store.attempts(withdrawalId)) {
+      if (a.txHash && (await this.d.chain.receipt(a.txHash))) return true;
+    }
+    return false;
+  }
+
+  private async nonceConsumedElsewhere(withdrawalId: string): Promise<void> {
+    await this.d.store.transaction(async (scope) => {
+      const w = await scope.withdrawal(withdrawalId, true);
+      if (!w || w.state === 'FAILED') return;
+      const incident: IncidentRow = { chain: w.chain, kind: 'NONCE_CONSUMED_ELSEWHERE', detail: `nonce ${w.nonce} of ${w.wallet} was used by a transaction that is not ours`, wallet: w.wallet, txHash: w.txHash ?? '' };
+      await scope.recordIncident(incident);
+      this.d.hooks?.onIncident?.(incident);
+      const now = this.d.clock.now();
+      await scope.updateWithdrawal(withdrawalId, { state: 'FAILED', reasonCode: 'NONCE_CONSUMED_ELSEWHERE', updatedAt: now });
+      await scope.emit([statusEvent(w, TxState.TX_STATE_FAILED, now, { reasonCode: 'NONCE_CONSUMED_ELSEWHERE' })]);
+    });
+  }
+
+  /**
+   * Speed-up (C-5.5.5.2-a/b): a new attempt at the SAME nonce, same destination and amount,
+   * same decision, fees raised by `percent`; goes to the signer as tx.prepared. Refused past
+   * the fee caps (FEE_CAP_EXCEEDED: an operator decides).
+   */
+  async bumpFee(withdrawalId: string, percent = 25n): Promise<{ attempt: number; fees: Fees }> {
+    return this.d.store.transaction(async (scope) => {
+      const w = await scope.withdrawal(withdrawalId, true);
+      if (!w) throw new ChainAdapterError('NOT_FOUND', `no withdrawal ${withdrawalId}`);
+      if (w.state !== 'BROADCAST' && w.state !== 'SIGNED') throw new ChainAdapterError('INVALID_STATE', `withdrawal ${withdrawalId} is ${w.state}: only an unconfirmed transaction can be replaced`);
+      const attempts = await scope.attempts(withdrawalId);
+      const last = attempts.reduce((a, b) => (b.attempt > a.attempt ? b : a));
+      const fees = bumpFees({ maxFeePerGas: last.maxFeePerGas, maxPriorityFeePerGas: last.maxPriorityFeePerGas }, this.d.profile.fees, percent);
+      const previous = decodeUnsignedEip1559(last.unsignedTx);
+      const unsigned = encodeUnsignedEip1559({ ...previous, ...fees });
+      const now = this.d.clock.now();
+      const attempt = last.attempt + 1;
+      await scope.insertAttempt({ withdrawalId, attempt, ...fees, gasLimit: previous.gasLimit, unsignedTx: unsigned, signedTx: null, txHash: null, createdAt: now });
+      await scope.updateWithdrawal(withdrawalId, { updatedAt: now }); // the stuck timer restarts
+      const template = TxPrepared.decode(w.template);
+      const prepared = TxPrepared.fromPartial({ ...template, unsignedTx: Buffer.from(unsigned), feeCap: (fees.maxFeePerGas * previous.gasLimit).toString(), preparedAt: timestampFromDate(now) });
+      await scope.emit([{ type: 'tx.prepared', message: prepared, correlationId: w.correlationId }]);
+      return { attempt, fees };
+    });
+  }
+}

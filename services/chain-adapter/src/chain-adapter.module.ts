@@ -1,0 +1,168 @@
+// The composition root: the only place adapters are wired to ports. Plain TypeScript, like
+// intake's; `startChainAdapter` in index.ts is the entry point for main.ts and the embedded
+// deployment.
+import { CreateEventBusTables1795478400000, OutboxRelay, PostgresOutboxStore, type EventBus } from '@custody/event-bus';
+import { createMetrics, createServiceDataSource, type DatabaseConnection, type Logger } from '@custody/platform';
+import type { Topic } from '@custody/contracts';
+import type { Registry } from 'prom-client';
+import type { DataSource } from 'typeorm';
+import { ChainGuard } from './application/chain-guard.js';
+import { Follower, type TickResult } from './application/follower.js';
+import type { Clock, EvmChain } from './application/ports.js';
+import { WithdrawalFlow } from './application/withdrawals.js';
+import { validateProfile, type EvmAssetProfile } from './domain/assets.js';
+import { normaliseAddress } from './domain/evm-tx.js';
+import type { Fees } from './domain/fees.js';
+import { EvmJsonRpc } from './adapters/chain/evm-json-rpc.js';
+import { identityTopics, type TopicNamer } from './adapters/events.js';
+import { startConsumers } from './adapters/kafka/consumers.js';
+import { createChainAdapterMetrics } from './adapters/metrics.js';
+import { CHAIN_ADAPTER_ENTITIES, CreateChainAdapterTables1795651200000 } from './adapters/persistence/schema.js';
+import { PostgresChainStore } from './adapters/persistence/postgres-store.js';
+
+export const CHAIN_ADAPTER_MIGRATIONS = [CreateChainAdapterTables1795651200000, CreateEventBusTables1795478400000];
+export { CHAIN_ADAPTER_ENTITIES };
+
+export interface ChainAdapterDeps {
+  readonly bus: EventBus;
+  /** Runtime (app role) connection; migrations run separately with the owner role. */
+  readonly database: DatabaseConnection & { readonly schema?: string };
+  readonly logger: Logger;
+  readonly clock?: Clock;
+  /** JSON-RPC URL of the EVM node, or a Chain port (tests, several endpoints). */
+  readonly rpcUrl?: string;
+  readonly chain?: EvmChain;
+  readonly profile: EvmAssetProfile;
+  /** Deposit address → customer account. */
+  readonly depositAddresses?: ReadonlyMap<string, string>;
+  /** Custody addresses whose every outflow must match a signed withdrawal (hot wallets, deposit addresses, backups). */
+  readonly custodyAddresses?: readonly string[];
+  readonly topicName?: TopicNamer;
+  readonly consumerGroupId?: string;
+  readonly outboxPollIntervalMs?: number;
+  /** Follower period; 0 = no timer (tests call tick()). */
+  readonly pollIntervalMs?: number;
+  readonly maxHeadAgeMs?: number;
+  readonly stuckAfterMs?: number;
+  readonly startHeight?: bigint;
+  readonly registry?: Registry;
+}
+
+export interface ChainAdapterHandle {
+  readonly dataSource: DataSource;
+  readonly store: PostgresChainStore;
+  readonly registry: Registry;
+  /** One follower pass (blocks, reorgs, receipts, deposits). */
+  tick(): Promise<TickResult>;
+  /** Operator speed-up of a stuck withdrawal: same nonce and intent, higher fee. */
+  bumpFee(withdrawalId: string, percent?: bigint): Promise<{ attempt: number; fees: Fees }>;
+  stop(): Promise<void>;
+}
+
+export async function composeChainAdapter(deps: ChainAdapterDeps): Promise<ChainAdapterHandle> {
+  const clock = deps.clock ?? { now: () => new Date() };
+  const profile = validateProfile(deps.profile);
+  const topicName = deps.topicName ?? identityTopics;
+  const chain = deps.chain ?? new EvmJsonRpc({ url: deps.rpcUrl ?? 'http://127.0.0.1:18545' });
+  const registry = deps.registry ?? createMetrics('chain-adapter');
+  const metrics = createChainAdapterMetrics(registry);
+  const guard = new ChainGuard({ chain, expectedChainId: profile.chainId, expectedGenesisHash: profile.genesisHash, clock, maxHeadAgeMs: deps.maxHeadAgeMs ?? 0 });
+  // Refuse to start on the wrong chain or an unhealthy node (fail closed).
+  await guard.assertHealthy();
+
+  const dataSource = createServiceDataSource({ service: 'chain-adapter', ...deps.database, entities: CHAIN_ADAPTER_ENTITIES, poolSize: 20 });
+  await dataSource.initialize();
+  const cleanups: (() => Promise<unknown>)[] = [() => dataSource.destroy()];
+  const stopAll = async (): Promise<void> => {
+    for (const c of cleanups.reverse()) await c().catch((err: unknown) => deps.logger.error({ err }, 'chain-adapter shutdown step failed'));
+    cleanups.length = 0;
+  };
+  try {
+    const store = new PostgresChainStore(dataSource, topicName, () => clock.now());
+    const onIncident = (i: { kind: string; detail: string; wallet: string; txHash: string }): void => {
+      metrics.incidents.inc({ kind: i.kind as never });
+      deps.logger.error({ incident: i.kind, wallet: i.wallet, txHash: i.txHash, detail: i.detail }, 'chain incident');
+    };
+    const flow = new WithdrawalFlow({
+      chain,
+      store,
+      guard,
+      clock,
+      profile,
+      hooks: {
+        onIncident,
+        onRefusedSignature: (reason) => deps.logger.error({ reason }, 'signed transaction refused: not what was prepared'),
+        onBroadcast: (outcome) => metrics.broadcasts.inc({ outcome: outcome as never }),
+      },
+    });
+    const follower = new Follower({
+      chain,
+      store,
+      guard,
+      flow,
+      clock,
+      profile,
+      depositAddresses: new Map([...(deps.depositAddresses ?? new Map<string, string>())].map(([a, c]) => [normaliseAddress(a), c])),
+      custodyAddresses: new Set((deps.custodyAddresses ?? []).map(normaliseAddress)),
+      ...(deps.startHeight !== undefined ? { startHeight: deps.startHeight } : {}),
+      ...(deps.stuckAfterMs !== undefined ? { stuckAfterMs: deps.stuckAfterMs } : {}),
+      hooks: {
+        onIncident,
+        onReorg: (depth, beyond) => {
+          metrics.reorgs.inc({ depth: beyond ? 'beyond_finality' : 'shallow' });
+          deps.logger.warn({ depth, beyondFinality: beyond }, 'chain reorganisation');
+        },
+        onHealth: (healthy, reason) => {
+          metrics.nodeHealthy.set({}, healthy ? 1 : 0);
+          if (!healthy) deps.logger.error({ reason }, 'node unhealthy: refusing to act');
+        },
+        onHead: (head) => metrics.head.set({}, Number(head)),
+        onNonceGaps: (gaps) => {
+          metrics.nonceGaps.set({}, gaps.length);
+          for (const g of gaps) deps.logger.error({ wallet: g.wallet, nonce: g.nonce.toString(), withdrawalId: g.withdrawalId, blocked: g.blockedWithdrawals, fix: g.fix }, 'nonce gap: later withdrawals are blocked');
+        },
+      },
+    });
+
+    const relay = new OutboxRelay({
+      store: new PostgresOutboxStore(dataSource),
+      bus: deps.bus,
+      pollIntervalMs: deps.outboxPollIntervalMs ?? 200,
+      onError: (err) => deps.logger.warn({ err }, 'outbox relay error'),
+    });
+    relay.start();
+    cleanups.push(() => relay.stop());
+
+    const subscription = await startConsumers({
+      bus: deps.bus,
+      dataSource,
+      store,
+      flow,
+      groupId: deps.consumerGroupId ?? 'chain-adapter',
+      topicName,
+      onWaiting: (code) => metrics.waiting.inc({ reason: code as never }),
+    });
+    cleanups.push(() => subscription.stop());
+
+    // First pass before returning: the block index starts at the current head.
+    await follower.tick();
+    const period = deps.pollIntervalMs ?? 1_000;
+    if (period > 0) {
+      const timer = setInterval(() => {
+        follower.tick().catch((err: unknown) => deps.logger.warn({ err }, 'follower pass failed'));
+      }, period);
+      timer.unref();
+      cleanups.push(async () => clearInterval(timer));
+    }
+
+    return { dataSource, store, registry, tick: () => follower.tick(), bumpFee: (id, p) => flow.bumpFee(id, p), stop: stopAll };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
+/** Topic namer that prefixes every topic (test isolation). */
+export function prefixedTopics(prefix: string): TopicNamer {
+  return (topic: Topic) => `${prefix}${topic}`;
+}

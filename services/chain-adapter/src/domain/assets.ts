@@ -1,0 +1,29 @@
+// Asset profiles (C-5.5.3-a): an asset is handled only with a complete profile — chain id,
+// genesis hash, confirmation depth, fee caps. Validated once at start.
+import { ChainAdapterError } from './errors.js';
+import type { FeeCaps } from './fees.js';
+
+export interface EvmAssetProfile {
+  /** e.g. "ETH". Native coin only (token transfers: not yet). */
+  readonly asset: string;
+  /** Our chain name, e.g. "ethereum-local"; must equal policy.decided's chain. */
+  readonly chain: string;
+  readonly chainId: bigint;
+  /** Expected block-0 hash (fork / wrong-network guard, C-5.5.4.3-b). */
+  readonly genesisHash: string;
+  /** Blocks (incl. the one carrying the tx) for FINAL (C-5.5.4-a). */
+  readonly confirmations: number;
+  readonly fees: FeeCaps;
+  /** Gas for a plain value transfer. */
+  readonly gasLimit: bigint;
+}
+
+export function validateProfile(p: EvmAssetProfile): EvmAssetProfile {
+  if (!/^[A-Z0-9]{2,12}$/.test(p.asset)) throw new ChainAdapterError('UNKNOWN_ASSET', `asset symbol ${JSON.stringify(p.asset)} is not valid`);
+  if (p.chainId <= 0n) throw new ChainAdapterError('CHAIN_ID_MISMATCH', `asset ${p.asset}: a chain id is required (EIP-155 replay protection)`);
+  if (!/^0x[0-9a-f]{64}$/.test(p.genesisHash)) throw new ChainAdapterError('GENESIS_MISMATCH', `asset ${p.asset}: genesis hash must be 0x + 64 lower-case hex digits`);
+  if (!Number.isInteger(p.confirmations) || p.confirmations < 1 || p.confirmations > 10_000) throw new ChainAdapterError('INVALID_STATE', `asset ${p.asset}: confirmations must be 1..10000`);
+  if (p.fees.maxPriorityFeePerGas > p.fees.maxFeePerGas || p.fees.maxFeePerGas <= 0n) throw new ChainAdapterError('INVALID_STATE', `asset ${p.asset}: fee caps are inconsistent`);
+  if (p.gasLimit < 21_000n) throw new ChainAdapterError('INVALID_STATE', `asset ${p.asset}: gas limit below 21000`);
+  return Object.freeze({ ...p, fees: Object.freeze({ ...p.fees }) });
+}

@@ -1,0 +1,12 @@
+// @custody/chain-adapter — the single entry point: build, broadcast and follow transactions.
+export {
+  composeChainAdapter as startChainAdapter,
+  prefixedTopics,
+  CHAIN_ADAPTER_MIGRATIONS,
+  CHAIN_ADAPTER_ENTITIES,
+  type ChainAdapterDeps,
+  type ChainAdapterHandle,
+} from './chain-adapter.module.js';
+export type { EvmAssetProfile } from './domain/assets.js';
+export type { EvmChain } from './application/ports.js';
+export { EvmJsonRpc } from './adapters/chain/evm-json-rpc.js';

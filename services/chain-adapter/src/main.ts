@@ -1,0 +1,34 @@
+// Process entry: config from the environment, Kafka bus, then the adapter (migrations run
+// by the deployment with the owner role). SIGTERM/SIGINT stop it gracefully.
+import { KafkaBus, createKafkaClient } from '@custody/event-bus';
+import { createLogger, createMetrics, startMetricsServer } from '@custody/platform';
+import { loadChainAdapterConfig } from './config.js';
+import { startChainAdapter } from './index.js';
+
+const config = loadChainAdapterConfig();
+const logger = createLogger({ service: 'chain-adapter', level: config.logLevel });
+const registry = createMetrics('chain-adapter');
+const bus = new KafkaBus({ kafka: createKafkaClient({ brokers: config.kafkaBrokers, clientId: 'chain-adapter' }) });
+const adapter = await startChainAdapter({
+  bus,
+  database: { url: config.databaseUrl },
+  logger,
+  rpcUrl: config.rpcUrl,
+  profile: config.profile,
+  depositAddresses: new Map(config.depositAddresses.map((d) => [d.address, d.account])),
+  custodyAddresses: config.custodyAddresses,
+  pollIntervalMs: config.pollIntervalMs,
+  maxHeadAgeMs: config.maxHeadAgeMs,
+  stuckAfterMs: config.stuckAfterMs,
+  registry,
+});
+const metricsServer = await startMetricsServer({ registry, port: config.metricsPort });
+logger.info({ chain: config.profile.chain }, 'chain-adapter started');
+const stop = async (): Promise<void> => {
+  await metricsServer.close();
+  await adapter.stop();
+  await bus.close();
+  process.exit(0);
+};
+process.once('SIGTERM', () => void stop());
+process.once('SIGINT', () => void stop());

@@ -1,0 +1,291 @@
+// Plumbing for chain-adapter's integration tests: a private anvil per test file (random free
+// port, killed in afterAll), a throw-away database provisioned like production, prefixed
+// Kafka topics, a stand-in signer that signs tx.prepared with viem (an implementation that
+// is not ours), and a policy stand-in that publishes policy.decided.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import pg from 'pg';
+import { parseTransaction, recoverTransactionAddress, type Hex } from 'viem';
+import { privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts';
+import {
+  ALL_TOPICS,
+  PolicyDecided,
+  PolicyDecision,
+  Topics,
+  TxSigned,
+  decodePayload,
+  encodeEvent,
+  topicVersion,
+  type EventMessages,
+  type EventType,
+} from '@custody/contracts';
+import { KafkaBus, createEnvelope, createKafkaClient, ensureTopics, protobufEnvelopeCodec, withDeadLetterTopics, type Envelope, type Subscription } from '@custody/event-bus';
+import { assertMigrationsMatchEntities, createLogger, createServiceDataSource, provisionServiceDatabase, runMigrations } from '@custody/platform';
+import { CHAIN_ADAPTER_ENTITIES, CHAIN_ADAPTER_MIGRATIONS, EvmJsonRpc } from '../../src/index.js';
+
+export function requireEnv(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: the integration globalSetup loads it from .local/infra.env (run npm run infra:up)`);
+  return value;
+}
+
+export const rand = (): string => randomBytes(5).toString('hex');
+export const quietLogger = () => createLogger({ service: 'chain-adapter-test', level: 'silent' as never });
+
+export async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: () => string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (let polls = 0; polls < 100_000; polls++) {
+    if (await condition()) return;
+    if (Date.now() > deadline) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what()}`);
+}
+
+// ---------------------------------------------------------------- anvil
+const ANVIL_BIN = path.resolve('node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil');
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+export interface Anvil {
+  readonly url: string;
+  readonly rpc: EvmJsonRpc;
+  readonly chainId: bigint;
+  readonly genesisHash: string;
+  call<T = unknown>(method: string, params?: unknown[]): Promise<T>;
+  mine(blocks?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** anvil on a random free 127.0.0.1 port, mining on demand (automine off). */
+export async function startAnvil(options: { chainId?: number } = {}): Promise<Anvil> {
+  const port = await freePort();
+  const chainId = options.chainId ?? 31337;
+  const child: ChildProcess = spawn(ANVIL_BIN, ['--host', '127.0.0.1', '--port', String(port), '--chain-id', String(chainId), '--silent', '--no-mining'], { stdio: 'ignore' });
+  const url = `http://127.0.0.1:${port}`;
+  const rpc = new EvmJsonRpc({ url, timeoutMs: 5_000 });
+  await waitFor(async () => rpc.chainId().then(() => true, () => false), 15_000, () => `anvil on ${url}`);
+  const genesisHash = await rpc.genesisHash();
+  return {
+    url,
+    rpc,
+    chainId: BigInt(chainId),
+    genesisHash,
+    call: (method, params = []) => rpc.call(method, params),
+    mine: async (blocks = 1) => {
+      for (let i = 0; i < blocks; i++) await rpc.call('evm_mine');
+    },
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 3_000))]);
+      if (child.exitCode === null) child.kill('SIGKILL');
+    },
+  };
+}
+
+/** A fresh key with 1000 ETH on the anvil. */
+export async function fundedAccount(anvil: Anvil): Promise<PrivateKeyAccount & { privateKey: Hex }> {
+  const privateKey = `0x${randomBytes(32).toString('hex')}` as Hex;
+  const account = privateKeyToAccount(privateKey);
+  await anvil.call('anvil_setBalance', [account.address, '0x3635c9adc5dea00000']);
+  return Object.assign(account, { privateKey });
+}
+
+export const randomAddress = (): string => `0x${randomBytes(20).toString('hex')}`;
+
+// ---------------------------------------------------------------- database
+export interface TestDatabase {
+  readonly schema: string;
+  readonly appUrl: string;
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  drop(): Promise<void>;
+}
+
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const adminUrl = requireEnv('CUSTODY_PG_ADMIN_URL');
+  const suffix = rand();
+  const name = `chain_adapter_test_${suffix}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE "${name}"`);
+  await admin.end();
+  const dbUrl = new URL(adminUrl);
+  dbUrl.pathname = `/${name}`;
+  const service = `chain_adapter_t${suffix}`;
+  const ownerPassword = `owner-${rand()}-${rand()}`;
+  const appPassword = `app-${rand()}-${rand()}`;
+  const roles = await provisionServiceDatabase(dbUrl.toString(), { service, ownerPassword, appPassword });
+  const urlFor = (user: string, password: string): string => {
+    const u = new URL(dbUrl.toString());
+    u.username = user;
+    u.password = password;
+    return u.toString();
+  };
+  const owner = createServiceDataSource({ service, url: urlFor(roles.ownerRole, ownerPassword), entities: CHAIN_ADAPTER_ENTITIES, migrations: CHAIN_ADAPTER_MIGRATIONS });
+  await owner.initialize();
+  try {
+    await runMigrations(owner);
+    await assertMigrationsMatchEntities(owner);
+  } finally {
+    await owner.destroy();
+  }
+  const client = new pg.Client({ connectionString: dbUrl.toString() });
+  await client.connect();
+  await client.query(`SET search_path = "${roles.schema}"`);
+  return {
+    schema: roles.schema,
+    appUrl: urlFor(roles.appRole, appPassword),
+    query: async <T>(sql: string, params: unknown[] = []) => (await client.query(sql, params)).rows as T[],
+    drop: async () => {
+      await client.end();
+      const a = new pg.Client({ connectionString: adminUrl });
+      await a.connect();
+      try {
+        await a.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+        await a.query(`DROP ROLE IF EXISTS "${roles.ownerRole}"`);
+        await a.query(`DROP ROLE IF EXISTS "${roles.appRole}"`);
+      } finally {
+        await a.end();
+      }
+    },
+  };
+}
+
+// ---------------------------------------------------------------- kafka
+/** partitionsConsumedConcurrently 3: handlers of different partitions really run at once. */
+export function newBus(): KafkaBus {
+  return new KafkaBus({
+    kafka: createKafkaClient({ brokers: requireEnv('KAFKA_BROKERS').split(','), clientId: `chain-adapter-test-${rand()}`, logLevel: 'nothing' }),
+    consumer: { partitionsConsumedConcurrently: 3 },
+  });
+}
+
+export async function createPrefixedTopics(prefix: string): Promise<void> {
+  const kafka = createKafkaClient({ brokers: requireEnv('KAFKA_BROKERS').split(','), clientId: `chain-adapter-test-admin-${rand()}`, logLevel: 'nothing' });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await ensureTopics(admin, withDeadLetterTopics(ALL_TOPICS.map((t) => ({ topic: `${prefix}${t}`, partitions: 3 }))));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export async function deletePrefixedTopics(prefix: string): Promise<void> {
+  const kafka = createKafkaClient({ brokers: requireEnv('KAFKA_BROKERS').split(','), clientId: `chain-adapter-test-admin-${rand()}`, logLevel: 'nothing' });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
+    if (topics.length > 0) await admin.deleteTopics({ topics });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export async function publish<K extends EventType>(bus: KafkaBus, prefix: string, type: K, key: string, message: EventMessages[K], correlationId: string = randomUUID()): Promise<Envelope> {
+  const envelope = createEnvelope({ type, key, correlationId, producer: 'test', schemaVersion: topicVersion(type), payload: encodeEvent(type, message) });
+  await bus.publish([{ topic: `${prefix}${type}`, key, value: protobufEnvelopeCodec.encode(envelope) }]);
+  return envelope;
+}
+
+export interface Observed {
+  readonly envelope: Envelope;
+  readonly topic: string;
+}
+
+/** Collects every event on the prefixed topics (incl. dead letters: raw). */
+export async function observe(bus: KafkaBus, prefix: string, sink: Observed[]): Promise<Subscription> {
+  const topics = [Topics.txPrepared, Topics.txStatus, Topics.depositDetected, Topics.txSigned].map((t) => `${prefix}${t}`);
+  return bus.subscribe({
+    groupId: `observer-${rand()}`,
+    topics,
+    fromBeginning: true,
+    handler: async (message) => {
+      sink.push({ envelope: protobufEnvelopeCodec.decode(message.value), topic: message.topic });
+    },
+  });
+}
+
+export const messagesOf = <K extends EventType>(sink: readonly Observed[], type: K): EventMessages[K][] =>
+  sink.filter((o) => o.envelope.type === type).map((o) => decodePayload(o.envelope).message as EventMessages[K]);
+
+// ---------------------------------------------------------------- stand-ins
+export function decision(w: { withdrawalId?: string; wallet: string; destination: string; amount: bigint; chain?: string; asset?: string }): PolicyDecided {
+  return PolicyDecided.fromPartial({
+    decisionId: randomUUID(),
+    withdrawalId: w.withdrawalId ?? randomUUID(),
+    decision: PolicyDecision.POLICY_DECISION_ALLOW,
+    bundleDigest: 'ab'.repeat(32),
+    decisionToken: Buffer.from('signed-decision-token'),
+    asset: w.asset ?? 'ETH',
+    chain: w.chain ?? 'anvil',
+    amount: w.amount.toString(),
+    sourceWallet: w.wallet,
+    destinationAddress: w.destination,
+  });
+}
+
+export interface SignedRecord {
+  readonly withdrawalId: string;
+  readonly raw: Hex;
+  readonly hash: string;
+  readonly parsed: ReturnType<typeof parseTransaction>;
+  readonly sender: string;
+}
+
+/**
+ * Stand-in signer: signs every tx.prepared with viem (parses OUR unsigned bytes with an
+ * independent implementation), publishes tx.signed. `mutate` lets a test sign something
+ * else than what was prepared.
+ */
+export async function startTestSigner(
+  bus: KafkaBus,
+  prefix: string,
+  account: PrivateKeyAccount,
+  signed: SignedRecord[],
+  options: { mutate?: (tx: ReturnType<typeof parseTransaction>) => ReturnType<typeof parseTransaction>; skip?: (withdrawalId: string) => boolean } = {},
+): Promise<Subscription> {
+  return bus.subscribe({
+    groupId: `signer-${rand()}`,
+    topics: [`${prefix}${Topics.txPrepared}`],
+    fromBeginning: true,
+    handler: async (message) => {
+      const envelope = protobufEnvelopeCodec.decode(message.value);
+      const prepared = decodePayload(envelope);
+      if (prepared.type !== Topics.txPrepared) return;
+      const m = prepared.message;
+      if (m.sourceWallet.toLowerCase() !== account.address.toLowerCase()) return;
+      if (options.skip?.(m.withdrawalId)) return;
+      let tx = parseTransaction(`0x${Buffer.from(m.unsignedTx).toString('hex')}` as Hex);
+      if (options.mutate) tx = options.mutate(tx);
+      const raw = await account.signTransaction(tx as never);
+      const parsed = parseTransaction(raw);
+      const sender = await recoverTransactionAddress({ serializedTransaction: raw as never });
+      const { keccak256 } = await import('viem');
+      const hash = keccak256(raw);
+      signed.push({ withdrawalId: m.withdrawalId, raw, hash, parsed, sender });
+      await publish(
+        bus,
+        prefix,
+        Topics.txSigned,
+        m.sourceWallet,
+        TxSigned.fromPartial({ withdrawalId: m.withdrawalId, decisionId: m.decisionId, chain: m.chain, sourceWallet: m.sourceWallet, keyId: 'test-key', signedTx: Buffer.from(raw.slice(2), 'hex'), txHash: hash }),
+        envelope.correlationId,
+      );
+    },
+  });
+}
