@@ -18,6 +18,7 @@ export function loadRiskConfig(env: NodeJS.ProcessEnv = process.env) {
         CUSTODY_RISK_RULES_FILE: envVar.string({ minLength: 1 }).optional(),
         CUSTODY_RISK_TRAVEL_RULE_FILE: envVar.string({ minLength: 1 }).optional(),
         CUSTODY_RISK_OFAC_FILE: envVar.string({ minLength: 1 }).optional(),
+        CUSTODY_RISK_GRPC_MAX_RECEIVE_BYTES: envVar.int({ min: 4 * 1024 * 1024, max: 1024 * 1024 * 1024 }).default(256 * 1024 * 1024),
         CUSTODY_RISK_PROVIDER_URL: envVar.url({ protocols: ['http:', 'https:'] }).optional(),
         CUSTODY_RISK_PROVIDER_API_KEY_FILE: envVar.string({ minLength: 1 }).optional(),
         CUSTODY_RISK_PROVIDER_TIMEOUT: envVar.duration().default(2_000),
@@ -30,7 +31,7 @@ export function loadRiskConfig(env: NodeJS.ProcessEnv = process.env) {
       .transform((e) => ({
         database: { adminUrl: e.CUSTODY_PG_ADMIN_URL, ownerPassword: e.CUSTODY_RISK_DB_OWNER_PASSWORD, appPassword: e.CUSTODY_RISK_DB_APP_PASSWORD },
         kafkaBrokers: e.KAFKA_BROKERS,
-        grpc: { port: e.CUSTODY_GRPC_PORT, host: e.CUSTODY_GRPC_HOST, certFile: e.CUSTODY_TLS_CERT_FILE, keyFile: e.CUSTODY_TLS_KEY_FILE, clientCaFile: e.CUSTODY_TLS_CLIENT_CA_FILE },
+        grpc: { port: e.CUSTODY_GRPC_PORT, host: e.CUSTODY_GRPC_HOST, maxReceiveMessageBytes: e.CUSTODY_RISK_GRPC_MAX_RECEIVE_BYTES, certFile: e.CUSTODY_TLS_CERT_FILE, keyFile: e.CUSTODY_TLS_KEY_FILE, clientCaFile: e.CUSTODY_TLS_CLIENT_CA_FILE },
         logLevel: e.CUSTODY_LOG_LEVEL,
         listMaxAgeSeconds: Math.ceil(e.CUSTODY_RISK_LIST_MAX_AGE / 1000),
         rulesFile: e.CUSTODY_RISK_RULES_FILE,

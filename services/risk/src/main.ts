@@ -30,8 +30,11 @@ const service = await startRisk({
     host: config.grpc.host,
     credentials: { kind: 'tls', certChain: readFileSync(config.grpc.certFile), privateKey: readFileSync(config.grpc.keyFile), clientCa: readFileSync(config.grpc.clientCaFile), requireClientCertificate: true },
     authenticate: mtlsOperator,
+    maxReceiveMessageBytes: config.grpc.maxReceiveMessageBytes,
   },
 });
+// Start-up import is optional: operators refresh the list at run time over
+// custody.risk.v1.ScreeningListService/ImportOfacList (no restart needed when it goes stale).
 if (config.ofacFile) await service.importOfac(readFileSync(config.ofacFile, 'utf8'), 'risk:startup');
 const shutdown = async (signal: string): Promise<void> => {
   logger.info({ signal }, 'stopping');

@@ -1,5 +1,5 @@
 // The only place that wires risk adapters to ports (Postgres store, HTTP provider, Kafka
-// consumers, outbox relay, gRPC case service). Plain composition: the service has no
+// consumers, outbox relay, gRPC case and screening-list services). Plain composition: the service has no
 // request-scoped providers, so a Nest container would add nothing but indirection.
 import type { DataSource } from 'typeorm';
 import { OutboxRelay, PostgresOutboxStore, type EventBus, type Subscription } from '@custody/event-bus';
@@ -7,11 +7,13 @@ import { loadPackageDefinition } from '@custody/contracts';
 import { createServiceDataSource, GrpcServer, provisionServiceDatabase, runMigrations, type GrpcServerCredentials, type Logger } from '@custody/platform';
 import { addInternalEntry, recordCustomerProfile, removeInternalEntry, type AddInternalEntry } from './application/admin.js';
 import { importList, type ImportResult } from './application/import-list.js';
+import type { ListAdminDeps } from './application/list-admin.js';
 import { checkOwnAddresses, type OwnAddress, type OwnAddressFinding } from './application/own-addresses.js';
 import type { AddressRiskProvider, Clock, InternalListEntry } from './application/ports.js';
 import { SanctionsIndex } from './application/sanctions-index.js';
 import type { ScreeningSettings } from './application/screen-transfer.js';
 import { caseServiceDefinition, caseServiceImplementation, CASE_SERVICE_NAME, type OperatorAuthenticator } from './adapters/grpc/case-service.js';
+import { screeningListServiceDefinition, screeningListServiceImplementation, SCREENING_LIST_SERVICE_NAME } from './adapters/grpc/list-service.js';
 import { subscribeScreening } from './adapters/kafka/consumers.js';
 import { OFAC_SDN_SOURCE, parseOfac } from './adapters/lists/ofac.js';
 import { RISK_ENTITIES } from './adapters/persistence/entities.js';
@@ -20,6 +22,8 @@ import { PgRiskStore } from './adapters/persistence/pg-risk-store.js';
 import type { CustomerProfile } from './domain/screening.js';
 
 export const RISK_SERVICE = 'risk';
+/** Default gRPC request size limit: room for the published OFAC files (sdn_advanced.xml is the largest). */
+export const DEFAULT_GRPC_MAX_RECEIVE_BYTES = 256 * 1024 * 1024;
 
 export interface RiskTopics {
   readonly withdrawalRequested: string;
@@ -34,8 +38,17 @@ export interface StartRiskDeps {
   readonly clock?: Clock;
   readonly settings: Omit<ScreeningSettings, 'listSource' | 'maxDepositSources'> & Partial<Pick<ScreeningSettings, 'maxDepositSources'>>;
   readonly provider?: AddressRiskProvider | undefined;
-  /** gRPC CaseService; omitted = not served. */
-  readonly grpc?: { readonly port: number; readonly host?: string; readonly credentials: GrpcServerCredentials; readonly authenticate: OperatorAuthenticator } | undefined;
+  /** gRPC CaseService and ScreeningListService (operators only); omitted = not served. */
+  readonly grpc?:
+    | {
+        readonly port: number;
+        readonly host?: string;
+        readonly credentials: GrpcServerCredentials;
+        readonly authenticate: OperatorAuthenticator;
+        /** Largest request accepted (an OFAC file in ImportOfacList); default DEFAULT_GRPC_MAX_RECEIVE_BYTES. */
+        readonly maxReceiveMessageBytes?: number;
+      }
+    | undefined;
   readonly topics?: Partial<RiskTopics>;
   readonly consumerGroup?: string;
   readonly relayPollIntervalMs?: number;
@@ -107,12 +120,20 @@ export async function wireRisk(deps: StartRiskDeps): Promise<RiskService> {
     );
     stack.push(() => subscription.stop());
 
+    const logImport = (result: ImportResult, importedBy: string): void =>
+      log.info({ version: result.version, changed: result.changed, added: result.added.length, removed: result.removed.length, entries: result.entryCount, importedBy }, 'sanctions list imported');
+    const listAdmin: ListAdminDeps = { lists: store, internal: store, clock, index, parse: parseOfac, source: OFAC_SDN_SOURCE, maxAgeSeconds: settings.listMaxAgeSeconds, onImported: logImport };
+
     let grpcPort: number | undefined;
     if (deps.grpc) {
       const server = new GrpcServer({
         host: deps.grpc.host ?? '127.0.0.1',
         port: deps.grpc.port,
-        services: [{ name: CASE_SERVICE_NAME, definition: caseServiceDefinition(), implementation: caseServiceImplementation({ uow: store, cases: store, clock }, deps.grpc.authenticate, (err) => log.warn({ err }, 'CaseService call failed')) }],
+        services: [
+          { name: CASE_SERVICE_NAME, definition: caseServiceDefinition(), implementation: caseServiceImplementation({ uow: store, cases: store, clock }, deps.grpc.authenticate, (err) => log.warn({ err }, 'CaseService call failed')) },
+          { name: SCREENING_LIST_SERVICE_NAME, definition: screeningListServiceDefinition(), implementation: screeningListServiceImplementation(listAdmin, deps.grpc.authenticate, (err) => log.warn({ err }, 'ScreeningListService call failed')) },
+        ],
+        serverOptions: { 'grpc.max_receive_message_length': deps.grpc.maxReceiveMessageBytes ?? DEFAULT_GRPC_MAX_RECEIVE_BYTES },
         packageDefinition: loadPackageDefinition(),
         credentials: deps.grpc.credentials,
         shutdownGraceMs: 2_000,
@@ -127,7 +148,7 @@ export async function wireRisk(deps: StartRiskDeps): Promise<RiskService> {
       dataSource: ds,
       importOfac: async (text, importedBy) => {
         const result = await importList({ lists: store, clock, index }, parseOfac(text), importedBy);
-        log.info({ version: result.version, changed: result.changed, added: result.added.length, removed: result.removed.length, entries: result.entryCount }, 'sanctions list imported');
+        logImport(result, importedBy);
         return result;
       },
       addInternalEntry: (cmd) => addInternalEntry({ internal: store, clock }, cmd),

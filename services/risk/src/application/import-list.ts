@@ -13,15 +13,19 @@ export interface ImportResult {
   readonly removed: readonly string[];
   readonly previousVersion?: string | undefined;
   readonly warnings: readonly string[];
+  /** When this import was recorded (unchanged content: when freshness was confirmed). */
+  readonly importedAt: Date;
+  readonly format: ParsedList['format'];
 }
 
-export async function importList(deps: { lists: ListStore; clock: Clock; index?: SanctionsIndex | undefined }, parsed: ParsedList, importedBy: string): Promise<ImportResult> {
+export async function importList(deps: { lists: ListStore; clock: Clock; index?: SanctionsIndex | undefined }, parsed: ParsedList, importedBy: string, note?: string): Promise<ImportResult> {
+  const noted = note ? { note } : {};
   const now = deps.clock.now();
   const version = listDigest(parsed.source, parsed.entries);
   const current = await deps.lists.current(parsed.source);
   if (current?.version === version) {
-    await deps.lists.confirmCurrent(parsed.source, version, now, { actor: importedBy, action: 'list.confirmed', subject: `${parsed.source}@${version}`, detail: { format: parsed.format, entries: parsed.entries.length } });
-    return { version, changed: false, entryCount: parsed.entries.length, added: [], removed: [], previousVersion: version, warnings: parsed.warnings };
+    await deps.lists.confirmCurrent(parsed.source, version, now, { actor: importedBy, action: 'list.confirmed', subject: `${parsed.source}@${version}`, detail: { format: parsed.format, entries: parsed.entries.length, ...noted } });
+    return { version, changed: false, entryCount: parsed.entries.length, added: [], removed: [], previousVersion: version, warnings: parsed.warnings, importedAt: now, format: parsed.format };
   }
   const previousKeys = current ? await deps.lists.entryKeys(current.version) : new Set<string>();
   const diff = diffLists(previousKeys, parsed.entries);
@@ -51,8 +55,9 @@ export async function importList(deps: { lists: ListStore; clock: Clock; index?:
       addedCount: diff.added.length,
       removedCount: diff.removed.length,
       warnings: parsed.warnings.slice(0, 100),
+      ...noted,
     },
   });
   deps.index?.load(version, parsed.entries);
-  return { version, changed: true, entryCount: parsed.entries.length, added: diff.added, removed: diff.removed, previousVersion: current?.version, warnings: parsed.warnings };
+  return { version, changed: true, entryCount: parsed.entries.length, added: diff.added, removed: diff.removed, previousVersion: current?.version, warnings: parsed.warnings, importedAt: now, format: parsed.format };
 }

@@ -119,8 +119,14 @@ export interface ListImportRecord {
   readonly previousVersion?: string | undefined;
 }
 
+/** The current version's import record with its freshness (checked_at). */
+export interface CurrentListRecord extends ListImportRecord {
+  readonly checkedAt: Date;
+}
+
 export interface ListStore {
   current(source: string): Promise<CurrentList | undefined>;
+  currentRecord(source: string): Promise<CurrentListRecord | undefined>;
   entries(version: string): Promise<ListEntry[]>;
   entryKeys(version: string): Promise<Set<string>>;
   /** Stores a new version (entries + record), makes it current and audits it, in one transaction. */
@@ -140,9 +146,27 @@ export interface InternalListEntry {
   readonly createdAt: Date;
 }
 
+/** An internal list entry as stored, including its removal (soft delete). */
+export interface InternalListEntryRecord extends InternalListEntry {
+  readonly removedAt?: Date | undefined;
+  readonly removedBy?: string | undefined;
+}
+
+export interface InternalListPageQuery {
+  readonly list?: 'block' | 'allow' | undefined;
+  /** false: only entries neither removed nor expired at `at`. */
+  readonly includeInactive: boolean;
+  readonly at: Date;
+  /** Keyset: entries created after this (created_at, id). */
+  readonly after?: { readonly at: Date; readonly id: string } | undefined;
+}
+
 export interface InternalListStore {
   add(entry: InternalListEntry, audit: AuditEntry): Promise<void>;
   remove(id: string, by: string, at: Date, audit: AuditEntry): Promise<boolean>;
+  entry(id: string): Promise<InternalListEntryRecord | undefined>;
+  /** Oldest first (created_at, id), at most `limit`. */
+  page(limit: number, query: InternalListPageQuery): Promise<InternalListEntryRecord[]>;
 }
 
 export interface CustomerStore {

@@ -17,10 +17,13 @@ import type {
   CaseQuery,
   ComplianceCase,
   CurrentList,
+  CurrentListRecord,
   CustomerStore,
   EventMeta,
   InternalListEntry,
+  InternalListEntryRecord,
   InternalListMatch,
+  InternalListPageQuery,
   InternalListStore,
   ListImportRecord,
   ListStore,
@@ -254,6 +257,11 @@ export class PgRiskStore implements RiskUnitOfWork, ListStore, InternalListStore
     return row ? { version: row.version, checkedAt: row.checked_at } : undefined;
   }
 
+  async currentRecord(source: string): Promise<CurrentListRecord | undefined> {
+    const [r] = (await this.ds.query(`SELECT * FROM "risk_list_version" WHERE "source" = $1 AND "is_current"`, [source])) as Record<string, unknown>[];
+    return r ? { ...versionRecord(r), checkedAt: r['checked_at'] as Date } : undefined;
+  }
+
   async entries(version: string): Promise<ListEntry[]> {
     const rows = (await this.ds.query(`SELECT "address_key", "currency", "address", "party_ref", "party_name" FROM "risk_list_entry" WHERE "version" = $1`, [version])) as { address_key: string; currency: string; address: string; party_ref: string; party_name: string }[];
     return rows.map((r) => ({ key: r.address_key, currency: r.currency, address: r.address, partyRef: r.party_ref, partyName: r.party_name }));
@@ -299,18 +307,7 @@ export class PgRiskStore implements RiskUnitOfWork, ListStore, InternalListStore
 
   async history(source: string): Promise<ListImportRecord[]> {
     const rows = (await this.ds.query(`SELECT * FROM "risk_list_version" WHERE "source" = $1 ORDER BY "imported_at"`, [source])) as Record<string, unknown>[];
-    return rows.map((r) => ({
-      version: r['version'] as string,
-      source: r['source'] as string,
-      format: r['format'] as ListFormat,
-      publishedAt: (r['published_at'] as Date | null) ?? undefined,
-      importedAt: r['imported_at'] as Date,
-      importedBy: r['imported_by'] as string,
-      entryCount: r['entry_count'] as number,
-      added: r['added'] as number,
-      removed: r['removed'] as number,
-      previousVersion: (r['previous_version'] as string | null) ?? undefined,
-    }));
+    return rows.map(versionRecord);
   }
 
   // --- internal lists, customers --------------------------------------------------------
@@ -328,6 +325,25 @@ export class PgRiskStore implements RiskUnitOfWork, ListStore, InternalListStore
       if (count > 0) await writeAudit(m, audit, at);
       return count > 0;
     });
+  }
+
+  async entry(id: string): Promise<InternalListEntryRecord | undefined> {
+    const [r] = (await this.ds.query(`SELECT * FROM "risk_internal_entry" WHERE "id" = $1`, [id])) as InternalEntryRow[];
+    return r ? internalEntryRecord(r) : undefined;
+  }
+
+  async page(limit: number, q: InternalListPageQuery): Promise<InternalListEntryRecord[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const param = (v: unknown): string => `$${params.push(v)}`;
+    if (q.list) where.push(`"list" = ${param(q.list)}`);
+    if (!q.includeInactive) where.push(`"removed_at" IS NULL AND ("expires_at" IS NULL OR "expires_at" > ${param(q.at)})`);
+    if (q.after) where.push(`("created_at", "id") > (${param(q.after.at)}, ${param(q.after.id)}::uuid)`);
+    const rows = (await this.ds.query(
+      `SELECT * FROM "risk_internal_entry" ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY "created_at", "id" LIMIT ${param(limit)}`,
+      params,
+    )) as InternalEntryRow[];
+    return rows.map(internalEntryRecord);
   }
 
   async upsert(p: CustomerProfile & { readonly updatedBy: string }, audit: AuditEntry, at: Date): Promise<void> {
@@ -348,4 +364,45 @@ export class PgRiskStore implements RiskUnitOfWork, ListStore, InternalListStore
       : this.ds.query(`SELECT * FROM "risk_case" WHERE "status" = 'OPEN' ORDER BY "opened_at", "id" LIMIT $1`, [limit]))) as CaseRow[];
     return rows.map(caseFromRow);
   }
+}
+
+function versionRecord(r: Record<string, unknown>): ListImportRecord {
+  return {
+    version: r['version'] as string,
+    source: r['source'] as string,
+    format: r['format'] as ListFormat,
+    publishedAt: (r['published_at'] as Date | null) ?? undefined,
+    importedAt: r['imported_at'] as Date,
+    importedBy: r['imported_by'] as string,
+    entryCount: r['entry_count'] as number,
+    added: r['added'] as number,
+    removed: r['removed'] as number,
+    previousVersion: (r['previous_version'] as string | null) ?? undefined,
+  };
+}
+
+interface InternalEntryRow {
+  id: string;
+  list: 'block' | 'allow';
+  address_key: string;
+  reason: string;
+  expires_at: Date | null;
+  created_by: string;
+  created_at: Date;
+  removed_at: Date | null;
+  removed_by: string | null;
+}
+
+function internalEntryRecord(r: InternalEntryRow): InternalListEntryRecord {
+  return {
+    id: r.id,
+    list: r.list,
+    addressKey: r.address_key,
+    reason: r.reason,
+    expiresAt: r.expires_at ?? undefined,
+    createdBy: r.created_by,
+    createdAt: r.created_at,
+    removedAt: r.removed_at ?? undefined,
+    removedBy: r.removed_by ?? undefined,
+  };
 }
