@@ -41,6 +41,9 @@ go_pid=$!
 step postgres bash "$INFRA_DIR/postgres.sh" start
 step kafka bash "$INFRA_DIR/kafka.sh" start
 step softhsm bash "$INFRA_DIR/softhsm.sh"
+bao_t0=$(now_ms)
+BAO_BIN="$(bash "$INFRA_DIR/openbao.sh")" || die "OpenBao install failed (scripts/infra/openbao.sh)"
+printf 'infra: %-9s ready in %5ss\n' openbao "$(elapsed "$bao_t0")"
 
 if ! wait "$go_pid"; then
   cat "$go_log" >&2
@@ -78,6 +81,7 @@ PKCS11_TOKEN_LABEL=$PKCS11_TOKEN_LABEL
 PKCS11_PIN=$PKCS11_PIN
 PKCS11_SO_PIN=$PKCS11_SO_PIN
 KCAT_BIN=$KCAT_BIN
+BAO_BIN=$BAO_BIN
 ${TOOL_ENV%$'\n'}
 ENV
 mv "$tmp" "$ENV_FILE"

@@ -1,0 +1,85 @@
+/**
+ * Ports of the signer's application layer. Adapters: Postgres (service) and in-memory
+ * (unit tests) stores; KeyCustody in key-custody.ts.
+ */
+import type { KeyRecord, KeyTransitionEvent } from '../domain/key.js';
+import type { OperatorSignature } from '../domain/operators.js';
+import type { Refusal } from '../domain/refusal.js';
+
+export interface Clock {
+  now(): Date;
+}
+
+export interface EventContext {
+  /** Id of the consumed event (inbox key). */
+  readonly eventId: string;
+  readonly correlationId: string;
+}
+
+export interface OutcomeBase {
+  readonly decisionId: string;
+  readonly withdrawalId: string;
+  readonly chain: string;
+  readonly sourceWallet: string;
+  readonly at: Date;
+}
+
+export interface SignedOutcome extends OutcomeBase {
+  readonly kind: 'signed';
+  readonly keyId: string;
+  readonly signedTx: Uint8Array;
+  /** 0x-prefixed lowercase hex. */
+  readonly txHash: string;
+}
+
+export interface RefusedOutcome extends OutcomeBase {
+  readonly kind: 'refused';
+  readonly refusal: Refusal;
+}
+
+export type SigningOutcome = SignedOutcome | RefusedOutcome;
+
+/** What happens under the key row lock, committed together. */
+export interface LockedResult {
+  readonly outcome: SigningOutcome;
+  /** The key row after this step (signature budget spent, auto-deactivated), if it changed. */
+  readonly key?: KeyRecord;
+  readonly transitions: readonly KeyTransitionEvent[];
+}
+
+export type ReserveResult = { readonly status: 'reserved' } | { readonly status: 'taken'; readonly byEventId: string; readonly state: string };
+
+export interface SigningStore {
+  /** Refusal before any reservation: inbox + tx.refused in one transaction. */
+  recordRefusal(ctx: EventContext, outcome: RefusedOutcome): Promise<'recorded' | 'duplicate'>;
+  /**
+   * Inserts the decision id under its UNIQUE constraint (status "reserved") and COMMITS,
+   * before any signature exists. 'taken' when the id was already reserved.
+   */
+  reserveDecision(reservation: { decisionId: string; withdrawalId: string; eventId: string; walletId: string; at: Date }): Promise<ReserveResult>;
+  /**
+   * One transaction: inbox insert (duplicate → nothing), SELECT the wallet's key FOR UPDATE,
+   * run `work` (which may call the custody), then write the decision's final status, the key
+   * row, its transitions and the outgoing events (tx.signed / tx.refused, key.lifecycle) to
+   * the outbox. A suspension committed before the lock is seen; one committed after waits.
+   */
+  signUnderLock(ctx: EventContext, walletId: string, decisionId: string, work: (key: KeyRecord | undefined) => Promise<LockedResult>): Promise<'done' | 'duplicate'>;
+}
+
+export interface TransitionRecord {
+  readonly event: KeyTransitionEvent;
+  readonly requestId: string | undefined;
+  /** The operator quorum that authorised an admin transition (counted signatures only). */
+  readonly quorum?: { readonly required: number; readonly approvals: readonly OperatorSignature[] };
+}
+
+export interface KeyStore {
+  /** Inserts a new key (state inactive after wrap) with its generated+wrapped transitions. */
+  insertKey(key: KeyRecord, transitions: readonly TransitionRecord[]): Promise<void>;
+  getKey(keyId: string): Promise<KeyRecord | undefined>;
+  /**
+   * Locks the key row, applies `change`, writes the row, the transition (request id UNIQUE:
+   * a replayed admin request fails with INVALID_TRANSITION) and key.lifecycle, in one transaction.
+   */
+  transition(keyId: string, change: (key: KeyRecord) => { key: KeyRecord; record: TransitionRecord }): Promise<KeyRecord>;
+}

@@ -1,0 +1,133 @@
+// The only file that reads process.env. Validated once at boot (a bad value stops the
+// service with a message naming the variable; secret values are never echoed).
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { ConfigError, defineConfig, envVar } from '@custody/platform';
+import type { AssetProfile } from './application/sign-transaction.js';
+import type { Operator } from './domain/operators.js';
+
+const HEX32 = /^[0-9a-f]{64}$/;
+
+const operatorsSchema = z.array(
+  z.object({
+    operatorId: z.string().regex(/^[!-~]{1,256}$/),
+    roles: z.array(z.string().regex(/^[a-z][a-z0-9_]{0,63}$/)).min(1),
+    keys: z.record(z.string().min(1), z.string().regex(HEX32, 'Ed25519 public key as 64 lowercase hex')),
+  }),
+);
+
+const assetsSchema = z.array(
+  z.object({
+    asset: z.string().regex(/^[A-Za-z0-9._-]{1,32}$/),
+    chain: z.string().min(1),
+    kind: z.literal('evm'),
+    chainId: z.string().regex(/^[1-9]\d{0,18}$/),
+    maxFee: z.string().regex(/^[1-9]\d{0,77}$/),
+    tierCaps: z.object({ hot: z.string().regex(/^\d{1,78}$/), warm: z.string().regex(/^\d{1,78}$/), cold: z.string().regex(/^\d{1,78}$/) }),
+  }),
+);
+
+export function parseOperators(json: unknown): Map<string, Operator> {
+  const list = operatorsSchema.parse(json);
+  return new Map(list.map((o) => [o.operatorId, { operatorId: o.operatorId, roles: o.roles, keys: new Map(Object.entries(o.keys).map(([k, v]) => [k, Uint8Array.from(Buffer.from(v, 'hex'))])) }]));
+}
+
+export function parseAssets(json: unknown): Map<string, AssetProfile> {
+  return new Map(
+    assetsSchema.parse(json).map((a) => [
+      a.asset,
+      { asset: a.asset, chain: a.chain, kind: a.kind, chainId: BigInt(a.chainId), maxFee: BigInt(a.maxFee), tierCaps: { hot: BigInt(a.tierCaps.hot), warm: BigInt(a.tierCaps.warm), cold: BigInt(a.tierCaps.cold) } },
+    ]),
+  );
+}
+
+/** "keyId=hex,keyId2=hex": trusted policy-service Ed25519 keys (validated here, decoded by parsePolicyKeys). */
+function policyKeys() {
+  return envVar.string({ minLength: 1 }).refine((raw) => raw.split(',').every((part) => /^[!-~]{1,256}=[0-9a-f]{64}$/.test(part) && !part.slice(0, part.indexOf('=')).includes('=')), 'expected keyId=<64 lowercase hex Ed25519 public key>[,...]');
+}
+
+export function parsePolicyKeys(raw: string): Map<string, Uint8Array> {
+  return new Map(
+    raw.split(',').map((part) => {
+      const at = part.lastIndexOf('=');
+      return [part.slice(0, at), Uint8Array.from(Buffer.from(part.slice(at + 1), 'hex'))] as const;
+    }),
+  );
+}
+
+const jsonFile = () =>
+  envVar.string({ minLength: 1 }).transform((path, ctx) => {
+    try {
+      return JSON.parse(readFileSync(path, 'utf8')) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must name a readable JSON file' });
+      return z.NEVER;
+    }
+  });
+
+const schema = z.object({
+  CUSTODY_METRICS_PORT: envVar.port().default(9464),
+  CUSTODY_LOG_LEVEL: envVar.logLevel().default('info'),
+  CUSTODY_DB_URL: envVar.url({ protocols: ['postgres:', 'postgresql:'] }),
+  KAFKA_BROKERS: envVar.list(),
+  CUSTODY_SIGNER_POLICY_PUBLIC_KEYS: policyKeys(),
+  CUSTODY_SIGNER_OPERATORS_FILE: jsonFile(),
+  CUSTODY_SIGNER_ASSETS_FILE: jsonFile(),
+  CUSTODY_SIGNER_ADMIN_ROLES: envVar.list().default(['key_custodian', 'security_officer']),
+  // Local sealed store (embedded default). The master key is a secret: never logged.
+  CUSTODY_SIGNER_MASTER_KEY: envVar.string({ minLength: 64 }).refine((v) => HEX32.test(v), 'must be 64 lowercase hex characters (32 bytes)').optional(),
+  CUSTODY_SIGNER_KEK_ID: envVar.string({ minLength: 1 }).default('local-kek-1'),
+  // PKCS#11 HSM (optional).
+  PKCS11_MODULE: envVar.string({ minLength: 1 }).optional(),
+  PKCS11_TOKEN_LABEL: envVar.string({ minLength: 1 }).optional(),
+  PKCS11_PIN: envVar.string({ minLength: 1 }).optional(),
+  // Vault / OpenBao transit (optional). The token is a secret: never logged.
+  VAULT_ADDR: envVar.url({ protocols: ['http:', 'https:'] }).optional(),
+  VAULT_TOKEN: envVar.string({ minLength: 1 }).optional(),
+  CUSTODY_SIGNER_VAULT_TRANSIT_MOUNT: envVar.string({ minLength: 1 }).default('transit'),
+  CUSTODY_SHUTDOWN_GRACE: envVar.duration().default(10_000),
+});
+
+export function loadSignerConfig(env: NodeJS.ProcessEnv = process.env) {
+  // defineConfig deep-freezes plain data; keys and maps are decoded after validation.
+  const c = defineConfig(
+    schema
+      .refine((e) => e.CUSTODY_SIGNER_MASTER_KEY !== undefined || e.PKCS11_MODULE !== undefined || e.VAULT_ADDR !== undefined, { message: 'configure a key custody: CUSTODY_SIGNER_MASTER_KEY (local sealed store), PKCS11_MODULE and/or VAULT_ADDR', path: ['CUSTODY_SIGNER_MASTER_KEY'] })
+      .refine((e) => e.VAULT_ADDR === undefined || e.VAULT_TOKEN !== undefined, { message: 'VAULT_ADDR needs VAULT_TOKEN', path: ['VAULT_TOKEN'] })
+      .refine((e) => e.PKCS11_MODULE === undefined || (e.PKCS11_TOKEN_LABEL !== undefined && e.PKCS11_PIN !== undefined), { message: 'PKCS11_MODULE needs PKCS11_TOKEN_LABEL and PKCS11_PIN', path: ['PKCS11_PIN'] })
+      .transform((e) => ({
+        metricsPort: e.CUSTODY_METRICS_PORT,
+        logLevel: e.CUSTODY_LOG_LEVEL,
+        databaseUrl: e.CUSTODY_DB_URL,
+        kafkaBrokers: e.KAFKA_BROKERS,
+        trustedPolicyKeys: e.CUSTODY_SIGNER_POLICY_PUBLIC_KEYS,
+        operators: e.CUSTODY_SIGNER_OPERATORS_FILE,
+        assets: e.CUSTODY_SIGNER_ASSETS_FILE,
+        adminRoles: e.CUSTODY_SIGNER_ADMIN_ROLES,
+        localSealed: e.CUSTODY_SIGNER_MASTER_KEY ? { masterKeyHex: e.CUSTODY_SIGNER_MASTER_KEY, kekId: e.CUSTODY_SIGNER_KEK_ID } : undefined,
+        pkcs11: e.PKCS11_MODULE && e.PKCS11_TOKEN_LABEL && e.PKCS11_PIN ? { modulePath: e.PKCS11_MODULE, tokenLabel: e.PKCS11_TOKEN_LABEL, pin: e.PKCS11_PIN } : undefined,
+        vault: e.VAULT_ADDR && e.VAULT_TOKEN ? { address: e.VAULT_ADDR, token: e.VAULT_TOKEN, transitMount: e.CUSTODY_SIGNER_VAULT_TRANSIT_MOUNT } : undefined,
+        shutdownGraceMs: e.CUSTODY_SHUTDOWN_GRACE,
+      })),
+    env,
+  );
+  const { localSealed, ...rest } = c;
+  return {
+    ...rest,
+    trustedPolicyKeys: parsePolicyKeys(c.trustedPolicyKeys),
+    operators: fileContent('CUSTODY_SIGNER_OPERATORS_FILE', () => parseOperators(c.operators)),
+    assets: fileContent('CUSTODY_SIGNER_ASSETS_FILE', () => parseAssets(c.assets)),
+    localSealed: localSealed ? { masterKey: Uint8Array.from(Buffer.from(localSealed.masterKeyHex, 'hex')), kekId: localSealed.kekId } : undefined,
+  };
+}
+
+function fileContent<T>(variable: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    const issue = (error as { issues?: { path: unknown[]; message: string }[] }).issues?.[0];
+    throw new ConfigError([{ variable, message: issue ? `${issue.path.join('.')}: ${issue.message}` : 'file content is invalid' }]);
+  }
+}
+
+export type SignerConfig = ReturnType<typeof loadSignerConfig>;

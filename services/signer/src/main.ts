@@ -1,0 +1,35 @@
+// Process entry: config from the environment, Kafka bus, then the signer (migrations with
+// the owner role are run by the deployment, a Job). SIGTERM/SIGINT stop it gracefully.
+import { KafkaBus, createKafkaClient } from '@custody/event-bus';
+import { createLogger, createMetrics, startMetricsServer } from '@custody/platform';
+import { createSignerMetrics } from './adapters/metrics.js';
+import { loadSignerConfig } from './config.js';
+import { startSigner } from './index.js';
+
+const config = loadSignerConfig();
+const logger = createLogger({ service: 'signer', level: config.logLevel });
+const bus = new KafkaBus({ kafka: createKafkaClient({ brokers: [...config.kafkaBrokers], clientId: 'signer' }) });
+const registry = createMetrics('signer');
+const signer = await startSigner({
+  onOutcome: createSignerMetrics(registry),
+  bus,
+  database: { url: config.databaseUrl },
+  logger,
+  trustedPolicyKeys: config.trustedPolicyKeys,
+  operators: config.operators,
+  assets: config.assets,
+  adminRoles: config.adminRoles,
+  ...(config.localSealed ? { localSealed: config.localSealed } : {}),
+  ...(config.pkcs11 ? { pkcs11: config.pkcs11 } : {}),
+  ...(config.vault ? { vault: config.vault } : {}),
+});
+const metrics = await startMetricsServer({ registry, port: config.metricsPort });
+logger.info({ custody: [...signer.custody.keys()] }, 'signer started');
+const stop = async (): Promise<void> => {
+  await signer.stop();
+  await metrics.close();
+  await bus.close();
+  process.exit(0);
+};
+process.once('SIGTERM', () => void stop());
+process.once('SIGINT', () => void stop());

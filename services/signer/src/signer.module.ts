@@ -1,0 +1,132 @@
+// The composition root: the only place adapters are wired to ports. Plain TypeScript, like
+// intake's; `startSigner` in index.ts is the entry point main.ts and the embedded
+// deployment use.
+import { Topics, type Topic } from '@custody/contracts';
+import { CreateEventBusTables1795478400000, OutboxRelay, PostgresOutboxStore, type EventBus, type Subscription } from '@custody/event-bus';
+import { createServiceDataSource, type DatabaseConnection, type Logger } from '@custody/platform';
+import type { DataSource } from 'typeorm';
+import type { KeyCustody } from './application/key-custody.js';
+import { KeyLifecycle, type QuorumRule } from './application/key-lifecycle.js';
+import type { Clock } from './application/ports.js';
+import { SignTransaction, type AssetProfile } from './application/sign-transaction.js';
+import type { Operator } from './domain/operators.js';
+import type { RefusalCode } from './domain/refusal.js';
+import { LocalSealedKeyCustody } from './adapters/custody/local-sealed.js';
+import { Pkcs11KeyCustody, type Pkcs11Options } from './adapters/custody/pkcs11.js';
+import { VaultKeyCustody } from './adapters/custody/vault.js';
+import { identityTopics, type TopicNamer } from './adapters/events.js';
+import { startTxPreparedConsumer } from './adapters/kafka/tx-prepared-consumer.js';
+import { CreateSignerTables1795651200000, SIGNER_ENTITIES } from './adapters/persistence/schema.js';
+import { PostgresKeyStore, PostgresSealedBlobStore, PostgresSigningStore } from './adapters/persistence/postgres-stores.js';
+
+export const SIGNER_MIGRATIONS = [CreateSignerTables1795651200000, CreateEventBusTables1795478400000];
+export { SIGNER_ENTITIES };
+
+export interface SignerDeps {
+  readonly bus: EventBus;
+  /** Runtime (app role) connection. Migrations are run separately with the owner role. */
+  readonly database: DatabaseConnection & { readonly schema?: string };
+  readonly logger: Logger;
+  readonly clock?: Clock;
+  readonly trustedPolicyKeys: ReadonlyMap<string, Uint8Array>;
+  readonly operators: ReadonlyMap<string, Operator>;
+  readonly assets: ReadonlyMap<string, AssetProfile>;
+  readonly adminRoles?: readonly string[];
+  readonly adminQuorum?: QuorumRule;
+  readonly bundleDigests?: readonly string[];
+  /** Local sealed store (embedded default): 32-byte master key and its id. */
+  readonly localSealed?: { readonly masterKey: Uint8Array; readonly kekId: string };
+  readonly pkcs11?: Pkcs11Options;
+  /** Vault/OpenBao transit (token never logged). */
+  readonly vault?: { readonly address: string; readonly token: string; readonly transitMount?: string; readonly kekName?: string };
+  readonly topicName?: TopicNamer;
+  readonly consumerGroupId?: string;
+  readonly outboxPollIntervalMs?: number;
+  /** Signing latency and refusals by reason (metrics adapter). */
+  readonly onOutcome?: (outcome: { kind: 'signed' | 'refused' | 'duplicate'; code?: RefusalCode; seconds: number }) => void;
+}
+
+export interface SignerHandle {
+  readonly dataSource: DataSource;
+  readonly lifecycle: KeyLifecycle;
+  readonly signTransaction: SignTransaction;
+  readonly custody: ReadonlyMap<string, KeyCustody>;
+  stop(): Promise<void>;
+}
+
+export async function composeSigner(deps: SignerDeps): Promise<SignerHandle> {
+  const clock = deps.clock ?? { now: () => new Date() };
+  const topicName = deps.topicName ?? identityTopics;
+  const dataSource = createServiceDataSource({ service: 'signer', ...deps.database, entities: SIGNER_ENTITIES, poolSize: 10 });
+  await dataSource.initialize();
+  const cleanups: (() => Promise<unknown>)[] = [() => dataSource.destroy()];
+  const stopAll = async (): Promise<void> => {
+    for (const c of cleanups.reverse()) await c().catch((err: unknown) => deps.logger.error({ err }, 'signer shutdown step failed'));
+  };
+  try {
+    const custody = new Map<string, KeyCustody>();
+    if (deps.localSealed) {
+      const local = new LocalSealedKeyCustody({ ...deps.localSealed, store: new PostgresSealedBlobStore(dataSource) });
+      custody.set(local.kind, local);
+      cleanups.push(() => local.close());
+    }
+    if (deps.pkcs11) {
+      const hsm = await Pkcs11KeyCustody.open(deps.pkcs11);
+      custody.set(hsm.kind, hsm);
+      cleanups.push(() => hsm.close());
+    }
+    if (deps.vault) {
+      const vault = await VaultKeyCustody.open({ ...deps.vault, store: new PostgresSealedBlobStore(dataSource) });
+      custody.set(vault.kind, vault);
+      cleanups.push(() => vault.close());
+    }
+    if (custody.size === 0) throw new Error('signer: no key custody configured (localSealed, pkcs11 and/or vault)');
+
+    const groupId = deps.consumerGroupId ?? 'signer.tx-prepared';
+    const signTransaction = new SignTransaction({
+      store: new PostgresSigningStore(dataSource, topicName, groupId),
+      custody,
+      clock,
+      trustedPolicyKeys: deps.trustedPolicyKeys,
+      operators: deps.operators,
+      assets: deps.assets,
+      ...(deps.bundleDigests ? { bundleDigests: deps.bundleDigests } : {}),
+      onOutcome: (o) => {
+        if (o.kind === 'refused') deps.logger.warn({ reason: o.code }, 'signing refused');
+        deps.onOutcome?.(o);
+      },
+    });
+    const lifecycle = new KeyLifecycle({
+      store: new PostgresKeyStore(dataSource, topicName),
+      custody,
+      clock,
+      operators: deps.operators,
+      adminRoles: deps.adminRoles ?? ['key_custodian', 'security_officer'],
+      ...(deps.adminQuorum ? { quorum: deps.adminQuorum } : {}),
+    });
+
+    const relay = new OutboxRelay({
+      store: new PostgresOutboxStore(dataSource),
+      bus: deps.bus,
+      pollIntervalMs: deps.outboxPollIntervalMs ?? 200,
+      onError: (err) => deps.logger.warn({ err }, 'outbox relay error'),
+    });
+    relay.start();
+    cleanups.push(() => relay.stop());
+
+    const subscription: Subscription = await startTxPreparedConsumer({ bus: deps.bus, useCase: signTransaction, groupId, topicName });
+    cleanups.push(() => subscription.stop());
+
+    return { dataSource, lifecycle, signTransaction, custody, stop: stopAll };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
+/** Topic namer that prefixes every topic (test isolation). */
+export function prefixedTopics(prefix: string): TopicNamer {
+  return (topic: Topic) => `${prefix}${topic}`;
+}
+
+export { Topics };
