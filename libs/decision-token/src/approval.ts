@@ -1,9 +1,7 @@
 /**
- * Operator approval bytes (C-9.3.6.2-c, verified again by the signer for C-8.2.2.5-a).
- *
- * The same format as the policy service's `domain/approval.ts` (a copy of its signing-bytes
- * half, so the signer can verify approvals without importing a service; the policy service
- * should re-export this one in turn so there is a single definition):
+ * What operators and admins sign: approvals (C-9.3.6.2-c; recorded by the policy service,
+ * verified again by the signer for C-8.2.2.5-a) and policy bundle activations (C-9.3.2-a).
+ * The single definition of these formats; policy and signer both import it.
  *
  *   signed  = "custody.approval.v1" 0x00 payload
  *   payload = field(0x01 decision id) field(0x02 withdrawal id) field(0x03 asset)
@@ -13,6 +11,9 @@
  *             field(0x0a roles, sorted, each length:u8 name) field(0x0b expires at u64be s)
  *             field(0x0c operator id) field(0x0d role) field(0x0e verdict "approve"|"reject")
  *   field   = tag:u8 length:u32be value
+ *
+ * Bundle activation: signed = "custody.bundle-activation.v1" 0x00 field(0x01 digest 32 bytes)
+ * field(0x02 admin id).
  */
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { hex } from '@scure/base';
@@ -76,9 +77,17 @@ function rolesBytes(roles: readonly string[]): Uint8Array {
   return concat(sorted.map((r) => concat([Uint8Array.of(enc.encode(r).length), enc.encode(r)])));
 }
 
-/** The bytes an operator signs to approve or reject `subject` in `role`. */
-export function approvalSigningBytes(subject: ApprovalSubject, operatorId: string, role: string, verdict: ApprovalVerdict): Uint8Array {
-  if (!/^[0-9a-f]{64}$/.test(subject.bundleDigest)) throw new RangeError('bundle digest must be 64 lowercase hex characters');
+function digestBytes(hexDigest: string): Uint8Array {
+  if (!/^[0-9a-f]{64}$/.test(hexDigest)) throw new RangeError('bundle digest must be 64 lowercase hex characters');
+  return hex.decode(hexDigest);
+}
+
+/**
+ * The operator-independent part of what is signed: the domain and fields 0x01-0x0b. The
+ * ApprovalService lists it (PendingApproval.approve_payload) so a client can compare it
+ * with the bytes it rebuilt from the displayed fields before signing.
+ */
+export function approvalSubjectBytes(subject: ApprovalSubject): Uint8Array {
   if (subject.amount < 0n) throw new RangeError('amount must not be negative');
   return concat([
     enc.encode(APPROVAL_DOMAIN),
@@ -90,14 +99,23 @@ export function approvalSigningBytes(subject: ApprovalSubject, operatorId: strin
     field(0x05, enc.encode(subject.destinationAddress)),
     field(0x06, enc.encode(subject.destinationTag)),
     field(0x07, enc.encode(subject.amount.toString(10))),
-    field(0x08, hex.decode(subject.bundleDigest)),
+    field(0x08, digestBytes(subject.bundleDigest)),
     field(0x09, u32(subject.quorum)),
     field(0x0a, rolesBytes(subject.roles)),
     field(0x0b, u64(subject.expiresAt)),
-    field(0x0c, enc.encode(operatorId)),
-    field(0x0d, enc.encode(role)),
-    field(0x0e, enc.encode(verdict)),
   ]);
+}
+
+/** The bytes an operator signs to approve or reject `subject` in `role`. */
+export function approvalSigningBytes(subject: ApprovalSubject, operatorId: string, role: string, verdict: ApprovalVerdict): Uint8Array {
+  return concat([approvalSubjectBytes(subject), field(0x0c, enc.encode(operatorId)), field(0x0d, enc.encode(role)), field(0x0e, enc.encode(verdict))]);
+}
+
+export const BUNDLE_ACTIVATION_DOMAIN = 'custody.bundle-activation.v1';
+
+/** The bytes an admin signs to activate the policy bundle with `digest`. */
+export function bundleActivationBytes(digest: string, adminId: string): Uint8Array {
+  return concat([enc.encode(BUNDLE_ACTIVATION_DOMAIN), Uint8Array.of(0), field(0x01, digestBytes(digest)), field(0x02, enc.encode(adminId))]);
 }
 
 /** Strict RFC 8032 Ed25519 verification (noble `zip215: false`); false for any malformed input. */

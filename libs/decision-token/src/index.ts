@@ -17,6 +17,15 @@ export {
   type TokenRefusal,
   type TokenVerification,
 } from './decision-token.js';
-export { APPROVAL_DOMAIN, approvalSigningBytes, verifyEd25519Strict, type ApprovalSubject, type ApprovalVerdict } from './approval.js';
+export {
+  APPROVAL_DOMAIN,
+  BUNDLE_ACTIVATION_DOMAIN,
+  approvalSubjectBytes,
+  approvalSigningBytes,
+  bundleActivationBytes,
+  verifyEd25519Strict,
+  type ApprovalSubject,
+  type ApprovalVerdict,
+} from './approval.js';
 export { DecisionTokenError, DecisionTokenClaimsError, DecisionTokenKeyError, DECISION_TOKEN_ERROR_CODES, type DecisionTokenErrorCode } from './errors.js';
 export type { Clock } from './clock.js';
