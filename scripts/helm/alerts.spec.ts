@@ -6,7 +6,7 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { CHART, ROOT, byKind, one, render, run, tool } from './harness.js';
+import { CHART, ROOT, byKind, metricNames, one, render, run, tool } from './harness.js';
 
 interface Rule {
   alert: string;
@@ -23,14 +23,6 @@ const metricsDoc = readFileSync(join(ROOT, 'docs/metrics.md'), 'utf8');
 const testFile = parse(readFileSync(join(CHART, 'tests/alerts.test.yaml'), 'utf8')) as {
   tests: { alert_rule_test: { alertname: string; exp_alerts: unknown[] }[] }[];
 };
-
-const PROMQL_WORDS = new Set(['sum', 'max', 'min', 'by', 'on', 'or', 'and', 'unless', 'rate', 'increase', 'time', 'absent', 'without', 'ignoring', 'bool']);
-/** Metric names used by a PromQL expression (identifiers followed by { or ( or a space that are not functions/keywords/labels). */
-function metricNames(expr: string): string[] {
-  const noStrings = expr.replace(/"[^"]*"/g, '""').replace(/\{[^}]*\}/g, '{}').replace(/\([a-z_, ]*\)/g, '()');
-  const names = noStrings.match(/\b[a-z_][a-z0-9_]*\b(?=\s*(\{|\[|\)|$|\s))/g) ?? [];
-  return [...new Set(names.filter((n) => !PROMQL_WORDS.has(n) && /_/.test(n)))];
-}
 
 describe('alert rules pass promtool (check + unit tests)', () => {
   let dir: string;

@@ -99,3 +99,11 @@ export function flows(): Record<ServiceName, Flow> {
 export function readRepoFile(path: string): string {
   return readFileSync(join(ROOT, path), 'utf8');
 }
+
+const PROMQL_WORDS = new Set(['sum', 'max', 'min', 'by', 'on', 'or', 'and', 'unless', 'rate', 'increase', 'time', 'absent', 'without', 'ignoring', 'bool']);
+/** Metric names used by a PromQL expression (identifiers followed by { or ( or a space that are not functions/keywords/labels). */
+export function metricNames(expr: string): string[] {
+  const noStrings = expr.replace(/"[^"]*"/g, '""').replace(/\{[^}]*\}/g, '{}').replace(/\([a-z_, ]*\)/g, '()');
+  const names = noStrings.match(/\b[a-z_][a-z0-9_]*\b(?=\s*(\{|\[|\)|$|\s))/g) ?? [];
+  return [...new Set(names.filter((n) => !PROMQL_WORDS.has(n) && /_/.test(n)))];
+}

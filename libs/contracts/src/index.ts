@@ -140,6 +140,11 @@ export {
   GetBalancesResponse,
   ListAccountHistoryRequest,
   ListAccountHistoryResponse,
+  GetWithdrawalHoldRequest,
+  GetWithdrawalHoldResponse,
+  WithdrawalHoldState,
+  withdrawalHoldStateFromJSON,
+  withdrawalHoldStateToJSON,
 } from './gen/custody/ledger/v1/ledger.js';
 export {
   AuditQueryServiceService,
@@ -181,4 +186,11 @@ export {
   ListInternalEntriesRequest,
   ListInternalEntriesResponse,
 } from './gen/custody/risk/v1/lists.js';
+export {
+  DepositAddressServiceService,
+  type DepositAddressServiceServer,
+  DepositAddressServiceClient,
+  DeriveDepositAddressRequest,
+  DeriveDepositAddressResponse,
+} from './gen/custody/signer/v1/deposit_address.js';
 export { loadPackageDefinition, descriptorSetPath, PROTO_LOADER_OPTIONS, GrpcServiceNames } from './grpc.js';

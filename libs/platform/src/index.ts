@@ -17,6 +17,8 @@ export { REDACTED, isSecretKey, redactDeep, scrubString } from './redact.js';
 export { createMetrics, createCounter, createGauge, createHistogram, OTHER_LABEL_VALUE } from './metrics.js';
 export type { BoundedCounter, BoundedGauge, BoundedHistogram, HistogramSpec, LabelSpec, LabelValuesOf, MetricSpec } from './metrics.js';
 export { startMetricsServer } from './metrics-server.js';
+export { createBusMetrics } from './bus-metrics.js';
+export type { BusMetricsOptions } from './bus-metrics.js';
 export type { HealthCheck, MetricsServer, MetricsServerOptions } from './metrics-server.js';
 
 // errors and gRPC

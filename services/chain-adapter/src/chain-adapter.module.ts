@@ -1,7 +1,7 @@
 // The composition root: the only place adapters are wired to ports. Plain TypeScript, like
 // intake's; `startChainAdapter` in index.ts is the entry point for main.ts and the embedded
 // deployment.
-import { CreateEventBusTables1795478400000, OutboxRelay, PostgresOutboxStore, type EventBus } from '@custody/event-bus';
+import { CreateEventBusTables1795478400000, OutboxRelay, PostgresOutboxStore, type BusMetrics, type EventBus } from '@custody/event-bus';
 import { createMetrics, createServiceDataSource, type DatabaseConnection, type Logger } from '@custody/platform';
 import type { Topic } from '@custody/contracts';
 import type { Registry } from 'prom-client';
@@ -46,6 +46,8 @@ export interface ChainAdapterDeps {
   readonly stuckAfterMs?: number;
   readonly startHeight?: bigint;
   readonly registry?: Registry;
+  /** Event-bus metrics hooks (the ones given to the bus, on the same registry): outbox lag and dead letters. */
+  readonly busMetrics?: BusMetrics;
 }
 
 export interface ChainAdapterHandle {
@@ -65,7 +67,7 @@ export async function composeChainAdapter(deps: ChainAdapterDeps): Promise<Chain
   const topicName = deps.topicName ?? identityTopics;
   const chain = deps.chain ?? new EvmJsonRpc({ url: deps.rpcUrl ?? 'http://127.0.0.1:18545' });
   const registry = deps.registry ?? createMetrics('chain-adapter');
-  const metrics = createChainAdapterMetrics(registry);
+  const metrics = createChainAdapterMetrics(registry, profile.chain);
   const guard = new ChainGuard({ chain, expectedChainId: profile.chainId, expectedGenesisHash: profile.genesisHash, clock, maxHeadAgeMs: deps.maxHeadAgeMs ?? 0 });
   // Refuse to start on the wrong chain or an unhealthy node (fail closed).
   await guard.assertHealthy();
@@ -108,9 +110,9 @@ export async function composeChainAdapter(deps: ChainAdapterDeps): Promise<Chain
       ...(deps.stuckAfterMs !== undefined ? { stuckAfterMs: deps.stuckAfterMs } : {}),
       hooks: {
         onIncident,
-        onReorg: (depth, beyond) => {
-          metrics.reorgs.inc({ depth: beyond ? 'beyond_finality' : 'shallow' });
-          deps.logger.warn({ depth, beyondFinality: beyond }, 'chain reorganisation');
+        onReorg: (depth, beyond, tracked) => {
+          if (tracked) metrics.reorgs.inc({ chain: profile.chain });
+          deps.logger.warn({ depth, beyondFinality: beyond, tracked }, 'chain reorganisation');
         },
         onHealth: (healthy, reason) => {
           metrics.nodeHealthy.set({}, healthy ? 1 : 0);
@@ -128,6 +130,7 @@ export async function composeChainAdapter(deps: ChainAdapterDeps): Promise<Chain
       store: new PostgresOutboxStore(dataSource),
       bus: deps.bus,
       pollIntervalMs: deps.outboxPollIntervalMs ?? 200,
+      ...(deps.busMetrics ? { metrics: deps.busMetrics } : {}),
       onError: (err) => deps.logger.warn({ err }, 'outbox relay error'),
     });
     relay.start();
@@ -141,21 +144,29 @@ export async function composeChainAdapter(deps: ChainAdapterDeps): Promise<Chain
       groupId: deps.consumerGroupId ?? 'chain-adapter',
       topicName,
       onWaiting: (code) => metrics.waiting.inc({ reason: code as never }),
+      ...(deps.busMetrics ? { metrics: deps.busMetrics } : {}),
     });
     cleanups.push(() => subscription.stop());
 
+    // Each pass, then the confirmation lag (also while the node is unhealthy: the age still grows).
+    const tick = async (): Promise<TickResult> => {
+      const result = await follower.tick();
+      const since = await store.oldestUnfinalSince(profile.chain);
+      metrics.confirmationLag.set({ chain: profile.chain }, since ? Math.max(0, (clock.now().getTime() - since.getTime()) / 1000) : 0);
+      return result;
+    };
     // First pass before returning: the block index starts at the current head.
-    await follower.tick();
+    await tick();
     const period = deps.pollIntervalMs ?? 1_000;
     if (period > 0) {
       const timer = setInterval(() => {
-        follower.tick().catch((err: unknown) => deps.logger.warn({ err }, 'follower pass failed'));
+        tick().catch((err: unknown) => deps.logger.warn({ err }, 'follower pass failed'));
       }, period);
       timer.unref();
       cleanups.push(async () => clearInterval(timer));
     }
 
-    return { dataSource, store, registry, tick: () => follower.tick(), bumpFee: (id, p) => flow.bumpFee(id, p), stop: stopAll };
+    return { dataSource, store, registry, tick, bumpFee: (id, p) => flow.bumpFee(id, p), stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

@@ -1,14 +1,15 @@
 // Process entry: config from the environment, Kafka bus, then the adapter (migrations run
 // by the deployment with the owner role). SIGTERM/SIGINT stop it gracefully.
 import { KafkaBus, createKafkaClient } from '@custody/event-bus';
-import { createLogger, createMetrics, startMetricsServer } from '@custody/platform';
+import { createBusMetrics, createLogger, createMetrics, startMetricsServer } from '@custody/platform';
 import { loadChainAdapterConfig } from './config.js';
 import { startChainAdapter } from './index.js';
 
 const config = loadChainAdapterConfig();
 const logger = createLogger({ service: 'chain-adapter', level: config.logLevel });
 const registry = createMetrics('chain-adapter');
-const bus = new KafkaBus({ kafka: createKafkaClient({ brokers: config.kafkaBrokers, clientId: 'chain-adapter' }) });
+const busMetrics = createBusMetrics(registry, { groups: ['chain-adapter'] });
+const bus = new KafkaBus({ kafka: createKafkaClient({ brokers: config.kafkaBrokers, clientId: 'chain-adapter' }), metrics: busMetrics });
 const adapter = await startChainAdapter({
   bus,
   database: { url: config.databaseUrl },
@@ -21,6 +22,7 @@ const adapter = await startChainAdapter({
   maxHeadAgeMs: config.maxHeadAgeMs,
   stuckAfterMs: config.stuckAfterMs,
   registry,
+  busMetrics,
 });
 const metricsServer = await startMetricsServer({ registry, port: config.metricsPort });
 logger.info({ chain: config.profile.chain }, 'chain-adapter started');

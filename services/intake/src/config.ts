@@ -2,7 +2,7 @@
 // service with a message naming the variable).
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { defineConfig, envVar } from '@custody/platform';
+import { ConfigError, defineConfig, envVar } from '@custody/platform';
 
 const common = z.object({
   CUSTODY_GRPC_HOST: envVar.string({ minLength: 1 }).default('127.0.0.1'),
@@ -16,6 +16,14 @@ const common = z.object({
   CUSTODY_INTAKE_PER_SOURCE_RATE: envVar.int({ min: 1, max: 1_000_000 }).default(200),
   CUSTODY_INTAKE_PER_SOURCE_BURST: envVar.int({ min: 1, max: 1_000_000 }).default(400),
   CUSTODY_SHUTDOWN_GRACE: envVar.duration().default(10_000),
+  // The signer's DepositAddressService (host:port). Absent = GetDepositAddress fails closed.
+  // mTLS unless 'insecure' is chosen explicitly.
+  CUSTODY_INTAKE_SIGNER_ADDRESS: envVar.string({ minLength: 1 }).refine((v) => /^[A-Za-z0-9.-]+:\d{1,5}$/.test(v), 'expected host:port').optional(),
+  CUSTODY_INTAKE_SIGNER_TLS: z.enum(['mtls', 'insecure']).default('mtls'),
+  CUSTODY_INTAKE_SIGNER_TLS_CA_FILE: envVar.string({ minLength: 1 }).optional(),
+  CUSTODY_INTAKE_SIGNER_TLS_CERT_FILE: envVar.string({ minLength: 1 }).optional(),
+  CUSTODY_INTAKE_SIGNER_TLS_KEY_FILE: envVar.string({ minLength: 1 }).optional(),
+  CUSTODY_INTAKE_SIGNER_TIMEOUT: envVar.duration().default(3_000),
 });
 
 // mTLS is the production mode; insecure exists for local development only and must be chosen explicitly.
@@ -29,22 +37,24 @@ const tls = z.discriminatedUnion('CUSTODY_GRPC_TLS', [
   z.object({ CUSTODY_GRPC_TLS: z.literal('insecure') }),
 ]);
 
+function signerClient(e: z.infer<typeof common>) {
+  if (e.CUSTODY_INTAKE_SIGNER_ADDRESS === undefined) return undefined;
+  const base = { address: e.CUSTODY_INTAKE_SIGNER_ADDRESS, timeoutMs: e.CUSTODY_INTAKE_SIGNER_TIMEOUT };
+  if (e.CUSTODY_INTAKE_SIGNER_TLS === 'insecure') return { ...base, tls: undefined };
+  if (!e.CUSTODY_INTAKE_SIGNER_TLS_CA_FILE || !e.CUSTODY_INTAKE_SIGNER_TLS_CERT_FILE || !e.CUSTODY_INTAKE_SIGNER_TLS_KEY_FILE) {
+    throw new ConfigError([{ variable: 'CUSTODY_INTAKE_SIGNER_TLS_CA_FILE', message: 'mtls needs CUSTODY_INTAKE_SIGNER_TLS_CA_FILE, _CERT_FILE and _KEY_FILE' }]);
+  }
+  return { ...base, tls: { caFile: e.CUSTODY_INTAKE_SIGNER_TLS_CA_FILE, certFile: e.CUSTODY_INTAKE_SIGNER_TLS_CERT_FILE, keyFile: e.CUSTODY_INTAKE_SIGNER_TLS_KEY_FILE } };
+}
+
 export function loadIntakeConfig(env: NodeJS.ProcessEnv = process.env) {
-  return defineConfig(
+  const c = defineConfig(
     common.and(tls).transform((e) => ({
       grpc: {
         host: e.CUSTODY_GRPC_HOST,
         port: e.CUSTODY_GRPC_PORT,
-        credentials:
-          e.CUSTODY_GRPC_TLS === 'mtls'
-            ? {
-                kind: 'tls' as const,
-                certChain: readFileSync(e.CUSTODY_GRPC_TLS_CERT_FILE),
-                privateKey: readFileSync(e.CUSTODY_GRPC_TLS_KEY_FILE),
-                clientCa: readFileSync(e.CUSTODY_GRPC_TLS_CLIENT_CA_FILE),
-                requireClientCertificate: true,
-              }
-            : { kind: 'insecure' as const },
+        // File paths here; read after validation (defineConfig deep-freezes, which a Buffer refuses).
+        tls: e.CUSTODY_GRPC_TLS === 'mtls' ? { certFile: e.CUSTODY_GRPC_TLS_CERT_FILE, keyFile: e.CUSTODY_GRPC_TLS_KEY_FILE, clientCaFile: e.CUSTODY_GRPC_TLS_CLIENT_CA_FILE } : undefined,
       },
       metricsPort: e.CUSTODY_METRICS_PORT,
       logLevel: e.CUSTODY_LOG_LEVEL,
@@ -54,9 +64,27 @@ export function loadIntakeConfig(env: NodeJS.ProcessEnv = process.env) {
       maintenanceMinNoticeMs: e.CUSTODY_INTAKE_MAINTENANCE_MIN_NOTICE,
       perSourceLimit: { ratePerSecond: e.CUSTODY_INTAKE_PER_SOURCE_RATE, burst: e.CUSTODY_INTAKE_PER_SOURCE_BURST },
       shutdownGraceMs: e.CUSTODY_SHUTDOWN_GRACE,
+      signer: signerClient(e),
     })),
     env,
   );
+  const { tls: serverTls, ...grpc } = c.grpc;
+  return {
+    ...c,
+    grpc: {
+      ...grpc,
+      credentials: serverTls
+        ? { kind: 'tls' as const, certChain: readFileSync(serverTls.certFile), privateKey: readFileSync(serverTls.keyFile), clientCa: readFileSync(serverTls.clientCaFile), requireClientCertificate: true }
+        : { kind: 'insecure' as const },
+    },
+    signer: c.signer
+      ? {
+          address: c.signer.address,
+          timeoutMs: c.signer.timeoutMs,
+          tls: c.signer.tls ? { ca: readFileSync(c.signer.tls.caFile), certChain: readFileSync(c.signer.tls.certFile), privateKey: readFileSync(c.signer.tls.keyFile) } : undefined,
+        }
+      : undefined,
+  };
 }
 
 export type IntakeConfig = ReturnType<typeof loadIntakeConfig>;

@@ -3,3 +3,4 @@ export { composeIntake as startIntake, prefixedTopics, INTAKE_MIGRATIONS, INTAKE
 export type { DepositAddressProvider, DepositAddress } from './application/ports.js';
 export { AuthHeaders } from './application/authenticate.js';
 export { encodeSigningInput, SIGNING_DOMAIN, type SigningEnvelope, type BodyField } from './domain/canonical.js';
+export { GrpcDepositAddressProvider, signerCustomerKey, type GrpcDepositAddressProviderOptions } from './adapters/signer/grpc-deposit-address-provider.js';

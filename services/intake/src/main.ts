@@ -1,13 +1,22 @@
 // Process entry: config from the environment, Kafka bus, migrations with the owner role
 // are run by the deployment (a Job), then the gateway. SIGTERM/SIGINT stop it gracefully.
+import { credentials as grpcCredentials } from '@grpc/grpc-js';
 import { KafkaBus, createKafkaClient } from '@custody/event-bus';
 import { createLogger } from '@custody/platform';
 import { loadIntakeConfig } from './config.js';
-import { startIntake } from './index.js';
+import { GrpcDepositAddressProvider, startIntake } from './index.js';
 
 const config = loadIntakeConfig();
 const logger = createLogger({ service: 'intake', level: config.logLevel });
 const bus = new KafkaBus({ kafka: createKafkaClient({ brokers: config.kafkaBrokers, clientId: 'intake' }) });
+const depositAddressProvider = config.signer
+  ? new GrpcDepositAddressProvider({
+      address: config.signer.address,
+      timeoutMs: config.signer.timeoutMs,
+      logger,
+      ...(config.signer.tls ? { credentials: grpcCredentials.createSsl(config.signer.tls.ca, config.signer.tls.privateKey, config.signer.tls.certChain) } : {}),
+    })
+  : undefined;
 const intake = await startIntake({
   bus,
   database: { url: config.databaseUrl },
@@ -16,10 +25,12 @@ const intake = await startIntake({
   timestampWindowMs: config.timestampWindowMs,
   maintenanceMinNoticeMs: config.maintenanceMinNoticeMs,
   perSourceLimit: config.perSourceLimit,
+  ...(depositAddressProvider ? { depositAddressProvider } : {}),
 });
 logger.info({ grpcPort: intake.grpcPort }, 'intake started');
 const stop = async (): Promise<void> => {
   await intake.stop();
+  depositAddressProvider?.close();
   await bus.close();
   process.exit(0);
 };

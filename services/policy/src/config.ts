@@ -8,6 +8,7 @@ import { defineConfig, envVar } from '@custody/platform';
 const common = z.object({
   CUSTODY_GRPC_HOST: envVar.string({ minLength: 1 }).default('127.0.0.1'),
   CUSTODY_GRPC_PORT: envVar.port().default(50053),
+  CUSTODY_METRICS_PORT: envVar.port().default(9464),
   CUSTODY_LOG_LEVEL: envVar.logLevel().default('info'),
   CUSTODY_DB_URL: envVar.url({ protocols: ['postgres:', 'postgresql:'] }),
   KAFKA_BROKERS: envVar.list(),
@@ -19,6 +20,16 @@ const common = z.object({
   CUSTODY_POLICY_FACTS_FILE: envVar.string({ minLength: 1 }),
   CUSTODY_POLICY_TOKEN_TTL: envVar.duration().default(600_000),
   CUSTODY_POLICY_ADMIN_QUORUM: envVar.int({ min: 2, max: 16 }).default(2),
+  /** host:port of the ledger's LedgerService (ledger holds). Absent: no hold source, every withdrawal is denied ledger_hold_missing. */
+  CUSTODY_POLICY_LEDGER_GRPC_ADDRESS: envVar.string({ minLength: 1 }).optional(),
+  /** TLS to the ledger: the CA that signs its certificate (absent: plaintext, loopback/dev only), and our client certificate for mTLS. */
+  CUSTODY_POLICY_LEDGER_GRPC_CA_FILE: envVar.string({ minLength: 1 }).optional(),
+  CUSTODY_POLICY_LEDGER_GRPC_CERT_FILE: envVar.string({ minLength: 1 }).optional(),
+  CUSTODY_POLICY_LEDGER_GRPC_KEY_FILE: envVar.string({ minLength: 1 }).optional(),
+  /** Deadline of one GetWithdrawalHold call. */
+  CUSTODY_POLICY_LEDGER_TIMEOUT: envVar.duration().default(2_000),
+  /** How long "hold not placed yet" / "ledger unreachable" is retried before denying. */
+  CUSTODY_POLICY_LEDGER_HOLD_WAIT: envVar.duration().default(30_000),
 });
 
 const tls = z.discriminatedUnion('CUSTODY_GRPC_TLS', [
@@ -48,6 +59,7 @@ export function loadPolicyConfig(env: NodeJS.ProcessEnv = process.env) {
               }
             : { kind: 'insecure' as const },
       },
+      metricsPort: e.CUSTODY_METRICS_PORT,
       logLevel: e.CUSTODY_LOG_LEVEL,
       databaseUrl: e.CUSTODY_DB_URL,
       kafkaBrokers: e.KAFKA_BROKERS,
@@ -57,6 +69,21 @@ export function loadPolicyConfig(env: NodeJS.ProcessEnv = process.env) {
       factsFile: e.CUSTODY_POLICY_FACTS_FILE,
       tokenTtlSeconds: Math.floor(e.CUSTODY_POLICY_TOKEN_TTL / 1000),
       adminQuorum: e.CUSTODY_POLICY_ADMIN_QUORUM,
+      ledger: e.CUSTODY_POLICY_LEDGER_GRPC_ADDRESS
+        ? {
+            address: e.CUSTODY_POLICY_LEDGER_GRPC_ADDRESS,
+            tls: e.CUSTODY_POLICY_LEDGER_GRPC_CA_FILE
+              ? {
+                  rootCa: readFileSync(e.CUSTODY_POLICY_LEDGER_GRPC_CA_FILE),
+                  ...(e.CUSTODY_POLICY_LEDGER_GRPC_CERT_FILE && e.CUSTODY_POLICY_LEDGER_GRPC_KEY_FILE
+                    ? { certChain: readFileSync(e.CUSTODY_POLICY_LEDGER_GRPC_CERT_FILE), privateKey: readFileSync(e.CUSTODY_POLICY_LEDGER_GRPC_KEY_FILE) }
+                    : {}),
+                }
+              : undefined,
+            callTimeoutMs: e.CUSTODY_POLICY_LEDGER_TIMEOUT,
+            holdWaitMs: e.CUSTODY_POLICY_LEDGER_HOLD_WAIT,
+          }
+        : undefined,
     })),
     env,
   );

@@ -1,8 +1,18 @@
 // @custody/policy — the single entry point: start the policy service on a bus.
-export { composePolicy as startPolicy, prefixedTopics, POLICY_MIGRATIONS, POLICY_ENTITIES, type PolicyDeps, type PolicyHandle } from './policy.module.js';
+export { composePolicy as startPolicy, createPolicyBusMetrics, prefixedTopics, POLICY_MIGRATIONS, POLICY_ENTITIES, type PolicyDeps, type PolicyHandle } from './policy.module.js';
 export type { DecisionSigner, OperatorDirectory, WithdrawalFacts, WithdrawalFactsProvider, FactsRequest } from './application/ports.js';
 export { localDecisionSigner, decisionSignerFromFile, parseSeed } from './adapters/keys/local-decision-signer.js';
 export { StaticFactsProvider, type StaticFactsDocument } from './adapters/facts/static-facts.js';
+export {
+  LedgerFactsProvider,
+  LedgerHoldPendingError,
+  createLedgerClient,
+  grpcHoldLookup,
+  redeliveryFor,
+  withLedgerHolds,
+  type HoldLookup,
+  type LedgerFactsOptions,
+} from './adapters/facts/ledger-grpc-facts.js';
 export { approvalSigningBytes, bundleActivationBytes, APPROVAL_DOMAIN, BUNDLE_ACTIVATION_DOMAIN, type ApprovalSubject, type Operator, type AdminSignature } from './domain/approval.js';
 export { verifyDecisionToken, type TokenVerification, type DecisionTokenClaims } from './domain/decision-token.js';
 export { WasmPolicyEvaluator } from './adapters/opa/wasm-policy-evaluator.js';

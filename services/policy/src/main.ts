@@ -3,16 +3,30 @@
 // operators and facts. SIGTERM/SIGINT stop it gracefully.
 import { readFileSync } from 'node:fs';
 import { KafkaBus, createKafkaClient } from '@custody/event-bus';
-import { createLogger } from '@custody/platform';
+import { createLogger, createMetrics } from '@custody/platform';
 import { decisionSignerFromFile } from './adapters/keys/local-decision-signer.js';
 import { operatorDirectoryFromFile } from './adapters/operators/operator-file.js';
 import { StaticFactsProvider, type StaticFactsDocument } from './adapters/facts/static-facts.js';
+import { LedgerFactsProvider, createLedgerClient, grpcHoldLookup, redeliveryFor, withLedgerHolds } from './adapters/facts/ledger-grpc-facts.js';
+import { credentials as grpcCredentials } from '@grpc/grpc-js';
 import { loadPolicyConfig } from './config.js';
-import { startPolicy } from './index.js';
+import { createPolicyBusMetrics, startPolicy } from './index.js';
 
 const config = loadPolicyConfig();
 const logger = createLogger({ service: 'policy', level: config.logLevel });
-const bus = new KafkaBus({ kafka: createKafkaClient({ brokers: [...config.kafkaBrokers], clientId: 'policy' }) });
+const registry = createMetrics('policy');
+const busMetrics = createPolicyBusMetrics(registry);
+const bus = new KafkaBus({ kafka: createKafkaClient({ brokers: [...config.kafkaBrokers], clientId: 'policy' }), metrics: busMetrics });
+// Account/wallet facts from the facts file; ledger holds from the ledger's LedgerService.
+// Without a ledger address there is no hold source: every withdrawal is denied ledger_hold_missing.
+const staticFacts = new StaticFactsProvider(JSON.parse(readFileSync(config.factsFile, 'utf8')) as StaticFactsDocument);
+const ledgerClient = config.ledger
+  ? createLedgerClient(
+      config.ledger.address,
+      config.ledger.tls ? grpcCredentials.createSsl(config.ledger.tls.rootCa, config.ledger.tls.privateKey ?? null, config.ledger.tls.certChain ?? null) : grpcCredentials.createInsecure(),
+    )
+  : undefined;
+if (!config.ledger) logger.error({ alert: 'policy_no_ledger_holds' }, 'CUSTODY_POLICY_LEDGER_GRPC_ADDRESS is not set: no ledger holds, every withdrawal will be denied ledger_hold_missing');
 const policy = await startPolicy({
   bus,
   database: { url: config.databaseUrl },
@@ -21,13 +35,22 @@ const policy = await startPolicy({
   ...(config.bundleFile ? { bootstrapBundle: new Uint8Array(readFileSync(config.bundleFile)) } : {}),
   signer: decisionSignerFromFile(config.decisionKey.keyId, config.decisionKey.file),
   operators: operatorDirectoryFromFile(config.operatorsFile),
-  facts: new StaticFactsProvider(JSON.parse(readFileSync(config.factsFile, 'utf8')) as StaticFactsDocument),
+  facts:
+    config.ledger && ledgerClient
+      ? withLedgerHolds(
+          staticFacts,
+          new LedgerFactsProvider({ lookup: grpcHoldLookup(ledgerClient), callTimeoutMs: config.ledger.callTimeoutMs, holdWaitMs: config.ledger.holdWaitMs, logger }),
+        )
+      : staticFacts,
+  ...(config.ledger ? { redelivery: redeliveryFor(config.ledger.holdWaitMs) } : {}),
   tokenTtlSeconds: config.tokenTtlSeconds,
   adminQuorum: config.adminQuorum,
+  metrics: { registry, busMetrics, port: config.metricsPort },
 });
-logger.info({ grpcPort: policy.grpcPort }, 'policy started');
+logger.info({ grpcPort: policy.grpcPort, metricsUrl: policy.metricsUrl }, 'policy started');
 const stop = async (): Promise<void> => {
   await policy.stop();
+  ledgerClient?.close();
   await bus.close();
   process.exit(0);
 };

@@ -1,12 +1,23 @@
 // The composition root: the only place adapters are wired to ports. Plain TypeScript
 // (like intake's); `startPolicy` in index.ts is the entry point both main.ts and the
 // embedded deployment use.
-import { loadPackageDefinition, type Topic } from '@custody/contracts';
-import { CreateEventBusTables1795478400000, OutboxRelay, PostgresOutboxStore, type EventBus, type Subscription } from '@custody/event-bus';
-import { GrpcServer, createServiceDataSource, type DatabaseConnection, type GrpcServerCredentials, type Logger } from '@custody/platform';
+import { ALL_TOPICS, loadPackageDefinition, type Topic } from '@custody/contracts';
+import { CreateEventBusTables1795478400000, OutboxRelay, PostgresOutboxStore, type BackoffOptions, type BusMetrics, type EventBus, type Subscription } from '@custody/event-bus';
+import {
+  GrpcServer,
+  createBusMetrics,
+  createMetrics,
+  createServiceDataSource,
+  startMetricsServer,
+  type DatabaseConnection,
+  type GrpcServerCredentials,
+  type Logger,
+} from '@custody/platform';
+import type { Registry } from 'prom-client';
 import type { DataSource } from 'typeorm';
 import { parseBundleArchive } from './adapters/opa/bundle-archive.js';
 import { WasmPolicyEvaluator } from './adapters/opa/wasm-policy-evaluator.js';
+import { createPolicyMetrics, decisionOutcomeLabel } from './adapters/metrics.js';
 import { ApprovalServiceService, createApprovalService } from './adapters/grpc/approval-service.js';
 import { identityTopics, type TopicNamer } from './adapters/events.js';
 import { startDecisionConsumer } from './adapters/kafka/decision-consumer.js';
@@ -46,6 +57,21 @@ export interface PolicyDeps {
   readonly bundlePollIntervalMs?: number;
   /** How often expired approval requests are closed as DENY approval_expired (default 30 s). */
   readonly expiryPollIntervalMs?: number;
+  /**
+   * In-place retries of a failing decision event (default 5 attempts, 200 ms doubling). With
+   * LedgerFactsProvider they must outlast its hold wait: pass redeliveryFor(holdWaitMs).
+   */
+  readonly redelivery?: { readonly maxAttempts: number; readonly backoff: BackoffOptions };
+  /**
+   * Prometheus: the registry (default a new `createMetrics('policy')`), the bus hooks already
+   * given to the bus (default made on the registry), and the /metrics port (none: not served).
+   */
+  readonly metrics?: { readonly registry?: Registry; readonly busMetrics?: BusMetrics; readonly port?: number; readonly host?: string };
+}
+
+/** The bus metrics hooks of the policy service (pass the same object to the bus and to startPolicy). */
+export function createPolicyBusMetrics(registry: Registry, topicName: TopicNamer = identityTopics, consumerGroupId = 'policy.decide'): BusMetrics {
+  return createBusMetrics(registry, { topics: ALL_TOPICS.map(topicName), groups: [consumerGroupId] });
 }
 
 export interface PolicyHandle {
@@ -54,6 +80,9 @@ export interface PolicyHandle {
   readonly bundles: BundleRegistry;
   readonly decisions: DecisionService;
   readonly store: PolicyStore;
+  readonly registry: Registry;
+  /** The /metrics server's URL when a metrics port was given. */
+  readonly metricsUrl?: string;
   stop(): Promise<void>;
 }
 
@@ -67,6 +96,17 @@ export async function composePolicy(deps: PolicyDeps): Promise<PolicyHandle> {
     for (const c of cleanups.reverse()) await c().catch((err: unknown) => deps.logger.error({ err }, 'policy shutdown step failed'));
   };
   try {
+    const registry = deps.metrics?.registry ?? createMetrics('policy');
+    const metrics = createPolicyMetrics(registry);
+    const consumerGroupId = deps.consumerGroupId ?? 'policy.decide';
+    const busMetrics = deps.metrics?.busMetrics ?? createPolicyBusMetrics(registry, topicName, consumerGroupId);
+    let metricsUrl: string | undefined;
+    if (deps.metrics?.port !== undefined) {
+      const metricsServer = await startMetricsServer({ registry, port: deps.metrics.port, ...(deps.metrics.host ? { host: deps.metrics.host } : {}) });
+      metricsUrl = metricsServer.url;
+      cleanups.push(() => metricsServer.close());
+    }
+
     const evaluator = new WasmPolicyEvaluator();
     const bundles = new BundleRegistry({
       evaluator,
@@ -79,6 +119,7 @@ export async function composePolicy(deps: PolicyDeps): Promise<PolicyHandle> {
     });
     // Fail closed: no valid bundle, no service (nothing subscribes, nothing listens).
     await bundles.start(deps.bootstrapBundle);
+    metrics.bundleActive.set({}, 1);
     deps.logger.info({ bundleDigest: bundles.activeDigest, decisionKeyId: deps.signer.keyId }, 'policy bundle active');
 
     const store = new PostgresPolicyStore(dataSource, topicName);
@@ -97,6 +138,7 @@ export async function composePolicy(deps: PolicyDeps): Promise<PolicyHandle> {
       store: new PostgresOutboxStore(dataSource),
       bus: deps.bus,
       pollIntervalMs: deps.outboxPollIntervalMs ?? 200,
+      metrics: busMetrics,
       onError: (err) => deps.logger.warn({ err }, 'outbox relay error'),
     });
     relay.start();
@@ -106,9 +148,15 @@ export async function composePolicy(deps: PolicyDeps): Promise<PolicyHandle> {
       bus: deps.bus,
       dataSource,
       decisions,
-      groupId: deps.consumerGroupId ?? 'policy.decide',
+      groupId: consumerGroupId,
       topicName,
-      onResult: (result, envelope) => deps.logger.info({ eventId: envelope.id, type: envelope.type, result }, 'policy event handled'),
+      metrics: busMetrics,
+      ...(deps.redelivery ? { redelivery: deps.redelivery } : {}),
+      onResult: (result, envelope) => {
+        const outcome = decisionOutcomeLabel(result);
+        if (outcome) metrics.decisions.inc({ outcome });
+        deps.logger.info({ eventId: envelope.id, type: envelope.type, result }, 'policy event handled');
+      },
     });
     cleanups.push(() => subscription.stop());
 
@@ -150,7 +198,7 @@ export async function composePolicy(deps: PolicyDeps): Promise<PolicyHandle> {
     const grpcPort = await server.start();
     cleanups.push(() => server.shutdown(2_000));
 
-    return { grpcPort, dataSource, bundles, decisions, store, stop: stopAll };
+    return { grpcPort, dataSource, bundles, decisions, store, registry, ...(metricsUrl ? { metricsUrl } : {}), stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

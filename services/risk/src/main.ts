@@ -1,7 +1,7 @@
 // Runs the risk service on Kafka with the environment's configuration (config.ts).
 import { readFileSync } from 'node:fs';
 import { createKafkaClient, KafkaBus } from '@custody/event-bus';
-import { createLogger } from '@custody/platform';
+import { createBusMetrics, createLogger, createMetrics } from '@custody/platform';
 import { loadRiskConfig, readJsonFile } from './config.js';
 import { DEFAULT_RULE_SET, DEFAULT_TRAVEL_RULE } from './domain/default-rules.js';
 import { parseRuleSet } from './domain/rules.js';
@@ -12,7 +12,9 @@ import { startRisk } from './index.js';
 
 const config = loadRiskConfig();
 const logger = createLogger({ service: 'risk', level: config.logLevel });
-const bus = new KafkaBus({ kafka: createKafkaClient({ clientId: 'risk', brokers: [...config.kafkaBrokers] }) });
+const registry = createMetrics('risk');
+const busMetrics = createBusMetrics(registry, { groups: ['risk-screening'] });
+const bus = new KafkaBus({ kafka: createKafkaClient({ clientId: 'risk', brokers: [...config.kafkaBrokers] }), metrics: busMetrics });
 const service = await startRisk({
   bus,
   logger,
@@ -32,6 +34,7 @@ const service = await startRisk({
     authenticate: mtlsOperator,
     maxReceiveMessageBytes: config.grpc.maxReceiveMessageBytes,
   },
+  metrics: { registry, busMetrics, port: config.metricsPort },
 });
 // Start-up import is optional: operators refresh the list at run time over
 // custody.risk.v1.ScreeningListService/ImportOfacList (no restart needed when it goes stale).

@@ -2,9 +2,20 @@
 // consumers, outbox relay, gRPC case and screening-list services). Plain composition: the service has no
 // request-scoped providers, so a Nest container would add nothing but indirection.
 import type { DataSource } from 'typeorm';
-import { OutboxRelay, PostgresOutboxStore, type EventBus, type Subscription } from '@custody/event-bus';
+import { OutboxRelay, PostgresOutboxStore, type BusMetrics, type EventBus, type Subscription } from '@custody/event-bus';
 import { loadPackageDefinition } from '@custody/contracts';
-import { createServiceDataSource, GrpcServer, provisionServiceDatabase, runMigrations, type GrpcServerCredentials, type Logger } from '@custody/platform';
+import {
+  createBusMetrics,
+  createMetrics,
+  createServiceDataSource,
+  GrpcServer,
+  provisionServiceDatabase,
+  runMigrations,
+  startMetricsServer,
+  type GrpcServerCredentials,
+  type Logger,
+} from '@custody/platform';
+import type { Registry } from 'prom-client';
 import { addInternalEntry, recordCustomerProfile, removeInternalEntry, type AddInternalEntry } from './application/admin.js';
 import { importList, type ImportResult } from './application/import-list.js';
 import type { ListAdminDeps } from './application/list-admin.js';
@@ -15,6 +26,7 @@ import type { ScreeningSettings } from './application/screen-transfer.js';
 import { caseServiceDefinition, caseServiceImplementation, CASE_SERVICE_NAME, type OperatorAuthenticator } from './adapters/grpc/case-service.js';
 import { screeningListServiceDefinition, screeningListServiceImplementation, SCREENING_LIST_SERVICE_NAME } from './adapters/grpc/list-service.js';
 import { subscribeScreening } from './adapters/kafka/consumers.js';
+import { createRiskMetrics } from './adapters/metrics.js';
 import { OFAC_SDN_SOURCE, parseOfac } from './adapters/lists/ofac.js';
 import { RISK_ENTITIES } from './adapters/persistence/entities.js';
 import { RISK_MIGRATIONS } from './adapters/persistence/migrations.js';
@@ -53,6 +65,11 @@ export interface StartRiskDeps {
   readonly consumerGroup?: string;
   readonly relayPollIntervalMs?: number;
   readonly poolSize?: number;
+  /**
+   * Prometheus: the registry (default a new `createMetrics('risk')`), the bus hooks already
+   * given to the bus (default made on the registry), and the /metrics port (none: not served).
+   */
+  readonly metrics?: { readonly registry?: Registry; readonly busMetrics?: BusMetrics; readonly port?: number; readonly host?: string };
 }
 
 export interface RiskService {
@@ -66,6 +83,9 @@ export interface RiskService {
   checkOwnAddresses(addresses: readonly OwnAddress[], by: string): Promise<OwnAddressFinding[]>;
   /** The runtime (app-role) data source, for read-only inspection in tests and tools. */
   readonly dataSource: DataSource;
+  readonly registry: Registry;
+  /** The /metrics server's URL when a metrics port was given. */
+  readonly metricsUrl?: string;
   stop(): Promise<void>;
 }
 
@@ -106,22 +126,36 @@ export async function wireRisk(deps: StartRiskDeps): Promise<RiskService> {
     };
     const store = new PgRiskStore(ds, { assessedTopic: topics.riskAssessed });
     const index = new SanctionsIndex(store, OFAC_SDN_SOURCE);
-    await index.ensure((await store.current(OFAC_SDN_SOURCE))?.version);
+    const persisted = await store.current(OFAC_SDN_SOURCE);
+    await index.ensure(persisted?.version);
 
-    const relay = new OutboxRelay({ store: new PostgresOutboxStore(ds), bus: deps.bus, pollIntervalMs: deps.relayPollIntervalMs ?? 100, onError: (err) => log.warn({ err }, 'outbox relay error') });
+    const consumerGroup = deps.consumerGroup ?? 'risk-screening';
+    const registry = deps.metrics?.registry ?? createMetrics(RISK_SERVICE);
+    const metrics = createRiskMetrics(registry);
+    metrics.listUpdated(OFAC_SDN_SOURCE, persisted?.checkedAt);
+    const busMetrics = deps.metrics?.busMetrics ?? createBusMetrics(registry, { topics: Object.values(topics), groups: [consumerGroup] });
+    let metricsUrl: string | undefined;
+    if (deps.metrics?.port !== undefined) {
+      const metricsServer = await startMetricsServer({ registry, port: deps.metrics.port, ...(deps.metrics.host ? { host: deps.metrics.host } : {}) });
+      metricsUrl = metricsServer.url;
+      stack.push(() => metricsServer.close());
+    }
+
+    const relay = new OutboxRelay({ store: new PostgresOutboxStore(ds), bus: deps.bus, pollIntervalMs: deps.relayPollIntervalMs ?? 100, metrics: busMetrics, onError: (err) => log.warn({ err }, 'outbox relay error') });
     relay.start();
     stack.push(() => relay.stop());
 
     const settings: ScreeningSettings = { maxDepositSources: 20, ...deps.settings, listSource: OFAC_SDN_SOURCE };
-    const consumerGroup = deps.consumerGroup ?? 'risk-screening';
     const subscription: Subscription = await subscribeScreening(
       { uow: store, sanctions: index, provider: deps.provider, clock, settings, consumerGroup },
-      { bus: deps.bus, groupId: consumerGroup, topics: { withdrawalRequested: topics.withdrawalRequested, depositDetected: topics.depositDetected } },
+      { bus: deps.bus, groupId: consumerGroup, topics: { withdrawalRequested: topics.withdrawalRequested, depositDetected: topics.depositDetected }, metrics: busMetrics },
     );
     stack.push(() => subscription.stop());
 
-    const logImport = (result: ImportResult, importedBy: string): void =>
+    const logImport = (result: ImportResult, importedBy: string): void => {
+      metrics.listUpdated(OFAC_SDN_SOURCE, result.importedAt);
       log.info({ version: result.version, changed: result.changed, added: result.added.length, removed: result.removed.length, entries: result.entryCount, importedBy }, 'sanctions list imported');
+    };
     const listAdmin: ListAdminDeps = { lists: store, internal: store, clock, index, parse: parseOfac, source: OFAC_SDN_SOURCE, maxAgeSeconds: settings.listMaxAgeSeconds, onImported: logImport };
 
     let grpcPort: number | undefined;
@@ -146,6 +180,8 @@ export async function wireRisk(deps: StartRiskDeps): Promise<RiskService> {
     return {
       ...(grpcPort === undefined ? {} : { grpcPort }),
       dataSource: ds,
+      registry,
+      ...(metricsUrl ? { metricsUrl } : {}),
       importOfac: async (text, importedBy) => {
         const result = await importList({ lists: store, clock, index }, parseOfac(text), importedBy);
         logImport(result, importedBy);

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { ConfigError, defineConfig, envVar } from '@custody/platform';
 import type { AssetProfile } from './application/sign-transaction.js';
 import type { Operator } from './domain/operators.js';
+import type { DepositXpub } from './domain/deposit-address.js';
 
 const HEX32 = /^[0-9a-f]{64}$/;
 
@@ -30,6 +31,21 @@ const assetsSchema = z.array(
 export function parseOperators(json: unknown): Map<string, Operator> {
   const list = operatorsSchema.parse(json);
   return new Map(list.map((o) => [o.operatorId, { operatorId: o.operatorId, roles: o.roles, keys: new Map(Object.entries(o.keys).map(([k, v]) => [k, Uint8Array.from(Buffer.from(v, 'hex'))])) }]));
+}
+
+const depositXpubsSchema = z.array(
+  z.object({
+    asset: z.string().regex(/^[A-Za-z0-9._-]{1,32}$/),
+    chain: z.string().min(1),
+    kind: z.literal('evm'),
+    xpub: z.string().regex(/^xpub[1-9A-HJ-NP-Za-km-z]{100,112}$/, 'an extended PUBLIC key (xpub…); private keys are refused'),
+    account: z.number().int().min(0).max(0x7fffffff).default(0),
+  }),
+);
+
+/** Deposit xpubs per asset (public derivation data; an xprv fails the pattern). */
+export function parseDepositXpubs(json: unknown): Map<string, DepositXpub> {
+  return new Map(depositXpubsSchema.parse(json).map((x) => [x.asset, { asset: x.asset, chain: x.chain, kind: x.kind, xpub: x.xpub, account: x.account }]));
 }
 
 export function parseAssets(json: unknown): Map<string, AssetProfile> {
@@ -86,6 +102,15 @@ const schema = z.object({
   VAULT_TOKEN: envVar.string({ minLength: 1 }).optional(),
   CUSTODY_SIGNER_VAULT_TRANSIT_MOUNT: envVar.string({ minLength: 1 }).default('transit'),
   CUSTODY_SHUTDOWN_GRACE: envVar.duration().default(10_000),
+  // gRPC server (DepositAddressService). Absent port = no server. mTLS unless 'insecure' is chosen explicitly.
+  CUSTODY_SIGNER_GRPC_PORT: envVar.port().optional(),
+  CUSTODY_SIGNER_GRPC_HOST: envVar.string({ minLength: 1 }).default('127.0.0.1'),
+  CUSTODY_SIGNER_GRPC_TLS: z.enum(['mtls', 'insecure']).default('mtls'),
+  CUSTODY_SIGNER_GRPC_TLS_CERT_FILE: envVar.string({ minLength: 1 }).optional(),
+  CUSTODY_SIGNER_GRPC_TLS_KEY_FILE: envVar.string({ minLength: 1 }).optional(),
+  CUSTODY_SIGNER_GRPC_TLS_CLIENT_CA_FILE: envVar.string({ minLength: 1 }).optional(),
+  // Account-level xpubs per asset for deposit addresses (public data only).
+  CUSTODY_SIGNER_DEPOSIT_XPUBS_FILE: jsonFile().optional(),
 });
 
 export function loadSignerConfig(env: NodeJS.ProcessEnv = process.env) {
@@ -95,6 +120,10 @@ export function loadSignerConfig(env: NodeJS.ProcessEnv = process.env) {
       .refine((e) => e.CUSTODY_SIGNER_MASTER_KEY !== undefined || e.PKCS11_MODULE !== undefined || e.VAULT_ADDR !== undefined, { message: 'configure a key custody: CUSTODY_SIGNER_MASTER_KEY (local sealed store), PKCS11_MODULE and/or VAULT_ADDR', path: ['CUSTODY_SIGNER_MASTER_KEY'] })
       .refine((e) => e.VAULT_ADDR === undefined || e.VAULT_TOKEN !== undefined, { message: 'VAULT_ADDR needs VAULT_TOKEN', path: ['VAULT_TOKEN'] })
       .refine((e) => e.PKCS11_MODULE === undefined || (e.PKCS11_TOKEN_LABEL !== undefined && e.PKCS11_PIN !== undefined), { message: 'PKCS11_MODULE needs PKCS11_TOKEN_LABEL and PKCS11_PIN', path: ['PKCS11_PIN'] })
+      .refine(
+        (e) => e.CUSTODY_SIGNER_GRPC_PORT === undefined || e.CUSTODY_SIGNER_GRPC_TLS === 'insecure' || (e.CUSTODY_SIGNER_GRPC_TLS_CERT_FILE !== undefined && e.CUSTODY_SIGNER_GRPC_TLS_KEY_FILE !== undefined && e.CUSTODY_SIGNER_GRPC_TLS_CLIENT_CA_FILE !== undefined),
+        { message: 'mtls needs CUSTODY_SIGNER_GRPC_TLS_CERT_FILE, _KEY_FILE and _CLIENT_CA_FILE', path: ['CUSTODY_SIGNER_GRPC_TLS_CERT_FILE'] },
+      )
       .transform((e) => ({
         metricsPort: e.CUSTODY_METRICS_PORT,
         logLevel: e.CUSTODY_LOG_LEVEL,
@@ -108,12 +137,34 @@ export function loadSignerConfig(env: NodeJS.ProcessEnv = process.env) {
         pkcs11: e.PKCS11_MODULE && e.PKCS11_TOKEN_LABEL && e.PKCS11_PIN ? { modulePath: e.PKCS11_MODULE, tokenLabel: e.PKCS11_TOKEN_LABEL, pin: e.PKCS11_PIN } : undefined,
         vault: e.VAULT_ADDR && e.VAULT_TOKEN ? { address: e.VAULT_ADDR, token: e.VAULT_TOKEN, transitMount: e.CUSTODY_SIGNER_VAULT_TRANSIT_MOUNT } : undefined,
         shutdownGraceMs: e.CUSTODY_SHUTDOWN_GRACE,
+        grpc:
+          e.CUSTODY_SIGNER_GRPC_PORT === undefined
+            ? undefined
+            : {
+                host: e.CUSTODY_SIGNER_GRPC_HOST,
+                port: e.CUSTODY_SIGNER_GRPC_PORT,
+                tls:
+                  e.CUSTODY_SIGNER_GRPC_TLS === 'mtls' && e.CUSTODY_SIGNER_GRPC_TLS_CERT_FILE && e.CUSTODY_SIGNER_GRPC_TLS_KEY_FILE && e.CUSTODY_SIGNER_GRPC_TLS_CLIENT_CA_FILE
+                    ? { certFile: e.CUSTODY_SIGNER_GRPC_TLS_CERT_FILE, keyFile: e.CUSTODY_SIGNER_GRPC_TLS_KEY_FILE, clientCaFile: e.CUSTODY_SIGNER_GRPC_TLS_CLIENT_CA_FILE }
+                    : undefined,
+              },
+        depositXpubs: e.CUSTODY_SIGNER_DEPOSIT_XPUBS_FILE,
       })),
     env,
   );
-  const { localSealed, ...rest } = c;
+  const { localSealed, grpc, depositXpubs, ...rest } = c;
   return {
     ...rest,
+    grpc: grpc
+      ? {
+          host: grpc.host,
+          port: grpc.port,
+          credentials: grpc.tls
+            ? { kind: 'tls' as const, certChain: readFileSync(grpc.tls.certFile), privateKey: readFileSync(grpc.tls.keyFile), clientCa: readFileSync(grpc.tls.clientCaFile), requireClientCertificate: true }
+            : { kind: 'insecure' as const },
+        }
+      : undefined,
+    depositXpubs: depositXpubs === undefined ? new Map<string, DepositXpub>() : fileContent('CUSTODY_SIGNER_DEPOSIT_XPUBS_FILE', () => parseDepositXpubs(depositXpubs)),
     trustedPolicyKeys: parsePolicyKeys(c.trustedPolicyKeys),
     operators: fileContent('CUSTODY_SIGNER_OPERATORS_FILE', () => parseOperators(c.operators)),
     assets: fileContent('CUSTODY_SIGNER_ASSETS_FILE', () => parseAssets(c.assets)),

@@ -1,17 +1,19 @@
 // Process entry: config from the environment, Kafka bus, then the signer (migrations with
 // the owner role are run by the deployment, a Job). SIGTERM/SIGINT stop it gracefully.
 import { KafkaBus, createKafkaClient } from '@custody/event-bus';
-import { createLogger, createMetrics, startMetricsServer } from '@custody/platform';
+import { createBusMetrics, createLogger, createMetrics, startMetricsServer } from '@custody/platform';
 import { createSignerMetrics } from './adapters/metrics.js';
 import { loadSignerConfig } from './config.js';
 import { startSigner } from './index.js';
 
 const config = loadSignerConfig();
 const logger = createLogger({ service: 'signer', level: config.logLevel });
-const bus = new KafkaBus({ kafka: createKafkaClient({ brokers: [...config.kafkaBrokers], clientId: 'signer' }) });
 const registry = createMetrics('signer');
+const busMetrics = createBusMetrics(registry, { groups: ['signer.tx-prepared'] });
+const bus = new KafkaBus({ kafka: createKafkaClient({ brokers: [...config.kafkaBrokers], clientId: 'signer' }), metrics: busMetrics });
 const signer = await startSigner({
-  onOutcome: createSignerMetrics(registry),
+  onOutcome: createSignerMetrics(registry, [...config.assets.values()].map((a) => a.chain)),
+  busMetrics,
   bus,
   database: { url: config.databaseUrl },
   logger,
@@ -22,9 +24,10 @@ const signer = await startSigner({
   ...(config.localSealed ? { localSealed: config.localSealed } : {}),
   ...(config.pkcs11 ? { pkcs11: config.pkcs11 } : {}),
   ...(config.vault ? { vault: config.vault } : {}),
+  ...(config.grpc ? { grpc: config.grpc, depositXpubs: config.depositXpubs } : {}),
 });
 const metrics = await startMetricsServer({ registry, port: config.metricsPort });
-logger.info({ custody: [...signer.custody.keys()] }, 'signer started');
+logger.info({ custody: [...signer.custody.keys()], grpcPort: signer.grpcPort, depositAssets: [...config.depositXpubs.keys()] }, 'signer started');
 const stop = async (): Promise<void> => {
   await signer.stop();
   await metrics.close();

@@ -1,9 +1,14 @@
 // The composition root: the only place adapters are wired to ports. Plain TypeScript, like
 // intake's; `startSigner` in index.ts is the entry point main.ts and the embedded
 // deployment use.
-import { Topics, type Topic } from '@custody/contracts';
-import { CreateEventBusTables1795478400000, OutboxRelay, PostgresOutboxStore, type EventBus, type Subscription } from '@custody/event-bus';
-import { createServiceDataSource, type DatabaseConnection, type Logger } from '@custody/platform';
+import { Topics, loadPackageDefinition, type Topic } from '@custody/contracts';
+import { CreateEventBusTables1795478400000, OutboxRelay, PostgresOutboxStore, type BusMetrics, type EventBus, type Subscription } from '@custody/event-bus';
+import { GrpcServer, createServiceDataSource, type DatabaseConnection, type GrpcServerCredentials, type Logger } from '@custody/platform';
+import { DeriveDepositAddress } from './application/deposit-addresses.js';
+import { assertDepositXpub, type DepositXpub } from './domain/deposit-address.js';
+import { DepositAddressServiceService, createDepositAddressService } from './adapters/grpc/deposit-address-service.js';
+import { CreateDepositAddressTables1795737600000 } from './adapters/persistence/deposit-address-schema.js';
+import { PostgresDepositAddressStore } from './adapters/persistence/postgres-deposit-address-store.js';
 import type { DataSource } from 'typeorm';
 import type { KeyCustody } from './application/key-custody.js';
 import { KeyLifecycle, type QuorumRule } from './application/key-lifecycle.js';
@@ -19,7 +24,7 @@ import { startTxPreparedConsumer } from './adapters/kafka/tx-prepared-consumer.j
 import { CreateSignerTables1795651200000, SIGNER_ENTITIES } from './adapters/persistence/schema.js';
 import { PostgresKeyStore, PostgresSealedBlobStore, PostgresSigningStore } from './adapters/persistence/postgres-stores.js';
 
-export const SIGNER_MIGRATIONS = [CreateSignerTables1795651200000, CreateEventBusTables1795478400000];
+export const SIGNER_MIGRATIONS = [CreateSignerTables1795651200000, CreateEventBusTables1795478400000, CreateDepositAddressTables1795737600000];
 export { SIGNER_ENTITIES };
 
 export interface SignerDeps {
@@ -43,7 +48,16 @@ export interface SignerDeps {
   readonly consumerGroupId?: string;
   readonly outboxPollIntervalMs?: number;
   /** Signing latency and refusals by reason (metrics adapter). */
-  readonly onOutcome?: (outcome: { kind: 'signed' | 'refused' | 'duplicate'; code?: RefusalCode; seconds: number }) => void;
+  readonly onOutcome?: (outcome: { kind: 'signed' | 'refused' | 'duplicate'; code?: RefusalCode; chain?: string; seconds: number }) => void;
+  /** Event-bus metrics hooks (the ones given to the bus): outbox lag and dead letters. */
+  readonly busMetrics?: BusMetrics;
+  /**
+   * The signer's gRPC server (DepositAddressService). Absent = no server. Host defaults
+   * to 127.0.0.1; production uses TLS with required client certificates (mTLS).
+   */
+  readonly grpc?: { readonly host?: string; readonly port: number; readonly credentials: GrpcServerCredentials };
+  /** Account-level xpubs per asset for deposit addresses (public data only). */
+  readonly depositXpubs?: ReadonlyMap<string, DepositXpub>;
 }
 
 export interface SignerHandle {
@@ -51,6 +65,8 @@ export interface SignerHandle {
   readonly lifecycle: KeyLifecycle;
   readonly signTransaction: SignTransaction;
   readonly custody: ReadonlyMap<string, KeyCustody>;
+  /** Bound port of the gRPC server (when `grpc` was given). */
+  readonly grpcPort?: number;
   stop(): Promise<void>;
 }
 
@@ -109,15 +125,32 @@ export async function composeSigner(deps: SignerDeps): Promise<SignerHandle> {
       store: new PostgresOutboxStore(dataSource),
       bus: deps.bus,
       pollIntervalMs: deps.outboxPollIntervalMs ?? 200,
+      ...(deps.busMetrics ? { metrics: deps.busMetrics } : {}),
       onError: (err) => deps.logger.warn({ err }, 'outbox relay error'),
     });
     relay.start();
     cleanups.push(() => relay.stop());
 
-    const subscription: Subscription = await startTxPreparedConsumer({ bus: deps.bus, useCase: signTransaction, groupId, topicName });
+    const subscription: Subscription = await startTxPreparedConsumer({ bus: deps.bus, useCase: signTransaction, groupId, topicName, ...(deps.busMetrics ? { metrics: deps.busMetrics } : {}) });
     cleanups.push(() => subscription.stop());
 
-    return { dataSource, lifecycle, signTransaction, custody, stop: stopAll };
+    let grpcPort: number | undefined;
+    if (deps.grpc) {
+      const xpubs = deps.depositXpubs ?? new Map<string, DepositXpub>();
+      for (const source of xpubs.values()) assertDepositXpub(source);
+      const depositAddresses = new DeriveDepositAddress({ store: new PostgresDepositAddressStore(dataSource, () => clock.now()), xpubs });
+      const server = new GrpcServer({
+        ...(deps.grpc.host ? { host: deps.grpc.host } : {}),
+        port: deps.grpc.port,
+        credentials: deps.grpc.credentials,
+        packageDefinition: loadPackageDefinition(),
+        services: [{ definition: DepositAddressServiceService, implementation: createDepositAddressService({ useCase: depositAddresses, logger: deps.logger }) as never }],
+      });
+      grpcPort = await server.start();
+      cleanups.push(() => server.shutdown(2_000));
+    }
+
+    return { dataSource, lifecycle, signTransaction, custody, ...(grpcPort === undefined ? {} : { grpcPort }), stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

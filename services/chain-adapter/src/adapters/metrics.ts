@@ -3,7 +3,10 @@ import { createCounter, createGauge, type BoundedCounter, type BoundedGauge } fr
 import type { Registry } from 'prom-client';
 
 export interface ChainAdapterMetrics {
-  readonly reorgs: BoundedCounter<{ depth: readonly ['shallow', 'beyond_finality'] }>;
+  /** custody_chain_adapter_reorgs_total{chain} (docs/metrics.md, alert CustodyReorgDetected). */
+  readonly reorgs: BoundedCounter<{ chain: readonly string[] }>;
+  /** custody_chain_adapter_confirmation_lag_seconds{chain} (docs/metrics.md, alert CustodyConfirmationsLagging). */
+  readonly confirmationLag: BoundedGauge<{ chain: readonly string[] }>;
   readonly incidents: BoundedCounter<{ kind: readonly ['REORG_BEYOND_FINALITY', 'REORG_TOO_DEEP', 'UNMATCHED_OUTFLOW', 'NONCE_CONSUMED_ELSEWHERE', 'SIGNED_TX_MISMATCH'] }>;
   readonly broadcasts: BoundedCounter<{ outcome: readonly ['accepted', 'already-known', 'nonce-too-low', 'underpriced', 'rejected', 'mined', 'nonce-consumed'] }>;
   readonly waiting: BoundedCounter<{ reason: readonly ['FEE_CAP_EXCEEDED', 'NODE_UNSYNCED', 'NODE_BEHIND', 'CHAIN_ID_MISMATCH', 'GENESIS_MISMATCH'] }>;
@@ -12,9 +15,19 @@ export interface ChainAdapterMetrics {
   readonly nonceGaps: BoundedGauge<Record<never, never>>;
 }
 
-export function createChainAdapterMetrics(registry: Registry): ChainAdapterMetrics {
+/** `chain`: the asset profile's chain (the only value of the `chain` label). */
+export function createChainAdapterMetrics(registry: Registry, chain: string): ChainAdapterMetrics {
   return {
-    reorgs: createCounter(registry, { name: 'custody_chain_reorgs_total', help: 'Reorganisations seen, by depth class.', labels: { depth: ['shallow', 'beyond_finality'] } }),
+    reorgs: createCounter(registry, {
+      name: 'custody_chain_adapter_reorgs_total',
+      help: 'Reorganisations that replaced a block holding a tracked withdrawal or deposit (beyond finality: custody_chain_incidents_total{kind="REORG_BEYOND_FINALITY"}).',
+      labels: { chain: [chain] },
+    }),
+    confirmationLag: createGauge(registry, {
+      name: 'custody_chain_adapter_confirmation_lag_seconds',
+      help: 'Age of the oldest withdrawal broadcast but not yet final, from its first attempt (0 when none); updated every follower pass.',
+      labels: { chain: [chain] },
+    }),
     incidents: createCounter(registry, {
       name: 'custody_chain_incidents_total',
       help: 'Chain incidents raised (alert on any increase).',

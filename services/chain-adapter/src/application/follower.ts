@@ -17,7 +17,8 @@ import { statusEvent, type WithdrawalFlow } from './withdrawals.js';
 const DEPOSIT_STATE = { PENDING: DepositState.DEPOSIT_STATE_PENDING, FINAL: DepositState.DEPOSIT_STATE_FINAL, ORPHANED: DepositState.DEPOSIT_STATE_ORPHANED } as const;
 
 export interface FollowerHooks {
-  onReorg?(depth: number, beyondFinality: boolean): void;
+  /** `tracked`: a replaced block held one of our withdrawals or deposits. */
+  onReorg?(depth: number, beyondFinality: boolean, tracked: boolean): void;
   onIncident?(incident: IncidentRow): void;
   onHealth?(healthy: boolean, reason: string): void;
   onHead?(head: bigint): void;
@@ -180,7 +181,7 @@ export class Follower {
       for (const i of incidents) await scope.recordIncident(i);
       await scope.emit(events);
     });
-    this.d.hooks?.onReorg?.(depth, beyond);
+    this.d.hooks?.onReorg?.(depth, beyond, affected.length > 0 || deposits.some((d) => d.state !== 'ORPHANED'));
     for (const i of incidents) this.d.hooks?.onIncident?.(i);
     // Same signed bytes again (never a new payload): valid if the nonce is still free.
     for (const w of affected) await this.d.flow.broadcast(w.withdrawalId).catch(() => undefined);

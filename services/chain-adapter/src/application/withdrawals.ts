@@ -120,6 +120,8 @@ export class WithdrawalFlow {
       nonce: nonce.toString(),
       decisionToken: m.decisionToken,
       approvals: m.approvals,
+      // The window the approvals were given for: the signer rebuilds the signed bytes from it.
+      approvalsExpireAt: m.expiresAt,
       preparedAt: timestampFromDate(now),
     });
     const inserted = await scope.insertWithdrawal({

@@ -3,10 +3,11 @@
 // is driven with tick() so every step is deterministic (no timing assertions).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import { DepositState, Topics, TxSigned, TxState, type TxStatus } from '@custody/contracts';
+import { DepositState, Topics, TxSigned, TxState, timestampToDate, type TxStatus } from '@custody/contracts';
 
 const { DEPOSIT_STATE_PENDING: PENDING, DEPOSIT_STATE_FINAL: FINAL, DEPOSIT_STATE_ORPHANED: ORPHANED } = DepositState;
 import type { KafkaBus, Subscription } from '@custody/event-bus';
+import { startMetricsServer } from '@custody/platform';
 import { keccak256, parseTransaction, type Hex } from 'viem';
 import { prefixedTopics, startChainAdapter, type ChainAdapterDeps, type ChainAdapterHandle, type EvmAssetProfile } from '../../src/index.js';
 import { RpcTransportError } from '../../src/adapters/chain/evm-json-rpc.js';
@@ -30,6 +31,7 @@ import {
   type Observed,
   type SignedRecord,
   type TestDatabase,
+  DECISION_APPROVALS_EXPIRE_AT,
 } from './support.js';
 
 const prefix = `ca${rand()}.`;
@@ -70,6 +72,25 @@ async function mineAndTick(blocks = 1): Promise<void> {
   for (let i = 0; i < blocks; i++) {
     await anvil.mine();
     await adapter?.tick();
+  }
+}
+
+/** Serves the running adapter's registry as main.ts does, GETs /metrics, returns the value of `name{labels}` (service="chain-adapter" added). */
+async function scrape(name: string, labels: Record<string, string>): Promise<number | undefined> {
+  const server = await startMetricsServer({ registry: adapter!.registry, port: 0 });
+  try {
+    const res = await fetch(`${server.url}/metrics`);
+    expect(res.status).toBe(200);
+    const want = JSON.stringify(Object.entries({ ...labels, service: 'chain-adapter' }).sort());
+    for (const line of (await res.text()).split('\n')) {
+      const m = /^([a-z_]+)(?:\{(.*)\})? (\S+)$/.exec(line);
+      if (!m || m[1] !== name) continue;
+      const got = [...(m[2] ?? '').matchAll(/([a-z_]+)="([^"]*)"/g)].map((l) => [l[1], l[2]]);
+      if (JSON.stringify(got.sort()) === want) return Number(m[3]);
+    }
+    return undefined;
+  } finally {
+    await server.close();
   }
 }
 
@@ -214,8 +235,12 @@ describe('C-5.5.5.2-a / C-5.5.5.2-b stuck transaction replaced by a fee bump und
 describe('C-5.5.4.2-a / C-5.5.4.2-c reorg detection: a real anvil reorganisation un-confirms our withdrawal; REORGED, same bytes re-broadcast, re-confirmed', () => {
   it('anvil_reorg removes the block carrying our tx; the adapter emits REORGED, re-broadcasts the same hash and confirms it again', async () => {
     const amount = 9_999n;
+    const reorgsBefore = (await scrape('custody_chain_adapter_reorgs_total', { chain: 'anvil' })) ?? Number.NaN;
     const { withdrawalId, destination } = await withdraw(amount);
     await untilBroadcast(withdrawalId);
+    await adapter!.tick();
+    // broadcast, not final: the confirmation lag counts its age (served over HTTP, as Prometheus scrapes it)
+    expect(await scrape('custody_chain_adapter_confirmation_lag_seconds', { chain: 'anvil' })).toBeGreaterThan(0);
     await mineAndTick();
     await waitFor(() => hasState(withdrawalId, TxState.TX_STATE_CONFIRMED), 10_000, () => stateNames(withdrawalId).join(','));
     const confirmed = statuses(withdrawalId).find((s) => s.state === TxState.TX_STATE_CONFIRMED);
@@ -225,6 +250,7 @@ describe('C-5.5.4.2-a / C-5.5.4.2-c reorg detection: a real anvil reorganisation
     expect(await anvil.call('eth_getTransactionReceipt', [hash])).toBeNull();
     const result = await adapter!.tick();
     expect(result.reorgDepth).toBe(1);
+    expect(await scrape('custody_chain_adapter_reorgs_total', { chain: 'anvil' })).toBe(reorgsBefore + 1);
     await waitFor(() => hasState(withdrawalId, TxState.TX_STATE_REORGED), 10_000, () => stateNames(withdrawalId).join(','));
     const reorged = statuses(withdrawalId).find((s) => s.state === TxState.TX_STATE_REORGED);
     expect(reorged?.blockHash).toBe(confirmed?.blockHash);
@@ -256,7 +282,8 @@ describe('C-5.5.4.2-a / C-5.5.4.2-c reorg detection: a real anvil reorganisation
     const incidents = await adapter!.store.incidents('anvil');
     expect(incidents.some((i) => i.kind === 'REORG_BEYOND_FINALITY' && i.detail.includes(withdrawalId))).toBe(true);
     const metrics = await adapter!.registry.metrics();
-    expect(metrics).toMatch(/custody_chain_reorgs_total\{[^}]*depth="beyond_finality"[^}]*\} [1-9]/);
+    expect(metrics).toMatch(/custody_chain_adapter_reorgs_total\{[^}]*chain="anvil"[^}]*\} [1-9]/);
+    expect(metrics).toMatch(/custody_chain_incidents_total\{[^}]*kind="REORG_BEYOND_FINALITY"[^}]*\} [1-9]/);
     // the same bytes are re-broadcast (the nonce is free again on this branch) and re-confirmed
     await mineAndTick(CONFIRMATIONS);
     await waitFor(() => statuses(withdrawalId).at(-1)?.state === TxState.TX_STATE_FINAL, 10_000, () => stateNames(withdrawalId).join(','));
@@ -365,7 +392,11 @@ describe('C-5.5.5.3-a sent-but-unknown is resolved by asking the chain for the h
     await mineAndTick(CONFIRMATIONS);
     await waitFor(() => hasState(withdrawalId, TxState.TX_STATE_FINAL), 10_000, () => stateNames(withdrawalId).join(','));
     expect(signed.filter((s) => s.withdrawalId === withdrawalId)).toHaveLength(1);
-    expect(messagesOf(observed, Topics.txPrepared).filter((p) => p.withdrawalId === withdrawalId)).toHaveLength(1);
+    const prepared = messagesOf(observed, Topics.txPrepared).filter((p) => p.withdrawalId === withdrawalId);
+    expect(prepared).toHaveLength(1);
+    // the decision's approvals and their window travel to the signer unchanged
+    expect(prepared[0]!.approvals.map((a) => a.operatorId)).toEqual(['op-stand-in']);
+    expect(prepared[0]!.approvalsExpireAt && timestampToDate(prepared[0]!.approvalsExpireAt).toISOString()).toBe(DECISION_APPROVALS_EXPIRE_AT.toISOString());
   });
 });
 

@@ -17,6 +17,7 @@ import {
   TxSigned,
   decodePayload,
   encodeEvent,
+  timestampFromDate,
   topicVersion,
   type EventMessages,
   type EventType,
@@ -236,8 +237,15 @@ export function decision(w: { withdrawalId?: string; wallet: string; destination
     amount: w.amount.toString(),
     sourceWallet: w.wallet,
     destinationAddress: w.destination,
+    // What the signer re-verifies (C-8.2.2.5-a): the approvals and the window they were given
+    // for travel on in tx.prepared unchanged.
+    approvals: [{ operatorId: 'op-stand-in', role: 'treasury', signature: Buffer.alloc(64, 7), keyId: 'op-stand-in-1' }],
+    expiresAt: timestampFromDate(DECISION_APPROVALS_EXPIRE_AT),
   });
 }
+
+/** The approval window every stand-in decision carries (a fixed, recognisable instant). */
+export const DECISION_APPROVALS_EXPIRE_AT = new Date('2099-01-01T00:00:00Z');
 
 export interface SignedRecord {
   readonly withdrawalId: string;

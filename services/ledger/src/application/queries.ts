@@ -1,6 +1,8 @@
-// Read side: balances of an account and its history (paged by journal sequence).
+// Read side: balances of an account, its history (paged by journal sequence) and the hold
+// of one withdrawal (what the policy service checks before it allows signing).
 import { InvalidArgumentError } from '../domain/errors.js';
 import type { Bucket, EntryKind } from '../domain/postings.js';
+import type { WithdrawalState } from './ports.js';
 
 export interface BalanceView {
   readonly asset: string;
@@ -22,8 +24,23 @@ export interface HistoryLine {
   readonly amount: bigint;
 }
 
+/** A withdrawal as the ledger booked it, with the account's available balance of the asset now. */
+export interface WithdrawalHoldView {
+  readonly withdrawalId: string;
+  readonly state: WithdrawalState;
+  readonly account: string;
+  readonly asset: string;
+  readonly amount: bigint;
+  /** Available balance of (account, asset) at read time; the hold is already out of it while HELD. */
+  readonly available: bigint;
+  /** The HOLD journal entry ('' when the hold was refused). */
+  readonly holdEntryId: string;
+}
+
 export interface LedgerReader {
   balancesOf(account: string, assets: readonly string[]): Promise<BalanceView[]>;
+  /** The withdrawal's booking, or undefined if the ledger has not seen it (read-only). */
+  withdrawalHold(withdrawalId: string): Promise<WithdrawalHoldView | undefined>;
   /** Lines of `account` (one asset, or all if '') of the first `entries` journal entries after `afterSequence`. */
   history(account: string, asset: string, afterSequence: bigint, entries: number): Promise<HistoryLine[]>;
 }
@@ -38,6 +55,12 @@ export class LedgerQueries {
   balances(account: string, assets: readonly string[]): Promise<BalanceView[]> {
     required('account', account);
     return this.reader.balancesOf(account, assets);
+  }
+
+  /** undefined = the ledger has not seen this withdrawal (yet): not an error. */
+  withdrawalHold(withdrawalId: string): Promise<WithdrawalHoldView | undefined> {
+    required('withdrawal_id', withdrawalId);
+    return this.reader.withdrawalHold(withdrawalId);
   }
 
   async history(account: string, asset: string, pageSize: number, pageToken: string): Promise<{ lines: HistoryLine[]; nextPageToken: string }> {

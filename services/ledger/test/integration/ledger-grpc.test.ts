@@ -2,7 +2,17 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
-import { EntryKind, LedgerServiceClient, type GetBalancesRequest, type GetBalancesResponse, type LedgerEntry, type ListAccountHistoryRequest, type ListAccountHistoryResponse } from '@custody/contracts';
+import {
+  EntryKind,
+  LedgerServiceClient,
+  WithdrawalHoldState,
+  type GetBalancesRequest,
+  type GetBalancesResponse,
+  type GetWithdrawalHoldResponse,
+  type LedgerEntry,
+  type ListAccountHistoryRequest,
+  type ListAccountHistoryResponse,
+} from '@custody/contracts';
 import { InProcessBus } from '@custody/event-bus';
 import { errorReason } from '@custody/platform';
 import { customerAccount, startLedger, type LedgerHandle } from '../../src/index.js';
@@ -18,7 +28,11 @@ const getBalances = (req: GetBalancesRequest): Promise<GetBalancesResponse> =>
   new Promise((resolve, reject) => client.getBalances(req, new Metadata(), (err, res) => (err ? reject(err) : resolve(res))));
 const listHistory = (req: ListAccountHistoryRequest): Promise<ListAccountHistoryResponse> =>
   new Promise((resolve, reject) => client.listAccountHistory(req, new Metadata(), (err, res) => (err ? reject(err) : resolve(res))));
+const getHold = (withdrawalId: string): Promise<GetWithdrawalHoldResponse> =>
+  new Promise((resolve, reject) => client.getWithdrawalHold({ withdrawalId }, new Metadata(), (err, res) => (err ? reject(err) : resolve(res))));
 const ctx = () => ({ eventId: randomUUID(), correlationId: 'corr-dave' });
+const settledIds: string[] = [];
+let heldId = '';
 
 beforeAll(async () => {
   db = await createTestDatabase();
@@ -31,7 +45,10 @@ beforeAll(async () => {
   for (let i = 0; i < 3; i++) {
     const id = randomUUID();
     await tx((t) => ledger.postings.withdrawalRequested({ withdrawalId: id, clientId: 'acme', customerAccount: 'dave', asset: 'ETH', chain: 'ethereum', amount: 100n }, ctx(), t));
-    if (i < 2) await tx((t) => ledger.postings.settle(id, 1n, ctx(), t));
+    if (i < 2) {
+      await tx((t) => ledger.postings.settle(id, 1n, ctx(), t));
+      settledIds.push(id);
+    } else heldId = id;
   }
 });
 
@@ -89,5 +106,45 @@ describe('LedgerService read API', () => {
     expect(await fail(listHistory({ account: '', asset: '', pageSize: 0, pageToken: '' }))).toEqual({ code: status.INVALID_ARGUMENT, reason: 'FIELD_REQUIRED' });
     expect(await fail(listHistory({ account: dave, asset: '', pageSize: 501, pageToken: '' }))).toEqual({ code: status.INVALID_ARGUMENT, reason: 'PAGE_SIZE_INVALID' });
     expect(await fail(listHistory({ account: dave, asset: '', pageSize: 0, pageToken: 'x' }))).toEqual({ code: status.INVALID_ARGUMENT, reason: 'PAGE_TOKEN_INVALID' });
+  });
+});
+
+describe('LedgerService GetWithdrawalHold (read-only)', () => {
+  const state = async (id: string) => (await getHold(id)).state;
+
+  it('a held withdrawal: state HELD, asset, amount, ledger account, available after the hold and the HOLD entry', async () => {
+    const hold = await getHold(heldId);
+    const history = await listHistory({ account: dave, asset: 'ETH', pageSize: 500, pageToken: '' });
+    const holdEntry = history.entries.find((e) => e.kind === EntryKind.ENTRY_KIND_HOLD && e.referenceId === heldId);
+    expect(hold).toMatchObject({ withdrawalId: heldId, state: WithdrawalHoldState.WITHDRAWAL_HOLD_STATE_HELD, asset: 'ETH', amount: '100', customerAccount: dave, availableAfterHold: '700' });
+    expect(hold.holdEntryId).toBe(holdEntry?.entryId);
+    expect(hold.asOf).toBeDefined();
+  });
+
+  it('settled, released and refused holds say so; an unknown withdrawal is NONE (not an error)', async () => {
+    expect(await state(settledIds[0] as string)).toBe(WithdrawalHoldState.WITHDRAWAL_HOLD_STATE_SETTLED);
+    const released = randomUUID();
+    const tx = <T>(work: (t: unknown) => Promise<T>): Promise<T> => ledger.store.transaction(work);
+    await tx((t) => ledger.postings.withdrawalRequested({ withdrawalId: released, clientId: 'acme', customerAccount: 'dave', asset: 'BTC', chain: 'bitcoin', amount: 5n }, ctx(), t));
+    expect(await getHold(released)).toMatchObject({ state: WithdrawalHoldState.WITHDRAWAL_HOLD_STATE_HELD, availableAfterHold: '2' });
+    await tx((t) => ledger.postings.release(released, 'POLICY_DENIED', ctx(), t));
+    expect(await getHold(released)).toMatchObject({ state: WithdrawalHoldState.WITHDRAWAL_HOLD_STATE_RELEASED, amount: '5', availableAfterHold: '7' });
+    const refused = randomUUID();
+    await tx((t) => ledger.postings.withdrawalRequested({ withdrawalId: refused, clientId: 'acme', customerAccount: 'dave', asset: 'BTC', chain: 'bitcoin', amount: 8n }, ctx(), t));
+    expect(await getHold(refused)).toMatchObject({ state: WithdrawalHoldState.WITHDRAWAL_HOLD_STATE_REJECTED, amount: '8', holdEntryId: '', availableAfterHold: '7' });
+    const unknown = randomUUID();
+    expect(await getHold(unknown)).toMatchObject({ withdrawalId: unknown, state: WithdrawalHoldState.WITHDRAWAL_HOLD_STATE_NONE, asset: '', amount: '', customerAccount: '', holdEntryId: '' });
+  });
+
+  it('reading a hold changes nothing; an empty withdrawal id is INVALID_ARGUMENT FIELD_REQUIRED', async () => {
+    const before = await getBalances({ account: dave, assets: [] });
+    for (let i = 0; i < 3; i++) await getHold(heldId);
+    expect(await getBalances({ account: dave, assets: [] })).toMatchObject({ balances: before.balances });
+    await expect(getHold('')).rejects.toMatchObject({ code: status.INVALID_ARGUMENT });
+    try {
+      await getHold('');
+    } catch (e) {
+      expect(errorReason((e as ServiceError).metadata)).toBe('FIELD_REQUIRED');
+    }
   });
 });

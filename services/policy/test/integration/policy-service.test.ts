@@ -31,9 +31,11 @@ import { parseBundleArchive } from '../../src/adapters/opa/bundle-archive.js';
 import { expirePending } from '../../src/application/decisions.js';
 import { runBacktestCli } from '../../src/cli/backtest.js';
 import { runPolicyBundleCli } from '../../src/cli/policy-bundle.js';
+import { createMetrics } from '@custody/platform';
 import {
   approvalSigningBytes,
   bundleActivationBytes,
+  createPolicyBusMetrics,
   localDecisionSigner,
   prefixedTopics,
   startPolicy,
@@ -178,10 +180,28 @@ async function count(table: string, where = 'true', params: unknown[] = []): Pro
 
 const trusted = () => new Map([[signer.keyId, signer.publicKey]]);
 
+const consumerGroupId = `policy-${rand()}`;
+const registry = createMetrics('policy');
+const busMetrics = createPolicyBusMetrics(registry, prefixedTopics(prefix), consumerGroupId);
+
+/** GET /metrics, then the value of the one sample `name{labels}` (labels in any order; service="policy" added). */
+async function scrape(name: string, labels: Record<string, string> = {}): Promise<number | undefined> {
+  const res = await fetch(`${policy.metricsUrl}/metrics`);
+  expect(res.status).toBe(200);
+  const want = JSON.stringify(Object.entries({ ...labels, service: 'policy' }).sort());
+  for (const line of (await res.text()).split('\n')) {
+    const m = /^([a-z_]+)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const got = [...(m[2] ?? '').matchAll(/([a-z_]+)="([^"]*)"/g)].map((l) => [l[1], l[2]]);
+    if (JSON.stringify(got.sort()) === want) return Number(m[3]);
+  }
+  return undefined;
+}
+
 beforeAll(async () => {
   [db, bundles] = await Promise.all([createTestDatabase(), buildBundles()]);
   await createPrefixedTopics(prefix);
-  bus = new KafkaBus({ kafka: createKafkaClient({ brokers: requireEnv('KAFKA_BROKERS').split(','), clientId: `policy-test-${rand()}`, logLevel: 'nothing' }) });
+  bus = new KafkaBus({ kafka: createKafkaClient({ brokers: requireEnv('KAFKA_BROKERS').split(','), clientId: `policy-test-${rand()}`, logLevel: 'nothing' }), metrics: busMetrics });
   policy = await startPolicy({
     bus,
     database: { url: db.appUrl, schema: db.schema },
@@ -193,9 +213,10 @@ beforeAll(async () => {
     operators: directoryOf(OPERATORS),
     facts,
     topicName: prefixedTopics(prefix),
-    consumerGroupId: `policy-${rand()}`,
+    consumerGroupId,
     outboxPollIntervalMs: 50,
     bundlePollIntervalMs: 100,
+    metrics: { registry, busMetrics, port: 0 },
   });
   client = new ApprovalServiceClient(`127.0.0.1:${policy.grpcPort}`, credentials.createInsecure());
   observer = await bus.subscribe({
@@ -244,6 +265,21 @@ describe('C-8.2.2.5-c automated path bounded by policy: risk.assessed → Wasm d
     );
     expect(row).toMatchObject({ id: d.decisionId, status: 'allow', bundle_digest: d.bundleDigest, input: { amount: '1000000', now: '2025-06-02T10:00:00Z' }, output: { outcome: 'allow' } });
     expect(await count('decision_evaluation', 'decision_id = $1', [d.decisionId])).toBe(1);
+  });
+
+  it('serves /metrics: an ALLOW adds 1 to custody_policy_decisions_total{outcome="allow"}; the bundle is active; the bus counts consumption', async () => {
+    const consumed = { topic: `${prefix}${Topics.riskAssessed}`, group: consumerGroupId, outcome: 'ok' };
+    const allowBefore = (await scrape('custody_policy_decisions_total', { outcome: 'allow' })) ?? Number.NaN;
+    const denyBefore = await scrape('custody_policy_decisions_total', { outcome: 'deny' });
+    const consumedBefore = (await scrape('custody_bus_consumed_total', consumed)) ?? Number.NaN;
+    expect(await scrape('custody_policy_bundle_active')).toBe(1);
+    const id = `wd-${rand()}`;
+    await submit(id, { account: 'acct-inst-1', amount: '1000000', dest: INST_DEST });
+    expect((await firstDecision(id)).decision).toBe(PolicyDecision.POLICY_DECISION_ALLOW);
+    await waitFor(async () => (await scrape('custody_policy_decisions_total', { outcome: 'allow' })) === allowBefore + 1, 10_000, () => 'decisions_total{outcome="allow"} + 1');
+    expect(await scrape('custody_policy_decisions_total', { outcome: 'deny' })).toBe(denyBefore);
+    await waitFor(async () => ((await scrape('custody_bus_consumed_total', consumed)) ?? 0) >= consumedBefore + 1, 10_000, () => 'bus_consumed_total + 1');
+    expect(await scrape('custody_bus_outbox_oldest_pending_seconds')).toBeGreaterThanOrEqual(0);
   });
 
   it('decides each event exactly once: a redelivered risk.assessed (same event id) changes nothing', async () => {

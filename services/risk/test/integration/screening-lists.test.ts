@@ -113,6 +113,21 @@ const failure = (p: Promise<unknown>): Promise<grpc.ServiceError> =>
   );
 const auditRows = async (action: string): Promise<Array<{ actor: string; subject: string; detail: Record<string, unknown> }>> =>
   (await service.dataSource.query(`SELECT "actor", "subject", "detail" FROM "risk_audit_log" WHERE "action" = $1 ORDER BY "at"`, [action])) as Array<{ actor: string; subject: string; detail: Record<string, unknown> }>;
+/** GET /metrics (served by the service), then the value of `name{labels}` (service="risk" added). */
+async function scrape(name: string, labels: Record<string, string>): Promise<number | undefined> {
+  const res = await fetch(`${service.metricsUrl}/metrics`);
+  expect(res.status).toBe(200);
+  const want = JSON.stringify(Object.entries({ ...labels, service: 'risk' }).sort());
+  for (const line of (await res.text()).split('\n')) {
+    const m = /^([a-z_]+)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const got = [...(m[2] ?? '').matchAll(/([a-z_]+)="([^"]*)"/g)].map((l) => [l[1], l[2]]);
+    if (JSON.stringify(got.sort()) === want) return Number(m[3]);
+  }
+  return undefined;
+}
+const LIST_UPDATED = 'custody_risk_screening_list_last_update_timestamp_seconds';
+
 const listVersions = async (): Promise<number> => ((await service.dataSource.query(`SELECT count(*)::int AS n FROM "risk_list_version"`)) as Array<{ n: number }>)[0]?.n ?? -1;
 
 beforeAll(async () => {
@@ -142,6 +157,7 @@ beforeAll(async () => {
     grpc: { port: 0, credentials: { kind: 'insecure' }, authenticate: trustedHeaderOperator },
     topics,
     consumerGroup: `risk-lists-${suffix}`,
+    metrics: { port: 0 },
   });
   results = await bus.subscribe({
     groupId: `risk-lists-results-${suffix}`,
@@ -194,6 +210,8 @@ describe('C-8.3.4-b OFAC import over gRPC: refused inputs, run-time import, scre
     const a = await screenWithdrawal(evmAddress());
     expect(a.verdict).toBe(RiskVerdict.RISK_VERDICT_REVIEW);
     expect(codes(a)).toContain('list_missing');
+    // never imported: the last-update gauge is 0, so CustodyScreeningListStale fires
+    expect(await scrape(LIST_UPDATED, { list: 'ofac' })).toBe(0);
   });
 
   it('empty, blank, non-UTF-8, unrecognised, address-less and wrongly-announced content: INVALID_ARGUMENT with a reason, nothing stored', async () => {
@@ -223,6 +241,7 @@ describe('C-8.3.4-b OFAC import over gRPC: refused inputs, run-time import, scre
     expect(r).toMatchObject({ added: 10, removed: 0, total: 10, changed: true, previousVersion: '', format: OfacListFormat.OFAC_LIST_FORMAT_SDN_ADVANCED_XML });
     expect(r.version).toMatch(/^[0-9a-f]{64}$/);
     expect(timestampToDate(r.importedAt!).getTime()).toBeGreaterThanOrEqual(before - 1000);
+    expect(await scrape(LIST_UPDATED, { list: 'ofac' })).toBe(Math.floor(timestampToDate(r.importedAt!).getTime() / 1000));
 
     const audit = await auditRows('list.imported');
     expect(audit).toHaveLength(1);
@@ -255,6 +274,9 @@ describe('C-8.3.4-b OFAC import over gRPC: refused inputs, run-time import, scre
       expect(again).toMatchObject({ version: current.version, changed: false, added: 0, removed: 0, total: 10 });
       expect(await auditRows('list.confirmed')).toEqual([expect.objectContaining({ actor: 'bob', subject: `ofac_sdn@${current.version}`, detail: expect.objectContaining({ note: 're-checked, unchanged' }) })]);
       expect(await listVersions()).toBe(1);
+      // the unchanged re-import confirms freshness: the gauge moves to its time
+      expect(await scrape(LIST_UPDATED, { list: 'ofac' })).toBe(Math.floor(timestampToDate(again.importedAt!).getTime() / 1000));
+      expect(timestampToDate(again.importedAt!).getTime()).toBeGreaterThan(Date.now() + MAX_AGE_S * 1000);
 
       const fresh = await listStatus('bob');
       expect(fresh).toMatchObject({ state: ListState.LIST_STATE_FRESH, stale: false });

@@ -56,7 +56,7 @@ export interface SignTransactionDeps {
   readonly assets: ReadonlyMap<string, AssetProfile>;
   /** Accepted policy bundle digests; undefined = any bundle the token names. */
   readonly bundleDigests?: readonly string[];
-  readonly onOutcome?: (outcome: { kind: 'signed' | 'refused' | 'duplicate'; code?: RefusalCode; algorithm?: string; seconds: number }) => void;
+  readonly onOutcome?: (outcome: { kind: 'signed' | 'refused' | 'duplicate'; code?: RefusalCode; algorithm?: string; chain?: string; seconds: number }) => void;
 }
 
 const TOKEN_REFUSALS: Readonly<Record<TokenRefusal, RefusalCode>> = {
@@ -84,7 +84,7 @@ export class SignTransaction {
   async handle(prepared: TxPrepared, ctx: EventContext): Promise<'signed' | 'refused' | 'duplicate'> {
     const started = performance.now();
     const result = await this.#handle(prepared, ctx);
-    this.deps.onOutcome?.({ kind: result.kind, ...(result.code ? { code: result.code } : {}), seconds: (performance.now() - started) / 1000 });
+    this.deps.onOutcome?.({ kind: result.kind, ...(result.code ? { code: result.code } : {}), chain: prepared.chain, seconds: (performance.now() - started) / 1000 });
     return result.kind;
   }
 

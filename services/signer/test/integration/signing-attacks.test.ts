@@ -10,7 +10,9 @@ import { hex } from '@scure/base';
 import { signDecisionToken } from '@custody/decision-token';
 import { KeyLifecycle as KeyLifecycleEvent, KeyTransition, Topics, TxSigned, TxSigningRefused, encodeEvent, topicVersion, type TxPrepared } from '@custody/contracts';
 import { KafkaBus, createEnvelope, createKafkaClient, protobufEnvelopeCodec, type Envelope, type Subscription } from '@custody/event-bus';
+import { createBusMetrics, createMetrics, startMetricsServer, type MetricsServer } from '@custody/platform';
 import { generationRequest, prefixedTopics, startSigner, type SignerHandle } from '../../src/index.js';
+import { createSignerMetrics } from '../../src/adapters/metrics.js';
 import { PostgresSigningStore } from '../../src/adapters/persistence/postgres-stores.js';
 import { decodeEip1559Transaction, eip1559SigningHash } from '../../src/domain/crypto/evm.js';
 import { bigintToMinimalBytes, rlpEncode } from '../../src/domain/crypto/rlp.js';
@@ -24,6 +26,7 @@ let db: TestDatabase;
 let bus: KafkaBus;
 let signer: SignerHandle;
 let observer: Subscription;
+let metricsServer: MetricsServer;
 const observed: Envelope[] = [];
 const walletId = `eth-hot-${rand()}`;
 const keyId = `key-${walletId}`;
@@ -81,13 +84,34 @@ async function expectRefused(s: Scenario, options: PreparedOptions, code: string
   expect(await signedRows(s.decisionId)).toBe(0);
 }
 
+// As main.ts wires them: one registry, the bus hooks on the bus and the service, /metrics served.
+const registry = createMetrics('signer');
+const busMetrics = createBusMetrics(registry, { topics: Object.values(Topics).map((t) => `${prefix}${t}`), groups: [`${prefix}signer.tx-prepared`] });
+
+/** GET /metrics, then the value of the one sample `name{labels}` (labels in any order; service="signer" added). */
+async function scrape(name: string, labels: Record<string, string> = {}): Promise<number | undefined> {
+  const res = await fetch(`${metricsServer.url}/metrics`);
+  expect(res.status).toBe(200);
+  const want = JSON.stringify(Object.entries({ ...labels, service: 'signer' }).sort());
+  for (const line of (await res.text()).split('\n')) {
+    const m = /^([a-z_]+)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const got = [...(m[2] ?? '').matchAll(/([a-z_]+)="([^"]*)"/g)].map((l) => [l[1], l[2]]);
+    if (JSON.stringify(got.sort()) === want) return Number(m[3]);
+  }
+  return undefined;
+}
+
 const nowSeconds = (): number => Math.floor(clock.now().getTime() / 1000);
 
 beforeAll(async () => {
   db = await createTestDatabase();
   await createPrefixedTopics(prefix);
-  bus = new KafkaBus({ kafka: createKafkaClient({ brokers: requireEnv('KAFKA_BROKERS').split(','), clientId: `signer-test-${rand()}`, logLevel: 'nothing' }) });
+  bus = new KafkaBus({ kafka: createKafkaClient({ brokers: requireEnv('KAFKA_BROKERS').split(','), clientId: `signer-test-${rand()}`, logLevel: 'nothing' }), metrics: busMetrics });
+  metricsServer = await startMetricsServer({ registry, port: 0 });
   signer = await startSigner({
+    onOutcome: createSignerMetrics(registry, [...assets.values()].map((a) => a.chain)),
+    busMetrics,
     bus,
     database: { url: db.appUrl, schema: db.schema },
     logger: quietLogger(),
@@ -121,6 +145,7 @@ afterAll(async () => {
   const rows = db ? await db.query<{ custody_ref: string }>(`SELECT custody_ref FROM signer_key WHERE custody = 'pkcs11'`).catch(() => []) : [];
   for (const r of rows) await signer?.custody.get('pkcs11')?.destroyKey(r.custody_ref).catch(() => undefined);
   await signer?.stop();
+  await metricsServer?.close();
   await bus?.close();
   await deletePrefixedTopics(prefix).catch(() => undefined);
   await db?.drop();
@@ -160,6 +185,21 @@ describe('C-8.2.2.5-a what you approve is what you sign: end to end on Postgres 
     expect(secp256k1.verify(compact, eip1559SigningHash(decoded.tx), keyPublic, { prehash: false, lowS: true })).toBe(true);
     expect(signed.txHash).toBe(`0x${hex.encode(decoded.signed?.hash ?? new Uint8Array())}`);
     expect(await signedRows(s.decisionId)).toBe(1);
+  });
+
+  it('serves /metrics: a released signature adds 1 to custody_signer_signatures_total{chain}, a refusal adds 1 to refusals_total{reason} and none to signatures', async () => {
+    const chain = { chain: ETH.chain };
+    const signedBefore = (await scrape('custody_signer_signatures_total', chain)) ?? Number.NaN;
+    const refusedBefore = (await scrape('custody_signer_refusals_total', { reason: 'TX_AMOUNT_MISMATCH' })) ?? Number.NaN;
+    const ok = scenario(walletId, clock.now());
+    await publishPrepared(prepared(ok));
+    expect((await outcome(ok.withdrawalId)).signed).toHaveLength(1);
+    await waitFor(async () => (await scrape('custody_signer_signatures_total', chain)) === signedBefore + 1, 10_000, () => 'signatures_total + 1');
+    await expectRefused(scenario(walletId, clock.now()), { tx: { value: AMOUNT * 100n } }, 'TX_AMOUNT_MISMATCH');
+    await waitFor(async () => (await scrape('custody_signer_refusals_total', { reason: 'TX_AMOUNT_MISMATCH' })) === refusedBefore + 1, 10_000, () => 'refusals_total + 1');
+    expect(await scrape('custody_signer_signatures_total', chain)).toBe(signedBefore + 1);
+    const consumed = await scrape('custody_bus_consumed_total', { topic: `${prefix}${Topics.txPrepared}`, group: `${prefix}signer.tx-prepared`, outcome: 'ok' });
+    expect(consumed).toBeGreaterThanOrEqual(2);
   });
 
   it('forged decision token (signed by another key under the policy key id) → TOKEN_BAD_SIGNATURE, nothing signed', async () => {

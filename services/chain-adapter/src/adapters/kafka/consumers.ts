@@ -4,7 +4,7 @@
 // custody_chain_withdrawals_waiting_fee); an undecodable record or a refused signature
 // goes to the dead-letter topic.
 import { Topics, decodePayload, type DecodedEvent } from '@custody/contracts';
-import { NonRetryableError, handleOnce, protobufEnvelopeCodec, withDeadLetter, type Envelope, type EventBus, type Subscription } from '@custody/event-bus';
+import { NonRetryableError, handleOnce, protobufEnvelopeCodec, withDeadLetter, type BusMetrics, type Envelope, type EventBus, type Subscription } from '@custody/event-bus';
 import type { DataSource } from 'typeorm';
 import { ChainAdapterError } from '../../domain/errors.js';
 import type { WithdrawalFlow } from '../../application/withdrawals.js';
@@ -21,11 +21,13 @@ export interface ConsumerOptions {
   readonly onWaiting?: (code: string) => void;
   readonly maxAttempts?: number;
   readonly onResult?: (result: string, envelope: Envelope) => void;
+  readonly metrics?: BusMetrics;
 }
 
 export async function startConsumers(o: ConsumerOptions): Promise<Subscription> {
   const handler = withDeadLetter<Envelope>({
     bus: o.bus,
+    ...(o.metrics ? { metrics: o.metrics } : {}),
     // A fee above the cap or an unhealthy node makes the decision wait (~10 min of retries)
     // before it is parked on the dead-letter topic for an operator; never dropped.
     maxAttempts: o.maxAttempts ?? 25,

@@ -183,6 +183,19 @@ export class PostgresChainStore implements ChainStore {
     return (await this.rows(`SELECT * FROM "withdrawal_tx" WHERE "chain" = $1 AND "state" = ANY($2) ORDER BY "nonce"`, [chain, [...states]])).map(toWithdrawal);
   }
 
+  /** When the first attempt of the oldest withdrawal broadcast but not yet final was created (metrics). */
+  async oldestUnfinalSince(chain: string): Promise<Date | undefined> {
+    const r = (
+      await this.rows(
+        `SELECT min(a."created_at") AS since FROM "withdrawal_tx" w JOIN "tx_attempt" a ON a."withdrawal_id" = w."withdrawal_id" AND a."attempt" = 1
+         WHERE w."chain" = $1 AND w."state" IN ('BROADCAST', 'CONFIRMED')`,
+        [chain],
+      )
+    )[0];
+    const since = r?.['since'];
+    return since ? new Date(since as string | Date) : undefined;
+  }
+
   async withdrawalsAbove(chain: string, height: bigint): Promise<WithdrawalRow[]> {
     return (await this.rows(`SELECT * FROM "withdrawal_tx" WHERE "chain" = $1 AND "block_height" > $2 ORDER BY "nonce"`, [chain, height.toString()])).map(toWithdrawal);
   }

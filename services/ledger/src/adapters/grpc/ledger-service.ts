@@ -1,10 +1,12 @@
-// LedgerService over grpc-js (read API): balances and account history. Amounts are decimal
+// LedgerService over grpc-js (read API): balances, account history and a withdrawal's hold
+// (read-only; an unknown withdrawal answers state NONE, not NOT_FOUND). Amounts are decimal
 // strings; a history line's amount is signed credit-positive (as the proto documents), i.e.
 // the opposite of the journal's debit-positive convention.
 import { status } from '@grpc/grpc-js';
-import { EntryKind, LedgerServiceService, timestampFromDate, type LedgerServiceServer } from '@custody/contracts';
+import { EntryKind, LedgerServiceService, WithdrawalHoldState, timestampFromDate, type LedgerServiceServer } from '@custody/contracts';
 import { isDomainError, unaryHandler, type GrpcCodeMap, type Logger } from '@custody/platform';
 import type { LedgerQueries } from '../../application/queries.js';
+import type { WithdrawalState } from '../../application/ports.js';
 import type { EntryKind as DomainKind } from '../../domain/postings.js';
 
 export { LedgerServiceService };
@@ -24,6 +26,13 @@ const KIND: Readonly<Record<DomainKind, EntryKind>> = {
   RELEASE: EntryKind.ENTRY_KIND_RELEASE,
   SETTLE: EntryKind.ENTRY_KIND_SETTLE,
   REVERSAL: EntryKind.ENTRY_KIND_REVERSAL,
+};
+
+const HOLD_STATE: Readonly<Record<WithdrawalState, WithdrawalHoldState>> = {
+  HELD: WithdrawalHoldState.WITHDRAWAL_HOLD_STATE_HELD,
+  RELEASED: WithdrawalHoldState.WITHDRAWAL_HOLD_STATE_RELEASED,
+  SETTLED: WithdrawalHoldState.WITHDRAWAL_HOLD_STATE_SETTLED,
+  REJECTED: WithdrawalHoldState.WITHDRAWAL_HOLD_STATE_REJECTED,
 };
 
 export function createLedgerService(deps: { readonly queries: LedgerQueries; readonly logger: Logger; readonly clock: () => Date }): LedgerServiceServer {
@@ -58,6 +67,23 @@ export function createLedgerService(deps: { readonly queries: LedgerQueries; rea
           sequence: l.sequence.toString(),
         })),
         nextPageToken: page.nextPageToken,
+      };
+    }, options),
+    getWithdrawalHold: unaryHandler(async (req) => {
+      const asOf = deps.clock();
+      const hold = await deps.queries.withdrawalHold(req.withdrawalId);
+      if (!hold) {
+        return { withdrawalId: req.withdrawalId, state: WithdrawalHoldState.WITHDRAWAL_HOLD_STATE_NONE, asset: '', amount: '', customerAccount: '', availableAfterHold: '', holdEntryId: '', asOf: timestampFromDate(asOf) };
+      }
+      return {
+        withdrawalId: hold.withdrawalId,
+        state: HOLD_STATE[hold.state],
+        asset: hold.asset,
+        amount: hold.amount.toString(),
+        customerAccount: hold.account,
+        availableAfterHold: hold.available.toString(),
+        holdEntryId: hold.holdEntryId,
+        asOf: timestampFromDate(asOf),
       };
     }, options),
   };

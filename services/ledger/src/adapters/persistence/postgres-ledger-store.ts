@@ -14,7 +14,7 @@ import {
   type Tx,
   type WithdrawalState,
 } from '../../application/ports.js';
-import type { BalanceView, HistoryLine, LedgerReader } from '../../application/queries.js';
+import type { BalanceView, HistoryLine, LedgerReader, WithdrawalHoldView } from '../../application/queries.js';
 import { assertBalanced, type Bucket, type EntryKind, type Line } from '../../domain/postings.js';
 
 const m = (tx: Tx): EntityManager => tx as EntityManager;
@@ -152,6 +152,22 @@ export class PostgresLedgerStore implements LedgerStore, LedgerReader {
       [account, [...assets]],
     )) as { asset: string; available: string; held: string }[];
     return rows.map((r) => ({ asset: r.asset, available: BigInt(r.available), held: BigInt(r.held) }));
+  }
+
+  async withdrawalHold(withdrawalId: string): Promise<WithdrawalHoldView | undefined> {
+    // One statement (one snapshot): the booking, the account's available balance now, the HOLD entry.
+    const rows = (await this.dataSource.query(
+      `SELECT w."withdrawal_id", w."account", w."asset", w."amount"::text AS amount, w."state",
+              COALESCE(b."available", 0)::text AS available,
+              COALESCE((SELECT e."entry_id"::text FROM "journal_entry" e WHERE e."reference_id" = w."withdrawal_id" AND e."kind" = 'HOLD' ORDER BY e."seq" LIMIT 1), '') AS hold_entry_id
+       FROM "ledger_withdrawal" w LEFT JOIN "ledger_balance" b ON b."account" = w."account" AND b."asset" = w."asset"
+       WHERE w."withdrawal_id" = $1`,
+      [withdrawalId],
+    )) as { withdrawal_id: string; account: string; asset: string; amount: string; state: WithdrawalState; available: string; hold_entry_id: string }[];
+    const r = rows[0];
+    return r
+      ? { withdrawalId: r.withdrawal_id, state: r.state, account: r.account, asset: r.asset, amount: BigInt(r.amount), available: BigInt(r.available), holdEntryId: r.hold_entry_id }
+      : undefined;
   }
 
   async history(account: string, asset: string, afterSequence: bigint, entries: number): Promise<HistoryLine[]> {

@@ -3,7 +3,7 @@
 // to the dead-letter topic. With no active bundle the handler throws (the bus retries):
 // nothing is decided and nothing is acknowledged (fail closed).
 import { RiskVerdict, Topics, decodePayload, timestampToDate, type DecodedEvent, type RiskAssessed, type WithdrawalRequested } from '@custody/contracts';
-import { NonRetryableError, handleOnce, protobufEnvelopeCodec, withDeadLetter, type Envelope, type EventBus, type Subscription } from '@custody/event-bus';
+import { NonRetryableError, handleOnce, protobufEnvelopeCodec, withDeadLetter, type BackoffOptions, type BusMetrics, type Envelope, type EventBus, type Subscription } from '@custody/event-bus';
 import type { DataSource } from 'typeorm';
 import type { DecisionService, EventContext } from '../../application/decisions.js';
 import { parseAmount } from '../../domain/amount.js';
@@ -54,11 +54,19 @@ export interface DecisionConsumerOptions {
   readonly groupId: string;
   readonly topicName: TopicNamer;
   readonly onResult?: (result: string, envelope: Envelope) => void;
+  readonly metrics?: BusMetrics;
+  /**
+   * Retries in place of a failing event (default withDeadLetter's: 5 attempts). With the
+   * ledger facts, it must outlast the ledger-hold wait (see redeliveryFor).
+   */
+  readonly redelivery?: { readonly maxAttempts: number; readonly backoff: BackoffOptions };
 }
 
 export async function startDecisionConsumer(options: DecisionConsumerOptions): Promise<Subscription> {
   const handler = withDeadLetter<Envelope>({
     bus: options.bus,
+    ...(options.metrics ? { metrics: options.metrics } : {}),
+    ...(options.redelivery ? { maxAttempts: options.redelivery.maxAttempts, backoff: options.redelivery.backoff } : {}),
     decode: (message) => protobufEnvelopeCodec.decode(message.value),
     handle: async (envelope) => {
       let event: DecodedEvent;

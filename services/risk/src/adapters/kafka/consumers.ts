@@ -1,7 +1,7 @@
 // Thin Kafka consumers: decode the envelope and payload, validate, call the use case.
 // Undecodable or invalid events go to the dead-letter topic (withDeadLetter), never
 // silently dropped; the use case runs inside the inbox transaction (exactly-once effect).
-import { NonRetryableError, protobufEnvelopeCodec, withDeadLetter, type EventBus, type Envelope, type Subscription } from '@custody/event-bus';
+import { NonRetryableError, protobufEnvelopeCodec, withDeadLetter, type BusMetrics, type EventBus, type Envelope, type Subscription } from '@custody/event-bus';
 import { decodeEvent, Topics } from '@custody/contracts';
 import { isDomainError } from '@custody/platform';
 import { parseAmount } from '../../domain/amount.js';
@@ -13,6 +13,7 @@ export interface ConsumerOptions {
   readonly topics?: { readonly withdrawalRequested: string; readonly depositDetected: string };
   readonly onScreened?: (subjectId: string) => void;
   readonly maxAttempts?: number;
+  readonly metrics?: BusMetrics;
 }
 
 export function transferFromEnvelope(envelope: Envelope): TransferToScreen {
@@ -48,6 +49,7 @@ export async function subscribeScreening(deps: ScreeningDeps, options: ConsumerO
     topics: [topics.withdrawalRequested, topics.depositDetected],
     handler: withDeadLetter({
       bus: options.bus,
+      ...(options.metrics ? { metrics: options.metrics } : {}),
       maxAttempts: options.maxAttempts ?? 5,
       decode: (message) => protobufEnvelopeCodec.decode(message.value),
       handle: async (envelope) => {

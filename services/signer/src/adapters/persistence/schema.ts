@@ -1,6 +1,7 @@
 // TypeORM EntitySchemas (persistence shapes) and the migration that creates them;
 // assertMigrationsMatchEntities keeps the two in step (integration support).
 import { EntitySchema, type MigrationInterface, type QueryRunner } from 'typeorm';
+import { DEPOSIT_ADDRESS_ENTITIES } from './deposit-address-schema.js';
 
 const ts = { type: 'timestamp with time zone' } as const;
 const text = { type: 'text' } as const;
@@ -83,7 +84,7 @@ export const SealedKeyEntity = new EntitySchema<Record<string, unknown>>({
   },
 });
 
-export const SIGNER_ENTITIES = [SignerKeyEntity, KeyTransitionEntity, SignedDecisionEntity, SealedKeyEntity];
+export const SIGNER_ENTITIES = [SignerKeyEntity, KeyTransitionEntity, SignedDecisionEntity, SealedKeyEntity, ...DEPOSIT_ADDRESS_ENTITIES];
 
 export class CreateSignerTables1795651200000 implements MigrationInterface {
   readonly name = 'CreateSignerTables1795651200000';

@@ -94,6 +94,68 @@ export function entryKindToJSON(object: EntryKind): string {
   }
 }
 
+export enum WithdrawalHoldState {
+  WITHDRAWAL_HOLD_STATE_UNSPECIFIED = 0,
+  /** WITHDRAWAL_HOLD_STATE_NONE - The ledger has not seen the withdrawal (yet). */
+  WITHDRAWAL_HOLD_STATE_NONE = 1,
+  /** WITHDRAWAL_HOLD_STATE_HELD - The amount is reserved (held bucket) for this withdrawal. */
+  WITHDRAWAL_HOLD_STATE_HELD = 2,
+  /** WITHDRAWAL_HOLD_STATE_RELEASED - The hold was given back to available (denied, cancelled, failed). */
+  WITHDRAWAL_HOLD_STATE_RELEASED = 3,
+  /** WITHDRAWAL_HOLD_STATE_SETTLED - The held amount left the books (broadcast, final). */
+  WITHDRAWAL_HOLD_STATE_SETTLED = 4,
+  /** WITHDRAWAL_HOLD_STATE_REJECTED - The ledger refused the hold: available was short (no funds are reserved). */
+  WITHDRAWAL_HOLD_STATE_REJECTED = 5,
+  UNRECOGNIZED = -1,
+}
+
+export function withdrawalHoldStateFromJSON(object: any): WithdrawalHoldState {
+  switch (object) {
+    case 0:
+    case "WITHDRAWAL_HOLD_STATE_UNSPECIFIED":
+      return WithdrawalHoldState.WITHDRAWAL_HOLD_STATE_UNSPECIFIED;
+    case 1:
+    case "WITHDRAWAL_HOLD_STATE_NONE":
+      return WithdrawalHoldState.WITHDRAWAL_HOLD_STATE_NONE;
+    case 2:
+    case "WITHDRAWAL_HOLD_STATE_HELD":
+      return WithdrawalHoldState.WITHDRAWAL_HOLD_STATE_HELD;
+    case 3:
+    case "WITHDRAWAL_HOLD_STATE_RELEASED":
+      return WithdrawalHoldState.WITHDRAWAL_HOLD_STATE_RELEASED;
+    case 4:
+    case "WITHDRAWAL_HOLD_STATE_SETTLED":
+      return WithdrawalHoldState.WITHDRAWAL_HOLD_STATE_SETTLED;
+    case 5:
+    case "WITHDRAWAL_HOLD_STATE_REJECTED":
+      return WithdrawalHoldState.WITHDRAWAL_HOLD_STATE_REJECTED;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return WithdrawalHoldState.UNRECOGNIZED;
+  }
+}
+
+export function withdrawalHoldStateToJSON(object: WithdrawalHoldState): string {
+  switch (object) {
+    case WithdrawalHoldState.WITHDRAWAL_HOLD_STATE_UNSPECIFIED:
+      return "WITHDRAWAL_HOLD_STATE_UNSPECIFIED";
+    case WithdrawalHoldState.WITHDRAWAL_HOLD_STATE_NONE:
+      return "WITHDRAWAL_HOLD_STATE_NONE";
+    case WithdrawalHoldState.WITHDRAWAL_HOLD_STATE_HELD:
+      return "WITHDRAWAL_HOLD_STATE_HELD";
+    case WithdrawalHoldState.WITHDRAWAL_HOLD_STATE_RELEASED:
+      return "WITHDRAWAL_HOLD_STATE_RELEASED";
+    case WithdrawalHoldState.WITHDRAWAL_HOLD_STATE_SETTLED:
+      return "WITHDRAWAL_HOLD_STATE_SETTLED";
+    case WithdrawalHoldState.WITHDRAWAL_HOLD_STATE_REJECTED:
+      return "WITHDRAWAL_HOLD_STATE_REJECTED";
+    case WithdrawalHoldState.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /** All amounts: base units, decimal integer strings (entries may be negative: "-5"). */
 export interface Balance {
   asset: string;
@@ -144,6 +206,26 @@ export interface ListAccountHistoryRequest {
 export interface ListAccountHistoryResponse {
   entries: LedgerEntry[];
   nextPageToken: string;
+}
+
+export interface GetWithdrawalHoldRequest {
+  withdrawalId: string;
+}
+
+export interface GetWithdrawalHoldResponse {
+  withdrawalId: string;
+  state: WithdrawalHoldState;
+  /** Empty when state is NONE. */
+  asset: string;
+  /** Base units, decimal string: the amount the withdrawal asked to hold ("" when NONE). */
+  amount: string;
+  /** The ledger account ("customer:<client>:<account>"), "" when NONE. */
+  customerAccount: string;
+  /** The account's available balance of the asset now (after the hold), "" when NONE. */
+  availableAfterHold: string;
+  /** The journal entry that placed the hold ("" unless a hold was posted). */
+  holdEntryId: string;
+  asOf?: Timestamp | undefined;
 }
 
 function createBaseBalance(): Balance {
@@ -909,6 +991,289 @@ export const ListAccountHistoryResponse: MessageFns<ListAccountHistoryResponse> 
   },
 };
 
+function createBaseGetWithdrawalHoldRequest(): GetWithdrawalHoldRequest {
+  return { withdrawalId: "" };
+}
+
+export const GetWithdrawalHoldRequest: MessageFns<GetWithdrawalHoldRequest> = {
+  encode(message: GetWithdrawalHoldRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.withdrawalId !== "") {
+      writer.uint32(10).string(message.withdrawalId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetWithdrawalHoldRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetWithdrawalHoldRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.withdrawalId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetWithdrawalHoldRequest {
+    return {
+      withdrawalId: isSet(object.withdrawalId)
+        ? globalThis.String(object.withdrawalId)
+        : isSet(object.withdrawal_id)
+        ? globalThis.String(object.withdrawal_id)
+        : "",
+    };
+  },
+
+  toJSON(message: GetWithdrawalHoldRequest): unknown {
+    const obj: any = {};
+    if (message.withdrawalId !== "") {
+      obj.withdrawalId = message.withdrawalId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetWithdrawalHoldRequest>, I>>(base?: I): GetWithdrawalHoldRequest {
+    return GetWithdrawalHoldRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetWithdrawalHoldRequest>, I>>(object: I): GetWithdrawalHoldRequest {
+    const message = createBaseGetWithdrawalHoldRequest();
+    message.withdrawalId = object.withdrawalId ?? "";
+    return message;
+  },
+};
+
+function createBaseGetWithdrawalHoldResponse(): GetWithdrawalHoldResponse {
+  return {
+    withdrawalId: "",
+    state: 0,
+    asset: "",
+    amount: "",
+    customerAccount: "",
+    availableAfterHold: "",
+    holdEntryId: "",
+    asOf: undefined,
+  };
+}
+
+export const GetWithdrawalHoldResponse: MessageFns<GetWithdrawalHoldResponse> = {
+  encode(message: GetWithdrawalHoldResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.withdrawalId !== "") {
+      writer.uint32(10).string(message.withdrawalId);
+    }
+    if (message.state !== 0) {
+      writer.uint32(16).int32(message.state);
+    }
+    if (message.asset !== "") {
+      writer.uint32(26).string(message.asset);
+    }
+    if (message.amount !== "") {
+      writer.uint32(34).string(message.amount);
+    }
+    if (message.customerAccount !== "") {
+      writer.uint32(42).string(message.customerAccount);
+    }
+    if (message.availableAfterHold !== "") {
+      writer.uint32(50).string(message.availableAfterHold);
+    }
+    if (message.holdEntryId !== "") {
+      writer.uint32(58).string(message.holdEntryId);
+    }
+    if (message.asOf !== undefined) {
+      Timestamp.encode(message.asOf, writer.uint32(66).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetWithdrawalHoldResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetWithdrawalHoldResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.withdrawalId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.state = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.asset = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.amount = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.customerAccount = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.availableAfterHold = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.holdEntryId = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.asOf = Timestamp.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetWithdrawalHoldResponse {
+    return {
+      withdrawalId: isSet(object.withdrawalId)
+        ? globalThis.String(object.withdrawalId)
+        : isSet(object.withdrawal_id)
+        ? globalThis.String(object.withdrawal_id)
+        : "",
+      state: isSet(object.state) ? withdrawalHoldStateFromJSON(object.state) : 0,
+      asset: isSet(object.asset) ? globalThis.String(object.asset) : "",
+      amount: isSet(object.amount) ? globalThis.String(object.amount) : "",
+      customerAccount: isSet(object.customerAccount)
+        ? globalThis.String(object.customerAccount)
+        : isSet(object.customer_account)
+        ? globalThis.String(object.customer_account)
+        : "",
+      availableAfterHold: isSet(object.availableAfterHold)
+        ? globalThis.String(object.availableAfterHold)
+        : isSet(object.available_after_hold)
+        ? globalThis.String(object.available_after_hold)
+        : "",
+      holdEntryId: isSet(object.holdEntryId)
+        ? globalThis.String(object.holdEntryId)
+        : isSet(object.hold_entry_id)
+        ? globalThis.String(object.hold_entry_id)
+        : "",
+      asOf: isSet(object.asOf)
+        ? fromJsonTimestamp(object.asOf)
+        : isSet(object.as_of)
+        ? fromJsonTimestamp(object.as_of)
+        : undefined,
+    };
+  },
+
+  toJSON(message: GetWithdrawalHoldResponse): unknown {
+    const obj: any = {};
+    if (message.withdrawalId !== "") {
+      obj.withdrawalId = message.withdrawalId;
+    }
+    if (message.state !== 0) {
+      obj.state = withdrawalHoldStateToJSON(message.state);
+    }
+    if (message.asset !== "") {
+      obj.asset = message.asset;
+    }
+    if (message.amount !== "") {
+      obj.amount = message.amount;
+    }
+    if (message.customerAccount !== "") {
+      obj.customerAccount = message.customerAccount;
+    }
+    if (message.availableAfterHold !== "") {
+      obj.availableAfterHold = message.availableAfterHold;
+    }
+    if (message.holdEntryId !== "") {
+      obj.holdEntryId = message.holdEntryId;
+    }
+    if (message.asOf !== undefined) {
+      obj.asOf = fromTimestamp(message.asOf).toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetWithdrawalHoldResponse>, I>>(base?: I): GetWithdrawalHoldResponse {
+    return GetWithdrawalHoldResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetWithdrawalHoldResponse>, I>>(object: I): GetWithdrawalHoldResponse {
+    const message = createBaseGetWithdrawalHoldResponse();
+    message.withdrawalId = object.withdrawalId ?? "";
+    message.state = object.state ?? 0;
+    message.asset = object.asset ?? "";
+    message.amount = object.amount ?? "";
+    message.customerAccount = object.customerAccount ?? "";
+    message.availableAfterHold = object.availableAfterHold ?? "";
+    message.holdEntryId = object.holdEntryId ?? "";
+    message.asOf = (object.asOf !== undefined && object.asOf !== null) ? Timestamp.fromPartial(object.asOf) : undefined;
+    return message;
+  },
+};
+
 /** LedgerService reads the double-entry books (ISO/TR 23576 8.2.3). */
 export type LedgerServiceService = typeof LedgerServiceService;
 export const LedgerServiceService = {
@@ -932,11 +1297,33 @@ export const LedgerServiceService = {
       Buffer.from(ListAccountHistoryResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListAccountHistoryResponse => ListAccountHistoryResponse.decode(value),
   },
+  /**
+   * The hold placed on withdrawal.requested for one withdrawal (read-only). An unknown
+   * withdrawal is not an error: state WITHDRAWAL_HOLD_STATE_NONE (the hold may not be
+   * placed yet, since the ledger holds asynchronously).
+   */
+  getWithdrawalHold: {
+    path: "/custody.ledger.v1.LedgerService/GetWithdrawalHold" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetWithdrawalHoldRequest): Buffer =>
+      Buffer.from(GetWithdrawalHoldRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetWithdrawalHoldRequest => GetWithdrawalHoldRequest.decode(value),
+    responseSerialize: (value: GetWithdrawalHoldResponse): Buffer =>
+      Buffer.from(GetWithdrawalHoldResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetWithdrawalHoldResponse => GetWithdrawalHoldResponse.decode(value),
+  },
 } as const;
 
 export interface LedgerServiceServer extends UntypedServiceImplementation {
   getBalances: handleUnaryCall<GetBalancesRequest, GetBalancesResponse>;
   listAccountHistory: handleUnaryCall<ListAccountHistoryRequest, ListAccountHistoryResponse>;
+  /**
+   * The hold placed on withdrawal.requested for one withdrawal (read-only). An unknown
+   * withdrawal is not an error: state WITHDRAWAL_HOLD_STATE_NONE (the hold may not be
+   * placed yet, since the ledger holds asynchronously).
+   */
+  getWithdrawalHold: handleUnaryCall<GetWithdrawalHoldRequest, GetWithdrawalHoldResponse>;
 }
 
 export interface LedgerServiceClient extends Client {
@@ -969,6 +1356,26 @@ export interface LedgerServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListAccountHistoryResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * The hold placed on withdrawal.requested for one withdrawal (read-only). An unknown
+   * withdrawal is not an error: state WITHDRAWAL_HOLD_STATE_NONE (the hold may not be
+   * placed yet, since the ledger holds asynchronously).
+   */
+  getWithdrawalHold(
+    request: GetWithdrawalHoldRequest,
+    callback: (error: ServiceError | null, response: GetWithdrawalHoldResponse) => void,
+  ): ClientUnaryCall;
+  getWithdrawalHold(
+    request: GetWithdrawalHoldRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetWithdrawalHoldResponse) => void,
+  ): ClientUnaryCall;
+  getWithdrawalHold(
+    request: GetWithdrawalHoldRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetWithdrawalHoldResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -1,0 +1,42 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from '@jest/globals';
+import { loadIntakeConfig } from './config.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'intake-config-'));
+const file = (name: string): string => {
+  const path = join(dir, name);
+  writeFileSync(path, `-----BEGIN ${name}-----\n`);
+  return path;
+};
+const env = (extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv => ({
+  CUSTODY_DB_URL: 'postgres://intake@127.0.0.1:5432/intake',
+  KAFKA_BROKERS: '127.0.0.1:9092',
+  CUSTODY_GRPC_TLS: 'insecure',
+  ...extra,
+});
+
+describe('intake config: the signer client (deposit addresses)', () => {
+  it('has no signer client unless CUSTODY_INTAKE_SIGNER_ADDRESS is set (GetDepositAddress then fails closed)', () => {
+    expect(loadIntakeConfig(env()).signer).toBeUndefined();
+  });
+
+  it('requires the mTLS files for the signer unless insecure is chosen explicitly', () => {
+    expect(() => loadIntakeConfig(env({ CUSTODY_INTAKE_SIGNER_ADDRESS: '127.0.0.1:50061' }))).toThrow(/CUSTODY_INTAKE_SIGNER_TLS_CA_FILE/);
+    expect(loadIntakeConfig(env({ CUSTODY_INTAKE_SIGNER_ADDRESS: '127.0.0.1:50061', CUSTODY_INTAKE_SIGNER_TLS: 'insecure' })).signer).toMatchObject({ address: '127.0.0.1:50061', timeoutMs: 3000, tls: undefined });
+    const tls = loadIntakeConfig(
+      env({ CUSTODY_INTAKE_SIGNER_ADDRESS: 'signer.internal:50061', CUSTODY_INTAKE_SIGNER_TLS_CA_FILE: file('CA'), CUSTODY_INTAKE_SIGNER_TLS_CERT_FILE: file('CERT'), CUSTODY_INTAKE_SIGNER_TLS_KEY_FILE: file('KEY') }),
+    ).signer;
+    expect(tls?.tls?.ca.toString()).toContain('CA');
+  });
+
+  it('reads the gateway mTLS files (server certificate, key, client CA)', () => {
+    const c = loadIntakeConfig(env({ CUSTODY_GRPC_TLS: 'mtls', CUSTODY_GRPC_TLS_CERT_FILE: file('SRV'), CUSTODY_GRPC_TLS_KEY_FILE: file('SRVKEY'), CUSTODY_GRPC_TLS_CLIENT_CA_FILE: file('CLIENTCA') }));
+    expect(c.grpc).toMatchObject({ host: '127.0.0.1', port: 50051, credentials: { kind: 'tls', requireClientCertificate: true } });
+  });
+
+  it('refuses an address that is not host:port', () => {
+    expect(() => loadIntakeConfig(env({ CUSTODY_INTAKE_SIGNER_ADDRESS: 'http://signer', CUSTODY_INTAKE_SIGNER_TLS: 'insecure' }))).toThrow(/CUSTODY_INTAKE_SIGNER_ADDRESS/);
+  });
+});
