@@ -63,6 +63,7 @@ export function txRefusedEntry(o: RefusedOutcome, ctx: { correlationId: string; 
     reasonCode: o.refusal.code,
     detail: o.refusal.detail.slice(0, 500),
     refusedAt: timestampFromDate(o.at),
+    decisionConsumed: o.decisionConsumed,
   });
   // An unparseable request may have no wallet; the key must still be non-empty.
   return entry(Topics.txRefused, o.sourceWallet || 'unknown', encodeEvent(Topics.txRefused, message), { ...ctx, occurredAt: o.at }, topicName);

@@ -35,6 +35,8 @@ export interface SignedOutcome extends OutcomeBase {
 export interface RefusedOutcome extends OutcomeBase {
   readonly kind: 'refused';
   readonly refusal: Refusal;
+  /** Refused after the single-use reservation: the decision is spent (see tx.proto). */
+  readonly decisionConsumed: boolean;
 }
 
 export type SigningOutcome = SignedOutcome | RefusedOutcome;

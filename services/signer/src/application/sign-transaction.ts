@@ -92,7 +92,7 @@ export class SignTransaction {
     const now = this.deps.clock.now();
     const base: OutcomeBase = { decisionId: prepared.decisionId, withdrawalId: prepared.withdrawalId, chain: prepared.chain, sourceWallet: prepared.sourceWallet, at: now };
     const refuseEarly = async (r: Refusal): Promise<{ kind: 'refused' | 'duplicate'; code: RefusalCode }> => {
-      const outcome: RefusedOutcome = { ...base, kind: 'refused', refusal: r };
+      const outcome: RefusedOutcome = { ...base, kind: 'refused', refusal: r, decisionConsumed: false };
       const recorded = await this.deps.store.recordRefusal(ctx, outcome);
       return { kind: recorded === 'duplicate' ? 'duplicate' : 'refused', code: r.code };
     };
@@ -201,7 +201,7 @@ export class SignTransaction {
   async importSigned(prepared: TxPrepared, signedTx: Uint8Array, ctx: EventContext): Promise<'signed' | 'refused' | 'duplicate'> {
     const now = this.deps.clock.now();
     const base: OutcomeBase = { decisionId: prepared.decisionId, withdrawalId: prepared.withdrawalId, chain: prepared.chain, sourceWallet: prepared.sourceWallet, at: now };
-    const refuse = async (r: Refusal): Promise<'refused' | 'duplicate'> => ((await this.deps.store.recordRefusal(ctx, { ...base, kind: 'refused', refusal: r })) === 'duplicate' ? 'duplicate' : 'refused');
+    const refuse = async (r: Refusal): Promise<'refused' | 'duplicate'> => ((await this.deps.store.recordRefusal(ctx, { ...base, kind: 'refused', refusal: r, decisionConsumed: false })) === 'duplicate' ? 'duplicate' : 'refused');
     const plan = this.verify(prepared, now);
     if ('code' in plan) return refuse(plan);
     let decoded: ReturnType<typeof decodeEip1559Transaction>;
@@ -218,7 +218,8 @@ export class SignTransaction {
     if (reservation.status === 'taken' && reservation.state !== 'reserved') return 'duplicate';
     let kind: 'signed' | 'refused' = 'refused';
     const done = await this.deps.store.signUnderLock(ctx, plan.claims.sourceWallet, plan.claims.decisionId, async (key): Promise<LockedResult> => {
-      const refused = (r: Refusal): LockedResult => ({ outcome: { ...base, kind: 'refused', refusal: r }, transitions: [] });
+      // After the reservation: the decision is spent whatever the outcome.
+      const refused = (r: Refusal): LockedResult => ({ outcome: { ...base, kind: 'refused', refusal: r, decisionConsumed: true }, transitions: [] });
       if (!key || key.purpose !== 'signature') return refused(refusal('WALLET_UNKNOWN', `wallet ${plan.claims.sourceWallet} has no registered signature key`));
       const state = effectiveState(key, now);
       if (state === 'suspended') return refused(refusal('KEY_SUSPENDED', `key ${key.keyId} is suspended`));
@@ -236,7 +237,8 @@ export class SignTransaction {
   /** Step 7, under the key row lock. */
   async #signLocked(plan: Plan, key: KeyRecord | undefined, base: OutcomeBase): Promise<LockedResult> {
     const now = base.at;
-    const refused = (r: Refusal, k?: KeyRecord, transitions: readonly KeyTransitionEvent[] = []): LockedResult => ({ outcome: { ...base, kind: 'refused', refusal: r }, ...(k ? { key: k } : {}), transitions });
+    // After the reservation: the decision is spent whatever the outcome.
+    const refused = (r: Refusal, k?: KeyRecord, transitions: readonly KeyTransitionEvent[] = []): LockedResult => ({ outcome: { ...base, kind: 'refused', refusal: r, decisionConsumed: true }, ...(k ? { key: k } : {}), transitions });
     if (!key || key.purpose !== 'signature') return refused(refusal('WALLET_UNKNOWN', `wallet ${plan.claims.sourceWallet} has no registered signature key`));
     const auto = autoDeactivation(key, now);
     const state = effectiveState(key, now);

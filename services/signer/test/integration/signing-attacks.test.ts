@@ -248,6 +248,8 @@ describe('C-8.2.2.5-a single use: the anti-double-sign store refuses a replayed 
     const o = await outcome(s.withdrawalId, 2);
     expect(o.signed).toHaveLength(1);
     expect(o.refused.map((r) => r.reasonCode)).toEqual(['DECISION_ALREADY_USED']);
+    // the replay is refused without spending anything: intake must not fail the withdrawal
+    expect(o.refused.map((r) => r.decisionConsumed)).toEqual([false]);
     expect(await signedRows(s.decisionId)).toBe(1);
   });
 
@@ -317,6 +319,8 @@ describe('C-5.4.4-a C-5.4.4-b suspension takes effect before the next signature 
     await db.query('COMMIT');
     const o = await outcome(s.withdrawalId);
     expect(o.refused.map((r) => r.reasonCode)).toEqual(['KEY_SUSPENDED']);
+    // refused after the reservation: the decision is spent, the withdrawal needs a new one
+    expect(o.refused.map((r) => r.decisionConsumed)).toEqual([true]);
     expect(o.signed).toHaveLength(0);
     await db.query(`UPDATE signer_key SET state = 'active' WHERE key_id = $1`, [keyId]);
   });

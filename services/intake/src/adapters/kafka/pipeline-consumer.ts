@@ -54,6 +54,10 @@ export function factOf(event: DecodedEvent): PipelineFact | undefined {
     case Topics.txSigned:
       return { withdrawalId: event.message.withdrawalId, to: 'SIGNED', reasonCode: '', reasonDetail: '', txHash: event.message.txHash };
     case Topics.txRefused:
+      // Only a refusal that spent the decision fails the withdrawal. A forged, tampered or
+      // replayed request refused before the signer's single-use reservation leaves the genuine
+      // one signable: failing the withdrawal then would show FAILED while it may still be paid.
+      if (!event.message.decisionConsumed) return undefined;
       return { withdrawalId: event.message.withdrawalId, to: 'FAILED', reasonCode: event.message.reasonCode || 'SIGNING_REFUSED', reasonDetail: event.message.detail };
     case Topics.txStatus: {
       const m = event.message;

@@ -137,7 +137,17 @@ export interface TxSigningRefused {
    */
   reasonCode: string;
   detail: string;
-  refusedAt?: Timestamp | undefined;
+  refusedAt?:
+    | Timestamp
+    | undefined;
+  /**
+   * True when the decision can no longer be signed (the refusal came after the signer's
+   * single-use reservation): the withdrawal needs a new decision. False when only this
+   * request was refused (forged, tampered or replayed before the reservation) and the genuine
+   * request for the same decision may still be signed — consumers must not fail the
+   * withdrawal on it.
+   */
+  decisionConsumed: boolean;
 }
 
 /** Topic custody.tx.status.v1, key source_wallet. Produced by chain-adapter. */
@@ -743,6 +753,7 @@ function createBaseTxSigningRefused(): TxSigningRefused {
     reasonCode: "",
     detail: "",
     refusedAt: undefined,
+    decisionConsumed: false,
   };
 }
 
@@ -768,6 +779,9 @@ export const TxSigningRefused: MessageFns<TxSigningRefused> = {
     }
     if (message.refusedAt !== undefined) {
       Timestamp.encode(message.refusedAt, writer.uint32(58).fork()).join();
+    }
+    if (message.decisionConsumed !== false) {
+      writer.uint32(64).bool(message.decisionConsumed);
     }
     return writer;
   },
@@ -841,6 +855,14 @@ export const TxSigningRefused: MessageFns<TxSigningRefused> = {
             message.refusedAt = Timestamp.decode(reader, reader.uint32());
             continue;
           }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.decisionConsumed = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -882,6 +904,11 @@ export const TxSigningRefused: MessageFns<TxSigningRefused> = {
         : isSet(object.refused_at)
         ? fromJsonTimestamp(object.refused_at)
         : undefined,
+      decisionConsumed: isSet(object.decisionConsumed)
+        ? globalThis.Boolean(object.decisionConsumed)
+        : isSet(object.decision_consumed)
+        ? globalThis.Boolean(object.decision_consumed)
+        : false,
     };
   },
 
@@ -908,6 +935,9 @@ export const TxSigningRefused: MessageFns<TxSigningRefused> = {
     if (message.refusedAt !== undefined) {
       obj.refusedAt = fromTimestamp(message.refusedAt).toISOString();
     }
+    if (message.decisionConsumed !== false) {
+      obj.decisionConsumed = message.decisionConsumed;
+    }
     return obj;
   },
 
@@ -925,6 +955,7 @@ export const TxSigningRefused: MessageFns<TxSigningRefused> = {
     message.refusedAt = (object.refusedAt !== undefined && object.refusedAt !== null)
       ? Timestamp.fromPartial(object.refusedAt)
       : undefined;
+    message.decisionConsumed = object.decisionConsumed ?? false;
     return message;
   },
 };
