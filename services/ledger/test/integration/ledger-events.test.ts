@@ -5,6 +5,7 @@ import { KafkaBus, createKafkaClient, protobufEnvelopeCodec, type Envelope } fro
 import type { Topic } from '@custody/contracts';
 import { custodianAccount, customerAccount, feeAccount, prefixedTopics, startLedger, type LedgerHandle, type PostingOutcome } from '../../src/index.js';
 import {
+  DepositState,
   TxState,
   WithdrawalStatus,
   createPrefixedTopics,
@@ -135,11 +136,11 @@ describe('idempotency: replaying the whole event stream twice yields identical b
 
 describe('C-5.5.4.2-b ledger rollback by compensation: an orphaned deposit is reversed, never deleted, and re-credited if it reappears', () => {
   it('credit -> orphan -> reversing entry, balance = chain truth, a withdrawal of it is refused; reappears -> re-credited', async () => {
-    const credit = depositDetected('d-carol', 'carol', 'ETH', 50n, 2);
+    const credit = depositDetected('d-carol', 'carol', 'ETH', 50n, DepositState.DEPOSIT_STATE_FINAL);
     await publish([credit]);
     await allProcessed([credit]);
     expect(await ledger.store.balances(carol)).toEqual([{ account: carol, asset: 'ETH', available: 50n, held: 0n }]);
-    const orphan = depositDetected('d-carol', 'carol', 'ETH', 50n, 3);
+    const orphan = depositDetected('d-carol', 'carol', 'ETH', 50n, DepositState.DEPOSIT_STATE_ORPHANED);
     await publish([orphan]);
     await allProcessed([orphan]);
     expect(seen(orphan)).toEqual(['deposit-reversed']);
@@ -150,7 +151,7 @@ describe('C-5.5.4.2-b ledger rollback by compensation: an orphaned deposit is re
     await publish([spend]);
     await allProcessed([spend]);
     expect(seen(spend)).toEqual(['rejected-insufficient-funds']);
-    const reappears = depositDetected('d-carol', 'carol', 'ETH', 50n, 2);
+    const reappears = depositDetected('d-carol', 'carol', 'ETH', 50n, DepositState.DEPOSIT_STATE_FINAL);
     await publish([reappears]);
     await allProcessed([reappears]);
     expect(seen(reappears)).toEqual(['credited']);
