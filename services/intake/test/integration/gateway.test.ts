@@ -85,8 +85,8 @@ function readMd(key: SigningKey, method: string, body: [string, string | string[
 }
 
 async function counts(): Promise<{ withdrawals: number; outbox: number }> {
-  const [w] = await db.query<{ n: string }>('SELECT count(*)::text AS n FROM withdrawal');
-  const [o] = await db.query<{ n: string }>('SELECT count(*)::text AS n FROM outbox');
+  const [w] = await db.admin<{ n: string }>('SELECT count(*)::text AS n FROM withdrawal');
+  const [o] = await db.admin<{ n: string }>('SELECT count(*)::text AS n FROM outbox');
   return { withdrawals: Number(w?.n), outbox: Number(o?.n) };
 }
 
@@ -168,11 +168,11 @@ describe('SubmitWithdrawal happy path: stored, evidenced and evented', () => {
     expect(withdrawal.destinationAddress).toBe(ETH_DEST); // normalised to EIP-55
     expect(withdrawal.amount).toBe('1500000000000000000');
 
-    const [row] = await db.query<{ signature: Buffer; signed_payload: Buffer; signature_key_id: string }>('SELECT signature, signed_payload, signature_key_id FROM withdrawal WHERE id = $1', [withdrawal.withdrawalId]);
+    const [row] = await db.admin<{ signature: Buffer; signed_payload: Buffer; signature_key_id: string }>('SELECT signature, signed_payload, signature_key_id FROM withdrawal WHERE id = $1', [withdrawal.withdrawalId]);
     expect(row?.signature_key_id).toBe('k1');
     // The evidence re-verifies independently of intake.
     expect(ed25519.verify(new Uint8Array(row!.signature), new Uint8Array(row!.signed_payload), ACME.publicKey)).toBe(true);
-    const [ob] = await db.query<{ topic: string }>('SELECT topic FROM outbox WHERE key = $1', [withdrawal.withdrawalId]);
+    const [ob] = await db.admin<{ topic: string }>('SELECT topic FROM outbox WHERE key = $1', [withdrawal.withdrawalId]);
     expect(ob?.topic).toBe(`${prefix}${Topics.withdrawalRequested}`);
 
     await waitFor(() => observed.some((e) => e.key === withdrawal.withdrawalId && e.type === Topics.withdrawalRequested), 20_000, () => 'withdrawal.requested on Kafka');
@@ -322,9 +322,9 @@ describe('idempotency', () => {
     const ids = new Set(results.map((r) => r.withdrawal.withdrawalId));
     expect(ids.size).toBe(1);
     const [id] = [...ids];
-    const [rows] = await db.query<{ n: string }>('SELECT count(*)::text AS n FROM withdrawal WHERE idempotency_key = $1', [req.idempotencyKey]);
+    const [rows] = await db.admin<{ n: string }>('SELECT count(*)::text AS n FROM withdrawal WHERE idempotency_key = $1', [req.idempotencyKey]);
     expect(rows?.n).toBe('1');
-    const [events] = await db.query<{ n: string }>('SELECT count(*)::text AS n FROM outbox WHERE key = $1', [id]);
+    const [events] = await db.admin<{ n: string }>('SELECT count(*)::text AS n FROM outbox WHERE key = $1', [id]);
     expect(events?.n).toBe('1');
   });
 });
@@ -363,7 +363,7 @@ describe('C-5.3-a pipeline events drive the state machine forward only, exactly 
     const final = await get();
     expect(final).toMatchObject({ txHash: '0xabc', confirmations: 12 });
 
-    const transitions = await db.query<{ from_state: string | null; to_state: string }>('SELECT from_state, to_state FROM withdrawal_transition WHERE withdrawal_id = $1 ORDER BY at, to_state', [id]);
+    const transitions = await db.admin<{ from_state: string | null; to_state: string }>('SELECT from_state, to_state FROM withdrawal_transition WHERE withdrawal_id = $1 ORDER BY at, to_state', [id]);
     expect(transitions.map((t) => t.to_state)).toEqual(['REQUESTED', 'SCREENED', 'APPROVED', 'PREPARED', 'BROADCAST', 'CONFIRMED', 'FINAL']);
     await waitFor(() => streamed.some((w) => w.state === WithdrawalState.WITHDRAWAL_STATE_COMPLETED), 10_000, () => 'final state streamed');
     const states = streamed.map((w) => w.state);
@@ -377,10 +377,10 @@ describe('C-5.3-a pipeline events drive the state machine forward only, exactly 
     const { withdrawal } = await submit(baseRequest());
     const id = withdrawal.withdrawalId;
     await publish(Topics.policyDecided, id, PolicyDecided.fromPartial({ decisionId: 'dx', withdrawalId: id, decision: PolicyDecision.POLICY_DECISION_DENY, reasons: [{ code: 'DAILY_LIMIT_EXCEEDED', detail: 'limit' }] }));
-    await waitFor(async () => (await db.query<{ state: string }>('SELECT state FROM withdrawal WHERE id = $1', [id]))[0]?.state === 'DENIED', 20_000, () => 'DENIED');
+    await waitFor(async () => (await db.admin<{ state: string }>('SELECT state FROM withdrawal WHERE id = $1', [id]))[0]?.state === 'DENIED', 20_000, () => 'DENIED');
     const marker = await publish(Topics.txPrepared, 'wallet-2', TxPrepared.fromPartial({ withdrawalId: id, sourceWallet: 'wallet-2' }));
-    await waitFor(async () => (await db.query('SELECT 1 FROM inbox WHERE event_id = $1', [marker.id])).length === 1, 20_000, () => 'tx.prepared handled');
-    const [row] = await db.query<{ state: string; reason_code: string }>('SELECT state, reason_code FROM withdrawal WHERE id = $1', [id]);
+    await waitFor(async () => (await db.admin('SELECT 1 FROM inbox WHERE event_id = $1', [marker.id])).length === 1, 20_000, () => 'tx.prepared handled');
+    const [row] = await db.admin<{ state: string; reason_code: string }>('SELECT state, reason_code FROM withdrawal WHERE id = $1', [id]);
     expect(row).toEqual({ state: 'DENIED', reason_code: 'DAILY_LIMIT_EXCEEDED' });
   });
 
@@ -394,7 +394,7 @@ describe('C-5.3-a pipeline events drive the state machine forward only, exactly 
     const b = (await submit(baseRequest())).withdrawal.withdrawalId;
     await publish(Topics.policyDecided, b, PolicyDecided.fromPartial({ decisionId: 'db', withdrawalId: b, decision: PolicyDecision.POLICY_DECISION_ALLOW }));
     await publish(Topics.txPrepared, 'wallet-3', TxPrepared.fromPartial({ withdrawalId: b, sourceWallet: 'wallet-3' }));
-    await waitFor(async () => (await db.query<{ state: string }>('SELECT state FROM withdrawal WHERE id = $1', [b]))[0]?.state === 'PREPARED', 20_000, () => 'PREPARED');
+    await waitFor(async () => (await db.admin<{ state: string }>('SELECT state FROM withdrawal WHERE id = $1', [b]))[0]?.state === 'PREPARED', 20_000, () => 'PREPARED');
     expect(await failure(call(client.cancelWithdrawal.bind(client) as never, cancelReq(b), cancelMd(b)))).toMatchObject({ code: status.FAILED_PRECONDITION, reason: 'NOT_CANCELLABLE' });
   });
 });

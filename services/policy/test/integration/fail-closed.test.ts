@@ -33,7 +33,7 @@ async function publish<K extends EventType>(type: K, key: string, message: Event
   await bus.publish([{ topic: `${prefix}${type}`, key, value: protobufEnvelopeCodec.encode(envelope) }]);
 }
 
-const count = async (table: string): Promise<number> => Number((await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${table}`))[0]?.n);
+const count = async (table: string): Promise<number> => Number((await db.admin<{ n: string }>(`SELECT count(*)::text AS n FROM ${table}`))[0]?.n);
 
 beforeAll(async () => {
   [db, bundles] = await Promise.all([createTestDatabase(), buildBundles()]);
@@ -80,14 +80,14 @@ describe('C-8.2.4.3-c / C-9.3.2-a fail closed: no valid, vouched-for policy bund
     // the stored bootstrap bundle is no longer vouched for by the deployment: no start.
     await expect(startPolicy(deps({ bootstrapBundle: bundles.candidate }))).rejects.toMatchObject({ code: 'STORED_BUNDLE_UNVERIFIED' });
     // A row marked active without a quorum (written straight into the database): no start.
-    await db.query(`INSERT INTO policy_bundle (digest, archive, state, activated_by, signatures, activated_at) VALUES ($1, $2, 'active', '{admin-1,admin-2}', '[]', now())`, [
+    await db.admin(`INSERT INTO policy_bundle (digest, archive, state, activated_by, signatures, activated_at) VALUES ($1, $2, 'active', '{admin-1,admin-2}', '[]', now())`, [
       parseBundleArchive(bundles.candidate).digest,
       Buffer.from(bundles.candidate),
     ]);
-    await db.query(`UPDATE policy_bundle SET state = 'retired' WHERE digest = $1`, [digest]);
+    await db.admin(`UPDATE policy_bundle SET state = 'retired' WHERE digest = $1`, [digest]);
     await expect(startPolicy(deps({ bootstrapBundle: bundles.current }))).rejects.toMatchObject({ code: 'STORED_BUNDLE_UNVERIFIED' });
-    await db.query(`DELETE FROM policy_bundle WHERE digest <> $1`, [digest]);
-    await db.query(`UPDATE policy_bundle SET state = 'active', archive = $1`, [Buffer.from('tampered')]);
+    await db.admin(`DELETE FROM policy_bundle WHERE digest <> $1`, [digest]);
+    await db.admin(`UPDATE policy_bundle SET state = 'active', archive = $1`, [Buffer.from('tampered')]);
     await expect(startPolicy(deps({ bootstrapBundle: bundles.current }))).rejects.toMatchObject({ code: 'POLICY_BUNDLE_INVALID' });
   });
 });

@@ -188,7 +188,7 @@ describe('C-8.2.2.5-b ledger reservation precedes signing: policy reads the hold
     expect(d.decisionToken.length).toBeGreaterThan(0);
     const hold = await holdOf(id);
     expect(hold).toMatchObject({ state: WithdrawalHoldState.WITHDRAWAL_HOLD_STATE_HELD, asset: 'BTC', amount: '1000000', customerAccount: `customer:${CLIENT}:acct-inst-1`, availableAfterHold: '4000000' });
-    const [row] = await db.query<{ status: string; input: { ledger_hold?: { id: string; amount: string } } }>(`SELECT status, input FROM decision WHERE withdrawal_id = $1`, [id]);
+    const [row] = await db.admin<{ status: string; input: { ledger_hold?: { id: string; amount: string } } }>(`SELECT status, input FROM decision WHERE withdrawal_id = $1`, [id]);
     expect(row).toEqual({ status: 'allow', input: expect.objectContaining({ ledger_hold: { id: hold.holdEntryId, amount: '1000000' } }) });
   });
 
@@ -200,7 +200,7 @@ describe('C-8.2.2.5-b ledger reservation precedes signing: policy reads the hold
     expect(d.reasons.map((r) => r.code)).toContain('ledger_hold_missing');
     expect(d.decisionToken).toHaveLength(0);
     expect((await holdOf(id)).state).toBe(WithdrawalHoldState.WITHDRAWAL_HOLD_STATE_REJECTED);
-    const [row] = await db.query<{ input: Record<string, unknown> }>(`SELECT input FROM decision WHERE withdrawal_id = $1`, [id]);
+    const [row] = await db.admin<{ input: Record<string, unknown> }>(`SELECT input FROM decision WHERE withdrawal_id = $1`, [id]);
     expect(row?.input).not.toHaveProperty('ledger_hold');
   });
 

@@ -174,7 +174,7 @@ function vote(op: TestOperator, p: PendingApproval, role: string, verdict: 'appr
 }
 
 async function count(table: string, where = 'true', params: unknown[] = []): Promise<number> {
-  const [r] = await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${table} WHERE ${where}`, params);
+  const [r] = await db.admin<{ n: string }>(`SELECT count(*)::text AS n FROM ${table} WHERE ${where}`, params);
   return Number(r?.n);
 }
 
@@ -259,7 +259,7 @@ describe('C-8.2.2.5-c automated path bounded by policy: risk.assessed → Wasm d
     // The token is bound: another amount does not verify.
     expect(verifyDecisionToken(token, { trustedKeys: trusted(), clock, expected: { withdrawalId: id, asset: 'BTC', sourceWallet: 'btc-hot-01', destination: { address: INST_DEST }, amount: 1000001n } })).toMatchObject({ ok: false, reason: 'binding_mismatch' });
     // Stored: input, output, bundle digest, time, decision id.
-    const [row] = await db.query<{ id: string; status: string; bundle_digest: string; input: { amount: string; now: string; velocity: { rolling_24h_total: string } }; output: { outcome: string } }>(
+    const [row] = await db.admin<{ id: string; status: string; bundle_digest: string; input: { amount: string; now: string; velocity: { rolling_24h_total: string } }; output: { outcome: string } }>(
       `SELECT * FROM decision WHERE withdrawal_id = $1`,
       [id],
     );
@@ -493,7 +493,7 @@ describe('C-9.3.2-a bundle lifecycle: admin-quorum activation, hot reload, rollb
     await submit(big, { account: 'acct-inst-1', amount: '150000000', dest: INST_DEST });
     expect((await firstDecision(big)).reasons.map((r) => r.code)).toContain('limit_single_exceeded');
 
-    const [stored] = await db.query<{ state: string; activated_by: string[] }>(`SELECT state, activated_by FROM policy_bundle WHERE digest = $1`, [candidate]);
+    const [stored] = await db.admin<{ state: string; activated_by: string[] }>(`SELECT state, activated_by FROM policy_bundle WHERE digest = $1`, [candidate]);
     expect(stored).toEqual({ state: 'active', activated_by: ['admin-1', 'admin-2'] });
 
     await expect(policy.bundles.rollback([sign(ADMIN1, bundles.candidate)])).rejects.toMatchObject({ code: 'ADMIN_QUORUM_NOT_MET' });
@@ -518,7 +518,7 @@ describe('C-9.3.2-a bundle lifecycle: admin-quorum activation, hot reload, rollb
         sigs.push(signed.output);
       }
       expect((await runPolicyBundleCli(['digest', '--bundle', path], env)).output).toBe(candidate);
-      const state = async () => db.query<{ state: string; digest: string; outcome: string }>(`SELECT state, digest, outcome FROM bundle_activation_request ORDER BY requested_at`);
+      const state = async () => db.admin<{ state: string; digest: string; outcome: string }>(`SELECT state, digest, outcome FROM bundle_activation_request ORDER BY requested_at`);
 
       // One admin only (and a second signature of the same admin): refused.
       expect((await runPolicyBundleCli(['stage', '--bundle', path, '--signature', sigs[0] as string, '--signature', sigs[0] as string], env)).exitCode).toBe(0);

@@ -99,27 +99,27 @@ describe('DepositAddressService: xpub-only derivation, one index per (customer, 
   it('resolves 20 concurrent first requests of one customer to one address and one stored row', async () => {
     const results = await Promise.all(Array.from({ length: 20 }, () => derive('acme/acct-race')));
     expect(new Set(results.map((r) => r.address)).size).toBe(1);
-    const rows = await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM deposit_address WHERE customer_account = 'acme/acct-race'`);
+    const rows = await db.admin<{ n: string }>(`SELECT count(*)::text AS n FROM deposit_address WHERE customer_account = 'acme/acct-race'`);
     expect(rows[0]?.n).toBe('1');
   });
 
   it('stores unique constraints that forbid two customers sharing an index or an address', async () => {
     const a = await derive('acme/acct-unique');
-    const row = (await db.query<{ derivation_index: number }>(`SELECT derivation_index FROM deposit_address WHERE customer_account = 'acme/acct-unique'`))[0];
+    const row = (await db.admin<{ derivation_index: number }>(`SELECT derivation_index FROM deposit_address WHERE customer_account = 'acme/acct-unique'`))[0];
     await expect(
-      db.query(`INSERT INTO deposit_address (asset, customer_account, derivation_index, derivation_path, address, created_at) VALUES ('ETH', 'x/other', $1, 'm/x', 'other', now())`, [row?.derivation_index]),
+      db.admin(`INSERT INTO deposit_address (asset, customer_account, derivation_index, derivation_path, address, created_at) VALUES ('ETH', 'x/other', $1, 'm/x', 'other', now())`, [row?.derivation_index]),
     ).rejects.toThrow(/deposit_address_index/);
     await expect(
-      db.query(`INSERT INTO deposit_address (asset, customer_account, derivation_index, derivation_path, address, created_at) VALUES ('ETH', 'x/other', 999999, 'm/x', $1, now())`, [a.address]),
+      db.admin(`INSERT INTO deposit_address (asset, customer_account, derivation_index, derivation_path, address, created_at) VALUES ('ETH', 'x/other', 999999, 'm/x', $1, now())`, [a.address]),
     ).rejects.toThrow(/deposit_address_address/);
   });
 
   it('refuses an unknown asset and a malformed customer account with INVALID_ARGUMENT, storing nothing', async () => {
-    const before = await db.query<{ n: string }>('SELECT count(*)::text AS n FROM deposit_address');
+    const before = await db.admin<{ n: string }>('SELECT count(*)::text AS n FROM deposit_address');
     expect(await failure(derive('acme/acct-1', 'DOGE'))).toEqual({ code: status.INVALID_ARGUMENT, reason: 'UNKNOWN_ASSET' });
     expect(await failure(derive(''))).toEqual({ code: status.INVALID_ARGUMENT, reason: 'CUSTOMER_ACCOUNT_REQUIRED' });
     expect(await failure(derive('has space'))).toEqual({ code: status.INVALID_ARGUMENT, reason: 'CUSTOMER_ACCOUNT_MALFORMED' });
-    expect(await db.query<{ n: string }>('SELECT count(*)::text AS n FROM deposit_address')).toEqual(before);
+    expect(await db.admin<{ n: string }>('SELECT count(*)::text AS n FROM deposit_address')).toEqual(before);
   });
 
   it('refuses to start with an xprv (private key material) in place of the xpub', async () => {

@@ -71,7 +71,7 @@ async function outcome(withdrawalId: string, count = 1): Promise<{ signed: TxSig
 }
 
 async function signedRows(decisionId: string): Promise<number> {
-  const rows = await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM signed_decision WHERE decision_id = $1 AND status = 'signed'`, [decisionId]);
+  const rows = await db.admin<{ n: string }>(`SELECT count(*)::text AS n FROM signed_decision WHERE decision_id = $1 AND status = 'signed'`, [decisionId]);
   return Number(rows[0]?.n);
 }
 
@@ -142,7 +142,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await observer?.stop();
-  const rows = db ? await db.query<{ custody_ref: string }>(`SELECT custody_ref FROM signer_key WHERE custody = 'pkcs11'`).catch(() => []) : [];
+  const rows = db ? await db.admin<{ custody_ref: string }>(`SELECT custody_ref FROM signer_key WHERE custody = 'pkcs11'`).catch(() => []) : [];
   for (const r of rows) await signer?.custody.get('pkcs11')?.destroyKey(r.custody_ref).catch(() => undefined);
   await signer?.stop();
   await metricsServer?.close();
@@ -155,12 +155,12 @@ describe('C-5.4.2-a quorum-approved generation inside the HSM; the response hold
   it('one approval → QUORUM_NOT_MET and no key; with the quorum the ceremony record names the approvers', async () => {
     const gen = { requestId: randomUUID(), keyId: `key-solo-${rand()}`, walletId: `w-solo-${rand()}`, chain: ETH.chain, algorithm: 'secp256k1' as const, tier: 'warm' as const, custody: 'pkcs11' as const, expiresAt: nowSeconds() + 300 };
     await expect(signer.lifecycle.generate(gen, [signTransition(generationRequest(gen), ops.carol)])).rejects.toMatchObject({ code: 'QUORUM_NOT_MET' });
-    expect(await db.query(`SELECT 1 FROM signer_key WHERE key_id = $1`, [gen.keyId])).toHaveLength(0);
+    expect(await db.admin(`SELECT 1 FROM signer_key WHERE key_id = $1`, [gen.keyId])).toHaveLength(0);
 
-    const [row] = await db.query<{ state: string; custody: string; public_key: Buffer }>(`SELECT state, custody, public_key FROM signer_key WHERE key_id = $1`, [keyId]);
+    const [row] = await db.admin<{ state: string; custody: string; public_key: Buffer }>(`SELECT state, custody, public_key FROM signer_key WHERE key_id = $1`, [keyId]);
     expect(row).toMatchObject({ custody: 'pkcs11' });
     expect(new Uint8Array(row?.public_key ?? [])).toEqual(keyPublic);
-    const [ceremony] = await db.query<{ quorum_operators: string[]; request_id: string }>(`SELECT quorum_operators, request_id FROM key_transition WHERE key_id = $1 AND transition = 'generated'`, [keyId]);
+    const [ceremony] = await db.admin<{ quorum_operators: string[]; request_id: string }>(`SELECT quorum_operators, request_id FROM key_transition WHERE key_id = $1 AND transition = 'generated'`, [keyId]);
     expect(ceremony?.quorum_operators.sort()).toEqual(['carol', 'dave']);
     await waitFor(() => observed.some((e) => e.type === Topics.keyLifecycle && KeyLifecycleEvent.decode(e.payload).keyId === keyId && KeyLifecycleEvent.decode(e.payload).transition === KeyTransition.KEY_TRANSITION_GENERATED), 30_000, () => 'key.lifecycle GENERATED');
     const generated = observed.map((e) => (e.type === Topics.keyLifecycle ? KeyLifecycleEvent.decode(e.payload) : undefined)).find((m) => m?.keyId === keyId && m.transition === KeyTransition.KEY_TRANSITION_GENERATED);
@@ -279,16 +279,16 @@ describe('C-8.2.2.5-a the anti-double-sign store releases nothing for a decision
     const store = new PostgresSigningStore(signer.dataSource, prefixedTopics(prefix), `${prefix}probe`);
     const eventId = randomUUID();
     const at = clock.now();
-    const before = await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM outbox`);
+    const before = await db.admin<{ n: string }>(`SELECT count(*)::text AS n FROM outbox`);
     await expect(
       store.signUnderLock({ eventId, correlationId: 'c' }, walletId, `dec-unreserved-${rand()}`, async () => ({
         outcome: { kind: 'signed', decisionId: 'x', withdrawalId: 'w', chain: ETH.chain, sourceWallet: walletId, at, keyId, signedTx: Uint8Array.of(1), txHash: '0x00' },
         transitions: [],
       })),
     ).rejects.toThrow(/not reserved/);
-    const after = await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM outbox`);
+    const after = await db.admin<{ n: string }>(`SELECT count(*)::text AS n FROM outbox`);
     expect(after[0]?.n).toBe(before[0]?.n);
-    expect(await db.query(`SELECT 1 FROM inbox WHERE event_id = $1`, [eventId])).toHaveLength(0);
+    expect(await db.admin(`SELECT 1 FROM inbox WHERE event_id = $1`, [eventId])).toHaveLength(0);
   });
 });
 
@@ -309,20 +309,20 @@ describe('C-5.5.4.3-b replay protection: the signer signs only for the asset pro
 describe('C-5.4.4-a C-5.4.4-b suspension takes effect before the next signature (row lock in the signing transaction)', () => {
   it('a suspension committing while a request waits for the key row lock is seen by that request: KEY_SUSPENDED, nothing signed', async () => {
     const s = scenario(walletId, clock.now());
-    await db.query('BEGIN');
-    await db.query(`SELECT 1 FROM signer_key WHERE key_id = $1 FOR UPDATE`, [keyId]);
-    await db.query(`UPDATE signer_key SET state = 'suspended' WHERE key_id = $1`, [keyId]);
+    await db.admin('BEGIN');
+    await db.admin(`SELECT 1 FROM signer_key WHERE key_id = $1 FOR UPDATE`, [keyId]);
+    await db.admin(`UPDATE signer_key SET state = 'suspended' WHERE key_id = $1`, [keyId]);
     await publishPrepared(prepared(s));
     // The signer has reserved the decision and now waits on the row lock we hold.
-    await waitFor(async () => (await db.query(`SELECT 1 FROM signed_decision WHERE decision_id = $1`, [s.decisionId])).length === 1, 30_000, () => 'reservation committed');
+    await waitFor(async () => (await db.admin(`SELECT 1 FROM signed_decision WHERE decision_id = $1`, [s.decisionId])).length === 1, 30_000, () => 'reservation committed');
     expect(outcomesFor(s.withdrawalId).signed).toHaveLength(0);
-    await db.query('COMMIT');
+    await db.admin('COMMIT');
     const o = await outcome(s.withdrawalId);
     expect(o.refused.map((r) => r.reasonCode)).toEqual(['KEY_SUSPENDED']);
     // refused after the reservation: the decision is spent, the withdrawal needs a new one
     expect(o.refused.map((r) => r.decisionConsumed)).toEqual([true]);
     expect(o.signed).toHaveLength(0);
-    await db.query(`UPDATE signer_key SET state = 'active' WHERE key_id = $1`, [keyId]);
+    await db.admin(`UPDATE signer_key SET state = 'active' WHERE key_id = $1`, [keyId]);
   });
 
   it('one operator suspends through the lifecycle (key.lifecycle SUSPENDED); resuming needs two; a replayed admin request is refused', async () => {
