@@ -172,7 +172,7 @@ describe('C-5.5.5.2-c single nonce allocator: 20 concurrent withdrawals from one
     const first = Array.from({ length: 10 }, () => randomUUID());
     await Promise.all(first.map((id) => withdraw(1_000n + BigInt(ids.push(id)), randomAddress(), id)));
     // Restart in the middle: some of the first ten are prepared, the rest may still be in flight.
-    await waitFor(async () => (await db.query(`SELECT 1 FROM "withdrawal_tx" WHERE "withdrawal_id" = ANY($1)`, [first])).length >= 3, 30_000, () => 'first prepared');
+    await waitFor(async () => (await db.admin(`SELECT 1 FROM "withdrawal_tx" WHERE "withdrawal_id" = ANY($1)`, [first])).length >= 3, 30_000, () => 'first prepared');
     await adapter?.stop();
     adapter = undefined;
     const second = Array.from({ length: 10 }, () => randomUUID());
@@ -182,8 +182,8 @@ describe('C-5.5.5.2-c single nonce allocator: 20 concurrent withdrawals from one
     const [a, b] = await Promise.all([startChainAdapter(deps()), startChainAdapter(deps({ bus: secondBus }))]);
     adapter = a;
     try {
-      await waitFor(async () => (await db.query(`SELECT 1 FROM "withdrawal_tx" WHERE "withdrawal_id" = ANY($1)`, [ids])).length === 20, 60_000, () => 'all 20 prepared');
-      const rows = await db.query<{ nonce: string }>(`SELECT "nonce"::text AS nonce FROM "withdrawal_tx" WHERE "withdrawal_id" = ANY($1) ORDER BY "withdrawal_tx"."nonce"`, [ids]);
+      await waitFor(async () => (await db.admin(`SELECT 1 FROM "withdrawal_tx" WHERE "withdrawal_id" = ANY($1)`, [ids])).length === 20, 60_000, () => 'all 20 prepared');
+      const rows = await db.admin<{ nonce: string }>(`SELECT "nonce"::text AS nonce FROM "withdrawal_tx" WHERE "withdrawal_id" = ANY($1) ORDER BY "withdrawal_tx"."nonce"`, [ids]);
       expect(rows.map((r) => BigInt(r.nonce))).toEqual(Array.from({ length: 20 }, (_, i) => startNonce + BigInt(i)));
       // one tx.prepared per withdrawal (the inbox absorbed any redelivery around the restart)
       await waitFor(() => ids.every((id) => messagesOf(observed, Topics.txPrepared).some((p) => p.withdrawalId === id)), 30_000, () => 'tx.prepared for all');
@@ -319,7 +319,7 @@ describe('C-5.5.4-a deposits: detected with confirmations, credited only at FINA
     await waitFor(() => ofTx().some((d) => d.state === ORPHANED), 10_000, () => JSON.stringify(ofTx().map((d) => [d.confirmations, d.state])));
     await mineAndTick(CONFIRMATIONS);
     expect(ofTx().some((d) => d.state === FINAL)).toBe(false);
-    const row = (await db.query<{ state: string }>(`SELECT "state" FROM "deposit" WHERE "tx_hash" = $1`, [hash]))[0];
+    const row = (await db.admin<{ state: string }>(`SELECT "state" FROM "deposit" WHERE "tx_hash" = $1`, [hash]))[0];
     expect(row?.state).toBe('ORPHANED');
   });
 });
@@ -348,7 +348,7 @@ describe('C-5.5.4.2-a / C-5.3-b a deposit re-mined on the new branch is reproces
     expect(events.map((d) => d.state)).toEqual([PENDING, ORPHANED, PENDING, PENDING, FINAL]);
     expect(events.filter((d) => d.state === FINAL)).toHaveLength(1);
     expect(events.at(-1)?.blockHash).not.toBe(firstBlock);
-    expect(await db.query(`SELECT 1 FROM "deposit" WHERE "tx_hash" = $1`, [hash])).toHaveLength(1);
+    expect(await db.admin(`SELECT 1 FROM "deposit" WHERE "tx_hash" = $1`, [hash])).toHaveLength(1);
   });
 });
 
@@ -365,7 +365,7 @@ describe('C-5.5.2-a only what was prepared is broadcast: a signature over differ
     expect(await anvil.call('eth_getTransactionByHash', [evil[0]?.hash])).toBeNull();
     expect(BigInt(await anvil.call<string>('eth_getTransactionCount', [otherWallet.address, 'pending']))).toBe(0n);
     expect(hasState(withdrawalId, TxState.TX_STATE_BROADCAST)).toBe(false);
-    const row = (await db.query<{ state: string }>(`SELECT "state" FROM "withdrawal_tx" WHERE "withdrawal_id" = $1`, [withdrawalId]))[0];
+    const row = (await db.admin<{ state: string }>(`SELECT "state" FROM "withdrawal_tx" WHERE "withdrawal_id" = $1`, [withdrawalId]))[0];
     expect(row?.state).toBe('PREPARED');
   });
 });
@@ -384,7 +384,7 @@ describe('C-5.5.5.3-a sent-but-unknown is resolved by asking the chain for the h
     adapter = await startChainAdapter(deps({ chain: flaky }));
     const { withdrawalId } = await withdraw(3_333n);
     await waitFor(() => signed.some((s) => s.withdrawalId === withdrawalId), 30_000, () => 'signed');
-    await waitFor(async () => (await db.query<{ state: string }>(`SELECT "state" FROM "withdrawal_tx" WHERE "withdrawal_id" = $1`, [withdrawalId]))[0]?.state === 'SIGNED', 30_000, () => 'SIGNED');
+    await waitFor(async () => (await db.admin<{ state: string }>(`SELECT "state" FROM "withdrawal_tx" WHERE "withdrawal_id" = $1`, [withdrawalId]))[0]?.state === 'SIGNED', 30_000, () => 'SIGNED');
     expect(hasState(withdrawalId, TxState.TX_STATE_BROADCAST)).toBe(false);
     lose = false;
     await adapter.tick(); // asks eth_getTransactionByHash first

@@ -6,11 +6,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import path from 'node:path';
-import pg from 'pg';
 import { parseTransaction, recoverTransactionAddress, type Hex } from 'viem';
 import { privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts';
 import {
-  ALL_TOPICS,
   PolicyDecided,
   PolicyDecision,
   Topics,
@@ -22,28 +20,14 @@ import {
   type EventMessages,
   type EventType,
 } from '@custody/contracts';
-import { KafkaBus, createEnvelope, createKafkaClient, ensureTopics, protobufEnvelopeCodec, withDeadLetterTopics, type Envelope, type Subscription } from '@custody/event-bus';
-import { assertMigrationsMatchEntities, createLogger, createServiceDataSource, provisionServiceDatabase, runMigrations } from '@custody/platform';
+import { KafkaBus, createEnvelope, createKafkaClient, protobufEnvelopeCodec, type Envelope, type Subscription } from '@custody/event-bus';
+import { createLogger } from '@custody/platform';
+import { createTestDatabase as createServiceTestDatabase, rand, requireEnv, waitFor, type TestDatabase } from '@custody/testing';
 import { CHAIN_ADAPTER_ENTITIES, CHAIN_ADAPTER_MIGRATIONS, EvmJsonRpc } from '../../src/index.js';
 
-export function requireEnv(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: the integration globalSetup loads it from .local/infra.env (run npm run infra:up)`);
-  return value;
-}
+export { requireEnv, rand, waitFor, createPrefixedTopics, deletePrefixedTopics, type TestDatabase } from '@custody/testing';
 
-export const rand = (): string => randomBytes(5).toString('hex');
 export const quietLogger = () => createLogger({ service: 'chain-adapter-test', level: 'silent' as never });
-
-export async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: () => string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (let polls = 0; polls < 100_000; polls++) {
-    if (await condition()) return;
-    if (Date.now() > deadline) break;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what()}`);
-}
 
 // ---------------------------------------------------------------- anvil
 const ANVIL_BIN = path.resolve('node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil');
@@ -108,62 +92,8 @@ export async function fundedAccount(anvil: Anvil): Promise<PrivateKeyAccount & {
 export const randomAddress = (): string => `0x${randomBytes(20).toString('hex')}`;
 
 // ---------------------------------------------------------------- database
-export interface TestDatabase {
-  readonly schema: string;
-  readonly appUrl: string;
-  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
-  drop(): Promise<void>;
-}
-
-export async function createTestDatabase(): Promise<TestDatabase> {
-  const adminUrl = requireEnv('CUSTODY_PG_ADMIN_URL');
-  const suffix = rand();
-  const name = `chain_adapter_test_${suffix}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE "${name}"`);
-  await admin.end();
-  const dbUrl = new URL(adminUrl);
-  dbUrl.pathname = `/${name}`;
-  const service = `chain_adapter_t${suffix}`;
-  const ownerPassword = `owner-${rand()}-${rand()}`;
-  const appPassword = `app-${rand()}-${rand()}`;
-  const roles = await provisionServiceDatabase(dbUrl.toString(), { service, ownerPassword, appPassword });
-  const urlFor = (user: string, password: string): string => {
-    const u = new URL(dbUrl.toString());
-    u.username = user;
-    u.password = password;
-    return u.toString();
-  };
-  const owner = createServiceDataSource({ service, url: urlFor(roles.ownerRole, ownerPassword), entities: CHAIN_ADAPTER_ENTITIES, migrations: CHAIN_ADAPTER_MIGRATIONS });
-  await owner.initialize();
-  try {
-    await runMigrations(owner);
-    await assertMigrationsMatchEntities(owner);
-  } finally {
-    await owner.destroy();
-  }
-  const client = new pg.Client({ connectionString: dbUrl.toString() });
-  await client.connect();
-  await client.query(`SET search_path = "${roles.schema}"`);
-  return {
-    schema: roles.schema,
-    appUrl: urlFor(roles.appRole, appPassword),
-    query: async <T>(sql: string, params: unknown[] = []) => (await client.query(sql, params)).rows as T[],
-    drop: async () => {
-      await client.end();
-      const a = new pg.Client({ connectionString: adminUrl });
-      await a.connect();
-      try {
-        await a.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-        await a.query(`DROP ROLE IF EXISTS "${roles.ownerRole}"`);
-        await a.query(`DROP ROLE IF EXISTS "${roles.appRole}"`);
-      } finally {
-        await a.end();
-      }
-    },
-  };
-}
+/** CREATE DATABASE chain_adapter_test_<rand>, provision schema + roles, run the migrations as owner. */
+export const createTestDatabase = (): Promise<TestDatabase> => createServiceTestDatabase({ service: 'chain_adapter', entities: CHAIN_ADAPTER_ENTITIES, migrations: CHAIN_ADAPTER_MIGRATIONS });
 
 // ---------------------------------------------------------------- kafka
 /** partitionsConsumedConcurrently 3: handlers of different partitions really run at once. */
@@ -172,29 +102,6 @@ export function newBus(): KafkaBus {
     kafka: createKafkaClient({ brokers: requireEnv('KAFKA_BROKERS').split(','), clientId: `chain-adapter-test-${rand()}`, logLevel: 'nothing' }),
     consumer: { partitionsConsumedConcurrently: 3 },
   });
-}
-
-export async function createPrefixedTopics(prefix: string): Promise<void> {
-  const kafka = createKafkaClient({ brokers: requireEnv('KAFKA_BROKERS').split(','), clientId: `chain-adapter-test-admin-${rand()}`, logLevel: 'nothing' });
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await ensureTopics(admin, withDeadLetterTopics(ALL_TOPICS.map((t) => ({ topic: `${prefix}${t}`, partitions: 3 }))));
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-export async function deletePrefixedTopics(prefix: string): Promise<void> {
-  const kafka = createKafkaClient({ brokers: requireEnv('KAFKA_BROKERS').split(','), clientId: `chain-adapter-test-admin-${rand()}`, logLevel: 'nothing' });
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
-    if (topics.length > 0) await admin.deleteTopics({ topics });
-  } finally {
-    await admin.disconnect();
-  }
 }
 
 export async function publish<K extends EventType>(bus: KafkaBus, prefix: string, type: K, key: string, message: EventMessages[K], correlationId: string = randomUUID()): Promise<Envelope> {
