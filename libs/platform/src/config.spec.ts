@@ -41,6 +41,16 @@ describe('defineConfig', () => {
     }).toThrow(TypeError);
   });
 
+  it('keeps binary values (certificates read in a transform) and freezes everything around them', () => {
+    const schema = z.object({ CUSTODY_TLS: z.literal('mtls') }).transform(() => ({ grpc: { credentials: { certChain: Buffer.from('-----BEGIN CERTIFICATE-----'), caList: [new Uint8Array([1, 2, 3])] } } }));
+    const config = defineConfig(schema, { CUSTODY_TLS: 'mtls' });
+    expect(config.grpc.credentials.certChain.toString()).toBe('-----BEGIN CERTIFICATE-----');
+    expect([...config.grpc.credentials.caList[0]!]).toEqual([1, 2, 3]);
+    expect(Object.isFrozen(config.grpc)).toBe(true);
+    expect(Object.isFrozen(config.grpc.credentials)).toBe(true);
+    expect(Object.isFrozen(config.grpc.credentials.caList)).toBe(true);
+  });
+
   it('names every bad variable with what was expected and what was got', () => {
     const error = configError(() =>
       defineConfig(schema, { CUSTODY_GRPC_PORT: '70000', CUSTODY_LOG_LEVEL: 'loud', CUSTODY_DB_URL: 'mysql://h/db', CUSTODY_DB_PASSWORD: 'x'.repeat(20) }),

@@ -103,7 +103,13 @@ export function describeConfigIssues(issues: readonly z.core.$ZodIssue[], env: E
   });
 }
 
+/**
+ * Freezes the config tree. Binary values (a Buffer read from a certificate file, any typed
+ * array) cannot be frozen — Object.freeze throws on array buffer views with elements — so
+ * they are kept as they are; every object that contains them is frozen.
+ */
 function deepFreeze<T>(value: T): T {
+  if (ArrayBuffer.isView(value)) return value;
   if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
     Object.freeze(value);
     for (const key of Reflect.ownKeys(value)) deepFreeze((value as Record<PropertyKey, unknown>)[key]);
