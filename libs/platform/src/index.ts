@@ -5,6 +5,7 @@
 export { defineConfig, describeConfigIssues, isSecretVariable, ConfigError, SECRET_VARIABLE } from './config.js';
 export type { ConfigProblem, DeepReadonly } from './config.js';
 export { envVar, parseDuration } from './config-fields.js';
+export { grpcServerTlsEnv, grpcServerCredentials, type GrpcServerTlsEnv } from './grpc-tls-env.js';
 
 // logging
 export { createLogger, LOG_LEVELS } from './logger.js';

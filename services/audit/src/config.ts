@@ -2,7 +2,7 @@
 // service with a message naming the variable).
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { defineConfig, envVar } from '@custody/platform';
+import { defineConfig, envVar, grpcServerTlsEnv, grpcServerCredentials } from '@custody/platform';
 
 const HEX32 = /^[0-9a-fA-F]{64}$/;
 
@@ -41,15 +41,7 @@ const common = z.object({
   CUSTODY_AUDIT_CHECKPOINT_INTERVAL: envVar.duration().default(60_000),
 });
 
-const tls = z.discriminatedUnion('CUSTODY_GRPC_TLS', [
-  z.object({
-    CUSTODY_GRPC_TLS: z.literal('mtls'),
-    CUSTODY_GRPC_TLS_CERT_FILE: envVar.string({ minLength: 1 }),
-    CUSTODY_GRPC_TLS_KEY_FILE: envVar.string({ minLength: 1 }),
-    CUSTODY_GRPC_TLS_CLIENT_CA_FILE: envVar.string({ minLength: 1 }),
-  }),
-  z.object({ CUSTODY_GRPC_TLS: z.literal('insecure') }),
-]);
+const tls = grpcServerTlsEnv;
 
 export function loadAuditConfig(env: NodeJS.ProcessEnv = process.env) {
   return defineConfig(
@@ -57,16 +49,7 @@ export function loadAuditConfig(env: NodeJS.ProcessEnv = process.env) {
       grpc: {
         host: e.CUSTODY_GRPC_HOST,
         port: e.CUSTODY_GRPC_PORT,
-        credentials:
-          e.CUSTODY_GRPC_TLS === 'mtls'
-            ? {
-                kind: 'tls' as const,
-                certChain: readFileSync(e.CUSTODY_GRPC_TLS_CERT_FILE),
-                privateKey: readFileSync(e.CUSTODY_GRPC_TLS_KEY_FILE),
-                clientCa: readFileSync(e.CUSTODY_GRPC_TLS_CLIENT_CA_FILE),
-                requireClientCertificate: true,
-              }
-            : { kind: 'insecure' as const },
+        credentials: grpcServerCredentials(e),
       },
       logLevel: e.CUSTODY_LOG_LEVEL,
       databaseUrl: e.CUSTODY_DB_URL,

@@ -2,7 +2,7 @@
 // service with a message naming the variable).
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { ConfigError, defineConfig, envVar } from '@custody/platform';
+import { ConfigError, defineConfig, envVar, grpcServerTlsEnv } from '@custody/platform';
 
 const common = z.object({
   CUSTODY_GRPC_HOST: envVar.string({ minLength: 1 }).default('127.0.0.1'),
@@ -27,15 +27,7 @@ const common = z.object({
 });
 
 // mTLS is the production mode; insecure exists for local development only and must be chosen explicitly.
-const tls = z.discriminatedUnion('CUSTODY_GRPC_TLS', [
-  z.object({
-    CUSTODY_GRPC_TLS: z.literal('mtls'),
-    CUSTODY_GRPC_TLS_CERT_FILE: envVar.string({ minLength: 1 }),
-    CUSTODY_GRPC_TLS_KEY_FILE: envVar.string({ minLength: 1 }),
-    CUSTODY_GRPC_TLS_CLIENT_CA_FILE: envVar.string({ minLength: 1 }),
-  }),
-  z.object({ CUSTODY_GRPC_TLS: z.literal('insecure') }),
-]);
+const tls = grpcServerTlsEnv;
 
 function signerClient(e: z.infer<typeof common>) {
   if (e.CUSTODY_INTAKE_SIGNER_ADDRESS === undefined) return undefined;

@@ -3,7 +3,7 @@
 // file whose path is configured; its contents never appear in config, logs or errors.
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { defineConfig, envVar } from '@custody/platform';
+import { defineConfig, envVar, grpcServerTlsEnv, grpcServerCredentials } from '@custody/platform';
 
 const common = z.object({
   CUSTODY_GRPC_HOST: envVar.string({ minLength: 1 }).default('127.0.0.1'),
@@ -32,15 +32,7 @@ const common = z.object({
   CUSTODY_POLICY_LEDGER_HOLD_WAIT: envVar.duration().default(30_000),
 });
 
-const tls = z.discriminatedUnion('CUSTODY_GRPC_TLS', [
-  z.object({
-    CUSTODY_GRPC_TLS: z.literal('mtls'),
-    CUSTODY_GRPC_TLS_CERT_FILE: envVar.string({ minLength: 1 }),
-    CUSTODY_GRPC_TLS_KEY_FILE: envVar.string({ minLength: 1 }),
-    CUSTODY_GRPC_TLS_CLIENT_CA_FILE: envVar.string({ minLength: 1 }),
-  }),
-  z.object({ CUSTODY_GRPC_TLS: z.literal('insecure') }),
-]);
+const tls = grpcServerTlsEnv;
 
 export function loadPolicyConfig(env: NodeJS.ProcessEnv = process.env) {
   return defineConfig(
@@ -48,16 +40,7 @@ export function loadPolicyConfig(env: NodeJS.ProcessEnv = process.env) {
       grpc: {
         host: e.CUSTODY_GRPC_HOST,
         port: e.CUSTODY_GRPC_PORT,
-        credentials:
-          e.CUSTODY_GRPC_TLS === 'mtls'
-            ? {
-                kind: 'tls' as const,
-                certChain: readFileSync(e.CUSTODY_GRPC_TLS_CERT_FILE),
-                privateKey: readFileSync(e.CUSTODY_GRPC_TLS_KEY_FILE),
-                clientCa: readFileSync(e.CUSTODY_GRPC_TLS_CLIENT_CA_FILE),
-                requireClientCertificate: true,
-              }
-            : { kind: 'insecure' as const },
+        credentials: grpcServerCredentials(e),
       },
       metricsPort: e.CUSTODY_METRICS_PORT,
       logLevel: e.CUSTODY_LOG_LEVEL,
