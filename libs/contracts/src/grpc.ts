@@ -83,7 +83,9 @@ export function loadPackageDefinition(): PackageDefinition {
 /** Fully-qualified gRPC service names, e.g. for health checking and reflection. */
 export const GrpcServiceNames = {
   custodyGateway: 'custody.intake.v1.CustodyGatewayService',
+  intakeAdmin: 'custody.intake.v1.IntakeAdminService',
   approval: 'custody.policy.v1.ApprovalService',
   ledger: 'custody.ledger.v1.LedgerService',
   auditQuery: 'custody.audit.v1.AuditQueryService',
+  chainQuery: 'custody.chain.v1.ChainQueryService',
 } as const;

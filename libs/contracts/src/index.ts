@@ -49,8 +49,10 @@ export {
   keyTierFromJSON,
   keyTierToJSON,
 } from './gen/custody/events/v1/key.js';
-export { AuditRecorded } from './gen/custody/events/v1/audit.js';
+export { AuditRecorded, AuditRecordedKind } from './gen/custody/events/v1/audit.js';
 export { MaintenanceScheduled } from './gen/custody/events/v1/maintenance.js';
+export { IntegratorChanged, IntegratorAction } from './gen/custody/events/v1/integrator.js';
+export { IncidentRaised, IncidentSeverity, incidentSeverityFromJSON, incidentSeverityToJSON } from './gen/custody/events/v1/incident.js';
 
 // --- Well-known types -----------------------------------------------------------------
 export { Timestamp } from './gen/google/protobuf/timestamp.js';
@@ -115,6 +117,25 @@ export {
   MaintenanceWindow,
 } from './gen/custody/intake/v1/custody_gateway.js';
 export {
+  IntakeAdminServiceService,
+  type IntakeAdminServiceServer,
+  IntakeAdminServiceClient,
+  RegisterIntegratorRequest,
+  RegisterIntegratorResponse,
+  RevokeIntegratorRequest,
+  RevokeIntegratorResponse,
+  RotateIntegratorKeyRequest,
+  RotateIntegratorKeyResponse,
+  ListIntegratorsRequest,
+  ListIntegratorsResponse,
+  ScheduleMaintenanceRequest,
+  ScheduleMaintenanceResponse,
+  CancelMaintenanceRequest,
+  CancelMaintenanceResponse,
+  IntegratorInfo,
+  IntegratorKeyInfo,
+} from './gen/custody/intake/v1/intake_admin.js';
+export {
   ApprovalServiceService,
   type ApprovalServiceServer,
   ApprovalServiceClient,
@@ -145,11 +166,33 @@ export {
   WithdrawalHoldState,
   withdrawalHoldStateFromJSON,
   withdrawalHoldStateToJSON,
+  ReconcileRequest,
+  ReconcileResponse,
+  ReconciliationResult,
+  ReconciliationOutcome,
 } from './gen/custody/ledger/v1/ledger.js';
+export {
+  ChainQueryServiceService,
+  type ChainQueryServiceServer,
+  ChainQueryServiceClient,
+  GetCustodialBalancesRequest,
+  GetCustodialBalancesResponse,
+  CustodialAddressBalance,
+  InFlightWithdrawal,
+  InFlightState,
+  ObservedDeposit,
+  ChainDepositState,
+  AddressRole,
+} from './gen/custody/chain/v1/chain_query.js';
 export {
   AuditQueryServiceService,
   type AuditQueryServiceServer,
   AuditQueryServiceClient,
+  AuditServiceService,
+  type AuditServiceServer,
+  AuditServiceClient,
+  RecordOperatorActionRequest,
+  RecordOperatorActionResponse,
   AuditRecord,
   QueryByCorrelationRequest,
   QueryByCorrelationResponse,
@@ -193,4 +236,39 @@ export {
   DeriveDepositAddressRequest,
   DeriveDepositAddressResponse,
 } from './gen/custody/signer/v1/deposit_address.js';
+export {
+  KeyAdminServiceService,
+  type KeyAdminServiceServer,
+  KeyAdminServiceClient,
+  KeyState,
+  AdminApproval,
+  AdminRequest,
+  KeyInfo,
+  ListKeysRequest,
+  ListKeysResponse,
+  GetKeyRequest,
+  GetKeyResponse,
+  GenerateKeyRequest,
+  GenerateKeyResponse,
+  ActivateKeyRequest,
+  ActivateKeyResponse,
+  DeactivateKeyRequest,
+  DeactivateKeyResponse,
+  SuspendKeyRequest,
+  SuspendKeyResponse,
+  ResumeKeyRequest,
+  ResumeKeyResponse,
+  RetireKeyRequest,
+  RetireKeyResponse,
+  DestroyKeyRequest,
+  DestroyKeyResponse,
+  BackupCustodian,
+  BackupManifest,
+  EncryptedBackupShare,
+  CreateBackupSharesRequest,
+  CreateBackupSharesResponse,
+  OpenedBackupShare,
+  RestoreFromSharesRequest,
+  RestoreFromSharesResponse,
+} from './gen/custody/signer/v1/key_admin.js';
 export { loadPackageDefinition, descriptorSetPath, PROTO_LOADER_OPTIONS, GrpcServiceNames } from './grpc.js';

@@ -2,6 +2,8 @@
 // EventEnvelope.type, and producers get the payload bytes and partition key from one place.
 import { AuditRecorded } from './gen/custody/events/v1/audit.js';
 import { DepositDetected } from './gen/custody/events/v1/deposit.js';
+import { IncidentRaised } from './gen/custody/events/v1/incident.js';
+import { IntegratorChanged } from './gen/custody/events/v1/integrator.js';
 import { KeyLifecycle } from './gen/custody/events/v1/key.js';
 import { MaintenanceScheduled } from './gen/custody/events/v1/maintenance.js';
 import { PolicyDecided } from './gen/custody/events/v1/policy.js';
@@ -33,6 +35,8 @@ export interface EventMessages {
   'custody.key.lifecycle.v1': KeyLifecycle;
   'custody.audit.recorded.v1': AuditRecorded;
   'custody.maintenance.scheduled.v1': MaintenanceScheduled;
+  'custody.incident.raised.v1': IncidentRaised;
+  'custody.integrator.changed.v1': IntegratorChanged;
 }
 
 export type EventType = keyof EventMessages & Topic;
@@ -81,6 +85,8 @@ export const EVENTS: { readonly [K in EventType]: EventDefinition<EventMessages[
   [Topics.keyLifecycle]: define(Topics.keyLifecycle, 'KeyLifecycle', KeyLifecycle, (m) => m.keyId),
   [Topics.auditRecorded]: define(Topics.auditRecorded, 'AuditRecorded', AuditRecorded, () => AUDIT_LOG_KEY),
   [Topics.maintenanceScheduled]: define(Topics.maintenanceScheduled, 'MaintenanceScheduled', MaintenanceScheduled, (m) => m.maintenanceId),
+  [Topics.incidentRaised]: define(Topics.incidentRaised, 'IncidentRaised', IncidentRaised, (m) => m.incidentId),
+  [Topics.integratorChanged]: define(Topics.integratorChanged, 'IntegratorChanged', IntegratorChanged, (m) => m.clientId),
 });
 
 export const EVENT_TYPES: readonly EventType[] = Object.freeze(Object.keys(EVENTS) as EventType[]);

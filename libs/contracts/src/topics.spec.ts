@@ -36,7 +36,7 @@ const NOT_PAYLOADS = new Set(['EventEnvelope', 'DeadLetter', 'Reason', 'Approval
 
 describe('topics', () => {
   it('every topic follows custody.<entity>.<event>.v<N>', () => {
-    expect(ALL_TOPICS.length).toBe(12);
+    expect(ALL_TOPICS.length).toBe(14);
     for (const topic of ALL_TOPICS) {
       expect(topic).toMatch(TOPIC_NAME_PATTERN);
       expect(topicVersion(topic)).toBe(1);

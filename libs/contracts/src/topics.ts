@@ -15,6 +15,8 @@ export const Topics = {
   keyLifecycle: 'custody.key.lifecycle.v1',
   auditRecorded: 'custody.audit.recorded.v1',
   maintenanceScheduled: 'custody.maintenance.scheduled.v1',
+  incidentRaised: 'custody.incident.raised.v1',
+  integratorChanged: 'custody.integrator.changed.v1',
 } as const;
 
 export type Topic = (typeof Topics)[keyof typeof Topics];
@@ -53,7 +55,9 @@ export type PartitionKeyKind =
   | 'deposit_address'
   | 'key_id'
   | 'audit_log'
-  | 'maintenance_id';
+  | 'maintenance_id'
+  | 'incident_id'
+  | 'client_id';
 
 export const TOPIC_PARTITION_KEYS: Readonly<Record<Topic, PartitionKeyKind>> = Object.freeze({
   [Topics.withdrawalRequested]: 'withdrawal_id',
@@ -69,6 +73,8 @@ export const TOPIC_PARTITION_KEYS: Readonly<Record<Topic, PartitionKeyKind>> = O
   // One hash chain, one partition: every audit record carries the same key.
   [Topics.auditRecorded]: 'audit_log',
   [Topics.maintenanceScheduled]: 'maintenance_id',
+  [Topics.incidentRaised]: 'incident_id',
+  [Topics.integratorChanged]: 'client_id',
 });
 
 /** The constant key of custody.audit.recorded.v1 (a single ordered hash chain). */

@@ -24,6 +24,32 @@ export const protobufPackage = "custody.audit.v1";
 
 export const protobufFileName = "custody/audit/v1/audit.proto";
 
+export interface RecordOperatorActionRequest {
+  /** The individual operator identity (never a shared account). */
+  actor: string;
+  /** Lower-case dotted action name, e.g. "policy.approval.approve". */
+  action: string;
+  /** What the action is done to, e.g. a policy decision id. */
+  target: string;
+  /** SHA-256 of the caller's canonical encoding of the request (32 bytes; empty if none). */
+  requestDigest: Buffer;
+  correlationId: string;
+  /** The operator's device (or signing key) and source address (C-9.3.6.2-d). */
+  deviceId: string;
+  sourceIp: string;
+  /** The caller's request id (becomes the record's causation_id). */
+  requestId: string;
+  approvalIds: string[];
+  /** When the operator acted; absent: audit's clock. */
+  occurredAt?: Timestamp | undefined;
+}
+
+export interface RecordOperatorActionResponse {
+  sequence: string;
+  recordHash: Buffer;
+  recordedAt?: Timestamp | undefined;
+}
+
 export interface AuditRecord {
   sequence: string;
   eventId: string;
@@ -96,6 +122,371 @@ export interface QueryByTimeRangeResponse {
   /** As in QueryByCorrelationResponse. */
   chainVerified: boolean;
 }
+
+function createBaseRecordOperatorActionRequest(): RecordOperatorActionRequest {
+  return {
+    actor: "",
+    action: "",
+    target: "",
+    requestDigest: Buffer.alloc(0),
+    correlationId: "",
+    deviceId: "",
+    sourceIp: "",
+    requestId: "",
+    approvalIds: [],
+    occurredAt: undefined,
+  };
+}
+
+export const RecordOperatorActionRequest: MessageFns<RecordOperatorActionRequest> = {
+  encode(message: RecordOperatorActionRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.actor !== "") {
+      writer.uint32(10).string(message.actor);
+    }
+    if (message.action !== "") {
+      writer.uint32(18).string(message.action);
+    }
+    if (message.target !== "") {
+      writer.uint32(26).string(message.target);
+    }
+    if (message.requestDigest.length !== 0) {
+      writer.uint32(34).bytes(message.requestDigest);
+    }
+    if (message.correlationId !== "") {
+      writer.uint32(42).string(message.correlationId);
+    }
+    if (message.deviceId !== "") {
+      writer.uint32(50).string(message.deviceId);
+    }
+    if (message.sourceIp !== "") {
+      writer.uint32(58).string(message.sourceIp);
+    }
+    if (message.requestId !== "") {
+      writer.uint32(66).string(message.requestId);
+    }
+    for (const v of message.approvalIds) {
+      writer.uint32(74).string(v!);
+    }
+    if (message.occurredAt !== undefined) {
+      Timestamp.encode(message.occurredAt, writer.uint32(82).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RecordOperatorActionRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRecordOperatorActionRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.actor = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.action = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.target = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.requestDigest = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.correlationId = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.deviceId = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.sourceIp = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.requestId = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.approvalIds.push(reader.string());
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.occurredAt = Timestamp.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RecordOperatorActionRequest {
+    return {
+      actor: isSet(object.actor) ? globalThis.String(object.actor) : "",
+      action: isSet(object.action) ? globalThis.String(object.action) : "",
+      target: isSet(object.target) ? globalThis.String(object.target) : "",
+      requestDigest: isSet(object.requestDigest)
+        ? Buffer.from(bytesFromBase64(object.requestDigest))
+        : isSet(object.request_digest)
+        ? Buffer.from(bytesFromBase64(object.request_digest))
+        : Buffer.alloc(0),
+      correlationId: isSet(object.correlationId)
+        ? globalThis.String(object.correlationId)
+        : isSet(object.correlation_id)
+        ? globalThis.String(object.correlation_id)
+        : "",
+      deviceId: isSet(object.deviceId)
+        ? globalThis.String(object.deviceId)
+        : isSet(object.device_id)
+        ? globalThis.String(object.device_id)
+        : "",
+      sourceIp: isSet(object.sourceIp)
+        ? globalThis.String(object.sourceIp)
+        : isSet(object.source_ip)
+        ? globalThis.String(object.source_ip)
+        : "",
+      requestId: isSet(object.requestId)
+        ? globalThis.String(object.requestId)
+        : isSet(object.request_id)
+        ? globalThis.String(object.request_id)
+        : "",
+      approvalIds: globalThis.Array.isArray(object?.approvalIds)
+        ? object.approvalIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.approval_ids)
+        ? object.approval_ids.map((e: any) => globalThis.String(e))
+        : [],
+      occurredAt: isSet(object.occurredAt)
+        ? fromJsonTimestamp(object.occurredAt)
+        : isSet(object.occurred_at)
+        ? fromJsonTimestamp(object.occurred_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: RecordOperatorActionRequest): unknown {
+    const obj: any = {};
+    if (message.actor !== "") {
+      obj.actor = message.actor;
+    }
+    if (message.action !== "") {
+      obj.action = message.action;
+    }
+    if (message.target !== "") {
+      obj.target = message.target;
+    }
+    if (message.requestDigest.length !== 0) {
+      obj.requestDigest = base64FromBytes(message.requestDigest);
+    }
+    if (message.correlationId !== "") {
+      obj.correlationId = message.correlationId;
+    }
+    if (message.deviceId !== "") {
+      obj.deviceId = message.deviceId;
+    }
+    if (message.sourceIp !== "") {
+      obj.sourceIp = message.sourceIp;
+    }
+    if (message.requestId !== "") {
+      obj.requestId = message.requestId;
+    }
+    if (message.approvalIds?.length) {
+      obj.approvalIds = message.approvalIds;
+    }
+    if (message.occurredAt !== undefined) {
+      obj.occurredAt = fromTimestamp(message.occurredAt).toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RecordOperatorActionRequest>, I>>(base?: I): RecordOperatorActionRequest {
+    return RecordOperatorActionRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RecordOperatorActionRequest>, I>>(object: I): RecordOperatorActionRequest {
+    const message = createBaseRecordOperatorActionRequest();
+    message.actor = object.actor ?? "";
+    message.action = object.action ?? "";
+    message.target = object.target ?? "";
+    message.requestDigest = object.requestDigest ?? Buffer.alloc(0);
+    message.correlationId = object.correlationId ?? "";
+    message.deviceId = object.deviceId ?? "";
+    message.sourceIp = object.sourceIp ?? "";
+    message.requestId = object.requestId ?? "";
+    message.approvalIds = object.approvalIds?.map((e) => e) || [];
+    message.occurredAt = (object.occurredAt !== undefined && object.occurredAt !== null)
+      ? Timestamp.fromPartial(object.occurredAt)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseRecordOperatorActionResponse(): RecordOperatorActionResponse {
+  return { sequence: "0", recordHash: Buffer.alloc(0), recordedAt: undefined };
+}
+
+export const RecordOperatorActionResponse: MessageFns<RecordOperatorActionResponse> = {
+  encode(message: RecordOperatorActionResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.sequence !== "0") {
+      writer.uint32(8).uint64(message.sequence);
+    }
+    if (message.recordHash.length !== 0) {
+      writer.uint32(18).bytes(message.recordHash);
+    }
+    if (message.recordedAt !== undefined) {
+      Timestamp.encode(message.recordedAt, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RecordOperatorActionResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRecordOperatorActionResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.sequence = reader.uint64().toString();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.recordHash = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.recordedAt = Timestamp.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RecordOperatorActionResponse {
+    return {
+      sequence: isSet(object.sequence) ? globalThis.String(object.sequence) : "0",
+      recordHash: isSet(object.recordHash)
+        ? Buffer.from(bytesFromBase64(object.recordHash))
+        : isSet(object.record_hash)
+        ? Buffer.from(bytesFromBase64(object.record_hash))
+        : Buffer.alloc(0),
+      recordedAt: isSet(object.recordedAt)
+        ? fromJsonTimestamp(object.recordedAt)
+        : isSet(object.recorded_at)
+        ? fromJsonTimestamp(object.recorded_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: RecordOperatorActionResponse): unknown {
+    const obj: any = {};
+    if (message.sequence !== "0") {
+      obj.sequence = message.sequence;
+    }
+    if (message.recordHash.length !== 0) {
+      obj.recordHash = base64FromBytes(message.recordHash);
+    }
+    if (message.recordedAt !== undefined) {
+      obj.recordedAt = fromTimestamp(message.recordedAt).toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RecordOperatorActionResponse>, I>>(base?: I): RecordOperatorActionResponse {
+    return RecordOperatorActionResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RecordOperatorActionResponse>, I>>(object: I): RecordOperatorActionResponse {
+    const message = createBaseRecordOperatorActionResponse();
+    message.sequence = object.sequence ?? "0";
+    message.recordHash = object.recordHash ?? Buffer.alloc(0);
+    message.recordedAt = (object.recordedAt !== undefined && object.recordedAt !== null)
+      ? Timestamp.fromPartial(object.recordedAt)
+      : undefined;
+    return message;
+  },
+};
 
 function createBaseAuditRecord(): AuditRecord {
   return {
@@ -1294,6 +1685,72 @@ export const AuditQueryServiceClient = makeGenericClientConstructor(
 ) as unknown as {
   new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): AuditQueryServiceClient;
   service: typeof AuditQueryServiceService;
+  serviceName: string;
+};
+
+/**
+ * AuditService is the write side other services call synchronously: an operator
+ * administrative action is recorded here BEFORE the calling service applies it, and the
+ * caller refuses the action unless this call returns (fail closed, ISO/TR 23576 9.3.9.4).
+ */
+export type AuditServiceService = typeof AuditServiceService;
+export const AuditServiceService = {
+  /**
+   * Appends one operator-action record to the hash chain. Returns only after the append
+   * (and its custody.audit.recorded.v1 outbox row) committed. Errors: INVALID_ARGUMENT
+   * (OPERATOR_ACTION_INVALID), UNAVAILABLE (AUDIT_UNAVAILABLE: the log cannot be written).
+   */
+  recordOperatorAction: {
+    path: "/custody.audit.v1.AuditService/RecordOperatorAction" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RecordOperatorActionRequest): Buffer =>
+      Buffer.from(RecordOperatorActionRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RecordOperatorActionRequest => RecordOperatorActionRequest.decode(value),
+    responseSerialize: (value: RecordOperatorActionResponse): Buffer =>
+      Buffer.from(RecordOperatorActionResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RecordOperatorActionResponse => RecordOperatorActionResponse.decode(value),
+  },
+} as const;
+
+export interface AuditServiceServer extends UntypedServiceImplementation {
+  /**
+   * Appends one operator-action record to the hash chain. Returns only after the append
+   * (and its custody.audit.recorded.v1 outbox row) committed. Errors: INVALID_ARGUMENT
+   * (OPERATOR_ACTION_INVALID), UNAVAILABLE (AUDIT_UNAVAILABLE: the log cannot be written).
+   */
+  recordOperatorAction: handleUnaryCall<RecordOperatorActionRequest, RecordOperatorActionResponse>;
+}
+
+export interface AuditServiceClient extends Client {
+  /**
+   * Appends one operator-action record to the hash chain. Returns only after the append
+   * (and its custody.audit.recorded.v1 outbox row) committed. Errors: INVALID_ARGUMENT
+   * (OPERATOR_ACTION_INVALID), UNAVAILABLE (AUDIT_UNAVAILABLE: the log cannot be written).
+   */
+  recordOperatorAction(
+    request: RecordOperatorActionRequest,
+    callback: (error: ServiceError | null, response: RecordOperatorActionResponse) => void,
+  ): ClientUnaryCall;
+  recordOperatorAction(
+    request: RecordOperatorActionRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RecordOperatorActionResponse) => void,
+  ): ClientUnaryCall;
+  recordOperatorAction(
+    request: RecordOperatorActionRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RecordOperatorActionResponse) => void,
+  ): ClientUnaryCall;
+}
+
+export const AuditServiceClient = makeGenericClientConstructor(
+  AuditServiceService,
+  "custody.audit.v1.AuditService",
+) as unknown as {
+  new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): AuditServiceClient;
+  service: typeof AuditServiceService;
   serviceName: string;
 };
 

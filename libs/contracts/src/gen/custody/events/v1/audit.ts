@@ -12,6 +12,50 @@ export const protobufPackage = "custody.events.v1";
 
 export const protobufFileName = "custody/events/v1/audit.proto";
 
+export enum AuditRecordedKind {
+  AUDIT_RECORDED_KIND_UNSPECIFIED = 0,
+  /**
+   * AUDIT_RECORDED_KIND_CHECKPOINT - sequence + record_hash = the signed chain head; signature + signing_key_id over the
+   * checkpoint message; recorded_at = the checkpoint's created_at (signed, whole ms).
+   */
+  AUDIT_RECORDED_KIND_CHECKPOINT = 1,
+  /** AUDIT_RECORDED_KIND_OPERATOR_ACTION - One operator administrative action record (signature empty). */
+  AUDIT_RECORDED_KIND_OPERATOR_ACTION = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function auditRecordedKindFromJSON(object: any): AuditRecordedKind {
+  switch (object) {
+    case 0:
+    case "AUDIT_RECORDED_KIND_UNSPECIFIED":
+      return AuditRecordedKind.AUDIT_RECORDED_KIND_UNSPECIFIED;
+    case 1:
+    case "AUDIT_RECORDED_KIND_CHECKPOINT":
+      return AuditRecordedKind.AUDIT_RECORDED_KIND_CHECKPOINT;
+    case 2:
+    case "AUDIT_RECORDED_KIND_OPERATOR_ACTION":
+      return AuditRecordedKind.AUDIT_RECORDED_KIND_OPERATOR_ACTION;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return AuditRecordedKind.UNRECOGNIZED;
+  }
+}
+
+export function auditRecordedKindToJSON(object: AuditRecordedKind): string {
+  switch (object) {
+    case AuditRecordedKind.AUDIT_RECORDED_KIND_UNSPECIFIED:
+      return "AUDIT_RECORDED_KIND_UNSPECIFIED";
+    case AuditRecordedKind.AUDIT_RECORDED_KIND_CHECKPOINT:
+      return "AUDIT_RECORDED_KIND_CHECKPOINT";
+    case AuditRecordedKind.AUDIT_RECORDED_KIND_OPERATOR_ACTION:
+      return "AUDIT_RECORDED_KIND_OPERATOR_ACTION";
+    case AuditRecordedKind.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /**
  * Topic custody.audit.recorded.v1, key: the audit log name (one hash chain, one partition).
  * Produced by audit after appending a record to its hash chain.
@@ -29,7 +73,26 @@ export interface AuditRecorded {
   /** Signature by the audit service key over record_hash. */
   signature: Buffer;
   signingKeyId: string;
-  recordedAt?: Timestamp | undefined;
+  recordedAt?:
+    | Timestamp
+    | undefined;
+  /**
+   * What this message announces (docs/audit.md "custody.audit.recorded.v1"): a signed
+   * checkpoint of the chain head, or one operator-action record. Bus-event records are not
+   * announced one by one; checkpoints pin them.
+   */
+  kind: AuditRecordedKind;
+  /**
+   * Record fields (kind OPERATOR_ACTION) so an outside party can recompute record_hash from
+   * the canonical encoding without audit's code: actor, causation id, producer, occurred_at,
+   * SHA-256 of the payload. event_type carries the record's action; the hashed kind string
+   * is "operator".
+   */
+  actor: string;
+  causationId: string;
+  producer: string;
+  occurredAt?: Timestamp | undefined;
+  payloadDigest: Buffer;
 }
 
 function createBaseAuditRecorded(): AuditRecorded {
@@ -43,6 +106,12 @@ function createBaseAuditRecorded(): AuditRecorded {
     signature: Buffer.alloc(0),
     signingKeyId: "",
     recordedAt: undefined,
+    kind: 0,
+    actor: "",
+    causationId: "",
+    producer: "",
+    occurredAt: undefined,
+    payloadDigest: Buffer.alloc(0),
   };
 }
 
@@ -74,6 +143,24 @@ export const AuditRecorded: MessageFns<AuditRecorded> = {
     }
     if (message.recordedAt !== undefined) {
       Timestamp.encode(message.recordedAt, writer.uint32(74).fork()).join();
+    }
+    if (message.kind !== 0) {
+      writer.uint32(80).int32(message.kind);
+    }
+    if (message.actor !== "") {
+      writer.uint32(90).string(message.actor);
+    }
+    if (message.causationId !== "") {
+      writer.uint32(98).string(message.causationId);
+    }
+    if (message.producer !== "") {
+      writer.uint32(106).string(message.producer);
+    }
+    if (message.occurredAt !== undefined) {
+      Timestamp.encode(message.occurredAt, writer.uint32(114).fork()).join();
+    }
+    if (message.payloadDigest.length !== 0) {
+      writer.uint32(122).bytes(message.payloadDigest);
     }
     return writer;
   },
@@ -163,6 +250,54 @@ export const AuditRecorded: MessageFns<AuditRecorded> = {
             message.recordedAt = Timestamp.decode(reader, reader.uint32());
             continue;
           }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.kind = reader.int32() as any;
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.actor = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.causationId = reader.string();
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.producer = reader.string();
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.occurredAt = Timestamp.decode(reader, reader.uint32());
+            continue;
+          }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.payloadDigest = Buffer.from(reader.bytes());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -214,6 +349,24 @@ export const AuditRecorded: MessageFns<AuditRecorded> = {
         : isSet(object.recorded_at)
         ? fromJsonTimestamp(object.recorded_at)
         : undefined,
+      kind: isSet(object.kind) ? auditRecordedKindFromJSON(object.kind) : 0,
+      actor: isSet(object.actor) ? globalThis.String(object.actor) : "",
+      causationId: isSet(object.causationId)
+        ? globalThis.String(object.causationId)
+        : isSet(object.causation_id)
+        ? globalThis.String(object.causation_id)
+        : "",
+      producer: isSet(object.producer) ? globalThis.String(object.producer) : "",
+      occurredAt: isSet(object.occurredAt)
+        ? fromJsonTimestamp(object.occurredAt)
+        : isSet(object.occurred_at)
+        ? fromJsonTimestamp(object.occurred_at)
+        : undefined,
+      payloadDigest: isSet(object.payloadDigest)
+        ? Buffer.from(bytesFromBase64(object.payloadDigest))
+        : isSet(object.payload_digest)
+        ? Buffer.from(bytesFromBase64(object.payload_digest))
+        : Buffer.alloc(0),
     };
   },
 
@@ -246,6 +399,24 @@ export const AuditRecorded: MessageFns<AuditRecorded> = {
     if (message.recordedAt !== undefined) {
       obj.recordedAt = fromTimestamp(message.recordedAt).toISOString();
     }
+    if (message.kind !== 0) {
+      obj.kind = auditRecordedKindToJSON(message.kind);
+    }
+    if (message.actor !== "") {
+      obj.actor = message.actor;
+    }
+    if (message.causationId !== "") {
+      obj.causationId = message.causationId;
+    }
+    if (message.producer !== "") {
+      obj.producer = message.producer;
+    }
+    if (message.occurredAt !== undefined) {
+      obj.occurredAt = fromTimestamp(message.occurredAt).toISOString();
+    }
+    if (message.payloadDigest.length !== 0) {
+      obj.payloadDigest = base64FromBytes(message.payloadDigest);
+    }
     return obj;
   },
 
@@ -265,6 +436,14 @@ export const AuditRecorded: MessageFns<AuditRecorded> = {
     message.recordedAt = (object.recordedAt !== undefined && object.recordedAt !== null)
       ? Timestamp.fromPartial(object.recordedAt)
       : undefined;
+    message.kind = object.kind ?? 0;
+    message.actor = object.actor ?? "";
+    message.causationId = object.causationId ?? "";
+    message.producer = object.producer ?? "";
+    message.occurredAt = (object.occurredAt !== undefined && object.occurredAt !== null)
+      ? Timestamp.fromPartial(object.occurredAt)
+      : undefined;
+    message.payloadDigest = object.payloadDigest ?? Buffer.alloc(0);
     return message;
   },
 };

@@ -193,7 +193,20 @@ export interface KeyLifecycle {
   reason: string;
   /** For ROTATED: the key that replaces this one. */
   successorKeyId: string;
-  transitionedAt?: Timestamp | undefined;
+  transitionedAt?:
+    | Timestamp
+    | undefined;
+  /**
+   * The wallet this key signs for (the id policy names in decision tokens and every tx.*
+   * event's source_wallet). Set on every event the signer emits.
+   */
+  walletId: string;
+  /**
+   * Chain address of a signature key (EVM: 0x + 40 lower-case hex digits); empty when not
+   * applicable (encryption keys, chains without an account address). For ROTATED: the
+   * successor's event carries the new address.
+   */
+  address: string;
 }
 
 function createBaseQuorumEvidence(): QuorumEvidence {
@@ -295,6 +308,8 @@ function createBaseKeyLifecycle(): KeyLifecycle {
     reason: "",
     successorKeyId: "",
     transitionedAt: undefined,
+    walletId: "",
+    address: "",
   };
 }
 
@@ -329,6 +344,12 @@ export const KeyLifecycle: MessageFns<KeyLifecycle> = {
     }
     if (message.transitionedAt !== undefined) {
       Timestamp.encode(message.transitionedAt, writer.uint32(82).fork()).join();
+    }
+    if (message.walletId !== "") {
+      writer.uint32(90).string(message.walletId);
+    }
+    if (message.address !== "") {
+      writer.uint32(98).string(message.address);
     }
     return writer;
   },
@@ -426,6 +447,22 @@ export const KeyLifecycle: MessageFns<KeyLifecycle> = {
             message.transitionedAt = Timestamp.decode(reader, reader.uint32());
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.walletId = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.address = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -466,6 +503,12 @@ export const KeyLifecycle: MessageFns<KeyLifecycle> = {
         : isSet(object.transitioned_at)
         ? fromJsonTimestamp(object.transitioned_at)
         : undefined,
+      walletId: isSet(object.walletId)
+        ? globalThis.String(object.walletId)
+        : isSet(object.wallet_id)
+        ? globalThis.String(object.wallet_id)
+        : "",
+      address: isSet(object.address) ? globalThis.String(object.address) : "",
     };
   },
 
@@ -501,6 +544,12 @@ export const KeyLifecycle: MessageFns<KeyLifecycle> = {
     if (message.transitionedAt !== undefined) {
       obj.transitionedAt = fromTimestamp(message.transitionedAt).toISOString();
     }
+    if (message.walletId !== "") {
+      obj.walletId = message.walletId;
+    }
+    if (message.address !== "") {
+      obj.address = message.address;
+    }
     return obj;
   },
 
@@ -523,6 +572,8 @@ export const KeyLifecycle: MessageFns<KeyLifecycle> = {
     message.transitionedAt = (object.transitionedAt !== undefined && object.transitionedAt !== null)
       ? Timestamp.fromPartial(object.transitionedAt)
       : undefined;
+    message.walletId = object.walletId ?? "";
+    message.address = object.address ?? "";
     return message;
   },
 };

@@ -15,6 +15,11 @@ export const protobufFileName = "custody/events/v1/maintenance.proto";
 /**
  * Topic custody.maintenance.scheduled.v1, key maintenance_id. Announced maintenance
  * (9.4): withdrawals and/or deposits for the listed chains/assets are paused.
+ * The latest record per maintenance_id is the window's state: a cancellation is the same
+ * message, same topic and key, repeating the window with cancelled = true (so it stays
+ * ordered after the announcement, and a consumer that keeps the latest record per key
+ * drops the window). A consumer that does not know the field sees a re-announcement of
+ * the same window (it keeps freezing: fail closed).
  */
 export interface MaintenanceScheduled {
   maintenanceId: string;
@@ -27,6 +32,13 @@ export interface MaintenanceScheduled {
   depositsDelayed: boolean;
   description: string;
   announcedBy: string;
+  /** Set when an operator cancelled the window before it ended; the window no longer applies. */
+  cancelled: boolean;
+  cancelledAt?:
+    | Timestamp
+    | undefined;
+  /** Operator id of the cancellation. */
+  cancelledBy: string;
 }
 
 function createBaseMaintenanceScheduled(): MaintenanceScheduled {
@@ -40,6 +52,9 @@ function createBaseMaintenanceScheduled(): MaintenanceScheduled {
     depositsDelayed: false,
     description: "",
     announcedBy: "",
+    cancelled: false,
+    cancelledAt: undefined,
+    cancelledBy: "",
   };
 }
 
@@ -71,6 +86,15 @@ export const MaintenanceScheduled: MessageFns<MaintenanceScheduled> = {
     }
     if (message.announcedBy !== "") {
       writer.uint32(74).string(message.announcedBy);
+    }
+    if (message.cancelled !== false) {
+      writer.uint32(80).bool(message.cancelled);
+    }
+    if (message.cancelledAt !== undefined) {
+      Timestamp.encode(message.cancelledAt, writer.uint32(90).fork()).join();
+    }
+    if (message.cancelledBy !== "") {
+      writer.uint32(98).string(message.cancelledBy);
     }
     return writer;
   },
@@ -160,6 +184,30 @@ export const MaintenanceScheduled: MessageFns<MaintenanceScheduled> = {
             message.announcedBy = reader.string();
             continue;
           }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.cancelled = reader.bool();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.cancelledAt = Timestamp.decode(reader, reader.uint32());
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.cancelledBy = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -207,6 +255,17 @@ export const MaintenanceScheduled: MessageFns<MaintenanceScheduled> = {
         : isSet(object.announced_by)
         ? globalThis.String(object.announced_by)
         : "",
+      cancelled: isSet(object.cancelled) ? globalThis.Boolean(object.cancelled) : false,
+      cancelledAt: isSet(object.cancelledAt)
+        ? fromJsonTimestamp(object.cancelledAt)
+        : isSet(object.cancelled_at)
+        ? fromJsonTimestamp(object.cancelled_at)
+        : undefined,
+      cancelledBy: isSet(object.cancelledBy)
+        ? globalThis.String(object.cancelledBy)
+        : isSet(object.cancelled_by)
+        ? globalThis.String(object.cancelled_by)
+        : "",
     };
   },
 
@@ -239,6 +298,15 @@ export const MaintenanceScheduled: MessageFns<MaintenanceScheduled> = {
     if (message.announcedBy !== "") {
       obj.announcedBy = message.announcedBy;
     }
+    if (message.cancelled !== false) {
+      obj.cancelled = message.cancelled;
+    }
+    if (message.cancelledAt !== undefined) {
+      obj.cancelledAt = fromTimestamp(message.cancelledAt).toISOString();
+    }
+    if (message.cancelledBy !== "") {
+      obj.cancelledBy = message.cancelledBy;
+    }
     return obj;
   },
 
@@ -260,6 +328,11 @@ export const MaintenanceScheduled: MessageFns<MaintenanceScheduled> = {
     message.depositsDelayed = object.depositsDelayed ?? false;
     message.description = object.description ?? "";
     message.announcedBy = object.announcedBy ?? "";
+    message.cancelled = object.cancelled ?? false;
+    message.cancelledAt = (object.cancelledAt !== undefined && object.cancelledAt !== null)
+      ? Timestamp.fromPartial(object.cancelledAt)
+      : undefined;
+    message.cancelledBy = object.cancelledBy ?? "";
     return message;
   },
 };

@@ -82,7 +82,11 @@ export function txStateToJSON(object: TxState): string {
   }
 }
 
-/** Topic custody.tx.prepared.v1, key source_wallet. Produced by chain-adapter for the signer. */
+/**
+ * Topic custody.tx.prepared.v1, key source_wallet. Produced by chain-adapter for the signer.
+ * On every tx.* event source_wallet is the WALLET ID (the decision token's source_wallet
+ * claim, also the partition key), never a chain address; the address is source_address.
+ */
 export interface TxPrepared {
   withdrawalId: string;
   decisionId: string;
@@ -110,7 +114,15 @@ export interface TxPrepared {
    * i.e. policy.decided expires_at of the REQUIRE_APPROVAL decision). The signer rebuilds
    * the approval bytes with it; unset when the token names no quorum.
    */
-  approvalsExpireAt?: Timestamp | undefined;
+  approvalsExpireAt?:
+    | Timestamp
+    | undefined;
+  /**
+   * Chain address the transaction is sent from (EVM: 0x + 40 lower-case hex digits), looked
+   * up by chain-adapter from source_wallet (a wallet id, as in the decision token) in its
+   * wallet registry fed by custody.key.lifecycle.v1.
+   */
+  sourceAddress: string;
 }
 
 /** Topic custody.tx.signed.v1, key source_wallet. Produced by signer. */
@@ -166,7 +178,11 @@ export interface TxStatus {
   replacedByTxHash: string;
   /** For FAILED / DROPPED: stable code. */
   reasonCode: string;
-  observedAt?: Timestamp | undefined;
+  observedAt?:
+    | Timestamp
+    | undefined;
+  /** Chain address the transaction is sent from; source_wallet is the wallet id. */
+  sourceAddress: string;
 }
 
 function createBaseTxPrepared(): TxPrepared {
@@ -186,6 +202,7 @@ function createBaseTxPrepared(): TxPrepared {
     approvals: [],
     preparedAt: undefined,
     approvalsExpireAt: undefined,
+    sourceAddress: "",
   };
 }
 
@@ -235,6 +252,9 @@ export const TxPrepared: MessageFns<TxPrepared> = {
     }
     if (message.approvalsExpireAt !== undefined) {
       Timestamp.encode(message.approvalsExpireAt, writer.uint32(122).fork()).join();
+    }
+    if (message.sourceAddress !== "") {
+      writer.uint32(130).string(message.sourceAddress);
     }
     return writer;
   },
@@ -372,6 +392,14 @@ export const TxPrepared: MessageFns<TxPrepared> = {
             message.approvalsExpireAt = Timestamp.decode(reader, reader.uint32());
             continue;
           }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.sourceAddress = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -443,6 +471,11 @@ export const TxPrepared: MessageFns<TxPrepared> = {
         : isSet(object.approvals_expire_at)
         ? fromJsonTimestamp(object.approvals_expire_at)
         : undefined,
+      sourceAddress: isSet(object.sourceAddress)
+        ? globalThis.String(object.sourceAddress)
+        : isSet(object.source_address)
+        ? globalThis.String(object.source_address)
+        : "",
     };
   },
 
@@ -493,6 +526,9 @@ export const TxPrepared: MessageFns<TxPrepared> = {
     if (message.approvalsExpireAt !== undefined) {
       obj.approvalsExpireAt = fromTimestamp(message.approvalsExpireAt).toISOString();
     }
+    if (message.sourceAddress !== "") {
+      obj.sourceAddress = message.sourceAddress;
+    }
     return obj;
   },
 
@@ -520,6 +556,7 @@ export const TxPrepared: MessageFns<TxPrepared> = {
     message.approvalsExpireAt = (object.approvalsExpireAt !== undefined && object.approvalsExpireAt !== null)
       ? Timestamp.fromPartial(object.approvalsExpireAt)
       : undefined;
+    message.sourceAddress = object.sourceAddress ?? "";
     return message;
   },
 };
@@ -974,6 +1011,7 @@ function createBaseTxStatus(): TxStatus {
     replacedByTxHash: "",
     reasonCode: "",
     observedAt: undefined,
+    sourceAddress: "",
   };
 }
 
@@ -1014,6 +1052,9 @@ export const TxStatus: MessageFns<TxStatus> = {
     }
     if (message.observedAt !== undefined) {
       Timestamp.encode(message.observedAt, writer.uint32(98).fork()).join();
+    }
+    if (message.sourceAddress !== "") {
+      writer.uint32(106).string(message.sourceAddress);
     }
     return writer;
   },
@@ -1127,6 +1168,14 @@ export const TxStatus: MessageFns<TxStatus> = {
             message.observedAt = Timestamp.decode(reader, reader.uint32());
             continue;
           }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.sourceAddress = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1189,6 +1238,11 @@ export const TxStatus: MessageFns<TxStatus> = {
         : isSet(object.observed_at)
         ? fromJsonTimestamp(object.observed_at)
         : undefined,
+      sourceAddress: isSet(object.sourceAddress)
+        ? globalThis.String(object.sourceAddress)
+        : isSet(object.source_address)
+        ? globalThis.String(object.source_address)
+        : "",
     };
   },
 
@@ -1230,6 +1284,9 @@ export const TxStatus: MessageFns<TxStatus> = {
     if (message.observedAt !== undefined) {
       obj.observedAt = fromTimestamp(message.observedAt).toISOString();
     }
+    if (message.sourceAddress !== "") {
+      obj.sourceAddress = message.sourceAddress;
+    }
     return obj;
   },
 
@@ -1252,6 +1309,7 @@ export const TxStatus: MessageFns<TxStatus> = {
     message.observedAt = (object.observedAt !== undefined && object.observedAt !== null)
       ? Timestamp.fromPartial(object.observedAt)
       : undefined;
+    message.sourceAddress = object.sourceAddress ?? "";
     return message;
   },
 };

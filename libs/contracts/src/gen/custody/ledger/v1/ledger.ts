@@ -156,6 +156,54 @@ export function withdrawalHoldStateToJSON(object: WithdrawalHoldState): string {
   }
 }
 
+export enum ReconciliationOutcome {
+  RECONCILIATION_OUTCOME_UNSPECIFIED = 0,
+  /** RECONCILIATION_OUTCOME_BALANCED - Books and chain agree once in-flight withdrawals, fees and pending deposits are counted. */
+  RECONCILIATION_OUTCOME_BALANCED = 1,
+  /** RECONCILIATION_OUTCOME_DRIFT - A difference nothing explains: an incident was raised (custody.incident.raised.v1). */
+  RECONCILIATION_OUTCOME_DRIFT = 2,
+  /** RECONCILIATION_OUTCOME_FAILED - The chain snapshot could not be obtained (chain-adapter down, wrong asset): nothing was compared. */
+  RECONCILIATION_OUTCOME_FAILED = 3,
+  UNRECOGNIZED = -1,
+}
+
+export function reconciliationOutcomeFromJSON(object: any): ReconciliationOutcome {
+  switch (object) {
+    case 0:
+    case "RECONCILIATION_OUTCOME_UNSPECIFIED":
+      return ReconciliationOutcome.RECONCILIATION_OUTCOME_UNSPECIFIED;
+    case 1:
+    case "RECONCILIATION_OUTCOME_BALANCED":
+      return ReconciliationOutcome.RECONCILIATION_OUTCOME_BALANCED;
+    case 2:
+    case "RECONCILIATION_OUTCOME_DRIFT":
+      return ReconciliationOutcome.RECONCILIATION_OUTCOME_DRIFT;
+    case 3:
+    case "RECONCILIATION_OUTCOME_FAILED":
+      return ReconciliationOutcome.RECONCILIATION_OUTCOME_FAILED;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return ReconciliationOutcome.UNRECOGNIZED;
+  }
+}
+
+export function reconciliationOutcomeToJSON(object: ReconciliationOutcome): string {
+  switch (object) {
+    case ReconciliationOutcome.RECONCILIATION_OUTCOME_UNSPECIFIED:
+      return "RECONCILIATION_OUTCOME_UNSPECIFIED";
+    case ReconciliationOutcome.RECONCILIATION_OUTCOME_BALANCED:
+      return "RECONCILIATION_OUTCOME_BALANCED";
+    case ReconciliationOutcome.RECONCILIATION_OUTCOME_DRIFT:
+      return "RECONCILIATION_OUTCOME_DRIFT";
+    case ReconciliationOutcome.RECONCILIATION_OUTCOME_FAILED:
+      return "RECONCILIATION_OUTCOME_FAILED";
+    case ReconciliationOutcome.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /** All amounts: base units, decimal integer strings (entries may be negative: "-5"). */
 export interface Balance {
   asset: string;
@@ -226,6 +274,164 @@ export interface GetWithdrawalHoldResponse {
   /** The journal entry that placed the hold ("" unless a hold was posted). */
   holdEntryId: string;
   asOf?: Timestamp | undefined;
+}
+
+export interface ReconcileRequest {
+  /** Empty: every configured asset. */
+  assets: string[];
+}
+
+export interface ReconciliationResult {
+  runId: string;
+  asset: string;
+  chain: string;
+  outcome: ReconciliationOutcome;
+  /** Base units, decimal strings (may be negative). */
+  ledgerBalance: string;
+  chainBalance: string;
+  inFlightWithdrawals: string;
+  fees: string;
+  pendingDeposits: string;
+  /** chain - (ledger - in-flight - fees + pending deposits); 0 when BALANCED. */
+  unexplained: string;
+  blockHeight: string;
+  blockHash: string;
+  /** Set when an incident was raised. */
+  incidentId: string;
+  /** Why a run FAILED (no secrets). */
+  failureReason: string;
+  startedAt?: Timestamp | undefined;
+}
+
+export interface ReconcileResponse {
+  results: ReconciliationResult[];
+}
+
+export interface GetStatementRequest {
+  clientId: string;
+  customerAccount: string;
+  /** Asset symbol, e.g. "ETH" ([A-Z0-9]{2,12}). */
+  asset: string;
+  /** Inclusive. */
+  from?:
+    | Timestamp
+    | undefined;
+  /** Exclusive; to - from at most 366 days. */
+  to?:
+    | Timestamp
+    | undefined;
+  /** Journal entries per page (1..500, 0 = 100); a page never splits an entry. */
+  pageSize: number;
+  pageToken: string;
+}
+
+/** Balances of the customer (what the custodian owes), base units, decimal strings. */
+export interface StatementBalance {
+  available: string;
+  held: string;
+  total: string;
+}
+
+export interface StatementLine {
+  /** Journal entry sequence (booking order) and the line's number within the entry. */
+  sequence: string;
+  lineNo: number;
+  entryId: string;
+  kind: EntryKind;
+  /** The event that caused the entry. */
+  causeEventId: string;
+  /** "available" or "held". */
+  bucket: string;
+  /** Signed, the customer's view: positive = the custodian owes the customer more. */
+  amount: string;
+  bookedAt?:
+    | Timestamp
+    | undefined;
+  /** Exactly one of these is set (deposits: DEPOSIT, DEPOSIT_REVERSAL; otherwise withdrawals). */
+  withdrawalId: string;
+  depositId: string;
+  correlationId: string;
+  /** The account's balance right after this line. */
+  balanceAfter?: StatementBalance | undefined;
+}
+
+export interface GetStatementResponse {
+  /** The ledger account ("customer:<client_id>:<customer_account>"). */
+  account: string;
+  asset: string;
+  from?: Timestamp | undefined;
+  to?:
+    | Timestamp
+    | undefined;
+  /** Balance at `from` and at `to` (the whole period, the same on every page). */
+  opening?: StatementBalance | undefined;
+  closing?: StatementBalance | undefined;
+  lines: StatementLine[];
+  /** Running balance before this page's first line and after its last one. */
+  pageOpening?: StatementBalance | undefined;
+  pageClosing?:
+    | StatementBalance
+    | undefined;
+  /** Empty on the last page. */
+  nextPageToken: string;
+  generatedAt?: Timestamp | undefined;
+}
+
+export interface BuildLiabilitiesSnapshotRequest {
+  asset: string;
+}
+
+export interface LiabilitiesSnapshot {
+  snapshotId: string;
+  asset: string;
+  /** "custody-pol-v1": the leaf and node encodings of docs/ledger.md. */
+  scheme: string;
+  /** SHA-256 root of the Merkle sum tree, 64 lower-case hex digits. */
+  rootHash: string;
+  /** Sum of every leaf's balance (base units, decimal string) = what the tree commits to. */
+  total: string;
+  leafCount: string;
+  /** Highest journal entry sequence visible to the snapshot, and when it was taken. */
+  asOfSequence: string;
+  asOf?:
+    | Timestamp
+    | undefined;
+  /** The operator who built it. */
+  builtBy: string;
+}
+
+export interface BuildLiabilitiesSnapshotResponse {
+  snapshot?: LiabilitiesSnapshot | undefined;
+}
+
+export interface GetLiabilitiesProofRequest {
+  snapshotId: string;
+  clientId: string;
+  customerAccount: string;
+}
+
+export interface LiabilitiesProofStep {
+  /** Where the sibling sits: "left" or "right". */
+  side: string;
+  /** The sibling's hash (hex) and sum (decimal string). */
+  hash: string;
+  sum: string;
+}
+
+export interface GetLiabilitiesProofResponse {
+  snapshot?: LiabilitiesSnapshot | undefined;
+  clientId: string;
+  customerAccount: string;
+  /** 32 random bytes (hex) that hide the customer's identity in the leaf id. */
+  leafSalt: string;
+  /** available + held of the asset at the snapshot (base units). */
+  balance: string;
+  leafIndex: string;
+  leafHash: string;
+  /** From the leaf up to the root. */
+  path: LiabilitiesProofStep[];
+  /** The same proof as the JSON document the verifier reads. */
+  proofJson: string;
 }
 
 function createBaseBalance(): Balance {
@@ -1274,6 +1480,2162 @@ export const GetWithdrawalHoldResponse: MessageFns<GetWithdrawalHoldResponse> = 
   },
 };
 
+function createBaseReconcileRequest(): ReconcileRequest {
+  return { assets: [] };
+}
+
+export const ReconcileRequest: MessageFns<ReconcileRequest> = {
+  encode(message: ReconcileRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.assets) {
+      writer.uint32(10).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReconcileRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReconcileRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.assets.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReconcileRequest {
+    return {
+      assets: globalThis.Array.isArray(object?.assets) ? object.assets.map((e: any) => globalThis.String(e)) : [],
+    };
+  },
+
+  toJSON(message: ReconcileRequest): unknown {
+    const obj: any = {};
+    if (message.assets?.length) {
+      obj.assets = message.assets;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ReconcileRequest>, I>>(base?: I): ReconcileRequest {
+    return ReconcileRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReconcileRequest>, I>>(object: I): ReconcileRequest {
+    const message = createBaseReconcileRequest();
+    message.assets = object.assets?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseReconciliationResult(): ReconciliationResult {
+  return {
+    runId: "",
+    asset: "",
+    chain: "",
+    outcome: 0,
+    ledgerBalance: "",
+    chainBalance: "",
+    inFlightWithdrawals: "",
+    fees: "",
+    pendingDeposits: "",
+    unexplained: "",
+    blockHeight: "0",
+    blockHash: "",
+    incidentId: "",
+    failureReason: "",
+    startedAt: undefined,
+  };
+}
+
+export const ReconciliationResult: MessageFns<ReconciliationResult> = {
+  encode(message: ReconciliationResult, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.runId !== "") {
+      writer.uint32(10).string(message.runId);
+    }
+    if (message.asset !== "") {
+      writer.uint32(18).string(message.asset);
+    }
+    if (message.chain !== "") {
+      writer.uint32(26).string(message.chain);
+    }
+    if (message.outcome !== 0) {
+      writer.uint32(32).int32(message.outcome);
+    }
+    if (message.ledgerBalance !== "") {
+      writer.uint32(42).string(message.ledgerBalance);
+    }
+    if (message.chainBalance !== "") {
+      writer.uint32(50).string(message.chainBalance);
+    }
+    if (message.inFlightWithdrawals !== "") {
+      writer.uint32(58).string(message.inFlightWithdrawals);
+    }
+    if (message.fees !== "") {
+      writer.uint32(66).string(message.fees);
+    }
+    if (message.pendingDeposits !== "") {
+      writer.uint32(74).string(message.pendingDeposits);
+    }
+    if (message.unexplained !== "") {
+      writer.uint32(82).string(message.unexplained);
+    }
+    if (message.blockHeight !== "0") {
+      writer.uint32(88).uint64(message.blockHeight);
+    }
+    if (message.blockHash !== "") {
+      writer.uint32(98).string(message.blockHash);
+    }
+    if (message.incidentId !== "") {
+      writer.uint32(106).string(message.incidentId);
+    }
+    if (message.failureReason !== "") {
+      writer.uint32(114).string(message.failureReason);
+    }
+    if (message.startedAt !== undefined) {
+      Timestamp.encode(message.startedAt, writer.uint32(122).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReconciliationResult {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReconciliationResult();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.runId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.asset = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.chain = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.outcome = reader.int32() as any;
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.ledgerBalance = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.chainBalance = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.inFlightWithdrawals = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.fees = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.pendingDeposits = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.unexplained = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.blockHeight = reader.uint64().toString();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.blockHash = reader.string();
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.incidentId = reader.string();
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.failureReason = reader.string();
+            continue;
+          }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.startedAt = Timestamp.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReconciliationResult {
+    return {
+      runId: isSet(object.runId)
+        ? globalThis.String(object.runId)
+        : isSet(object.run_id)
+        ? globalThis.String(object.run_id)
+        : "",
+      asset: isSet(object.asset) ? globalThis.String(object.asset) : "",
+      chain: isSet(object.chain) ? globalThis.String(object.chain) : "",
+      outcome: isSet(object.outcome) ? reconciliationOutcomeFromJSON(object.outcome) : 0,
+      ledgerBalance: isSet(object.ledgerBalance)
+        ? globalThis.String(object.ledgerBalance)
+        : isSet(object.ledger_balance)
+        ? globalThis.String(object.ledger_balance)
+        : "",
+      chainBalance: isSet(object.chainBalance)
+        ? globalThis.String(object.chainBalance)
+        : isSet(object.chain_balance)
+        ? globalThis.String(object.chain_balance)
+        : "",
+      inFlightWithdrawals: isSet(object.inFlightWithdrawals)
+        ? globalThis.String(object.inFlightWithdrawals)
+        : isSet(object.in_flight_withdrawals)
+        ? globalThis.String(object.in_flight_withdrawals)
+        : "",
+      fees: isSet(object.fees) ? globalThis.String(object.fees) : "",
+      pendingDeposits: isSet(object.pendingDeposits)
+        ? globalThis.String(object.pendingDeposits)
+        : isSet(object.pending_deposits)
+        ? globalThis.String(object.pending_deposits)
+        : "",
+      unexplained: isSet(object.unexplained) ? globalThis.String(object.unexplained) : "",
+      blockHeight: isSet(object.blockHeight)
+        ? globalThis.String(object.blockHeight)
+        : isSet(object.block_height)
+        ? globalThis.String(object.block_height)
+        : "0",
+      blockHash: isSet(object.blockHash)
+        ? globalThis.String(object.blockHash)
+        : isSet(object.block_hash)
+        ? globalThis.String(object.block_hash)
+        : "",
+      incidentId: isSet(object.incidentId)
+        ? globalThis.String(object.incidentId)
+        : isSet(object.incident_id)
+        ? globalThis.String(object.incident_id)
+        : "",
+      failureReason: isSet(object.failureReason)
+        ? globalThis.String(object.failureReason)
+        : isSet(object.failure_reason)
+        ? globalThis.String(object.failure_reason)
+        : "",
+      startedAt: isSet(object.startedAt)
+        ? fromJsonTimestamp(object.startedAt)
+        : isSet(object.started_at)
+        ? fromJsonTimestamp(object.started_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: ReconciliationResult): unknown {
+    const obj: any = {};
+    if (message.runId !== "") {
+      obj.runId = message.runId;
+    }
+    if (message.asset !== "") {
+      obj.asset = message.asset;
+    }
+    if (message.chain !== "") {
+      obj.chain = message.chain;
+    }
+    if (message.outcome !== 0) {
+      obj.outcome = reconciliationOutcomeToJSON(message.outcome);
+    }
+    if (message.ledgerBalance !== "") {
+      obj.ledgerBalance = message.ledgerBalance;
+    }
+    if (message.chainBalance !== "") {
+      obj.chainBalance = message.chainBalance;
+    }
+    if (message.inFlightWithdrawals !== "") {
+      obj.inFlightWithdrawals = message.inFlightWithdrawals;
+    }
+    if (message.fees !== "") {
+      obj.fees = message.fees;
+    }
+    if (message.pendingDeposits !== "") {
+      obj.pendingDeposits = message.pendingDeposits;
+    }
+    if (message.unexplained !== "") {
+      obj.unexplained = message.unexplained;
+    }
+    if (message.blockHeight !== "0") {
+      obj.blockHeight = message.blockHeight;
+    }
+    if (message.blockHash !== "") {
+      obj.blockHash = message.blockHash;
+    }
+    if (message.incidentId !== "") {
+      obj.incidentId = message.incidentId;
+    }
+    if (message.failureReason !== "") {
+      obj.failureReason = message.failureReason;
+    }
+    if (message.startedAt !== undefined) {
+      obj.startedAt = fromTimestamp(message.startedAt).toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ReconciliationResult>, I>>(base?: I): ReconciliationResult {
+    return ReconciliationResult.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReconciliationResult>, I>>(object: I): ReconciliationResult {
+    const message = createBaseReconciliationResult();
+    message.runId = object.runId ?? "";
+    message.asset = object.asset ?? "";
+    message.chain = object.chain ?? "";
+    message.outcome = object.outcome ?? 0;
+    message.ledgerBalance = object.ledgerBalance ?? "";
+    message.chainBalance = object.chainBalance ?? "";
+    message.inFlightWithdrawals = object.inFlightWithdrawals ?? "";
+    message.fees = object.fees ?? "";
+    message.pendingDeposits = object.pendingDeposits ?? "";
+    message.unexplained = object.unexplained ?? "";
+    message.blockHeight = object.blockHeight ?? "0";
+    message.blockHash = object.blockHash ?? "";
+    message.incidentId = object.incidentId ?? "";
+    message.failureReason = object.failureReason ?? "";
+    message.startedAt = (object.startedAt !== undefined && object.startedAt !== null)
+      ? Timestamp.fromPartial(object.startedAt)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseReconcileResponse(): ReconcileResponse {
+  return { results: [] };
+}
+
+export const ReconcileResponse: MessageFns<ReconcileResponse> = {
+  encode(message: ReconcileResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.results) {
+      ReconciliationResult.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReconcileResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReconcileResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.results.push(ReconciliationResult.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReconcileResponse {
+    return {
+      results: globalThis.Array.isArray(object?.results)
+        ? object.results.map((e: any) => ReconciliationResult.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ReconcileResponse): unknown {
+    const obj: any = {};
+    if (message.results?.length) {
+      obj.results = message.results.map((e) => ReconciliationResult.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ReconcileResponse>, I>>(base?: I): ReconcileResponse {
+    return ReconcileResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReconcileResponse>, I>>(object: I): ReconcileResponse {
+    const message = createBaseReconcileResponse();
+    message.results = object.results?.map((e) => ReconciliationResult.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseGetStatementRequest(): GetStatementRequest {
+  return { clientId: "", customerAccount: "", asset: "", from: undefined, to: undefined, pageSize: 0, pageToken: "" };
+}
+
+export const GetStatementRequest: MessageFns<GetStatementRequest> = {
+  encode(message: GetStatementRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.clientId !== "") {
+      writer.uint32(10).string(message.clientId);
+    }
+    if (message.customerAccount !== "") {
+      writer.uint32(18).string(message.customerAccount);
+    }
+    if (message.asset !== "") {
+      writer.uint32(26).string(message.asset);
+    }
+    if (message.from !== undefined) {
+      Timestamp.encode(message.from, writer.uint32(34).fork()).join();
+    }
+    if (message.to !== undefined) {
+      Timestamp.encode(message.to, writer.uint32(42).fork()).join();
+    }
+    if (message.pageSize !== 0) {
+      writer.uint32(48).int32(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(58).string(message.pageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetStatementRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetStatementRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.clientId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.customerAccount = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.asset = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.from = Timestamp.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.to = Timestamp.decode(reader, reader.uint32());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.pageSize = reader.int32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.pageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetStatementRequest {
+    return {
+      clientId: isSet(object.clientId)
+        ? globalThis.String(object.clientId)
+        : isSet(object.client_id)
+        ? globalThis.String(object.client_id)
+        : "",
+      customerAccount: isSet(object.customerAccount)
+        ? globalThis.String(object.customerAccount)
+        : isSet(object.customer_account)
+        ? globalThis.String(object.customer_account)
+        : "",
+      asset: isSet(object.asset) ? globalThis.String(object.asset) : "",
+      from: isSet(object.from) ? fromJsonTimestamp(object.from) : undefined,
+      to: isSet(object.to) ? fromJsonTimestamp(object.to) : undefined,
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+        ? globalThis.Number(object.page_size)
+        : 0,
+      pageToken: isSet(object.pageToken)
+        ? globalThis.String(object.pageToken)
+        : isSet(object.page_token)
+        ? globalThis.String(object.page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: GetStatementRequest): unknown {
+    const obj: any = {};
+    if (message.clientId !== "") {
+      obj.clientId = message.clientId;
+    }
+    if (message.customerAccount !== "") {
+      obj.customerAccount = message.customerAccount;
+    }
+    if (message.asset !== "") {
+      obj.asset = message.asset;
+    }
+    if (message.from !== undefined) {
+      obj.from = fromTimestamp(message.from).toISOString();
+    }
+    if (message.to !== undefined) {
+      obj.to = fromTimestamp(message.to).toISOString();
+    }
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      obj.pageToken = message.pageToken;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetStatementRequest>, I>>(base?: I): GetStatementRequest {
+    return GetStatementRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetStatementRequest>, I>>(object: I): GetStatementRequest {
+    const message = createBaseGetStatementRequest();
+    message.clientId = object.clientId ?? "";
+    message.customerAccount = object.customerAccount ?? "";
+    message.asset = object.asset ?? "";
+    message.from = (object.from !== undefined && object.from !== null) ? Timestamp.fromPartial(object.from) : undefined;
+    message.to = (object.to !== undefined && object.to !== null) ? Timestamp.fromPartial(object.to) : undefined;
+    message.pageSize = object.pageSize ?? 0;
+    message.pageToken = object.pageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseStatementBalance(): StatementBalance {
+  return { available: "", held: "", total: "" };
+}
+
+export const StatementBalance: MessageFns<StatementBalance> = {
+  encode(message: StatementBalance, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.available !== "") {
+      writer.uint32(10).string(message.available);
+    }
+    if (message.held !== "") {
+      writer.uint32(18).string(message.held);
+    }
+    if (message.total !== "") {
+      writer.uint32(26).string(message.total);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StatementBalance {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStatementBalance();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.available = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.held = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.total = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StatementBalance {
+    return {
+      available: isSet(object.available) ? globalThis.String(object.available) : "",
+      held: isSet(object.held) ? globalThis.String(object.held) : "",
+      total: isSet(object.total) ? globalThis.String(object.total) : "",
+    };
+  },
+
+  toJSON(message: StatementBalance): unknown {
+    const obj: any = {};
+    if (message.available !== "") {
+      obj.available = message.available;
+    }
+    if (message.held !== "") {
+      obj.held = message.held;
+    }
+    if (message.total !== "") {
+      obj.total = message.total;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<StatementBalance>, I>>(base?: I): StatementBalance {
+    return StatementBalance.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<StatementBalance>, I>>(object: I): StatementBalance {
+    const message = createBaseStatementBalance();
+    message.available = object.available ?? "";
+    message.held = object.held ?? "";
+    message.total = object.total ?? "";
+    return message;
+  },
+};
+
+function createBaseStatementLine(): StatementLine {
+  return {
+    sequence: "0",
+    lineNo: 0,
+    entryId: "",
+    kind: 0,
+    causeEventId: "",
+    bucket: "",
+    amount: "",
+    bookedAt: undefined,
+    withdrawalId: "",
+    depositId: "",
+    correlationId: "",
+    balanceAfter: undefined,
+  };
+}
+
+export const StatementLine: MessageFns<StatementLine> = {
+  encode(message: StatementLine, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.sequence !== "0") {
+      writer.uint32(8).uint64(message.sequence);
+    }
+    if (message.lineNo !== 0) {
+      writer.uint32(16).uint32(message.lineNo);
+    }
+    if (message.entryId !== "") {
+      writer.uint32(26).string(message.entryId);
+    }
+    if (message.kind !== 0) {
+      writer.uint32(32).int32(message.kind);
+    }
+    if (message.causeEventId !== "") {
+      writer.uint32(42).string(message.causeEventId);
+    }
+    if (message.bucket !== "") {
+      writer.uint32(50).string(message.bucket);
+    }
+    if (message.amount !== "") {
+      writer.uint32(58).string(message.amount);
+    }
+    if (message.bookedAt !== undefined) {
+      Timestamp.encode(message.bookedAt, writer.uint32(66).fork()).join();
+    }
+    if (message.withdrawalId !== "") {
+      writer.uint32(74).string(message.withdrawalId);
+    }
+    if (message.depositId !== "") {
+      writer.uint32(82).string(message.depositId);
+    }
+    if (message.correlationId !== "") {
+      writer.uint32(90).string(message.correlationId);
+    }
+    if (message.balanceAfter !== undefined) {
+      StatementBalance.encode(message.balanceAfter, writer.uint32(98).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StatementLine {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStatementLine();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.sequence = reader.uint64().toString();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.lineNo = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.entryId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.kind = reader.int32() as any;
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.causeEventId = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.bucket = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.amount = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.bookedAt = Timestamp.decode(reader, reader.uint32());
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.withdrawalId = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.depositId = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.correlationId = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.balanceAfter = StatementBalance.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StatementLine {
+    return {
+      sequence: isSet(object.sequence) ? globalThis.String(object.sequence) : "0",
+      lineNo: isSet(object.lineNo)
+        ? globalThis.Number(object.lineNo)
+        : isSet(object.line_no)
+        ? globalThis.Number(object.line_no)
+        : 0,
+      entryId: isSet(object.entryId)
+        ? globalThis.String(object.entryId)
+        : isSet(object.entry_id)
+        ? globalThis.String(object.entry_id)
+        : "",
+      kind: isSet(object.kind) ? entryKindFromJSON(object.kind) : 0,
+      causeEventId: isSet(object.causeEventId)
+        ? globalThis.String(object.causeEventId)
+        : isSet(object.cause_event_id)
+        ? globalThis.String(object.cause_event_id)
+        : "",
+      bucket: isSet(object.bucket) ? globalThis.String(object.bucket) : "",
+      amount: isSet(object.amount) ? globalThis.String(object.amount) : "",
+      bookedAt: isSet(object.bookedAt)
+        ? fromJsonTimestamp(object.bookedAt)
+        : isSet(object.booked_at)
+        ? fromJsonTimestamp(object.booked_at)
+        : undefined,
+      withdrawalId: isSet(object.withdrawalId)
+        ? globalThis.String(object.withdrawalId)
+        : isSet(object.withdrawal_id)
+        ? globalThis.String(object.withdrawal_id)
+        : "",
+      depositId: isSet(object.depositId)
+        ? globalThis.String(object.depositId)
+        : isSet(object.deposit_id)
+        ? globalThis.String(object.deposit_id)
+        : "",
+      correlationId: isSet(object.correlationId)
+        ? globalThis.String(object.correlationId)
+        : isSet(object.correlation_id)
+        ? globalThis.String(object.correlation_id)
+        : "",
+      balanceAfter: isSet(object.balanceAfter)
+        ? StatementBalance.fromJSON(object.balanceAfter)
+        : isSet(object.balance_after)
+        ? StatementBalance.fromJSON(object.balance_after)
+        : undefined,
+    };
+  },
+
+  toJSON(message: StatementLine): unknown {
+    const obj: any = {};
+    if (message.sequence !== "0") {
+      obj.sequence = message.sequence;
+    }
+    if (message.lineNo !== 0) {
+      obj.lineNo = Math.round(message.lineNo);
+    }
+    if (message.entryId !== "") {
+      obj.entryId = message.entryId;
+    }
+    if (message.kind !== 0) {
+      obj.kind = entryKindToJSON(message.kind);
+    }
+    if (message.causeEventId !== "") {
+      obj.causeEventId = message.causeEventId;
+    }
+    if (message.bucket !== "") {
+      obj.bucket = message.bucket;
+    }
+    if (message.amount !== "") {
+      obj.amount = message.amount;
+    }
+    if (message.bookedAt !== undefined) {
+      obj.bookedAt = fromTimestamp(message.bookedAt).toISOString();
+    }
+    if (message.withdrawalId !== "") {
+      obj.withdrawalId = message.withdrawalId;
+    }
+    if (message.depositId !== "") {
+      obj.depositId = message.depositId;
+    }
+    if (message.correlationId !== "") {
+      obj.correlationId = message.correlationId;
+    }
+    if (message.balanceAfter !== undefined) {
+      obj.balanceAfter = StatementBalance.toJSON(message.balanceAfter);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<StatementLine>, I>>(base?: I): StatementLine {
+    return StatementLine.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<StatementLine>, I>>(object: I): StatementLine {
+    const message = createBaseStatementLine();
+    message.sequence = object.sequence ?? "0";
+    message.lineNo = object.lineNo ?? 0;
+    message.entryId = object.entryId ?? "";
+    message.kind = object.kind ?? 0;
+    message.causeEventId = object.causeEventId ?? "";
+    message.bucket = object.bucket ?? "";
+    message.amount = object.amount ?? "";
+    message.bookedAt = (object.bookedAt !== undefined && object.bookedAt !== null)
+      ? Timestamp.fromPartial(object.bookedAt)
+      : undefined;
+    message.withdrawalId = object.withdrawalId ?? "";
+    message.depositId = object.depositId ?? "";
+    message.correlationId = object.correlationId ?? "";
+    message.balanceAfter = (object.balanceAfter !== undefined && object.balanceAfter !== null)
+      ? StatementBalance.fromPartial(object.balanceAfter)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseGetStatementResponse(): GetStatementResponse {
+  return {
+    account: "",
+    asset: "",
+    from: undefined,
+    to: undefined,
+    opening: undefined,
+    closing: undefined,
+    lines: [],
+    pageOpening: undefined,
+    pageClosing: undefined,
+    nextPageToken: "",
+    generatedAt: undefined,
+  };
+}
+
+export const GetStatementResponse: MessageFns<GetStatementResponse> = {
+  encode(message: GetStatementResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.account !== "") {
+      writer.uint32(10).string(message.account);
+    }
+    if (message.asset !== "") {
+      writer.uint32(18).string(message.asset);
+    }
+    if (message.from !== undefined) {
+      Timestamp.encode(message.from, writer.uint32(26).fork()).join();
+    }
+    if (message.to !== undefined) {
+      Timestamp.encode(message.to, writer.uint32(34).fork()).join();
+    }
+    if (message.opening !== undefined) {
+      StatementBalance.encode(message.opening, writer.uint32(42).fork()).join();
+    }
+    if (message.closing !== undefined) {
+      StatementBalance.encode(message.closing, writer.uint32(50).fork()).join();
+    }
+    for (const v of message.lines) {
+      StatementLine.encode(v!, writer.uint32(58).fork()).join();
+    }
+    if (message.pageOpening !== undefined) {
+      StatementBalance.encode(message.pageOpening, writer.uint32(66).fork()).join();
+    }
+    if (message.pageClosing !== undefined) {
+      StatementBalance.encode(message.pageClosing, writer.uint32(74).fork()).join();
+    }
+    if (message.nextPageToken !== "") {
+      writer.uint32(82).string(message.nextPageToken);
+    }
+    if (message.generatedAt !== undefined) {
+      Timestamp.encode(message.generatedAt, writer.uint32(90).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetStatementResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetStatementResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.account = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.asset = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.from = Timestamp.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.to = Timestamp.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.opening = StatementBalance.decode(reader, reader.uint32());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.closing = StatementBalance.decode(reader, reader.uint32());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.lines.push(StatementLine.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.pageOpening = StatementBalance.decode(reader, reader.uint32());
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.pageClosing = StatementBalance.decode(reader, reader.uint32());
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.nextPageToken = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.generatedAt = Timestamp.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetStatementResponse {
+    return {
+      account: isSet(object.account) ? globalThis.String(object.account) : "",
+      asset: isSet(object.asset) ? globalThis.String(object.asset) : "",
+      from: isSet(object.from) ? fromJsonTimestamp(object.from) : undefined,
+      to: isSet(object.to) ? fromJsonTimestamp(object.to) : undefined,
+      opening: isSet(object.opening) ? StatementBalance.fromJSON(object.opening) : undefined,
+      closing: isSet(object.closing) ? StatementBalance.fromJSON(object.closing) : undefined,
+      lines: globalThis.Array.isArray(object?.lines) ? object.lines.map((e: any) => StatementLine.fromJSON(e)) : [],
+      pageOpening: isSet(object.pageOpening)
+        ? StatementBalance.fromJSON(object.pageOpening)
+        : isSet(object.page_opening)
+        ? StatementBalance.fromJSON(object.page_opening)
+        : undefined,
+      pageClosing: isSet(object.pageClosing)
+        ? StatementBalance.fromJSON(object.pageClosing)
+        : isSet(object.page_closing)
+        ? StatementBalance.fromJSON(object.page_closing)
+        : undefined,
+      nextPageToken: isSet(object.nextPageToken)
+        ? globalThis.String(object.nextPageToken)
+        : isSet(object.next_page_token)
+        ? globalThis.String(object.next_page_token)
+        : "",
+      generatedAt: isSet(object.generatedAt)
+        ? fromJsonTimestamp(object.generatedAt)
+        : isSet(object.generated_at)
+        ? fromJsonTimestamp(object.generated_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: GetStatementResponse): unknown {
+    const obj: any = {};
+    if (message.account !== "") {
+      obj.account = message.account;
+    }
+    if (message.asset !== "") {
+      obj.asset = message.asset;
+    }
+    if (message.from !== undefined) {
+      obj.from = fromTimestamp(message.from).toISOString();
+    }
+    if (message.to !== undefined) {
+      obj.to = fromTimestamp(message.to).toISOString();
+    }
+    if (message.opening !== undefined) {
+      obj.opening = StatementBalance.toJSON(message.opening);
+    }
+    if (message.closing !== undefined) {
+      obj.closing = StatementBalance.toJSON(message.closing);
+    }
+    if (message.lines?.length) {
+      obj.lines = message.lines.map((e) => StatementLine.toJSON(e));
+    }
+    if (message.pageOpening !== undefined) {
+      obj.pageOpening = StatementBalance.toJSON(message.pageOpening);
+    }
+    if (message.pageClosing !== undefined) {
+      obj.pageClosing = StatementBalance.toJSON(message.pageClosing);
+    }
+    if (message.nextPageToken !== "") {
+      obj.nextPageToken = message.nextPageToken;
+    }
+    if (message.generatedAt !== undefined) {
+      obj.generatedAt = fromTimestamp(message.generatedAt).toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetStatementResponse>, I>>(base?: I): GetStatementResponse {
+    return GetStatementResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetStatementResponse>, I>>(object: I): GetStatementResponse {
+    const message = createBaseGetStatementResponse();
+    message.account = object.account ?? "";
+    message.asset = object.asset ?? "";
+    message.from = (object.from !== undefined && object.from !== null) ? Timestamp.fromPartial(object.from) : undefined;
+    message.to = (object.to !== undefined && object.to !== null) ? Timestamp.fromPartial(object.to) : undefined;
+    message.opening = (object.opening !== undefined && object.opening !== null)
+      ? StatementBalance.fromPartial(object.opening)
+      : undefined;
+    message.closing = (object.closing !== undefined && object.closing !== null)
+      ? StatementBalance.fromPartial(object.closing)
+      : undefined;
+    message.lines = object.lines?.map((e) => StatementLine.fromPartial(e)) || [];
+    message.pageOpening = (object.pageOpening !== undefined && object.pageOpening !== null)
+      ? StatementBalance.fromPartial(object.pageOpening)
+      : undefined;
+    message.pageClosing = (object.pageClosing !== undefined && object.pageClosing !== null)
+      ? StatementBalance.fromPartial(object.pageClosing)
+      : undefined;
+    message.nextPageToken = object.nextPageToken ?? "";
+    message.generatedAt = (object.generatedAt !== undefined && object.generatedAt !== null)
+      ? Timestamp.fromPartial(object.generatedAt)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseBuildLiabilitiesSnapshotRequest(): BuildLiabilitiesSnapshotRequest {
+  return { asset: "" };
+}
+
+export const BuildLiabilitiesSnapshotRequest: MessageFns<BuildLiabilitiesSnapshotRequest> = {
+  encode(message: BuildLiabilitiesSnapshotRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.asset !== "") {
+      writer.uint32(10).string(message.asset);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BuildLiabilitiesSnapshotRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBuildLiabilitiesSnapshotRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.asset = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): BuildLiabilitiesSnapshotRequest {
+    return { asset: isSet(object.asset) ? globalThis.String(object.asset) : "" };
+  },
+
+  toJSON(message: BuildLiabilitiesSnapshotRequest): unknown {
+    const obj: any = {};
+    if (message.asset !== "") {
+      obj.asset = message.asset;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<BuildLiabilitiesSnapshotRequest>, I>>(base?: I): BuildLiabilitiesSnapshotRequest {
+    return BuildLiabilitiesSnapshotRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<BuildLiabilitiesSnapshotRequest>, I>>(
+    object: I,
+  ): BuildLiabilitiesSnapshotRequest {
+    const message = createBaseBuildLiabilitiesSnapshotRequest();
+    message.asset = object.asset ?? "";
+    return message;
+  },
+};
+
+function createBaseLiabilitiesSnapshot(): LiabilitiesSnapshot {
+  return {
+    snapshotId: "",
+    asset: "",
+    scheme: "",
+    rootHash: "",
+    total: "",
+    leafCount: "0",
+    asOfSequence: "0",
+    asOf: undefined,
+    builtBy: "",
+  };
+}
+
+export const LiabilitiesSnapshot: MessageFns<LiabilitiesSnapshot> = {
+  encode(message: LiabilitiesSnapshot, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.snapshotId !== "") {
+      writer.uint32(10).string(message.snapshotId);
+    }
+    if (message.asset !== "") {
+      writer.uint32(18).string(message.asset);
+    }
+    if (message.scheme !== "") {
+      writer.uint32(26).string(message.scheme);
+    }
+    if (message.rootHash !== "") {
+      writer.uint32(34).string(message.rootHash);
+    }
+    if (message.total !== "") {
+      writer.uint32(42).string(message.total);
+    }
+    if (message.leafCount !== "0") {
+      writer.uint32(48).uint64(message.leafCount);
+    }
+    if (message.asOfSequence !== "0") {
+      writer.uint32(56).uint64(message.asOfSequence);
+    }
+    if (message.asOf !== undefined) {
+      Timestamp.encode(message.asOf, writer.uint32(66).fork()).join();
+    }
+    if (message.builtBy !== "") {
+      writer.uint32(74).string(message.builtBy);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LiabilitiesSnapshot {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLiabilitiesSnapshot();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.snapshotId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.asset = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.scheme = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.rootHash = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.total = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.leafCount = reader.uint64().toString();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.asOfSequence = reader.uint64().toString();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.asOf = Timestamp.decode(reader, reader.uint32());
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.builtBy = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LiabilitiesSnapshot {
+    return {
+      snapshotId: isSet(object.snapshotId)
+        ? globalThis.String(object.snapshotId)
+        : isSet(object.snapshot_id)
+        ? globalThis.String(object.snapshot_id)
+        : "",
+      asset: isSet(object.asset) ? globalThis.String(object.asset) : "",
+      scheme: isSet(object.scheme) ? globalThis.String(object.scheme) : "",
+      rootHash: isSet(object.rootHash)
+        ? globalThis.String(object.rootHash)
+        : isSet(object.root_hash)
+        ? globalThis.String(object.root_hash)
+        : "",
+      total: isSet(object.total) ? globalThis.String(object.total) : "",
+      leafCount: isSet(object.leafCount)
+        ? globalThis.String(object.leafCount)
+        : isSet(object.leaf_count)
+        ? globalThis.String(object.leaf_count)
+        : "0",
+      asOfSequence: isSet(object.asOfSequence)
+        ? globalThis.String(object.asOfSequence)
+        : isSet(object.as_of_sequence)
+        ? globalThis.String(object.as_of_sequence)
+        : "0",
+      asOf: isSet(object.asOf)
+        ? fromJsonTimestamp(object.asOf)
+        : isSet(object.as_of)
+        ? fromJsonTimestamp(object.as_of)
+        : undefined,
+      builtBy: isSet(object.builtBy)
+        ? globalThis.String(object.builtBy)
+        : isSet(object.built_by)
+        ? globalThis.String(object.built_by)
+        : "",
+    };
+  },
+
+  toJSON(message: LiabilitiesSnapshot): unknown {
+    const obj: any = {};
+    if (message.snapshotId !== "") {
+      obj.snapshotId = message.snapshotId;
+    }
+    if (message.asset !== "") {
+      obj.asset = message.asset;
+    }
+    if (message.scheme !== "") {
+      obj.scheme = message.scheme;
+    }
+    if (message.rootHash !== "") {
+      obj.rootHash = message.rootHash;
+    }
+    if (message.total !== "") {
+      obj.total = message.total;
+    }
+    if (message.leafCount !== "0") {
+      obj.leafCount = message.leafCount;
+    }
+    if (message.asOfSequence !== "0") {
+      obj.asOfSequence = message.asOfSequence;
+    }
+    if (message.asOf !== undefined) {
+      obj.asOf = fromTimestamp(message.asOf).toISOString();
+    }
+    if (message.builtBy !== "") {
+      obj.builtBy = message.builtBy;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<LiabilitiesSnapshot>, I>>(base?: I): LiabilitiesSnapshot {
+    return LiabilitiesSnapshot.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<LiabilitiesSnapshot>, I>>(object: I): LiabilitiesSnapshot {
+    const message = createBaseLiabilitiesSnapshot();
+    message.snapshotId = object.snapshotId ?? "";
+    message.asset = object.asset ?? "";
+    message.scheme = object.scheme ?? "";
+    message.rootHash = object.rootHash ?? "";
+    message.total = object.total ?? "";
+    message.leafCount = object.leafCount ?? "0";
+    message.asOfSequence = object.asOfSequence ?? "0";
+    message.asOf = (object.asOf !== undefined && object.asOf !== null) ? Timestamp.fromPartial(object.asOf) : undefined;
+    message.builtBy = object.builtBy ?? "";
+    return message;
+  },
+};
+
+function createBaseBuildLiabilitiesSnapshotResponse(): BuildLiabilitiesSnapshotResponse {
+  return { snapshot: undefined };
+}
+
+export const BuildLiabilitiesSnapshotResponse: MessageFns<BuildLiabilitiesSnapshotResponse> = {
+  encode(message: BuildLiabilitiesSnapshotResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.snapshot !== undefined) {
+      LiabilitiesSnapshot.encode(message.snapshot, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BuildLiabilitiesSnapshotResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBuildLiabilitiesSnapshotResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.snapshot = LiabilitiesSnapshot.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): BuildLiabilitiesSnapshotResponse {
+    return { snapshot: isSet(object.snapshot) ? LiabilitiesSnapshot.fromJSON(object.snapshot) : undefined };
+  },
+
+  toJSON(message: BuildLiabilitiesSnapshotResponse): unknown {
+    const obj: any = {};
+    if (message.snapshot !== undefined) {
+      obj.snapshot = LiabilitiesSnapshot.toJSON(message.snapshot);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<BuildLiabilitiesSnapshotResponse>, I>>(
+    base?: I,
+  ): BuildLiabilitiesSnapshotResponse {
+    return BuildLiabilitiesSnapshotResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<BuildLiabilitiesSnapshotResponse>, I>>(
+    object: I,
+  ): BuildLiabilitiesSnapshotResponse {
+    const message = createBaseBuildLiabilitiesSnapshotResponse();
+    message.snapshot = (object.snapshot !== undefined && object.snapshot !== null)
+      ? LiabilitiesSnapshot.fromPartial(object.snapshot)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseGetLiabilitiesProofRequest(): GetLiabilitiesProofRequest {
+  return { snapshotId: "", clientId: "", customerAccount: "" };
+}
+
+export const GetLiabilitiesProofRequest: MessageFns<GetLiabilitiesProofRequest> = {
+  encode(message: GetLiabilitiesProofRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.snapshotId !== "") {
+      writer.uint32(10).string(message.snapshotId);
+    }
+    if (message.clientId !== "") {
+      writer.uint32(18).string(message.clientId);
+    }
+    if (message.customerAccount !== "") {
+      writer.uint32(26).string(message.customerAccount);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetLiabilitiesProofRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetLiabilitiesProofRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.snapshotId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.clientId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.customerAccount = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetLiabilitiesProofRequest {
+    return {
+      snapshotId: isSet(object.snapshotId)
+        ? globalThis.String(object.snapshotId)
+        : isSet(object.snapshot_id)
+        ? globalThis.String(object.snapshot_id)
+        : "",
+      clientId: isSet(object.clientId)
+        ? globalThis.String(object.clientId)
+        : isSet(object.client_id)
+        ? globalThis.String(object.client_id)
+        : "",
+      customerAccount: isSet(object.customerAccount)
+        ? globalThis.String(object.customerAccount)
+        : isSet(object.customer_account)
+        ? globalThis.String(object.customer_account)
+        : "",
+    };
+  },
+
+  toJSON(message: GetLiabilitiesProofRequest): unknown {
+    const obj: any = {};
+    if (message.snapshotId !== "") {
+      obj.snapshotId = message.snapshotId;
+    }
+    if (message.clientId !== "") {
+      obj.clientId = message.clientId;
+    }
+    if (message.customerAccount !== "") {
+      obj.customerAccount = message.customerAccount;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetLiabilitiesProofRequest>, I>>(base?: I): GetLiabilitiesProofRequest {
+    return GetLiabilitiesProofRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetLiabilitiesProofRequest>, I>>(object: I): GetLiabilitiesProofRequest {
+    const message = createBaseGetLiabilitiesProofRequest();
+    message.snapshotId = object.snapshotId ?? "";
+    message.clientId = object.clientId ?? "";
+    message.customerAccount = object.customerAccount ?? "";
+    return message;
+  },
+};
+
+function createBaseLiabilitiesProofStep(): LiabilitiesProofStep {
+  return { side: "", hash: "", sum: "" };
+}
+
+export const LiabilitiesProofStep: MessageFns<LiabilitiesProofStep> = {
+  encode(message: LiabilitiesProofStep, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.side !== "") {
+      writer.uint32(10).string(message.side);
+    }
+    if (message.hash !== "") {
+      writer.uint32(18).string(message.hash);
+    }
+    if (message.sum !== "") {
+      writer.uint32(26).string(message.sum);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LiabilitiesProofStep {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLiabilitiesProofStep();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.side = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.hash = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.sum = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LiabilitiesProofStep {
+    return {
+      side: isSet(object.side) ? globalThis.String(object.side) : "",
+      hash: isSet(object.hash) ? globalThis.String(object.hash) : "",
+      sum: isSet(object.sum) ? globalThis.String(object.sum) : "",
+    };
+  },
+
+  toJSON(message: LiabilitiesProofStep): unknown {
+    const obj: any = {};
+    if (message.side !== "") {
+      obj.side = message.side;
+    }
+    if (message.hash !== "") {
+      obj.hash = message.hash;
+    }
+    if (message.sum !== "") {
+      obj.sum = message.sum;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<LiabilitiesProofStep>, I>>(base?: I): LiabilitiesProofStep {
+    return LiabilitiesProofStep.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<LiabilitiesProofStep>, I>>(object: I): LiabilitiesProofStep {
+    const message = createBaseLiabilitiesProofStep();
+    message.side = object.side ?? "";
+    message.hash = object.hash ?? "";
+    message.sum = object.sum ?? "";
+    return message;
+  },
+};
+
+function createBaseGetLiabilitiesProofResponse(): GetLiabilitiesProofResponse {
+  return {
+    snapshot: undefined,
+    clientId: "",
+    customerAccount: "",
+    leafSalt: "",
+    balance: "",
+    leafIndex: "0",
+    leafHash: "",
+    path: [],
+    proofJson: "",
+  };
+}
+
+export const GetLiabilitiesProofResponse: MessageFns<GetLiabilitiesProofResponse> = {
+  encode(message: GetLiabilitiesProofResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.snapshot !== undefined) {
+      LiabilitiesSnapshot.encode(message.snapshot, writer.uint32(10).fork()).join();
+    }
+    if (message.clientId !== "") {
+      writer.uint32(18).string(message.clientId);
+    }
+    if (message.customerAccount !== "") {
+      writer.uint32(26).string(message.customerAccount);
+    }
+    if (message.leafSalt !== "") {
+      writer.uint32(34).string(message.leafSalt);
+    }
+    if (message.balance !== "") {
+      writer.uint32(42).string(message.balance);
+    }
+    if (message.leafIndex !== "0") {
+      writer.uint32(48).uint64(message.leafIndex);
+    }
+    if (message.leafHash !== "") {
+      writer.uint32(58).string(message.leafHash);
+    }
+    for (const v of message.path) {
+      LiabilitiesProofStep.encode(v!, writer.uint32(66).fork()).join();
+    }
+    if (message.proofJson !== "") {
+      writer.uint32(74).string(message.proofJson);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetLiabilitiesProofResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetLiabilitiesProofResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.snapshot = LiabilitiesSnapshot.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.clientId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.customerAccount = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.leafSalt = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.balance = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.leafIndex = reader.uint64().toString();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.leafHash = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.path.push(LiabilitiesProofStep.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.proofJson = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetLiabilitiesProofResponse {
+    return {
+      snapshot: isSet(object.snapshot) ? LiabilitiesSnapshot.fromJSON(object.snapshot) : undefined,
+      clientId: isSet(object.clientId)
+        ? globalThis.String(object.clientId)
+        : isSet(object.client_id)
+        ? globalThis.String(object.client_id)
+        : "",
+      customerAccount: isSet(object.customerAccount)
+        ? globalThis.String(object.customerAccount)
+        : isSet(object.customer_account)
+        ? globalThis.String(object.customer_account)
+        : "",
+      leafSalt: isSet(object.leafSalt)
+        ? globalThis.String(object.leafSalt)
+        : isSet(object.leaf_salt)
+        ? globalThis.String(object.leaf_salt)
+        : "",
+      balance: isSet(object.balance) ? globalThis.String(object.balance) : "",
+      leafIndex: isSet(object.leafIndex)
+        ? globalThis.String(object.leafIndex)
+        : isSet(object.leaf_index)
+        ? globalThis.String(object.leaf_index)
+        : "0",
+      leafHash: isSet(object.leafHash)
+        ? globalThis.String(object.leafHash)
+        : isSet(object.leaf_hash)
+        ? globalThis.String(object.leaf_hash)
+        : "",
+      path: globalThis.Array.isArray(object?.path)
+        ? object.path.map((e: any) => LiabilitiesProofStep.fromJSON(e))
+        : [],
+      proofJson: isSet(object.proofJson)
+        ? globalThis.String(object.proofJson)
+        : isSet(object.proof_json)
+        ? globalThis.String(object.proof_json)
+        : "",
+    };
+  },
+
+  toJSON(message: GetLiabilitiesProofResponse): unknown {
+    const obj: any = {};
+    if (message.snapshot !== undefined) {
+      obj.snapshot = LiabilitiesSnapshot.toJSON(message.snapshot);
+    }
+    if (message.clientId !== "") {
+      obj.clientId = message.clientId;
+    }
+    if (message.customerAccount !== "") {
+      obj.customerAccount = message.customerAccount;
+    }
+    if (message.leafSalt !== "") {
+      obj.leafSalt = message.leafSalt;
+    }
+    if (message.balance !== "") {
+      obj.balance = message.balance;
+    }
+    if (message.leafIndex !== "0") {
+      obj.leafIndex = message.leafIndex;
+    }
+    if (message.leafHash !== "") {
+      obj.leafHash = message.leafHash;
+    }
+    if (message.path?.length) {
+      obj.path = message.path.map((e) => LiabilitiesProofStep.toJSON(e));
+    }
+    if (message.proofJson !== "") {
+      obj.proofJson = message.proofJson;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetLiabilitiesProofResponse>, I>>(base?: I): GetLiabilitiesProofResponse {
+    return GetLiabilitiesProofResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetLiabilitiesProofResponse>, I>>(object: I): GetLiabilitiesProofResponse {
+    const message = createBaseGetLiabilitiesProofResponse();
+    message.snapshot = (object.snapshot !== undefined && object.snapshot !== null)
+      ? LiabilitiesSnapshot.fromPartial(object.snapshot)
+      : undefined;
+    message.clientId = object.clientId ?? "";
+    message.customerAccount = object.customerAccount ?? "";
+    message.leafSalt = object.leafSalt ?? "";
+    message.balance = object.balance ?? "";
+    message.leafIndex = object.leafIndex ?? "0";
+    message.leafHash = object.leafHash ?? "";
+    message.path = object.path?.map((e) => LiabilitiesProofStep.fromPartial(e)) || [];
+    message.proofJson = object.proofJson ?? "";
+    return message;
+  },
+};
+
 /** LedgerService reads the double-entry books (ISO/TR 23576 8.2.3). */
 export type LedgerServiceService = typeof LedgerServiceService;
 export const LedgerServiceService = {
@@ -1313,6 +3675,68 @@ export const LedgerServiceService = {
       Buffer.from(GetWithdrawalHoldResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetWithdrawalHoldResponse => GetWithdrawalHoldResponse.decode(value),
   },
+  /**
+   * A customer's statement for the period [from, to): the balance at `from`, every journal
+   * line of the account and asset booked in the period (booking order, paged by whole
+   * entries), the balance at `to`. opening + sum(lines) = closing is checked by the ledger
+   * (a mismatch is an INTERNAL error, never a wrong statement).
+   */
+  getStatement: {
+    path: "/custody.ledger.v1.LedgerService/GetStatement" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetStatementRequest): Buffer => Buffer.from(GetStatementRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetStatementRequest => GetStatementRequest.decode(value),
+    responseSerialize: (value: GetStatementResponse): Buffer =>
+      Buffer.from(GetStatementResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetStatementResponse => GetStatementResponse.decode(value),
+  },
+  /**
+   * Operators: build a proof-of-liabilities snapshot of one asset (Merkle sum tree over the
+   * customer balances, docs/ledger.md) and store it; the root can be published.
+   */
+  buildLiabilitiesSnapshot: {
+    path: "/custody.ledger.v1.LedgerService/BuildLiabilitiesSnapshot" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: BuildLiabilitiesSnapshotRequest): Buffer =>
+      Buffer.from(BuildLiabilitiesSnapshotRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): BuildLiabilitiesSnapshotRequest =>
+      BuildLiabilitiesSnapshotRequest.decode(value),
+    responseSerialize: (value: BuildLiabilitiesSnapshotResponse): Buffer =>
+      Buffer.from(BuildLiabilitiesSnapshotResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): BuildLiabilitiesSnapshotResponse =>
+      BuildLiabilitiesSnapshotResponse.decode(value),
+  },
+  /**
+   * A customer's inclusion proof in a stored snapshot (verify it with
+   * services/ledger/src/verify-liabilities-proof.ts against the published root).
+   */
+  getLiabilitiesProof: {
+    path: "/custody.ledger.v1.LedgerService/GetLiabilitiesProof" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetLiabilitiesProofRequest): Buffer =>
+      Buffer.from(GetLiabilitiesProofRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetLiabilitiesProofRequest => GetLiabilitiesProofRequest.decode(value),
+    responseSerialize: (value: GetLiabilitiesProofResponse): Buffer =>
+      Buffer.from(GetLiabilitiesProofResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetLiabilitiesProofResponse => GetLiabilitiesProofResponse.decode(value),
+  },
+  /**
+   * Operators: run one reconciliation of the books against the chain now (C-8.2.3-d) and
+   * return the stored run. A chain-adapter that cannot answer gives a FAILED run, never a
+   * balanced one.
+   */
+  reconcile: {
+    path: "/custody.ledger.v1.LedgerService/Reconcile" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ReconcileRequest): Buffer => Buffer.from(ReconcileRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ReconcileRequest => ReconcileRequest.decode(value),
+    responseSerialize: (value: ReconcileResponse): Buffer => Buffer.from(ReconcileResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ReconcileResponse => ReconcileResponse.decode(value),
+  },
 } as const;
 
 export interface LedgerServiceServer extends UntypedServiceImplementation {
@@ -1324,6 +3748,29 @@ export interface LedgerServiceServer extends UntypedServiceImplementation {
    * placed yet, since the ledger holds asynchronously).
    */
   getWithdrawalHold: handleUnaryCall<GetWithdrawalHoldRequest, GetWithdrawalHoldResponse>;
+  /**
+   * A customer's statement for the period [from, to): the balance at `from`, every journal
+   * line of the account and asset booked in the period (booking order, paged by whole
+   * entries), the balance at `to`. opening + sum(lines) = closing is checked by the ledger
+   * (a mismatch is an INTERNAL error, never a wrong statement).
+   */
+  getStatement: handleUnaryCall<GetStatementRequest, GetStatementResponse>;
+  /**
+   * Operators: build a proof-of-liabilities snapshot of one asset (Merkle sum tree over the
+   * customer balances, docs/ledger.md) and store it; the root can be published.
+   */
+  buildLiabilitiesSnapshot: handleUnaryCall<BuildLiabilitiesSnapshotRequest, BuildLiabilitiesSnapshotResponse>;
+  /**
+   * A customer's inclusion proof in a stored snapshot (verify it with
+   * services/ledger/src/verify-liabilities-proof.ts against the published root).
+   */
+  getLiabilitiesProof: handleUnaryCall<GetLiabilitiesProofRequest, GetLiabilitiesProofResponse>;
+  /**
+   * Operators: run one reconciliation of the books against the chain now (C-8.2.3-d) and
+   * return the stored run. A chain-adapter that cannot answer gives a FAILED run, never a
+   * balanced one.
+   */
+  reconcile: handleUnaryCall<ReconcileRequest, ReconcileResponse>;
 }
 
 export interface LedgerServiceClient extends Client {
@@ -1376,6 +3823,85 @@ export interface LedgerServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetWithdrawalHoldResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * A customer's statement for the period [from, to): the balance at `from`, every journal
+   * line of the account and asset booked in the period (booking order, paged by whole
+   * entries), the balance at `to`. opening + sum(lines) = closing is checked by the ledger
+   * (a mismatch is an INTERNAL error, never a wrong statement).
+   */
+  getStatement(
+    request: GetStatementRequest,
+    callback: (error: ServiceError | null, response: GetStatementResponse) => void,
+  ): ClientUnaryCall;
+  getStatement(
+    request: GetStatementRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetStatementResponse) => void,
+  ): ClientUnaryCall;
+  getStatement(
+    request: GetStatementRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetStatementResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Operators: build a proof-of-liabilities snapshot of one asset (Merkle sum tree over the
+   * customer balances, docs/ledger.md) and store it; the root can be published.
+   */
+  buildLiabilitiesSnapshot(
+    request: BuildLiabilitiesSnapshotRequest,
+    callback: (error: ServiceError | null, response: BuildLiabilitiesSnapshotResponse) => void,
+  ): ClientUnaryCall;
+  buildLiabilitiesSnapshot(
+    request: BuildLiabilitiesSnapshotRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: BuildLiabilitiesSnapshotResponse) => void,
+  ): ClientUnaryCall;
+  buildLiabilitiesSnapshot(
+    request: BuildLiabilitiesSnapshotRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: BuildLiabilitiesSnapshotResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * A customer's inclusion proof in a stored snapshot (verify it with
+   * services/ledger/src/verify-liabilities-proof.ts against the published root).
+   */
+  getLiabilitiesProof(
+    request: GetLiabilitiesProofRequest,
+    callback: (error: ServiceError | null, response: GetLiabilitiesProofResponse) => void,
+  ): ClientUnaryCall;
+  getLiabilitiesProof(
+    request: GetLiabilitiesProofRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetLiabilitiesProofResponse) => void,
+  ): ClientUnaryCall;
+  getLiabilitiesProof(
+    request: GetLiabilitiesProofRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetLiabilitiesProofResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Operators: run one reconciliation of the books against the chain now (C-8.2.3-d) and
+   * return the stored run. A chain-adapter that cannot answer gives a FAILED run, never a
+   * balanced one.
+   */
+  reconcile(
+    request: ReconcileRequest,
+    callback: (error: ServiceError | null, response: ReconcileResponse) => void,
+  ): ClientUnaryCall;
+  reconcile(
+    request: ReconcileRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ReconcileResponse) => void,
+  ): ClientUnaryCall;
+  reconcile(
+    request: ReconcileRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ReconcileResponse) => void,
   ): ClientUnaryCall;
 }
 
