@@ -2,9 +2,10 @@
 // index.ts is the entry point both main.ts and the embedded deployment use.
 import { randomUUID } from 'node:crypto';
 import { loadPackageDefinition } from '@custody/contracts';
-import { CreateEventBusTables1795478400000, type EventBus, type Subscription } from '@custody/event-bus';
+import { CreateEventBusTables1795478400000, OutboxRelay, PostgresOutboxStore, type EventBus, type Subscription } from '@custody/event-bus';
 import { GrpcServer, createServiceDataSource, type DatabaseConnection, type GrpcServerCredentials, type Logger } from '@custody/platform';
 import type { DataSource } from 'typeorm';
+import { AUDIT_CONSUMER_GROUPS } from './consumer-groups.js';
 import { AuditLog } from './application/audit-log.js';
 import { Checkpointer } from './application/checkpoints.js';
 import type { AuditGate } from './application/gate.js';
@@ -12,6 +13,7 @@ import type { CheckpointSigner, Clock } from './application/ports.js';
 import { AuditQueries } from './application/query.js';
 import { verifyChain } from './application/verification.js';
 import type { VerificationReport } from './domain/verify.js';
+import { AuditServiceService, createOperatorActionService } from './adapters/grpc/operator-action-service.js';
 import { AuditQueryServiceService, createQueryService } from './adapters/grpc/query-service.js';
 import { identityTopics, startAuditConsumer, type TopicNamer } from './adapters/kafka/audit-consumer.js';
 import { PostgresAuditStore } from './adapters/persistence/postgres-audit-store.js';
@@ -37,6 +39,8 @@ export interface AuditDeps {
   /** Topic names (tests add a prefix). */
   readonly topicName?: TopicNamer;
   readonly consumerGroupId?: string;
+  /** How often the outbox relay publishes custody.audit.recorded.v1 (default 200 ms). */
+  readonly outboxPollIntervalMs?: number;
 }
 
 export interface AuditHandle {
@@ -58,7 +62,8 @@ export async function composeAudit(deps: AuditDeps): Promise<AuditHandle> {
     for (const c of cleanups.reverse()) await c().catch((err: unknown) => deps.logger.error({ err }, 'audit shutdown step failed'));
   };
   try {
-    const store = new PostgresAuditStore(dataSource);
+    const topicName = deps.topicName ?? identityTopics;
+    const store = new PostgresAuditStore(dataSource, topicName);
     // Fail closed: a runtime role that could rewrite the log must not run the log.
     const excess = await store.excessPrivileges();
     if (excess.length > 0) {
@@ -73,10 +78,21 @@ export async function composeAudit(deps: AuditDeps): Promise<AuditHandle> {
       bus: deps.bus,
       dataSource,
       log,
-      groupId: deps.consumerGroupId ?? 'audit.log',
-      topicName: deps.topicName ?? identityTopics,
+      groupId: deps.consumerGroupId ?? AUDIT_CONSUMER_GROUPS[0],
+      topicName,
     });
     cleanups.push(() => subscription.stop());
+
+    // custody.audit.recorded.v1: written to the outbox in the append's / checkpoint's
+    // transaction, published from there (a crash in between loses nothing).
+    const relay = new OutboxRelay({
+      store: new PostgresOutboxStore(dataSource),
+      bus: deps.bus,
+      pollIntervalMs: deps.outboxPollIntervalMs ?? 200,
+      onError: (err) => deps.logger.warn({ err }, 'audit outbox relay error'),
+    });
+    relay.start();
+    cleanups.push(() => relay.stop());
 
     const interval = deps.checkpointIntervalMs ?? 60_000;
     if (interval > 0) {
@@ -94,7 +110,10 @@ export async function composeAudit(deps: AuditDeps): Promise<AuditHandle> {
         port: deps.grpc.port,
         credentials: deps.grpc.credentials,
         packageDefinition: loadPackageDefinition(),
-        services: [{ definition: AuditQueryServiceService, implementation: createQueryService({ queries: new AuditQueries(store), logger: deps.logger }) as never }],
+        services: [
+          { definition: AuditQueryServiceService, implementation: createQueryService({ queries: new AuditQueries(store), logger: deps.logger }) as never },
+          { definition: AuditServiceService, implementation: createOperatorActionService({ log, clock, logger: deps.logger }) as never },
+        ],
       });
       grpcPort = await server.start();
       cleanups.push(() => server.shutdown(2_000));

@@ -20,6 +20,7 @@ export interface ReceivedEvent {
 export interface AuditReceipt {
   readonly sequence: bigint;
   readonly recordHash: Uint8Array;
+  readonly recordedAt?: Date;
 }
 
 export class AuditLog {
@@ -63,15 +64,15 @@ export class AuditLog {
         producer: 'audit',
         occurredAt: action.occurredAt,
         payload: operatorActionPayload(action),
-      });
-      return { sequence: record.sequence, recordHash: record.recordHash };
+      }, undefined, true);
+      return { sequence: record.sequence, recordHash: record.recordHash, recordedAt: record.recordedAt };
     } catch (err) {
       if (err instanceof InvalidArgumentError) throw err;
       throw new AuditUnavailableError({ cause: err });
     }
   }
 
-  private append(entry: NewRecord, tx?: Tx): Promise<StoredRecord> {
+  private append(entry: NewRecord, tx?: Tx, announce = false): Promise<StoredRecord> {
     const digest = payloadDigest(entry.payload);
     const recordedAt = this.deps.clock.now();
     return this.deps.store.append((head) => {
@@ -90,6 +91,6 @@ export class AuditLog {
         payloadDigest: digest,
       };
       return { ...content, recordHash: recordHash(content), payload: entry.payload };
-    }, tx);
+    }, tx, announce);
   }
 }

@@ -37,8 +37,10 @@ export interface AuditStore {
    * Appends one record as the single writer of the chain: locks the chain head row, calls
    * `build` with the current head, inserts the record and advances the head, all in `tx`
    * (or in a transaction of its own). Concurrent appends queue on the lock: the chain never forks.
+   * `announce`: also write its custody.audit.recorded.v1 event to the outbox in the same
+   * transaction (operator actions; bus-event records are pinned by checkpoints instead).
    */
-  append(build: (head: ChainHead) => StoredRecord, tx?: Tx): Promise<StoredRecord>;
+  append(build: (head: ChainHead) => StoredRecord, tx?: Tx, announce?: boolean): Promise<StoredRecord>;
   head(): Promise<ChainHead>;
   /** Records with sequence > afterSequence, in sequence order. */
   scan(afterSequence: bigint, limit: number): Promise<StoredRecord[]>;
@@ -47,6 +49,7 @@ export interface AuditStore {
   hashesAt(sequences: readonly bigint[]): Promise<Map<bigint, Uint8Array>>;
   checkpoints(): Promise<StoredCheckpoint[]>;
   latestCheckpoint(): Promise<StoredCheckpoint | undefined>;
+  /** Stores a signed checkpoint and, in the same transaction, its custody.audit.recorded.v1 event (outbox). */
   insertCheckpoint(checkpoint: StoredCheckpoint): Promise<void>;
 }
 

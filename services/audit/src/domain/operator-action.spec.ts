@@ -21,6 +21,11 @@ describe('operator actions', () => {
     );
   });
 
+  it('a request digest, when given, is in the canonical JSON as hex (sorted before request_id)', () => {
+    const json = new TextDecoder().decode(operatorActionPayload({ ...action, requestDigest: new Uint8Array(32).fill(0xab) }));
+    expect(json).toContain(`"operator_id":"op-alice","request_digest":"${'ab'.repeat(32)}","request_id":"req-1"`);
+  });
+
   it.each([
     [{ operatorId: '' }, 'operator_id'],
     [{ deviceId: '' }, 'device_id'],
@@ -29,6 +34,7 @@ describe('operator actions', () => {
     [{ action: 'Drop Table' }, 'action'],
     [{ approvalIds: [''] }, 'approval_ids[0]'],
     [{ occurredAt: new Date(Number.NaN) }, 'occurred_at'],
+    [{ requestDigest: new Uint8Array(31) }, 'request_digest'],
   ] as [Partial<OperatorAction>, string][])('rejects %j naming %s', (patch, field) => {
     expect(() => validateOperatorAction({ ...action, ...patch })).toThrow(expect.objectContaining({ code: 'OPERATOR_ACTION_INVALID', field }));
   });

@@ -17,6 +17,12 @@ export interface OperatorAction {
   readonly approvalIds: readonly string[];
   readonly correlationId: string;
   readonly occurredAt: Date;
+  /**
+   * SHA-256 of the caller's canonical encoding of the request (32 bytes), when the caller
+   * has one (e.g. policy's approval request including the operator's signature). Recorded
+   * in the payload as `request_digest` (hex); absent from the payload when not given.
+   */
+  readonly requestDigest?: Uint8Array | undefined;
 }
 
 const ACTION = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$/;
@@ -39,6 +45,9 @@ export function validateOperatorAction(a: OperatorAction): OperatorAction {
   text('correlation_id', a.correlationId);
   if (!Array.isArray(a.approvalIds) || a.approvalIds.length > 32) throw new InvalidOperatorActionError('approval_ids', 'must be a list of at most 32 ids');
   a.approvalIds.forEach((id, i) => text(`approval_ids[${i}]`, id));
+  if (a.requestDigest !== undefined && (!(a.requestDigest instanceof Uint8Array) || a.requestDigest.length !== 32)) {
+    throw new InvalidOperatorActionError('request_digest', 'must be 32 bytes (SHA-256) when given');
+  }
   if (!(a.occurredAt instanceof Date) || Number.isNaN(a.occurredAt.getTime())) throw new InvalidOperatorActionError('occurred_at', 'must be a valid time');
   return a;
 }
@@ -52,6 +61,7 @@ export function operatorActionPayload(a: OperatorAction): Uint8Array {
     device_id: a.deviceId,
     occurred_at: a.occurredAt.toISOString(),
     operator_id: a.operatorId,
+    ...(a.requestDigest === undefined ? {} : { request_digest: Buffer.from(a.requestDigest).toString('hex') }),
     request_id: a.requestId,
     source_ip: a.sourceIp,
     target: a.target,

@@ -1,9 +1,12 @@
 // AuditStore on Postgres (raw SQL through TypeORM's EntityManager). The chain head row
 // (audit_chain) is the single-writer lock: SELECT ... FOR UPDATE serialises appends.
+import { enqueue } from '@custody/event-bus';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { AuditStore, RecordFilter, Tx } from '../../application/ports.js';
 import type { RecordKind } from '../../domain/canonical.js';
 import type { ChainHead, StoredCheckpoint, StoredRecord } from '../../domain/verify.js';
+import { checkpointRecordedEntry, operatorRecordedEntry } from '../events.js';
+import { identityTopics, type TopicNamer } from '../kafka/audit-consumer.js';
 import { CHAIN_ID } from './schema.js';
 
 interface RecordRow {
@@ -63,9 +66,12 @@ function toCheckpoint(r: CheckpointRow): StoredCheckpoint {
 const buf = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 
 export class PostgresAuditStore implements AuditStore {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly topicName: TopicNamer = identityTopics,
+  ) {}
 
-  append(build: (head: ChainHead) => StoredRecord, tx?: Tx): Promise<StoredRecord> {
+  append(build: (head: ChainHead) => StoredRecord, tx?: Tx, announce = false): Promise<StoredRecord> {
     const run = async (m: EntityManager): Promise<StoredRecord> => {
       const rows = (await m.query(`SELECT "last_sequence", "last_hash" FROM "audit_chain" WHERE "chain_id" = $1 FOR UPDATE`, [CHAIN_ID])) as {
         last_sequence: string;
@@ -91,6 +97,8 @@ export class PostgresAuditStore implements AuditStore {
         buf(r.payload),
       ]);
       await m.query(`UPDATE "audit_chain" SET "last_sequence" = $2, "last_hash" = $3 WHERE "chain_id" = $1`, [CHAIN_ID, r.sequence.toString(), buf(r.recordHash)]);
+      // Same transaction: the announcement commits with the record or not at all.
+      if (announce) await enqueue(m, [operatorRecordedEntry(r, this.topicName)]);
       return r;
     };
     return tx ? run(tx as EntityManager) : this.dataSource.transaction(run);
@@ -156,13 +164,16 @@ export class PostgresAuditStore implements AuditStore {
   }
 
   async insertCheckpoint(c: StoredCheckpoint): Promise<void> {
-    await this.dataSource.query(`INSERT INTO "audit_checkpoint" ("sequence", "record_hash", "created_at", "key_id", "signature") VALUES ($1, $2, $3, $4, $5)`, [
-      c.sequence.toString(),
-      buf(c.recordHash),
-      c.createdAt,
-      c.keyId,
-      buf(c.signature),
-    ]);
+    await this.dataSource.transaction(async (m) => {
+      await m.query(`INSERT INTO "audit_checkpoint" ("sequence", "record_hash", "created_at", "key_id", "signature") VALUES ($1, $2, $3, $4, $5)`, [
+        c.sequence.toString(),
+        buf(c.recordHash),
+        c.createdAt,
+        c.keyId,
+        buf(c.signature),
+      ]);
+      await enqueue(m, [checkpointRecordedEntry(c, this.topicName)]);
+    });
   }
 
   /**
