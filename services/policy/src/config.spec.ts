@@ -29,4 +29,13 @@ describe('policy config', () => {
     expect(loadPolicyConfig({ ...env, CUSTODY_POLICY_LEDGER_GRPC_ADDRESS: 'ledger:50054', CUSTODY_POLICY_LEDGER_HOLD_WAIT: '1m' }).ledger?.holdWaitMs).toBe(60_000);
     expect(() => loadPolicyConfig({ ...env, CUSTODY_POLICY_LEDGER_GRPC_ADDRESS: 'ledger:50054', CUSTODY_POLICY_LEDGER_TIMEOUT: 'soon' })).toThrow(/CUSTODY_POLICY_LEDGER_TIMEOUT/);
   });
+
+  it('audit gate: no endpoint → refuse every vote (fail closed); an endpoint → gRPC with a 3 s deadline; disabled only when asked, never together with an endpoint', () => {
+    expect(loadPolicyConfig(env).audit).toEqual({ mode: 'refuse' });
+    expect(loadPolicyConfig({ ...env, CUSTODY_POLICY_AUDIT_GRPC_ADDRESS: 'audit:50055' }).audit).toEqual({ mode: 'grpc', address: 'audit:50055', tls: undefined, deadlineMs: 3_000 });
+    expect(loadPolicyConfig({ ...env, CUSTODY_POLICY_AUDIT_GRPC_ADDRESS: 'audit:50055', CUSTODY_POLICY_AUDIT_TIMEOUT: '500ms' }).audit).toMatchObject({ deadlineMs: 500 });
+    expect(loadPolicyConfig({ ...env, CUSTODY_AUDIT_GATE: 'disabled' }).audit).toEqual({ mode: 'disabled' });
+    expect(() => loadPolicyConfig({ ...env, CUSTODY_AUDIT_GATE: 'off' })).toThrow(/CUSTODY_AUDIT_GATE/);
+    expect(() => loadPolicyConfig({ ...env, CUSTODY_AUDIT_GATE: 'disabled', CUSTODY_POLICY_AUDIT_GRPC_ADDRESS: 'audit:50055' })).toThrow(/CUSTODY_AUDIT_GATE/);
+  });
 });

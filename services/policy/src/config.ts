@@ -30,13 +30,31 @@ const common = z.object({
   CUSTODY_POLICY_LEDGER_TIMEOUT: envVar.duration().default(2_000),
   /** How long "hold not placed yet" / "ledger unreachable" is retried before denying. */
   CUSTODY_POLICY_LEDGER_HOLD_WAIT: envVar.duration().default(30_000),
+  /** host:port of audit's AuditService: every Approve/Reject is recorded there before it is applied. */
+  CUSTODY_POLICY_AUDIT_GRPC_ADDRESS: envVar.string({ minLength: 1 }).optional(),
+  CUSTODY_POLICY_AUDIT_GRPC_CA_FILE: envVar.string({ minLength: 1 }).optional(),
+  CUSTODY_POLICY_AUDIT_GRPC_CERT_FILE: envVar.string({ minLength: 1 }).optional(),
+  CUSTODY_POLICY_AUDIT_GRPC_KEY_FILE: envVar.string({ minLength: 1 }).optional(),
+  /** Deadline of one RecordOperatorAction call; slower = refused. */
+  CUSTODY_POLICY_AUDIT_TIMEOUT: envVar.duration().default(3_000),
+  /**
+   * "required" (default): without an audit address every approval is refused (fail closed).
+   * "disabled": approvals are applied unaudited — dev only, logged as an error at every start.
+   */
+  CUSTODY_AUDIT_GATE: z.enum(['required', 'disabled']).default('required'),
 });
 
 const tls = grpcServerTlsEnv;
 
 export function loadPolicyConfig(env: NodeJS.ProcessEnv = process.env) {
   return defineConfig(
-    common.and(tls).transform((e) => ({
+    common
+      .and(tls)
+      .refine((e) => !(e.CUSTODY_AUDIT_GATE === 'disabled' && e.CUSTODY_POLICY_AUDIT_GRPC_ADDRESS), {
+        message: 'CUSTODY_AUDIT_GATE=disabled contradicts CUSTODY_POLICY_AUDIT_GRPC_ADDRESS: set one or the other',
+        path: ['CUSTODY_AUDIT_GATE'],
+      })
+      .transform((e) => ({
       grpc: {
         host: e.CUSTODY_GRPC_HOST,
         port: e.CUSTODY_GRPC_PORT,
@@ -67,6 +85,22 @@ export function loadPolicyConfig(env: NodeJS.ProcessEnv = process.env) {
             holdWaitMs: e.CUSTODY_POLICY_LEDGER_HOLD_WAIT,
           }
         : undefined,
+      /** grpc: record every vote in audit first; refuse: no endpoint, every vote refused; disabled: unaudited (dev). */
+      audit: e.CUSTODY_POLICY_AUDIT_GRPC_ADDRESS
+        ? {
+            mode: 'grpc' as const,
+            address: e.CUSTODY_POLICY_AUDIT_GRPC_ADDRESS,
+            tls: e.CUSTODY_POLICY_AUDIT_GRPC_CA_FILE
+              ? {
+                  rootCa: readFileSync(e.CUSTODY_POLICY_AUDIT_GRPC_CA_FILE),
+                  ...(e.CUSTODY_POLICY_AUDIT_GRPC_CERT_FILE && e.CUSTODY_POLICY_AUDIT_GRPC_KEY_FILE
+                    ? { certChain: readFileSync(e.CUSTODY_POLICY_AUDIT_GRPC_CERT_FILE), privateKey: readFileSync(e.CUSTODY_POLICY_AUDIT_GRPC_KEY_FILE) }
+                    : {}),
+                }
+              : undefined,
+            deadlineMs: e.CUSTODY_POLICY_AUDIT_TIMEOUT,
+          }
+        : { mode: e.CUSTODY_AUDIT_GATE === 'disabled' ? ('disabled' as const) : ('refuse' as const) },
     })),
     env,
   );

@@ -18,3 +18,4 @@ export { verifyDecisionToken, type TokenVerification, type DecisionTokenClaims }
 export { WasmPolicyEvaluator } from './adapters/opa/wasm-policy-evaluator.js';
 export { readBundleArchive, parseBundleArchive } from './adapters/opa/bundle-archive.js';
 export { backtest, formatBacktest, type BacktestReport } from './application/backtest.js';
+export { POLICY_CONSUMER_GROUPS } from './consumer-groups.js';

@@ -9,6 +9,7 @@ import { operatorDirectoryFromFile } from './adapters/operators/operator-file.js
 import { StaticFactsProvider, type StaticFactsDocument } from './adapters/facts/static-facts.js';
 import { LedgerFactsProvider, createLedgerClient, grpcHoldLookup, redeliveryFor, withLedgerHolds } from './adapters/facts/ledger-grpc-facts.js';
 import { credentials as grpcCredentials } from '@grpc/grpc-js';
+import { grpcOperatorAuditGate, refusingOperatorAuditGate } from './adapters/audit/operator-audit-gate.js';
 import { loadPolicyConfig } from './config.js';
 import { createPolicyBusMetrics, startPolicy } from './index.js';
 
@@ -27,6 +28,18 @@ const ledgerClient = config.ledger
     )
   : undefined;
 if (!config.ledger) logger.error({ alert: 'policy_no_ledger_holds' }, 'CUSTODY_POLICY_LEDGER_GRPC_ADDRESS is not set: no ledger holds, every withdrawal will be denied ledger_hold_missing');
+// Operator votes are recorded by audit before they are applied (fail closed). No endpoint →
+// every vote refused, unless CUSTODY_AUDIT_GATE=disabled (dev only, logged as an error).
+const auditGate =
+  config.audit.mode === 'grpc'
+    ? grpcOperatorAuditGate({
+        address: config.audit.address,
+        credentials: config.audit.tls ? grpcCredentials.createSsl(config.audit.tls.rootCa, config.audit.tls.privateKey ?? null, config.audit.tls.certChain ?? null) : grpcCredentials.createInsecure(),
+        deadlineMs: config.audit.deadlineMs,
+      })
+    : undefined;
+if (config.audit.mode === 'refuse') logger.error({ alert: 'policy_no_audit_endpoint' }, 'CUSTODY_POLICY_AUDIT_GRPC_ADDRESS is not set: every Approve/Reject will be refused (AUDIT_UNAVAILABLE)');
+if (config.audit.mode === 'disabled') logger.error({ alert: 'policy_audit_gate_disabled' }, 'CUSTODY_AUDIT_GATE=disabled: approvals are applied WITHOUT an audit record — never in production');
 const policy = await startPolicy({
   bus,
   database: { url: config.databaseUrl },
@@ -46,11 +59,13 @@ const policy = await startPolicy({
   tokenTtlSeconds: config.tokenTtlSeconds,
   adminQuorum: config.adminQuorum,
   metrics: { registry, busMetrics, port: config.metricsPort },
+  ...(config.audit.mode === 'disabled' ? {} : { operatorAudit: auditGate ?? refusingOperatorAuditGate }),
 });
 logger.info({ grpcPort: policy.grpcPort, metricsUrl: policy.metricsUrl }, 'policy started');
 const stop = async (): Promise<void> => {
   await policy.stop();
   ledgerClient?.close();
+  auditGate?.close();
   await bus.close();
   process.exit(0);
 };

@@ -15,10 +15,12 @@ import {
 } from '@custody/platform';
 import type { Registry } from 'prom-client';
 import type { DataSource } from 'typeorm';
+import { POLICY_CONSUMER_GROUPS } from './consumer-groups.js';
 import { parseBundleArchive } from './adapters/opa/bundle-archive.js';
 import { WasmPolicyEvaluator } from './adapters/opa/wasm-policy-evaluator.js';
 import { createPolicyMetrics, decisionOutcomeLabel } from './adapters/metrics.js';
 import { ApprovalServiceService, createApprovalService } from './adapters/grpc/approval-service.js';
+import type { OperatorAuditGate } from './adapters/audit/operator-audit-gate.js';
 import { identityTopics, type TopicNamer } from './adapters/events.js';
 import { startDecisionConsumer } from './adapters/kafka/decision-consumer.js';
 import { CreatePolicyTables1795651200000, POLICY_ENTITIES } from './adapters/persistence/schema.js';
@@ -67,10 +69,17 @@ export interface PolicyDeps {
    * given to the bus (default made on the registry), and the /metrics port (none: not served).
    */
   readonly metrics?: { readonly registry?: Registry; readonly busMetrics?: BusMetrics; readonly port?: number; readonly host?: string };
+  /**
+   * Operator votes (Approve/Reject) are recorded here BEFORE they are applied and refused
+   * (UNAVAILABLE, AUDIT_UNAVAILABLE) if it does not record them. main.ts always passes one
+   * (gRPC to audit, or a refusing gate when no endpoint is configured); an in-process
+   * composition passes the audit handle's `gate`. Absent: votes are not audited (logged at start).
+   */
+  readonly operatorAudit?: OperatorAuditGate;
 }
 
 /** The bus metrics hooks of the policy service (pass the same object to the bus and to startPolicy). */
-export function createPolicyBusMetrics(registry: Registry, topicName: TopicNamer = identityTopics, consumerGroupId = 'policy.decide'): BusMetrics {
+export function createPolicyBusMetrics(registry: Registry, topicName: TopicNamer = identityTopics, consumerGroupId: string = POLICY_CONSUMER_GROUPS[0]): BusMetrics {
   return createBusMetrics(registry, { topics: ALL_TOPICS.map(topicName), groups: [consumerGroupId] });
 }
 
@@ -98,7 +107,7 @@ export async function composePolicy(deps: PolicyDeps): Promise<PolicyHandle> {
   try {
     const registry = deps.metrics?.registry ?? createMetrics('policy');
     const metrics = createPolicyMetrics(registry);
-    const consumerGroupId = deps.consumerGroupId ?? 'policy.decide';
+    const consumerGroupId = deps.consumerGroupId ?? POLICY_CONSUMER_GROUPS[0];
     const busMetrics = deps.metrics?.busMetrics ?? createPolicyBusMetrics(registry, topicName, consumerGroupId);
     let metricsUrl: string | undefined;
     if (deps.metrics?.port !== undefined) {
@@ -193,10 +202,16 @@ export async function composePolicy(deps: PolicyDeps): Promise<PolicyHandle> {
       port: deps.grpc.port,
       credentials: deps.grpc.credentials,
       packageDefinition: loadPackageDefinition(),
-      services: [{ definition: ApprovalServiceService, implementation: createApprovalService({ decisions, logger: deps.logger }) as never }],
+      services: [
+        {
+          definition: ApprovalServiceService,
+          implementation: createApprovalService({ decisions, logger: deps.logger, ...(deps.operatorAudit ? { audit: deps.operatorAudit } : {}) }) as never,
+        },
+      ],
     });
     const grpcPort = await server.start();
     cleanups.push(() => server.shutdown(2_000));
+    if (!deps.operatorAudit) deps.logger.warn({ alert: 'policy_approvals_not_audited' }, 'no operator audit gate: approvals are applied without an audit record (dev/test composition only)');
 
     return { grpcPort, dataSource, bundles, decisions, store, registry, ...(metricsUrl ? { metricsUrl } : {}), stop: stopAll };
   } catch (err) {

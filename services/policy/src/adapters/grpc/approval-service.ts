@@ -1,8 +1,11 @@
 // ApprovalService over grpc-js: operators list pending decisions and vote. The operator's
 // identity is its Ed25519 signature over the canonical decision bytes (domain/approval.ts),
 // verified against the key registered for operator_id; domain errors map to a status and
-// an `error-reason` trailer.
-import { randomUUID } from 'node:crypto';
+// an `error-reason` trailer. With an audit gate, every vote is recorded by the audit service
+// BEFORE it is applied; if audit does not record it the vote is refused (UNAVAILABLE,
+// AUDIT_UNAVAILABLE) and nothing changes (docs/policies.md "Approvals are audited first").
+import { createHash, randomUUID } from 'node:crypto';
+import { isIP } from 'node:net';
 import { status, type Metadata, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
 import {
   ApprovalServiceService,
@@ -21,6 +24,7 @@ import { CORRELATION_ID_KEY, toGrpcError, withCorrelation, type GrpcCodeMap, typ
 import { InvalidArgumentError, subjectOf, type DecisionRecord, type DecisionService, type Vote } from '../../application/decisions.js';
 import { approvalSubjectBytes } from '../../domain/approval.js';
 import { formatAmount } from '../../domain/amount.js';
+import { AuditUnavailableError, type OperatorAuditGate } from '../audit/operator-audit-gate.js';
 
 export const ERROR_DOMAIN = 'custody.policy';
 
@@ -38,7 +42,33 @@ export const POLICY_GRPC_CODES: GrpcCodeMap = Object.freeze({
   DECISION_NOT_PENDING: status.FAILED_PRECONDITION,
   DECISION_NOT_FOUND: status.NOT_FOUND,
   NO_ACTIVE_BUNDLE: status.UNAVAILABLE,
+  AUDIT_UNAVAILABLE: status.UNAVAILABLE,
 });
+
+type VoteRequest = { decisionId: string; operatorId: string; role: string; keyId: string; signature: Buffer };
+
+/**
+ * SHA-256 of the vote request as audited: "custody.policy.v1.vote-request" || 0x00 ||
+ * F(decision_id) || F(operator_id) || F(role) || F(verdict) || F(key_id) || F(signature) ||
+ * F(reason), F(x) = u32be(len) || x (utf-8 strings).
+ */
+export function voteRequestDigest(req: VoteRequest, verdict: 'approve' | 'reject', reason: string): Uint8Array {
+  const field = (b: Buffer): Buffer => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(b.length);
+    return Buffer.concat([len, b]);
+  };
+  const parts = [req.decisionId, req.operatorId, req.role, verdict, req.keyId].map((s) => Buffer.from(s, 'utf8'));
+  const bytes = Buffer.concat([Buffer.from('custody.policy.v1.vote-request\0', 'utf8'), ...[...parts, req.signature, Buffer.from(reason, 'utf8')].map(field)]);
+  return new Uint8Array(createHash('sha256').update(bytes).digest());
+}
+
+/** The caller's IP from grpc-js getPeer() ("1.2.3.4:5", "[::1]:5", "ipv4:…"); "0.0.0.0" if it is not an IP (e.g. a unix socket). */
+export function peerIp(peer: string): string {
+  const bare = peer.replace(/^ipv[46]:/, '');
+  const host = bare.startsWith('[') ? bare.slice(1, bare.indexOf(']')) : bare.slice(0, Math.max(0, bare.lastIndexOf(':')));
+  return isIP(host) !== 0 ? host : isIP(bare) !== 0 ? bare : '0.0.0.0';
+}
 
 function correlationOf(metadata: Metadata): string {
   const value = metadata.get(CORRELATION_ID_KEY)[0];
@@ -88,16 +118,17 @@ function requireIdent(name: string, value: string): void {
   if (!IDENT.test(value)) throw new InvalidArgumentError('INVALID_ARGUMENT', `${name} must be 1-256 printable ASCII characters`);
 }
 
-export function createApprovalService(deps: { decisions: DecisionService; logger: Logger }): ApprovalServiceServer {
-  const unary = <Req, Res>(method: string, fn: (request: Req, correlationId: string) => Promise<Res>) => {
+export function createApprovalService(deps: { decisions: DecisionService; logger: Logger; audit?: OperatorAuditGate }): ApprovalServiceServer {
+  const unary = <Req, Res>(method: string, fn: (request: Req, correlationId: string, call: ServerUnaryCall<Req, Res>) => Promise<Res>) => {
     return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
       const correlationId = correlationOf(call.metadata);
       withCorrelation({ correlationId }, () => {
-        fn(call.request, correlationId).then(
+        fn(call.request, correlationId, call).then(
           (response) => callback(null, response),
           (err: unknown) => {
             const e = toGrpcError(err, POLICY_GRPC_CODES, { domain: ERROR_DOMAIN });
             if (e.code === status.INTERNAL) deps.logger.error({ err, method }, 'approval call failed');
+            else if (err instanceof AuditUnavailableError) deps.logger.error({ err, method, alert: 'policy_audit_unavailable' }, 'approval refused: the audit service did not record it');
             else deps.logger.info({ method, code: e.code, reason: e.metadata.get('error-reason')[0] }, 'approval call refused');
             callback(e);
           },
@@ -106,12 +137,33 @@ export function createApprovalService(deps: { decisions: DecisionService; logger
     };
   };
 
-  const vote = async (req: { decisionId: string; operatorId: string; role: string; keyId: string; signature: Buffer }, verdict: 'approve' | 'reject', correlationId: string, reason?: string) => {
+  const vote = async (req: VoteRequest, verdict: 'approve' | 'reject', correlationId: string, call: ServerUnaryCall<unknown, unknown>, reason?: string) => {
     requireIdent('decision_id', req.decisionId);
     requireIdent('operator_id', req.operatorId);
     requireIdent('role', req.role);
     requireIdent('key_id', req.keyId);
     if (req.signature.length !== 64) throw new InvalidArgumentError('INVALID_ARGUMENT', 'signature must be a 64-byte Ed25519 signature');
+    if (deps.audit) {
+      // Recorded first (the attempt, with a digest covering the operator's signature); applied
+      // only once audit committed the record. Any failure refuses the vote: nothing changes.
+      const requestId = call.metadata.get('x-request-id')[0];
+      await deps.audit
+        .record({
+          operatorId: req.operatorId,
+          action: `policy.approval.${verdict}`,
+          target: req.decisionId,
+          deviceId: `key:${req.keyId}`,
+          sourceIp: peerIp(call.getPeer()),
+          requestId: typeof requestId === 'string' && /^[!-~]{1,128}$/.test(requestId) ? requestId : randomUUID(),
+          approvalIds: [],
+          correlationId,
+          occurredAt: new Date(),
+          requestDigest: voteRequestDigest(req, verdict, reason ?? ''),
+        })
+        .catch((err: unknown) => {
+          throw err instanceof AuditUnavailableError ? err : new AuditUnavailableError({ cause: err });
+        });
+    }
     return deps.decisions.vote({ decisionId: req.decisionId, operatorId: req.operatorId, role: req.role, keyId: req.keyId, signature: new Uint8Array(req.signature), verdict, ...(reason ? { reason } : {}) }, { correlationId });
   };
 
@@ -123,13 +175,13 @@ export function createApprovalService(deps: { decisions: DecisionService; logger
       const last = items[items.length - 1];
       return { approvals: items.map((i) => toPendingApproval(i.record, i.votes)), nextPageToken: items.length === limit && last ? pageToken(last.record) : '' };
     }),
-    approve: unary<ApproveRequest, ApproveResponse>('Approve', async (req, correlationId) => {
-      const result = await vote(req, 'approve', correlationId);
+    approve: unary<ApproveRequest, ApproveResponse>('Approve', async (req, correlationId, call) => {
+      const result = await vote(req, 'approve', correlationId, call as ServerUnaryCall<unknown, unknown>);
       return { approval: toPendingApproval(result.record, result.votes), quorumReached: result.quorumReached };
     }),
-    reject: unary<RejectRequest, RejectResponse>('Reject', async (req, correlationId) => {
+    reject: unary<RejectRequest, RejectResponse>('Reject', async (req, correlationId, call) => {
       if (req.reason.length > 500) throw new InvalidArgumentError('INVALID_ARGUMENT', 'reason must be at most 500 characters');
-      await vote(req, 'reject', correlationId, req.reason);
+      await vote(req, 'reject', correlationId, call as ServerUnaryCall<unknown, unknown>, req.reason);
       return {};
     }),
   };

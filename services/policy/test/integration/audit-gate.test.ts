@@ -1,0 +1,139 @@
+// The approval audit gate on the policy side alone (real PostgreSQL; the gRPC client of
+// AuditService from @custody/contracts): with no audit endpoint configured (main.ts's
+// default: refusingOperatorAuditGate) or with an audit that does not answer within the
+// deadline, every Approve/Reject is refused with UNAVAILABLE / AUDIT_UNAVAILABLE and nothing
+// changes. The end-to-end test against the real audit service is test/integration/policy-audit-gate.test.ts.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Metadata, Server, ServerCredentials, credentials, status } from '@grpc/grpc-js';
+import { ed25519 } from '@noble/curves/ed25519.js';
+import {
+  ApprovalServiceClient,
+  AuditServiceService,
+  RiskAssessed,
+  RiskVerdict,
+  Topics,
+  WithdrawalRequested,
+  encodeEvent,
+  timestampFromDate,
+  timestampToDate,
+  topicVersion,
+  type ListPendingApprovalsResponse,
+  type PendingApproval,
+} from '@custody/contracts';
+import { InProcessBus, createEnvelope, protobufEnvelopeCodec } from '@custody/event-bus';
+import { grpcOperatorAuditGate, refusingOperatorAuditGate, type OperatorAuditGate } from '../../src/adapters/audit/operator-audit-gate.js';
+import { approvalSigningBytes, localDecisionSigner, startPolicy, type PolicyHandle, type WithdrawalFactsProvider } from '../../src/index.js';
+import { buildBundles, call, createTestDatabase, directoryOf, failure, newOperator, quietLogger, rand, waitFor, type Bundles, type TestDatabase, type TestOperator } from './support.js';
+
+const ALICE = newOperator('op-alice', ['compliance']);
+const facts: WithdrawalFactsProvider = {
+  factsFor: (r) =>
+    Promise.resolve({
+      account: { id: 'acct-inst-1', tier: 'institutional', openedAt: '2023-01-01T00:00:00Z' },
+      sourceWallet: { id: 'btc-hot-01', tier: 'hot' as const },
+      ledgerHold: { id: `hold-${r.withdrawalId}`, amount: r.amount },
+    }),
+};
+
+let db: TestDatabase;
+let bundles: Bundles;
+let silent: Server;
+let silentPort: number;
+
+beforeAll(async () => {
+  [db, bundles] = await Promise.all([createTestDatabase(), buildBundles()]);
+  // An AuditService that never answers (audit hung / overloaded).
+  silent = new Server();
+  silent.addService(AuditServiceService, { recordOperatorAction: () => undefined });
+  silentPort = await new Promise<number>((resolve, reject) => silent.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
+}, 180_000);
+
+afterAll(async () => {
+  silent?.forceShutdown();
+  await db?.drop();
+  await bundles?.cleanup();
+});
+
+/** Starts policy with `gate`, makes one 1.5 BTC REQUIRE_APPROVAL decision, runs `body`, stops. */
+async function withPolicy(gate: OperatorAuditGate, body: (client: ApprovalServiceClient, pending: PendingApproval) => Promise<void>): Promise<void> {
+  const bus = new InProcessBus();
+  const policy: PolicyHandle = await startPolicy({
+    bus,
+    database: { url: db.appUrl, schema: db.schema },
+    logger: quietLogger(),
+    grpc: { host: '127.0.0.1', port: 0, credentials: { kind: 'insecure' } },
+    bootstrapBundle: bundles.current,
+    signer: localDecisionSigner('policy-test-k1', ed25519.utils.randomSecretKey()),
+    operators: directoryOf([ALICE]),
+    facts,
+    consumerGroupId: `policy-${rand()}`,
+    operatorAudit: gate,
+  });
+  const client = new ApprovalServiceClient(`127.0.0.1:${policy.grpcPort}`, credentials.createInsecure());
+  try {
+    const id = `wd-${rand()}`;
+    const now = new Date();
+    const send = async (type: typeof Topics.withdrawalRequested | typeof Topics.riskAssessed, payload: Uint8Array) =>
+      bus.publish([{ topic: type, key: id, value: protobufEnvelopeCodec.encode(createEnvelope({ type, key: id, correlationId: `corr-${rand()}`, producer: 'test', schemaVersion: topicVersion(type), payload })) }]);
+    await send(Topics.withdrawalRequested, encodeEvent(Topics.withdrawalRequested, WithdrawalRequested.fromPartial({ withdrawalId: id, clientId: 'client-acme', customerAccount: 'acct-inst-1', asset: 'BTC', chain: 'bitcoin-mainnet', amount: '150000000', destinationAddress: 'bc1qinstitutionalvaultxxxxxxxxxxxxxxxxxx', requestedAt: timestampFromDate(now) })));
+    await send(Topics.riskAssessed, encodeEvent(Topics.riskAssessed, RiskAssessed.fromPartial({ assessmentId: `as-${id}`, withdrawalId: id, verdict: RiskVerdict.RISK_VERDICT_CLEAR, score: 10, assessedAt: timestampFromDate(new Date(now.getTime() - 60_000)) })));
+    let pending: PendingApproval | undefined;
+    await waitFor(
+      async () => {
+        const res = await call<object, ListPendingApprovalsResponse>(client.listPendingApprovals.bind(client) as never, { pageSize: 100, pageToken: '' }, new Metadata());
+        pending = res.approvals.find((a) => a.withdrawalId === id);
+        return pending !== undefined;
+      },
+      20_000,
+      () => `pending approval for ${id}`,
+    );
+    await body(client, pending as PendingApproval);
+  } finally {
+    client.close();
+    await policy.stop();
+    await bus.close();
+  }
+}
+
+function voteRequest(op: TestOperator, p: PendingApproval, verdict: 'approve' | 'reject') {
+  const subject = { decisionId: p.decisionId, withdrawalId: p.withdrawalId, asset: p.asset, sourceWallet: p.sourceWallet, destinationAddress: p.destinationAddress, destinationTag: p.destinationTag, amount: BigInt(p.amount), bundleDigest: p.bundleDigest, quorum: p.quorum, roles: p.roles, expiresAt: Math.floor(timestampToDate(p.expiresAt!).getTime() / 1000) };
+  return { decisionId: p.decisionId, operatorId: op.id, role: 'compliance', keyId: op.keyId, signature: Buffer.from(ed25519.sign(approvalSigningBytes(subject, op.id, 'compliance', verdict), op.secret)) };
+}
+
+async function unchanged(decisionId: string): Promise<{ status: string; votes: number }> {
+  const [d] = await db.admin<{ status: string }>(`SELECT status FROM decision WHERE id = $1`, [decisionId]);
+  const [v] = await db.admin<{ n: string }>(`SELECT count(*)::text AS n FROM approval_vote WHERE decision_id = $1`, [decisionId]);
+  return { status: d?.status ?? 'missing', votes: Number(v?.n) };
+}
+
+describe('fail closed (ISO/TR 23576 9.3.9.4): policy refuses operator votes audit did not record', () => {
+  it('no audit endpoint configured (the refusing gate main.ts installs) → Approve and Reject are UNAVAILABLE / AUDIT_UNAVAILABLE; nothing stored', async () => {
+    await withPolicy(refusingOperatorAuditGate, async (client, pending) => {
+      expect(await failure(call(client.approve.bind(client) as never, voteRequest(ALICE, pending, 'approve'), new Metadata()))).toEqual({ code: status.UNAVAILABLE, reason: 'AUDIT_UNAVAILABLE' });
+      expect(await failure(call(client.reject.bind(client) as never, { ...voteRequest(ALICE, pending, 'reject'), reason: 'no' }, new Metadata()))).toEqual({ code: status.UNAVAILABLE, reason: 'AUDIT_UNAVAILABLE' });
+      expect(await unchanged(pending.decisionId)).toEqual({ status: 'require_approval', votes: 0 });
+    });
+  });
+
+  it('audit slower than the deadline (an AuditService that never answers) → Approve is UNAVAILABLE / AUDIT_UNAVAILABLE; nothing stored', async () => {
+    const slow = grpcOperatorAuditGate({ address: `127.0.0.1:${silentPort}`, deadlineMs: 300 });
+    try {
+      await withPolicy(slow, async (client, pending) => {
+        expect(await failure(call(client.approve.bind(client) as never, voteRequest(ALICE, pending, 'approve'), new Metadata()))).toEqual({ code: status.UNAVAILABLE, reason: 'AUDIT_UNAVAILABLE' });
+        expect(await unchanged(pending.decisionId)).toEqual({ status: 'require_approval', votes: 0 });
+      });
+    } finally {
+      slow.close();
+    }
+  });
+
+  it('control: with a gate that records, the same Approve is applied (the refusals above come from the gate)', async () => {
+    const recorded: string[] = [];
+    const recording: OperatorAuditGate = { record: async (a) => (recorded.push(`${a.operatorId}:${a.action}:${a.target}`), { sequence: 1n, recordHash: new Uint8Array(32) }) };
+    await withPolicy(recording, async (client, pending) => {
+      await call(client.approve.bind(client) as never, voteRequest(ALICE, pending, 'approve'), new Metadata());
+      expect(recorded).toEqual([`op-alice:policy.approval.approve:${pending.decisionId}`]);
+      expect(await unchanged(pending.decisionId)).toEqual({ status: 'require_approval', votes: 1 });
+    });
+  });
+});
