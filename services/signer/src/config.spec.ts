@@ -55,4 +55,13 @@ describe('signer config', () => {
     writeFileSync(badOps, JSON.stringify([{ operatorId: 'x', roles: [], keys: {} }]));
     expect(() => loadSignerConfig(env({ CUSTODY_SIGNER_OPERATORS_FILE: badOps }))).toThrow(/CUSTODY_SIGNER_OPERATORS_FILE/);
   });
+
+  it('enables the KeyAdminService on its own port only when asked, TLS from CUSTODY_GRPC_TLS (grpcServerTlsEnv)', () => {
+    expect(loadSignerConfig(env()).adminGrpc).toBeUndefined();
+    expect(() => loadSignerConfig(env({ CUSTODY_SIGNER_ADMIN_GRPC_PORT: '7443' }))).toThrow(/CUSTODY_GRPC_TLS/);
+    expect(() => loadSignerConfig(env({ CUSTODY_SIGNER_ADMIN_GRPC_PORT: '7443', CUSTODY_GRPC_TLS: 'mtls' }))).toThrow(/CUSTODY_GRPC_TLS_CERT_FILE/);
+    const c = loadSignerConfig(env({ CUSTODY_SIGNER_ADMIN_GRPC_PORT: '7443', CUSTODY_GRPC_TLS: 'insecure' }));
+    expect(c.adminGrpc).toEqual({ host: '127.0.0.1', port: 7443, credentials: { kind: 'insecure' } });
+    expect(c.grpc).toBeUndefined();
+  });
 });

@@ -2,10 +2,11 @@
 // service with a message naming the variable; secret values are never echoed).
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { ConfigError, defineConfig, envVar } from '@custody/platform';
+import { ConfigError, defineConfig, envVar, grpcServerCredentials, grpcServerTlsEnv } from '@custody/platform';
 import type { AssetProfile } from './application/sign-transaction.js';
 import type { Operator } from './domain/operators.js';
 import type { DepositXpub } from './domain/deposit-address.js';
+import { parseCallerRules } from './adapters/grpc/caller-identity.js';
 
 const HEX32 = /^[0-9a-f]{64}$/;
 
@@ -109,8 +110,24 @@ const schema = z.object({
   CUSTODY_SIGNER_GRPC_TLS_CERT_FILE: envVar.string({ minLength: 1 }).optional(),
   CUSTODY_SIGNER_GRPC_TLS_KEY_FILE: envVar.string({ minLength: 1 }).optional(),
   CUSTODY_SIGNER_GRPC_TLS_CLIENT_CA_FILE: envVar.string({ minLength: 1 }).optional(),
+  // Which client certificates may call DepositAddressService (intake's): comma-separated
+  // sha256:<hex> | dns:<SAN> | uri:<SAN> | cn:<CN>. Required with mTLS.
+  CUSTODY_SIGNER_GRPC_ALLOWED_CALLERS: envVar
+    .list()
+    .refine((entries) => {
+      try {
+        parseCallerRules(entries);
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'expected sha256:<64 hex> | dns:<name> | uri:<uri> | cn:<name>[,...]')
+    .optional(),
   // Account-level xpubs per asset for deposit addresses (public data only).
   CUSTODY_SIGNER_DEPOSIT_XPUBS_FILE: jsonFile().optional(),
+  // KeyAdminService (operators): its own port; absent = no admin API. TLS from CUSTODY_GRPC_TLS* (grpcServerTlsEnv).
+  CUSTODY_SIGNER_ADMIN_GRPC_PORT: envVar.port().optional(),
+  CUSTODY_SIGNER_ADMIN_GRPC_HOST: envVar.string({ minLength: 1 }).default('127.0.0.1'),
 });
 
 export function loadSignerConfig(env: NodeJS.ProcessEnv = process.env) {
@@ -124,6 +141,10 @@ export function loadSignerConfig(env: NodeJS.ProcessEnv = process.env) {
         (e) => e.CUSTODY_SIGNER_GRPC_PORT === undefined || e.CUSTODY_SIGNER_GRPC_TLS === 'insecure' || (e.CUSTODY_SIGNER_GRPC_TLS_CERT_FILE !== undefined && e.CUSTODY_SIGNER_GRPC_TLS_KEY_FILE !== undefined && e.CUSTODY_SIGNER_GRPC_TLS_CLIENT_CA_FILE !== undefined),
         { message: 'mtls needs CUSTODY_SIGNER_GRPC_TLS_CERT_FILE, _KEY_FILE and _CLIENT_CA_FILE', path: ['CUSTODY_SIGNER_GRPC_TLS_CERT_FILE'] },
       )
+      .refine((e) => e.CUSTODY_SIGNER_GRPC_PORT === undefined || e.CUSTODY_SIGNER_GRPC_TLS === 'insecure' || (e.CUSTODY_SIGNER_GRPC_ALLOWED_CALLERS ?? []).length > 0, {
+        message: 'mtls needs CUSTODY_SIGNER_GRPC_ALLOWED_CALLERS (which client certificates may call the signer)',
+        path: ['CUSTODY_SIGNER_GRPC_ALLOWED_CALLERS'],
+      })
       .transform((e) => ({
         metricsPort: e.CUSTODY_METRICS_PORT,
         logLevel: e.CUSTODY_LOG_LEVEL,
@@ -143,22 +164,27 @@ export function loadSignerConfig(env: NodeJS.ProcessEnv = process.env) {
             : {
                 host: e.CUSTODY_SIGNER_GRPC_HOST,
                 port: e.CUSTODY_SIGNER_GRPC_PORT,
+                allowedCallers: e.CUSTODY_SIGNER_GRPC_ALLOWED_CALLERS,
                 tls:
                   e.CUSTODY_SIGNER_GRPC_TLS === 'mtls' && e.CUSTODY_SIGNER_GRPC_TLS_CERT_FILE && e.CUSTODY_SIGNER_GRPC_TLS_KEY_FILE && e.CUSTODY_SIGNER_GRPC_TLS_CLIENT_CA_FILE
                     ? { certFile: e.CUSTODY_SIGNER_GRPC_TLS_CERT_FILE, keyFile: e.CUSTODY_SIGNER_GRPC_TLS_KEY_FILE, clientCaFile: e.CUSTODY_SIGNER_GRPC_TLS_CLIENT_CA_FILE }
                     : undefined,
               },
         depositXpubs: e.CUSTODY_SIGNER_DEPOSIT_XPUBS_FILE,
+        adminGrpc: e.CUSTODY_SIGNER_ADMIN_GRPC_PORT === undefined ? undefined : { host: e.CUSTODY_SIGNER_ADMIN_GRPC_HOST, port: e.CUSTODY_SIGNER_ADMIN_GRPC_PORT },
       })),
     env,
   );
-  const { localSealed, grpc, depositXpubs, ...rest } = c;
+  const { localSealed, grpc, depositXpubs, adminGrpc, ...rest } = c;
   return {
     ...rest,
+    // The admin API's TLS settings are required (and files read) only when it is enabled.
+    adminGrpc: adminGrpc ? { host: adminGrpc.host, port: adminGrpc.port, credentials: grpcServerCredentials(defineConfig(grpcServerTlsEnv, env)) } : undefined,
     grpc: grpc
       ? {
           host: grpc.host,
           port: grpc.port,
+          ...(grpc.allowedCallers ? { allowedCallers: [...grpc.allowedCallers] } : {}),
           credentials: grpc.tls
             ? { kind: 'tls' as const, certChain: readFileSync(grpc.tls.certFile), privateKey: readFileSync(grpc.tls.keyFile), clientCa: readFileSync(grpc.tls.clientCaFile), requireClientCertificate: true }
             : { kind: 'insecure' as const },

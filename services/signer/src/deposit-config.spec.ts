@@ -35,6 +35,19 @@ describe('signer config: gRPC server and deposit xpubs', () => {
     expect(c.grpc).toMatchObject({ host: '127.0.0.1', port: 50061, credentials: { kind: 'insecure' } });
   });
 
+  it('with mTLS requires the caller allow-list (CUSTODY_SIGNER_GRPC_ALLOWED_CALLERS) and refuses malformed entries', () => {
+    const pemFile = (name: string): string => {
+      const path = join(dir, name);
+      writeFileSync(path, `-----BEGIN ${name}-----\n`);
+      return path;
+    };
+    const mtls = { CUSTODY_SIGNER_GRPC_PORT: '50061', CUSTODY_SIGNER_GRPC_TLS_CERT_FILE: pemFile('CRT'), CUSTODY_SIGNER_GRPC_TLS_KEY_FILE: pemFile('KEY'), CUSTODY_SIGNER_GRPC_TLS_CLIENT_CA_FILE: pemFile('CA') };
+    expect(() => loadSignerConfig(env(mtls))).toThrow(/CUSTODY_SIGNER_GRPC_ALLOWED_CALLERS/);
+    expect(() => loadSignerConfig(env({ ...mtls, CUSTODY_SIGNER_GRPC_ALLOWED_CALLERS: 'intake' }))).toThrow(/CUSTODY_SIGNER_GRPC_ALLOWED_CALLERS/);
+    const c = loadSignerConfig(env({ ...mtls, CUSTODY_SIGNER_GRPC_ALLOWED_CALLERS: `dns:intake.custody.svc,sha256:${'ab'.repeat(32)}` }));
+    expect(c.grpc).toMatchObject({ allowedCallers: ['dns:intake.custody.svc', `sha256:${'ab'.repeat(32)}`], credentials: { kind: 'tls', requireClientCertificate: true } });
+  });
+
   it('reads account xpubs per asset and refuses an xprv', () => {
     const ok = loadSignerConfig(env({ CUSTODY_SIGNER_DEPOSIT_XPUBS_FILE: write('xpubs.json', [{ asset: 'ETH', chain: 'ethereum-mainnet', kind: 'evm', xpub: account.publicExtendedKey }]) }));
     expect(ok.depositXpubs.get('ETH')).toEqual({ asset: 'ETH', chain: 'ethereum-mainnet', kind: 'evm', xpub: account.publicExtendedKey, account: 0 });

@@ -25,9 +25,10 @@ const signer = await startSigner({
   ...(config.pkcs11 ? { pkcs11: config.pkcs11 } : {}),
   ...(config.vault ? { vault: config.vault } : {}),
   ...(config.grpc ? { grpc: config.grpc, depositXpubs: config.depositXpubs } : {}),
+  ...(config.adminGrpc ? { adminGrpc: config.adminGrpc } : {}),
 });
 const metrics = await startMetricsServer({ registry, port: config.metricsPort });
-logger.info({ custody: [...signer.custody.keys()], grpcPort: signer.grpcPort, depositAssets: [...config.depositXpubs.keys()] }, 'signer started');
+logger.info({ custody: [...signer.custody.keys()], grpcPort: signer.grpcPort, adminGrpcPort: signer.adminGrpcPort, depositAssets: [...config.depositXpubs.keys()] }, 'signer started');
 const stop = async (): Promise<void> => {
   await signer.stop();
   await metrics.close();

@@ -4,9 +4,12 @@
 import { Topics, loadPackageDefinition, type Topic } from '@custody/contracts';
 import { CreateEventBusTables1795478400000, OutboxRelay, PostgresOutboxStore, type BusMetrics, type EventBus, type Subscription } from '@custody/event-bus';
 import { GrpcServer, createServiceDataSource, type DatabaseConnection, type GrpcServerCredentials, type Logger } from '@custody/platform';
+import { SIGNER_CONSUMER_GROUPS } from './consumer-groups.js';
 import { DeriveDepositAddress } from './application/deposit-addresses.js';
 import { assertDepositXpub, type DepositXpub } from './domain/deposit-address.js';
+import { parseCallerRules } from './adapters/grpc/caller-identity.js';
 import { DepositAddressServiceService, createDepositAddressService } from './adapters/grpc/deposit-address-service.js';
+import { KeyAdminServiceService, createKeyAdminService } from './adapters/grpc/key-admin-service.js';
 import { CreateDepositAddressTables1795737600000 } from './adapters/persistence/deposit-address-schema.js';
 import { PostgresDepositAddressStore } from './adapters/persistence/postgres-deposit-address-store.js';
 import type { DataSource } from 'typeorm';
@@ -55,9 +58,24 @@ export interface SignerDeps {
    * The signer's gRPC server (DepositAddressService). Absent = no server. Host defaults
    * to 127.0.0.1; production uses TLS with required client certificates (mTLS).
    */
-  readonly grpc?: { readonly host?: string; readonly port: number; readonly credentials: GrpcServerCredentials };
+  readonly grpc?: {
+    readonly host?: string;
+    readonly port: number;
+    readonly credentials: GrpcServerCredentials;
+    /**
+     * Client certificates allowed to call DepositAddressService (intake's): `sha256:<hex>`,
+     * `dns:<SAN>`, `uri:<SAN>` or `cn:<CN>`. Required with TLS credentials (startup fails
+     * without it); other CA-valid certificates get PERMISSION_DENIED CALLER_NOT_ALLOWED.
+     */
+    readonly allowedCallers?: readonly string[];
+  };
   /** Account-level xpubs per asset for deposit addresses (public data only). */
   readonly depositXpubs?: ReadonlyMap<string, DepositXpub>;
+  /**
+   * The operators' KeyAdminService, on its own server and port (never the
+   * DepositAddressService's). Absent = no admin API. Host defaults to 127.0.0.1; production uses mTLS.
+   */
+  readonly adminGrpc?: { readonly host?: string; readonly port: number; readonly credentials: GrpcServerCredentials };
 }
 
 export interface SignerHandle {
@@ -67,6 +85,8 @@ export interface SignerHandle {
   readonly custody: ReadonlyMap<string, KeyCustody>;
   /** Bound port of the gRPC server (when `grpc` was given). */
   readonly grpcPort?: number;
+  /** Bound port of the KeyAdminService server (when `adminGrpc` was given). */
+  readonly adminGrpcPort?: number;
   stop(): Promise<void>;
 }
 
@@ -98,7 +118,7 @@ export async function composeSigner(deps: SignerDeps): Promise<SignerHandle> {
     }
     if (custody.size === 0) throw new Error('signer: no key custody configured (localSealed, pkcs11 and/or vault)');
 
-    const groupId = deps.consumerGroupId ?? 'signer.tx-prepared';
+    const groupId = deps.consumerGroupId ?? SIGNER_CONSUMER_GROUPS[0];
     const signTransaction = new SignTransaction({
       store: new PostgresSigningStore(dataSource, topicName, groupId),
       custody,
@@ -112,8 +132,10 @@ export async function composeSigner(deps: SignerDeps): Promise<SignerHandle> {
         deps.onOutcome?.(o);
       },
     });
+    const keyStore = new PostgresKeyStore(dataSource, topicName);
     const lifecycle = new KeyLifecycle({
-      store: new PostgresKeyStore(dataSource, topicName),
+      store: keyStore,
+      adminStore: keyStore,
       custody,
       clock,
       operators: deps.operators,
@@ -136,6 +158,11 @@ export async function composeSigner(deps: SignerDeps): Promise<SignerHandle> {
 
     let grpcPort: number | undefined;
     if (deps.grpc) {
+      // mTLS proves the CA, the allow-list names the caller: TLS without one fails closed at startup.
+      if (deps.grpc.credentials.kind === 'tls' && (deps.grpc.allowedCallers ?? []).length === 0) {
+        throw new Error('the signer gRPC server needs grpc.allowedCallers (which client certificates may call it) with TLS');
+      }
+      const allowedCallers = deps.grpc.allowedCallers === undefined ? undefined : parseCallerRules(deps.grpc.allowedCallers);
       const xpubs = deps.depositXpubs ?? new Map<string, DepositXpub>();
       for (const source of xpubs.values()) assertDepositXpub(source);
       const depositAddresses = new DeriveDepositAddress({ store: new PostgresDepositAddressStore(dataSource, () => clock.now()), xpubs });
@@ -144,13 +171,26 @@ export async function composeSigner(deps: SignerDeps): Promise<SignerHandle> {
         port: deps.grpc.port,
         credentials: deps.grpc.credentials,
         packageDefinition: loadPackageDefinition(),
-        services: [{ definition: DepositAddressServiceService, implementation: createDepositAddressService({ useCase: depositAddresses, logger: deps.logger }) as never }],
+        services: [{ definition: DepositAddressServiceService, implementation: createDepositAddressService({ useCase: depositAddresses, logger: deps.logger, ...(allowedCallers ? { allowedCallers } : {}) }) as never }],
       });
       grpcPort = await server.start();
       cleanups.push(() => server.shutdown(2_000));
     }
 
-    return { dataSource, lifecycle, signTransaction, custody, ...(grpcPort === undefined ? {} : { grpcPort }), stop: stopAll };
+    let adminGrpcPort: number | undefined;
+    if (deps.adminGrpc) {
+      const adminServer = new GrpcServer({
+        ...(deps.adminGrpc.host ? { host: deps.adminGrpc.host } : {}),
+        port: deps.adminGrpc.port,
+        credentials: deps.adminGrpc.credentials,
+        packageDefinition: loadPackageDefinition(),
+        services: [{ definition: KeyAdminServiceService, implementation: createKeyAdminService({ lifecycle, logger: deps.logger, now: () => clock.now() }) as never }],
+      });
+      adminGrpcPort = await adminServer.start();
+      cleanups.push(() => adminServer.shutdown(2_000));
+    }
+
+    return { dataSource, lifecycle, signTransaction, custody, ...(grpcPort === undefined ? {} : { grpcPort }), ...(adminGrpcPort === undefined ? {} : { adminGrpcPort }), stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

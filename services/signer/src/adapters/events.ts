@@ -105,6 +105,9 @@ export function keyLifecycleEntry(
       : {}),
     reason: `${event.from ?? 'none'} -> ${event.to}: ${event.reason}`.slice(0, 500),
     transitionedAt: timestampFromDate(event.at),
+    // Consumers (chain-adapter's wallet registry) map the wallet id to its chain address.
+    walletId: key.walletId,
+    address: key.address,
   });
   return entry(Topics.keyLifecycle, key.keyId, encodeEvent(Topics.keyLifecycle, message), { correlationId: ctx.correlationId, causationId: ctx.causationId, occurredAt: event.at }, topicName);
 }

@@ -38,3 +38,21 @@ export interface KeyCustody {
   destroyKey(ref: string): Promise<void>;
   close(): Promise<void>;
 }
+
+/**
+ * Custodies whose keys may be split into backup shares and re-sealed from them (C-9.3.7.3-b).
+ * Only the local sealed store: its keys are software keys by design (the plaintext already
+ * exists in this process for each signature). HSM keys are non-extractable; back them up by
+ * HSM cloning instead (BACKUP_NOT_SUPPORTED here). Nothing here returns key material:
+ * `withKeyMaterial` lends it to `use` and zeroes it afterwards.
+ */
+export interface BackupCapableCustody extends KeyCustody {
+  withKeyMaterial<T>(ref: string, algorithm: KeyAlgorithm, use: (secret: Uint8Array) => Promise<T>): Promise<T>;
+  /** Seals an existing secret as a new key (the restore step); returns public facts only. */
+  importKey(algorithm: KeyAlgorithm, secret: Uint8Array, label: string): Promise<GeneratedKey>;
+}
+
+export function isBackupCapable(custody: KeyCustody): custody is BackupCapableCustody {
+  const c = custody as Partial<BackupCapableCustody>;
+  return typeof c.withKeyMaterial === 'function' && typeof c.importKey === 'function';
+}

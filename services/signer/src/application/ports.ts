@@ -85,3 +85,26 @@ export interface KeyStore {
    */
   transition(keyId: string, change: (key: KeyRecord) => { key: KeyRecord; record: TransitionRecord }): Promise<KeyRecord>;
 }
+
+/** A key action that is not a state transition (backup made, key restored from backup), recorded with its quorum. */
+export interface KeyActionRecord {
+  readonly keyId: string;
+  /** Stored in key_transition.transition: 'backup-created' | 'restored'. */
+  readonly action: 'backup-created' | 'restored';
+  readonly actor: string;
+  readonly reason: string;
+  readonly requestId: string;
+  readonly at: Date;
+  readonly quorum: { readonly required: number; readonly approvals: readonly OperatorSignature[] };
+}
+
+/** Inventory reads and recorded non-transition actions for the admin API (Postgres adapter). */
+export interface KeyAdminStore {
+  listKeys(filter: { readonly walletId?: string; readonly chain?: string }): Promise<KeyRecord[]>;
+  /**
+   * Locks the key row, lets `change` check it and return the row to write (custody and
+   * custody ref may change: restore), writes the row and the action into key_transition
+   * (request id UNIQUE: a replay fails with INVALID_TRANSITION), in one transaction.
+   */
+  recordKeyAction(record: KeyActionRecord, change: (key: KeyRecord) => KeyRecord): Promise<KeyRecord>;
+}

@@ -12,6 +12,8 @@ export type SignerErrorCode =
   | 'KEY_CUSTODY_CONFIG_INVALID'
   | 'INVALID_TRANSITION'
   | 'QUORUM_NOT_MET'
+  | 'ROLE_MISSING'
+  | 'BACKUP_NOT_SUPPORTED'
   | 'BACKUP_INVALID';
 
 export class SignerError extends DomainError {

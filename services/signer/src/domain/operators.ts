@@ -49,7 +49,8 @@ function u64(n: number): Uint8Array {
 export interface KeyTransitionRequest {
   readonly requestId: string;
   readonly keyId: string;
-  readonly transition: AdminTransition | 'generate';
+  /** An admin transition, the generation ceremony, or a backup/restore of the key (C-9.3.7.3-c). */
+  readonly transition: AdminTransition | 'generate' | 'backup' | 'restore';
   readonly ttlSeconds?: number;
   readonly maxSignatures?: number;
   /** Unix seconds; signatures over an expired request do not count. */

@@ -165,6 +165,9 @@ describe('C-5.4.2-a quorum-approved generation inside the HSM; the response hold
     await waitFor(() => observed.some((e) => e.type === Topics.keyLifecycle && KeyLifecycleEvent.decode(e.payload).keyId === keyId && KeyLifecycleEvent.decode(e.payload).transition === KeyTransition.KEY_TRANSITION_GENERATED), 30_000, () => 'key.lifecycle GENERATED');
     const generated = observed.map((e) => (e.type === Topics.keyLifecycle ? KeyLifecycleEvent.decode(e.payload) : undefined)).find((m) => m?.keyId === keyId && m.transition === KeyTransition.KEY_TRANSITION_GENERATED);
     expect(generated?.quorumEvidence?.approvals.map((a) => a.operatorId).sort()).toEqual(['carol', 'dave']);
+    // The wallet id and its chain address travel on the event (chain-adapter's wallet registry).
+    expect(generated).toMatchObject({ walletId, address: keyAddress, chain: ETH.chain });
+    expect(keyAddress).toMatch(/^0x[0-9a-f]{40}$/);
   });
 });
 
@@ -330,6 +333,8 @@ describe('C-5.4.4-a C-5.4.4-b suspension takes effect before the next signature 
     await signer.lifecycle.transition(suspend, [signTransition(suspend, ops.erin)], 'incident drill');
     await expectRefused(scenario(walletId, clock.now()), {}, 'KEY_SUSPENDED');
     await waitFor(() => observed.some((e) => e.type === Topics.keyLifecycle && KeyLifecycleEvent.decode(e.payload).transition === KeyTransition.KEY_TRANSITION_SUSPENDED), 30_000, () => 'key.lifecycle SUSPENDED');
+    const suspended = observed.map((e) => (e.type === Topics.keyLifecycle ? KeyLifecycleEvent.decode(e.payload) : undefined)).find((m) => m?.keyId === keyId && m.transition === KeyTransition.KEY_TRANSITION_SUSPENDED);
+    expect(suspended).toMatchObject({ walletId, address: keyAddress });
     const resume = { requestId: randomUUID(), keyId, transition: 'resume' as const, expiresAt: nowSeconds() + 300 };
     await expect(signer.lifecycle.transition(resume, [signTransition(resume, ops.erin)], 'resume')).rejects.toMatchObject({ code: 'QUORUM_NOT_MET' });
     await signer.lifecycle.transition(resume, [signTransition(resume, ops.erin), signTransition(resume, ops.carol)], 'resume');

@@ -76,19 +76,46 @@ export class LocalSealedKeyCustody implements KeyCustody {
   async generateKey(algorithm: KeyAlgorithm, _label: string): Promise<GeneratedKey> {
     this.#open();
     assertAlgorithm(algorithm);
-    const ref = `lk_${randomBytes(16).toString('hex')}`;
     const secret = randomSecret(algorithm);
     try {
-      const publicKey = publicKeyOf(algorithm, secret);
-      const nonce = randomBytes(12);
-      const cipher = createCipheriv('aes-256-gcm', this.#kek, nonce);
-      cipher.setAAD(aad(ref, algorithm, this.#kekId));
-      const ciphertext = Buffer.concat([cipher.update(secret), cipher.final(), cipher.getAuthTag()]);
-      await this.#store.put({ ref, algorithm, kekId: this.#kekId, nonce: new Uint8Array(nonce), ciphertext: new Uint8Array(ciphertext) });
-      return Object.freeze({ ref, algorithm, publicKey });
+      return await this.#seal(algorithm, secret);
     } finally {
       secret.fill(0);
     }
+  }
+
+  /** Restore from backup shares: seals a given secret under a fresh ref (the caller zeroes its copy). */
+  async importKey(algorithm: KeyAlgorithm, secret: Uint8Array, _label: string): Promise<GeneratedKey> {
+    this.#open();
+    assertAlgorithm(algorithm);
+    if (!(secret instanceof Uint8Array) || secret.length !== 32) throw new SignerError('KEY_ALGORITHM_MISMATCH', 'an imported key must be 32 bytes');
+    const copy = Buffer.from(secret);
+    try {
+      return await this.#seal(algorithm, copy);
+    } finally {
+      copy.fill(0);
+    }
+  }
+
+  /** Lends the clear key to `use` (backup split only), zeroed afterwards; never returned. */
+  async withKeyMaterial<T>(ref: string, algorithm: KeyAlgorithm, use: (secret: Uint8Array) => Promise<T>): Promise<T> {
+    const copy = await this.#withSecret(ref, algorithm, (secret) => Uint8Array.from(secret));
+    try {
+      return await use(copy);
+    } finally {
+      copy.fill(0);
+    }
+  }
+
+  async #seal(algorithm: KeyAlgorithm, secret: Buffer): Promise<GeneratedKey> {
+    const ref = `lk_${randomBytes(16).toString('hex')}`;
+    const publicKey = publicKeyOf(algorithm, secret);
+    const nonce = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', this.#kek, nonce);
+    cipher.setAAD(aad(ref, algorithm, this.#kekId));
+    const ciphertext = Buffer.concat([cipher.update(secret), cipher.final(), cipher.getAuthTag()]);
+    await this.#store.put({ ref, algorithm, kekId: this.#kekId, nonce: new Uint8Array(nonce), ciphertext: new Uint8Array(ciphertext) });
+    return Object.freeze({ ref, algorithm, publicKey });
   }
 
   async publicKey(ref: string, algorithm: KeyAlgorithm): Promise<Uint8Array> {

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { INBOX_TABLE, enqueue } from '@custody/event-bus';
 import type { DataSource, EntityManager } from 'typeorm';
-import type { EventContext, KeyStore, LockedResult, RefusedOutcome, ReserveResult, SigningStore, TransitionRecord } from '../../application/ports.js';
+import type { EventContext, KeyActionRecord, KeyAdminStore, KeyStore, LockedResult, RefusedOutcome, ReserveResult, SigningStore, TransitionRecord } from '../../application/ports.js';
 import { SignerError } from '../../domain/errors.js';
 import type { CustodyKind, KeyAlgorithm, KeyPurpose, KeyRecord, KeyState, KeyTier } from '../../domain/key.js';
 import { keyLifecycleEntry, txRefusedEntry, txSignedEntry, type TopicNamer } from '../events.js';
@@ -131,7 +131,7 @@ export class PostgresSigningStore implements SigningStore {
   }
 }
 
-export class PostgresKeyStore implements KeyStore {
+export class PostgresKeyStore implements KeyStore, KeyAdminStore {
   constructor(
     private readonly dataSource: DataSource,
     private readonly topicName: TopicNamer,
@@ -166,6 +166,34 @@ export class PostgresKeyStore implements KeyStore {
         await updateKeyRow(m, key);
         await insertTransition(m, record);
         await enqueue(m, [keyLifecycleEntry(key, record.event, record.quorum, { correlationId: record.requestId ?? keyId }, this.topicName)]);
+        return key;
+      });
+    } catch (error) {
+      if ((error as { code?: string }).code === '23505') throw new SignerError('INVALID_TRANSITION', 'this admin request was already applied (request id reused)', { cause: error });
+      throw error;
+    }
+  }
+
+  async listKeys(filter: { readonly walletId?: string; readonly chain?: string }): Promise<KeyRecord[]> {
+    const rows = (await this.dataSource.query(
+      `SELECT ${KEY_COLUMNS} FROM "signer_key" WHERE ($1::text IS NULL OR "wallet_id" = $1) AND ($2::text IS NULL OR "chain" = $2) ORDER BY "key_id"`,
+      [filter.walletId ?? null, filter.chain ?? null],
+    )) as KeyRow[];
+    return rows.map(toKey);
+  }
+
+  async recordKeyAction(record: KeyActionRecord, change: (key: KeyRecord) => KeyRecord): Promise<KeyRecord> {
+    try {
+      return await this.dataSource.transaction(async (m) => {
+        const rows = (await m.query(`SELECT ${KEY_COLUMNS} FROM "signer_key" WHERE "key_id" = $1 FOR UPDATE`, [record.keyId])) as KeyRow[];
+        if (!rows[0]) throw new SignerError('KEY_NOT_FOUND', `no key ${record.keyId} in the inventory`);
+        const key = change(toKey(rows[0]));
+        await m.query(`UPDATE "signer_key" SET "custody" = $2, "custody_ref" = $3, "updated_at" = $4 WHERE "key_id" = $1`, [key.keyId, key.custody, key.custodyRef, key.updatedAt]);
+        await m.query(
+          `INSERT INTO "key_transition" ("id", "key_id", "transition", "from_state", "to_state", "actor", "reason", "request_id", "quorum_operators", "at")
+           VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8, $9)`,
+          [randomUUID(), key.keyId, record.action, key.state, record.actor, record.reason, record.requestId, record.quorum.approvals.map((a) => a.operatorId), record.at],
+        );
         return key;
       });
     } catch (error) {
