@@ -40,3 +40,33 @@ describe('intake config: the signer client (deposit addresses)', () => {
     expect(() => loadIntakeConfig(env({ CUSTODY_INTAKE_SIGNER_ADDRESS: 'http://signer', CUSTODY_INTAKE_SIGNER_TLS: 'insecure' }))).toThrow(/CUSTODY_INTAKE_SIGNER_ADDRESS/);
   });
 });
+
+describe('intake config: the operator API (IntakeAdminService)', () => {
+  const mtls = { CUSTODY_GRPC_TLS: 'mtls', CUSTODY_GRPC_TLS_CERT_FILE: file('SRV'), CUSTODY_GRPC_TLS_KEY_FILE: file('SRVKEY'), CUSTODY_GRPC_TLS_CLIENT_CA_FILE: file('CLIENTCA') };
+  const operators = (value: unknown): string => {
+    const path = join(dir, `operators-${Math.random().toString(36).slice(2)}.json`);
+    writeFileSync(path, JSON.stringify(value));
+    return path;
+  };
+  const alice = { operatorId: 'alice', keyId: 'alice-k1', publicKey: 'ab'.repeat(32), certificateSha256: ['cd'.repeat(32)] };
+
+  it('is off unless CUSTODY_INTAKE_ADMIN_PORT is set', () => {
+    expect(loadIntakeConfig(env(mtls)).admin).toBeUndefined();
+  });
+
+  it('needs mTLS, the operators CA and the operators file; reads them on its own port', () => {
+    expect(() => loadIntakeConfig(env({ CUSTODY_INTAKE_ADMIN_PORT: '50052' }))).toThrow(/CUSTODY_INTAKE_ADMIN_PORT/);
+    expect(() => loadIntakeConfig(env({ ...mtls, CUSTODY_INTAKE_ADMIN_PORT: '50052', CUSTODY_INTAKE_OPERATORS_FILE: operators([alice]) }))).toThrow(/CUSTODY_INTAKE_ADMIN_CLIENT_CA_FILE/);
+    expect(() => loadIntakeConfig(env({ ...mtls, CUSTODY_INTAKE_ADMIN_PORT: '50052', CUSTODY_INTAKE_ADMIN_CLIENT_CA_FILE: file('OPCA') }))).toThrow(/CUSTODY_INTAKE_OPERATORS_FILE/);
+    const c = loadIntakeConfig(env({ ...mtls, CUSTODY_INTAKE_ADMIN_PORT: '50052', CUSTODY_INTAKE_ADMIN_CLIENT_CA_FILE: file('OPCA'), CUSTODY_INTAKE_OPERATORS_FILE: operators([alice]) }));
+    expect(c.admin).toMatchObject({ host: '127.0.0.1', port: 50052, maxKeyOverlapMs: 7 * 24 * 3_600_000, credentials: { kind: 'tls', requireClientCertificate: true } });
+    expect(c.admin?.credentials.clientCa.toString()).toContain('OPCA');
+    expect(c.admin?.operators).toEqual([{ ...alice, publicKey: Uint8Array.from(Buffer.from(alice.publicKey, 'hex')) }]);
+  });
+
+  it('refuses an operators file with a bad key or no certificate pin', () => {
+    const base = { ...mtls, CUSTODY_INTAKE_ADMIN_PORT: '50052', CUSTODY_INTAKE_ADMIN_CLIENT_CA_FILE: file('OPCA') };
+    expect(() => loadIntakeConfig(env({ ...base, CUSTODY_INTAKE_OPERATORS_FILE: operators([{ ...alice, publicKey: 'xyz' }]) }))).toThrow(/CUSTODY_INTAKE_OPERATORS_FILE/);
+    expect(() => loadIntakeConfig(env({ ...base, CUSTODY_INTAKE_OPERATORS_FILE: operators([{ ...alice, certificateSha256: [] }]) }))).toThrow(/CUSTODY_INTAKE_OPERATORS_FILE/);
+  });
+});

@@ -24,7 +24,49 @@ const common = z.object({
   CUSTODY_INTAKE_SIGNER_TLS_CERT_FILE: envVar.string({ minLength: 1 }).optional(),
   CUSTODY_INTAKE_SIGNER_TLS_KEY_FILE: envVar.string({ minLength: 1 }).optional(),
   CUSTODY_INTAKE_SIGNER_TIMEOUT: envVar.duration().default(3_000),
+  // Operator API (IntakeAdminService) on its own port; absent = not served. Needs
+  // CUSTODY_GRPC_TLS=mtls (the same server certificate), the operators' client CA and the
+  // operators file (pinned certificates + Ed25519 keys).
+  CUSTODY_INTAKE_ADMIN_PORT: envVar.port().optional(),
+  CUSTODY_INTAKE_ADMIN_HOST: envVar.string({ minLength: 1 }).default('127.0.0.1'),
+  CUSTODY_INTAKE_ADMIN_CLIENT_CA_FILE: envVar.string({ minLength: 1 }).optional(),
+  CUSTODY_INTAKE_OPERATORS_FILE: envVar.string({ minLength: 1 }).optional(),
+  CUSTODY_INTAKE_KEY_ROTATION_MAX_OVERLAP: envVar.duration().default(7 * 24 * 3_600_000),
 });
+
+const HEX64 = /^[0-9a-f]{64}$/;
+const operatorsSchema = z
+  .array(
+    z.object({
+      operatorId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/),
+      keyId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/),
+      publicKey: z.string().regex(HEX64, 'raw Ed25519 public key, 64 lower-case hex digits'),
+      certificateSha256: z.array(z.string().regex(HEX64, 'SHA-256 of the certificate DER, 64 lower-case hex digits')).min(1),
+    }),
+  )
+  .min(1);
+
+/** The operators file (JSON array of {operatorId, keyId, publicKey, certificateSha256[]}). */
+export function parseOperators(json: unknown): { operatorId: string; keyId: string; publicKey: Uint8Array; certificateSha256: string[] }[] {
+  return operatorsSchema.parse(json).map((o) => ({ ...o, publicKey: Uint8Array.from(Buffer.from(o.publicKey, 'hex')) }));
+}
+
+function adminServer(e: z.infer<typeof common> & { CUSTODY_GRPC_TLS: string }) {
+  if (e.CUSTODY_INTAKE_ADMIN_PORT === undefined) return undefined;
+  if (e.CUSTODY_GRPC_TLS !== 'mtls') throw new ConfigError([{ variable: 'CUSTODY_INTAKE_ADMIN_PORT', message: 'the admin API needs CUSTODY_GRPC_TLS=mtls (operators authenticate with a client certificate)' }]);
+  if (!e.CUSTODY_INTAKE_ADMIN_CLIENT_CA_FILE) throw new ConfigError([{ variable: 'CUSTODY_INTAKE_ADMIN_CLIENT_CA_FILE', message: 'required with CUSTODY_INTAKE_ADMIN_PORT' }]);
+  if (!e.CUSTODY_INTAKE_OPERATORS_FILE) throw new ConfigError([{ variable: 'CUSTODY_INTAKE_OPERATORS_FILE', message: 'required with CUSTODY_INTAKE_ADMIN_PORT' }]);
+  return { host: e.CUSTODY_INTAKE_ADMIN_HOST, port: e.CUSTODY_INTAKE_ADMIN_PORT, clientCaFile: e.CUSTODY_INTAKE_ADMIN_CLIENT_CA_FILE, operatorsFile: e.CUSTODY_INTAKE_OPERATORS_FILE, maxKeyOverlapMs: e.CUSTODY_INTAKE_KEY_ROTATION_MAX_OVERLAP };
+}
+
+function readOperators(path: string): ReturnType<typeof parseOperators> {
+  try {
+    return parseOperators(JSON.parse(readFileSync(path, 'utf8')) as unknown);
+  } catch (error) {
+    const issue = (error as { issues?: { path: unknown[]; message: string }[] }).issues?.[0];
+    throw new ConfigError([{ variable: 'CUSTODY_INTAKE_OPERATORS_FILE', message: issue ? `${issue.path.join('.')}: ${issue.message}` : 'must name a readable JSON file' }]);
+  }
+}
 
 // mTLS is the production mode; insecure exists for local development only and must be chosen explicitly.
 const tls = grpcServerTlsEnv;
@@ -57,12 +99,23 @@ export function loadIntakeConfig(env: NodeJS.ProcessEnv = process.env) {
       perSourceLimit: { ratePerSecond: e.CUSTODY_INTAKE_PER_SOURCE_RATE, burst: e.CUSTODY_INTAKE_PER_SOURCE_BURST },
       shutdownGraceMs: e.CUSTODY_SHUTDOWN_GRACE,
       signer: signerClient(e),
+      admin: adminServer(e),
     })),
     env,
   );
   const { tls: serverTls, ...grpc } = c.grpc;
+  const admin = c.admin && serverTls
+    ? {
+        host: c.admin.host,
+        port: c.admin.port,
+        credentials: { kind: 'tls' as const, certChain: readFileSync(serverTls.certFile), privateKey: readFileSync(serverTls.keyFile), clientCa: readFileSync(c.admin.clientCaFile), requireClientCertificate: true },
+        operators: readOperators(c.admin.operatorsFile),
+        maxKeyOverlapMs: c.admin.maxKeyOverlapMs,
+      }
+    : undefined;
   return {
     ...c,
+    admin,
     grpc: {
       ...grpc,
       credentials: serverTls

@@ -4,3 +4,4 @@ export type { DepositAddressProvider, DepositAddress } from './application/ports
 export { AuthHeaders } from './application/authenticate.js';
 export { encodeSigningInput, SIGNING_DOMAIN, type SigningEnvelope, type BodyField } from './domain/canonical.js';
 export { GrpcDepositAddressProvider, signerCustomerKey, type GrpcDepositAddressProviderOptions } from './adapters/signer/grpc-deposit-address-provider.js';
+export { INTAKE_CONSUMER_GROUPS } from './consumer-groups.js';

@@ -5,8 +5,11 @@ import { Topics, loadPackageDefinition, type Topic } from '@custody/contracts';
 import { CreateEventBusTables1795478400000, OutboxRelay, PostgresOutboxStore, type EventBus, type Subscription } from '@custody/event-bus';
 import { GrpcServer, createServiceDataSource, type DatabaseConnection, type GrpcServerCredentials, type Logger } from '@custody/platform';
 import type { DataSource } from 'typeorm';
+import { INTAKE_CONSUMER_GROUPS } from './consumer-groups.js';
 import { Authenticator } from './application/authenticate.js';
 import { DepositAddressUseCase } from './application/deposit-addresses.js';
+import { IntegratorAdmin } from './application/integrators.js';
+import { OperatorAuthenticator, type Operator } from './application/operator-auth.js';
 import { MaintenanceUseCases } from './application/maintenance.js';
 import { PipelineProjector } from './application/pipeline.js';
 import type { Clock, DepositAddressProvider } from './application/ports.js';
@@ -14,12 +17,13 @@ import { WatchHub } from './application/watch-hub.js';
 import { WithdrawalUseCases } from './application/withdrawals.js';
 import { AssetRegistry, DEFAULT_ASSETS, type Asset } from './domain/asset-registry.js';
 import { identityTopics, type TopicNamer } from './adapters/events.js';
+import { IntakeAdminServiceService, createAdminService } from './adapters/grpc/admin.js';
 import { CustodyGatewayServiceService, createGateway } from './adapters/grpc/gateway.js';
 import { startPipelineConsumer } from './adapters/kafka/pipeline-consumer.js';
-import { CreateIntakeTables1795564800000, INTAKE_ENTITIES } from './adapters/persistence/schema.js';
+import { AddIntakeAdmin1795910400000, CreateIntakeTables1795564800000, INTAKE_ENTITIES } from './adapters/persistence/schema.js';
 import { PostgresIntegratorDirectory, PostgresMaintenanceStore, PostgresNonceStore, PostgresWithdrawalStore } from './adapters/persistence/postgres-stores.js';
 
-export const INTAKE_MIGRATIONS = [CreateIntakeTables1795564800000, CreateEventBusTables1795478400000];
+export const INTAKE_MIGRATIONS = [CreateIntakeTables1795564800000, CreateEventBusTables1795478400000, AddIntakeAdmin1795910400000];
 export { INTAKE_ENTITIES };
 
 export interface IntakeDeps {
@@ -39,12 +43,30 @@ export interface IntakeDeps {
   readonly topicName?: TopicNamer;
   readonly consumerGroupId?: string;
   readonly outboxPollIntervalMs?: number;
+  /**
+   * The operators' IntakeAdminService, on its own port (never the integrators' one) so the
+   * network policy can expose it to operators only. Absent = no admin server. Operators
+   * authenticate with a pinned client certificate AND a signature, so the credentials must
+   * require client certificates (mTLS).
+   */
+  readonly admin?: {
+    readonly host?: string;
+    readonly port: number;
+    readonly credentials: GrpcServerCredentials;
+    readonly operators: readonly Operator[];
+    /** Longest overlap of a key rotation (default 7 days). */
+    readonly maxKeyOverlapMs?: number;
+  };
 }
 
 export interface IntakeHandle {
   readonly grpcPort: number;
+  /** Bound port of the admin server (when `admin` was given). */
+  readonly adminPort?: number;
   readonly dataSource: DataSource;
+  /** Bootstrap (tests, embedded demo): writes without an operator; the admin API goes through `integratorAdmin`. */
   readonly integrators: PostgresIntegratorDirectory;
+  readonly integratorAdmin: IntegratorAdmin;
   readonly maintenance: MaintenanceUseCases;
   readonly hub: WatchHub;
   stop(): Promise<void>;
@@ -62,7 +84,7 @@ export async function composeIntake(deps: IntakeDeps): Promise<IntakeHandle> {
   try {
     const registry = new AssetRegistry(deps.assets ?? DEFAULT_ASSETS);
     const hub = new WatchHub();
-    const directory = new PostgresIntegratorDirectory(dataSource);
+    const directory = new PostgresIntegratorDirectory(dataSource, topicName);
     const nonces = new PostgresNonceStore(dataSource);
     const store = new PostgresWithdrawalStore(dataSource, topicName, () => clock.now());
     const maintenanceStore = new PostgresMaintenanceStore(dataSource, topicName);
@@ -75,6 +97,7 @@ export async function composeIntake(deps: IntakeDeps): Promise<IntakeHandle> {
       timestampWindowMs: deps.timestampWindowMs ?? 300_000,
       perSourceLimit: deps.perSourceLimit ?? { ratePerSecond: 200, burst: 400 },
     });
+    const integratorAdmin = new IntegratorAdmin({ store: directory, registry, clock, maxKeyOverlapMs: deps.admin?.maxKeyOverlapMs ?? 7 * 24 * 3_600_000 });
     const deposits = new DepositAddressUseCase({ provider: deps.depositAddressProvider, registry, directory });
     const projector = new PipelineProjector(store, hub);
 
@@ -91,7 +114,7 @@ export async function composeIntake(deps: IntakeDeps): Promise<IntakeHandle> {
       bus: deps.bus,
       dataSource,
       projector,
-      groupId: deps.consumerGroupId ?? 'intake.pipeline',
+      groupId: deps.consumerGroupId ?? INTAKE_CONSUMER_GROUPS[0],
       topicName,
       onResult: (result, envelope) => {
         if (result === 'unknown-withdrawal') deps.logger.warn({ eventId: envelope.id, type: envelope.type }, 'pipeline event for an unknown withdrawal');
@@ -118,7 +141,24 @@ export async function composeIntake(deps: IntakeDeps): Promise<IntakeHandle> {
     const grpcPort = await server.start();
     cleanups.push(() => server.shutdown(2_000));
 
-    return { grpcPort, dataSource, integrators: directory, maintenance, hub, stop: stopAll };
+    let adminPort: number | undefined;
+    if (deps.admin) {
+      if (deps.admin.credentials.kind !== 'tls' || !deps.admin.credentials.requireClientCertificate) {
+        throw new Error('the intake admin API needs mTLS (operators authenticate with a pinned client certificate)');
+      }
+      const operatorAuth = new OperatorAuthenticator({ operators: deps.admin.operators, nonces, clock, timestampWindowMs: window });
+      const adminServer = new GrpcServer({
+        ...(deps.admin.host ? { host: deps.admin.host } : {}),
+        port: deps.admin.port,
+        credentials: deps.admin.credentials,
+        packageDefinition: loadPackageDefinition(),
+        services: [{ definition: IntakeAdminServiceService, implementation: createAdminService({ auth: operatorAuth, integrators: integratorAdmin, maintenance, logger: deps.logger }) as never }],
+      });
+      adminPort = await adminServer.start();
+      cleanups.push(() => adminServer.shutdown(2_000));
+    }
+
+    return { grpcPort, ...(adminPort === undefined ? {} : { adminPort }), dataSource, integrators: directory, integratorAdmin, maintenance, hub, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

@@ -26,8 +26,9 @@ const intake = await startIntake({
   maintenanceMinNoticeMs: config.maintenanceMinNoticeMs,
   perSourceLimit: config.perSourceLimit,
   ...(depositAddressProvider ? { depositAddressProvider } : {}),
+  ...(config.admin ? { admin: config.admin } : {}),
 });
-logger.info({ grpcPort: intake.grpcPort }, 'intake started');
+logger.info({ grpcPort: intake.grpcPort, adminPort: intake.adminPort }, 'intake started');
 const stop = async (): Promise<void> => {
   await intake.stop();
   depositAddressProvider?.close();

@@ -1,6 +1,8 @@
 // Domain -> custody.events.v1 envelopes for the outbox. Topic names go through `topicName`
 // so tests can isolate themselves with a prefix; the envelope type stays the canonical one.
 import {
+  IntegratorAction,
+  IntegratorChanged,
   MaintenanceScheduled,
   RequestSignature,
   Topics,
@@ -14,6 +16,7 @@ import {
   type Topic,
 } from '@custody/contracts';
 import { createEnvelope, type OutboxEntry } from '@custody/event-bus';
+import type { AdminRecord } from '../application/ports.js';
 import type { MaintenanceWindow } from '../domain/maintenance.js';
 import type { Withdrawal } from '../domain/withdrawal.js';
 import type { WithdrawalStateName } from '../domain/withdrawal-state.js';
@@ -119,6 +122,38 @@ export function maintenanceScheduledEntry(w: MaintenanceWindow, correlationId: s
     depositsDelayed: w.depositsDelayed,
     description: w.description,
     announcedBy: w.announcedBy,
+    // A cancellation repeats the whole window (same key): the latest record per id is its state.
+    cancelled: w.cancelledAt !== undefined,
+    ...(w.cancelledAt ? { cancelledAt: timestampFromDate(w.cancelledAt), cancelledBy: w.cancelledBy ?? '' } : {}),
   });
-  return entry(Topics.maintenanceScheduled, w.id, encodeEvent(Topics.maintenanceScheduled, message), { correlationId, occurredAt: w.announcedAt }, topicName);
+  return entry(Topics.maintenanceScheduled, w.id, encodeEvent(Topics.maintenanceScheduled, message), { correlationId, occurredAt: w.cancelledAt ?? w.announcedAt }, topicName);
+}
+
+const INTEGRATOR_ACTIONS = {
+  REGISTER_INTEGRATOR: IntegratorAction.INTEGRATOR_ACTION_REGISTERED,
+  REVOKE_INTEGRATOR: IntegratorAction.INTEGRATOR_ACTION_REVOKED,
+  ROTATE_INTEGRATOR_KEY: IntegratorAction.INTEGRATOR_ACTION_KEY_ROTATED,
+} as const;
+
+/** custody.integrator.changed.v1 for an operator's change (public keys and pins only). */
+export function integratorChangedEntry(
+  record: AdminRecord & { readonly action: keyof typeof INTEGRATOR_ACTIONS },
+  details: { readonly keyId?: string; readonly publicKey?: Uint8Array; readonly previousKeysExpireAt?: Date; readonly certificateSha256?: string },
+  topicName: TopicNamer,
+): OutboxEntry {
+  const message = IntegratorChanged.fromPartial({
+    clientId: record.target,
+    action: INTEGRATOR_ACTIONS[record.action],
+    actor: record.actor.operatorId,
+    changedAt: timestampFromDate(record.at),
+    keyId: details.keyId ?? '',
+    publicKey: details.publicKey ? Buffer.from(details.publicKey).toString('hex') : '',
+    ...(details.previousKeysExpireAt ? { previousKeysExpireAt: timestampFromDate(details.previousKeysExpireAt) } : {}),
+    certificateSha256: details.certificateSha256 ?? '',
+    reason: record.reason ?? '',
+    signedPayload: Buffer.from(record.actor.evidence.signedPayload),
+    signature: Buffer.from(record.actor.evidence.signature),
+    signatureKeyId: record.actor.evidence.keyId,
+  });
+  return entry(Topics.integratorChanged, record.target, encodeEvent(Topics.integratorChanged, message), { correlationId: record.correlationId, occurredAt: record.at }, topicName);
 }

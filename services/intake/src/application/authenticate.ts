@@ -4,7 +4,7 @@
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { encodeSigningInput, type BodyField } from '../domain/canonical.js';
 import { AuthenticationError, PermissionError, RateLimitedError } from '../domain/errors.js';
-import type { Integrator, Scope } from '../domain/integrator.js';
+import { keyUsable, type Integrator, type Scope } from '../domain/integrator.js';
 import { TokenBuckets, type RateLimit } from '../domain/rate-limiter.js';
 import type { RequestEvidence } from '../domain/withdrawal.js';
 import { isAllowed } from './ip-allowlist.js';
@@ -113,8 +113,6 @@ export class Authenticator {
     const h = credentials.header;
     const clientId = h(AuthHeaders.clientId) ?? '';
     const keyId = h(AuthHeaders.keyId) ?? '';
-    const timestampText = h(AuthHeaders.timestamp) ?? '';
-    const nonce = h(AuthHeaders.nonce) ?? '';
     if (!ID.test(clientId)) throw new AuthenticationError('UNKNOWN_CLIENT', 'unknown client id');
     const integrator = await this.options.directory.findByClientId(clientId);
     if (!integrator) throw new AuthenticationError('UNKNOWN_CLIENT', 'unknown client id');
@@ -122,26 +120,52 @@ export class Authenticator {
     const key = integrator.keys.find((k) => k.keyId === keyId);
     if (!key) throw new AuthenticationError('UNKNOWN_KEY', `${AuthHeaders.keyId} does not name a key of this client`);
     if (key.revoked) throw new AuthenticationError('KEY_REVOKED', 'this signing key has been revoked');
-    if (!/^[0-9]{1,16}$/.test(timestampText)) throw new AuthenticationError('TIMESTAMP_MALFORMED', `${AuthHeaders.timestamp} must be Unix time in milliseconds`);
-    const timestampMs = Number(timestampText);
-    if (Math.abs(now.getTime() - timestampMs) > this.options.timestampWindowMs) {
-      throw new AuthenticationError('TIMESTAMP_OUT_OF_WINDOW', `${AuthHeaders.timestamp} is more than ${Math.round(this.options.timestampWindowMs / 1000)} s from the server clock`);
-    }
-    if (!NONCE.test(nonce)) throw new AuthenticationError('NONCE_MALFORMED', `${AuthHeaders.nonce} must be 16-64 characters of A-Z a-z 0-9 _ -`);
-    const signature = decodeSignature(h(AuthHeaders.signature) ?? '');
-    if (!signature) throw new AuthenticationError('BAD_SIGNATURE', `${AuthHeaders.signature} must be a base64 Ed25519 signature (64 bytes)`);
-    const signedPayload = encodeSigningInput({ method: credentials.method, clientId, keyId, timestampMs, nonce, body });
-    let valid = false;
-    try {
-      valid = ed25519.verify(signature, signedPayload, key.publicKey, { zip215: false });
-    } catch {
-      valid = false;
-    }
-    if (!valid) throw new AuthenticationError('BAD_SIGNATURE', 'the request signature does not verify');
-    // Only an authentic request may consume a nonce.
-    if (!(await this.options.nonces.remember(clientId, nonce, now))) {
-      throw new AuthenticationError('REPLAYED_NONCE', 'this nonce was already used: every call needs a fresh nonce (retries too)');
-    }
-    return { integrator, evidence: { keyId, algorithm: 'ed25519', signature, signedPayload } };
+    if (!keyUsable(key, now)) throw new AuthenticationError('KEY_EXPIRED', 'this signing key was rotated out: sign with the new key');
+    const evidence = await verifySignedCall({ credentials, body, now, timestampWindowMs: this.options.timestampWindowMs, nonces: this.options.nonces, nonceOwner: clientId, clientId, keyId, publicKey: key.publicKey });
+    return { integrator, evidence };
   }
+}
+
+/**
+ * The signature checks every signed call goes through (integrators and operators alike),
+ * after the signer and its key were found: timestamp window, nonce format, Ed25519 over
+ * the canonical encoding, then the nonce is consumed (only by an authentic request).
+ */
+export async function verifySignedCall(args: {
+  readonly credentials: CallCredentials;
+  readonly body: readonly BodyField[];
+  readonly now: Date;
+  readonly timestampWindowMs: number;
+  readonly nonces: NonceStore;
+  /** Namespace of the nonce (integrator client id, or an operator marker). */
+  readonly nonceOwner: string;
+  readonly clientId: string;
+  readonly keyId: string;
+  readonly publicKey: Uint8Array;
+}): Promise<RequestEvidence> {
+  const { credentials, body, now, clientId, keyId } = args;
+  const h = credentials.header;
+  const timestampText = h(AuthHeaders.timestamp) ?? '';
+  const nonce = h(AuthHeaders.nonce) ?? '';
+  if (!/^[0-9]{1,16}$/.test(timestampText)) throw new AuthenticationError('TIMESTAMP_MALFORMED', `${AuthHeaders.timestamp} must be Unix time in milliseconds`);
+  const timestampMs = Number(timestampText);
+  if (Math.abs(now.getTime() - timestampMs) > args.timestampWindowMs) {
+    throw new AuthenticationError('TIMESTAMP_OUT_OF_WINDOW', `${AuthHeaders.timestamp} is more than ${Math.round(args.timestampWindowMs / 1000)} s from the server clock`);
+  }
+  if (!NONCE.test(nonce)) throw new AuthenticationError('NONCE_MALFORMED', `${AuthHeaders.nonce} must be 16-64 characters of A-Z a-z 0-9 _ -`);
+  const signature = decodeSignature(h(AuthHeaders.signature) ?? '');
+  if (!signature) throw new AuthenticationError('BAD_SIGNATURE', `${AuthHeaders.signature} must be a base64 Ed25519 signature (64 bytes)`);
+  const signedPayload = encodeSigningInput({ method: credentials.method, clientId, keyId, timestampMs, nonce, body });
+  let valid = false;
+  try {
+    valid = ed25519.verify(signature, signedPayload, args.publicKey, { zip215: false });
+  } catch {
+    valid = false;
+  }
+  if (!valid) throw new AuthenticationError('BAD_SIGNATURE', 'the request signature does not verify');
+  // Only an authentic request may consume a nonce.
+  if (!(await args.nonces.remember(args.nonceOwner, nonce, now))) {
+    throw new AuthenticationError('REPLAYED_NONCE', 'this nonce was already used: every call needs a fresh nonce (retries too)');
+  }
+  return { keyId, algorithm: 'ed25519', signature, signedPayload };
 }

@@ -3,7 +3,9 @@
 import { randomUUID } from 'node:crypto';
 import type { AssetRegistry } from '../domain/asset-registry.js';
 import { activeWithdrawalSuspension, coversAsset, isActive, validateMaintenance, type MaintenanceWindow, type MaintenanceWindowSpec } from '../domain/maintenance.js';
-import type { Clock, MaintenanceStore } from './ports.js';
+import { InvalidArgumentError, NotFoundError, PreconditionError } from '../domain/errors.js';
+import type { OperatorActor } from './operator-auth.js';
+import type { AdminRecord, Clock, MaintenanceStore } from './ports.js';
 
 export interface AssetAvailability {
   readonly asset: string;
@@ -29,13 +31,41 @@ export class MaintenanceUseCases {
     },
   ) {}
 
-  async schedule(spec: MaintenanceWindowSpec, correlationId: string): Promise<MaintenanceWindow> {
+  /**
+   * @param actor the authenticated operator (admin API); absent for bootstrap calls on the
+   *   startIntake handle. With an actor, announced_by is the operator, never a request field.
+   */
+  async schedule(spec: MaintenanceWindowSpec, correlationId: string, actor?: OperatorActor): Promise<MaintenanceWindow> {
     const now = this.deps.clock.now();
     const assets = this.deps.registry.list();
-    validateMaintenance(spec, now, this.deps.minNoticeMs, new Set(assets.map((a) => a.id)), new Set(assets.map((a) => a.chain)));
-    const window: MaintenanceWindow = { ...spec, id: (this.deps.newId ?? randomUUID)(), announcedAt: now };
-    await this.deps.store.create(window, correlationId);
+    const effective = actor ? { ...spec, announcedBy: actor.operatorId } : spec;
+    validateMaintenance(effective, now, this.deps.minNoticeMs, new Set(assets.map((a) => a.id)), new Set(assets.map((a) => a.chain)));
+    const window: MaintenanceWindow = { ...effective, id: (this.deps.newId ?? randomUUID)(), announcedAt: now };
+    await this.deps.store.create(window, correlationId, actor ? this.record('SCHEDULE_MAINTENANCE', window.id, actor, correlationId, now) : undefined);
     return window;
+  }
+
+  /**
+   * Cancels a window that has not ended (it may be running: cancelling only gives service
+   * back, so no notice applies). Published again with cancelled = true.
+   */
+  async cancel(actor: OperatorActor, input: { readonly maintenanceId: string; readonly reason: string }, correlationId: string): Promise<MaintenanceWindow> {
+    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(input.maintenanceId)) {
+      throw new InvalidArgumentError('maintenance_id', 'MAINTENANCE_ID_MALFORMED', 'must be the id returned by ScheduleMaintenance');
+    }
+    if (input.reason.length > 500) throw new InvalidArgumentError('reason', 'REASON_TOO_LONG', 'at most 500 characters');
+    const window = await this.deps.store.get(input.maintenanceId);
+    if (!window) throw new NotFoundError('MAINTENANCE_NOT_FOUND', 'no maintenance window with this id');
+    if (window.cancelledAt !== undefined) throw new PreconditionError('MAINTENANCE_ALREADY_CANCELLED', 'this window was already cancelled');
+    const now = this.deps.clock.now();
+    if (window.endsAt <= now) throw new PreconditionError('MAINTENANCE_ENDED', 'this window has already ended');
+    const cancelled = await this.deps.store.cancel(window.id, now, actor.operatorId, correlationId, this.record('CANCEL_MAINTENANCE', window.id, actor, correlationId, now, input.reason));
+    if (!cancelled) throw new PreconditionError('MAINTENANCE_ALREADY_CANCELLED', 'this window was already cancelled');
+    return { ...window, cancelledAt: now, cancelledBy: actor.operatorId };
+  }
+
+  private record(action: AdminRecord['action'], target: string, actor: OperatorActor, correlationId: string, at: Date, reason?: string): AdminRecord {
+    return { id: randomUUID(), action, target, actor, correlationId, at, ...(reason ? { reason } : {}) };
   }
 
   async status(): Promise<ServiceStatus> {

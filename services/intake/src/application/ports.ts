@@ -1,9 +1,10 @@
 // The ports intake's use cases need. Adapters implement them (adapters/persistence for
 // Postgres, the composition root for the rest); tests use fakes.
-import type { Integrator } from '../domain/integrator.js';
+import type { Integrator, Scope } from '../domain/integrator.js';
 import type { MaintenanceWindow } from '../domain/maintenance.js';
 import type { Withdrawal } from '../domain/withdrawal.js';
 import type { WithdrawalStateName } from '../domain/withdrawal-state.js';
+import type { OperatorActor } from './operator-auth.js';
 
 export interface Clock {
   now(): Date;
@@ -60,11 +61,57 @@ export interface WithdrawalStore {
   transition(id: string, decide: (current: Withdrawal) => StateChange | undefined, context: { readonly correlationId: string; readonly causationId?: string }, tx?: Tx): Promise<{ readonly before: Withdrawal; readonly after: Withdrawal } | undefined>;
 }
 
+export type AdminActionKind = 'REGISTER_INTEGRATOR' | 'REVOKE_INTEGRATOR' | 'ROTATE_INTEGRATOR_KEY' | 'SCHEDULE_MAINTENANCE' | 'CANCEL_MAINTENANCE';
+
+/**
+ * An operator's admin action as evidence: stored (table admin_action) in the same
+ * transaction as the change and its event. Absent only for bootstrap calls on the
+ * startIntake handle (tests, embedded demo), which no operator made.
+ */
+export interface AdminRecord {
+  readonly id: string;
+  readonly action: AdminActionKind;
+  /** client id or maintenance id. */
+  readonly target: string;
+  readonly actor: OperatorActor;
+  readonly correlationId: string;
+  readonly at: Date;
+  readonly reason?: string;
+}
+
 export interface MaintenanceStore {
   /** Stores the window and its maintenance.scheduled event in one transaction. */
-  create(window: MaintenanceWindow, correlationId: string): Promise<void>;
-  /** Windows that have not ended at `now`. */
+  create(window: MaintenanceWindow, correlationId: string, record?: AdminRecord): Promise<void>;
+  /** Windows that have not ended at `now` and were not cancelled. */
   listCurrentAndUpcoming(now: Date): Promise<readonly MaintenanceWindow[]>;
+  get(id: string): Promise<MaintenanceWindow | undefined>;
+  /**
+   * Marks the window cancelled and publishes it again with cancelled = true, in one
+   * transaction; false if it was already cancelled (a concurrent cancel won).
+   */
+  cancel(id: string, cancelledAt: Date, cancelledBy: string, correlationId: string, record?: AdminRecord): Promise<boolean>;
+}
+
+export interface NewIntegrator {
+  readonly clientId: string;
+  readonly scopes: readonly Scope[];
+  readonly allowedAssets: readonly string[];
+  readonly ipAllowlist?: readonly string[];
+  readonly rateLimit: { readonly ratePerSecond: number; readonly burst: number };
+  readonly keys: readonly { readonly keyId: string; readonly publicKey: Uint8Array }[];
+  readonly certificateFingerprints?: readonly string[];
+  readonly customerAccounts?: readonly string[];
+}
+
+/** The integrator registry's write side (operator API; bootstrap through the startIntake handle). */
+export interface IntegratorAdminStore {
+  findByClientId(clientId: string): Promise<Integrator | undefined>;
+  list(): Promise<readonly Integrator[]>;
+  /** ConflictError INTEGRATOR_EXISTS / CERTIFICATE_ALREADY_REGISTERED when taken. */
+  register(integrator: NewIntegrator, now: Date, record?: AdminRecord): Promise<void>;
+  revoke(clientId: string, record?: AdminRecord): Promise<void>;
+  /** Adds the key; every other unrevoked key of the client expires at `previousKeysExpireAt` at the latest. */
+  rotateKey(clientId: string, key: { readonly keyId: string; readonly publicKey: Uint8Array }, previousKeysExpireAt: Date, now: Date, record?: AdminRecord): Promise<void>;
 }
 
 export interface DepositAddress {

@@ -62,4 +62,11 @@ export class InvalidTransitionError extends DomainError {
   }
 }
 
-export class InvalidMaintenanceError extends DomainError {}
+/** A maintenance window that cannot be scheduled (names the request field, like any bad input). */
+export class InvalidMaintenanceError extends InvalidArgumentError {}
+
+/** The thing to create exists already (operator API: integrator, key, certificate pin). */
+export class ConflictError extends DomainError {}
+
+/** The target is not in a state that allows the change (revoked integrator, ended or cancelled window). */
+export class PreconditionError extends DomainError {}

@@ -8,6 +8,14 @@ export interface IntegratorKey {
   /** Raw 32-byte Ed25519 public key. */
   readonly publicKey: Uint8Array;
   readonly revoked: boolean;
+  /** Set by a rotation: the key is refused from this time on (KEY_EXPIRED). */
+  readonly expiresAt?: Date | undefined;
+  readonly createdAt?: Date | undefined;
+}
+
+/** Whether the key may sign at `now` (not revoked, not past its rotation overlap). */
+export function keyUsable(key: IntegratorKey, now: Date): boolean {
+  return !key.revoked && (key.expiresAt === undefined || now < key.expiresAt);
 }
 
 export interface Integrator {

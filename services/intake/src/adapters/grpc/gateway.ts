@@ -34,7 +34,7 @@ import type { MaintenanceUseCases } from '../../application/maintenance.js';
 import type { WatchHub } from '../../application/watch-hub.js';
 import { cancelBody, submitBody, type WithdrawalUseCases } from '../../application/withdrawals.js';
 import type { BodyField } from '../../domain/canonical.js';
-import { InvalidArgumentError, InvalidMaintenanceError, MaintenanceError, RateLimitedError } from '../../domain/errors.js';
+import { InvalidArgumentError, MaintenanceError, RateLimitedError } from '../../domain/errors.js';
 import type { Withdrawal } from '../../domain/withdrawal.js';
 import { isTerminal, type WithdrawalStateName } from '../../domain/withdrawal-state.js';
 import { ERROR_DOMAIN, INTAKE_ERROR_CODES } from './error-map.js';
@@ -56,8 +56,11 @@ export interface GatewayDeps {
 /** grpc status for a thrown error, with the extra trailers intake adds. */
 export function toStatus(err: unknown): ReturnType<typeof toGrpcError> {
   const e = toGrpcError(err, INTAKE_ERROR_CODES, { domain: ERROR_DOMAIN });
-  if (err instanceof InvalidArgumentError) e.metadata.set('error-field', err.field);
-  if (err instanceof InvalidMaintenanceError) e.code = status.INVALID_ARGUMENT;
+  if (err instanceof InvalidArgumentError) {
+    // Every bad input is INVALID_ARGUMENT with the field named, whatever its code.
+    e.metadata.set('error-field', err.field);
+    e.code = status.INVALID_ARGUMENT;
+  }
   if (err instanceof MaintenanceError) {
     e.metadata.set('maintenance-id', err.maintenanceId);
     e.metadata.set('retry-after-ms', String(Math.max(0, err.retryAfterMs)));
@@ -66,7 +69,7 @@ export function toStatus(err: unknown): ReturnType<typeof toGrpcError> {
   return e;
 }
 
-function certificateFingerprint(call: { getAuthContext(): { sslPeerCertificate?: { raw?: Buffer } } }): string | undefined {
+export function certificateFingerprint(call: { getAuthContext(): { sslPeerCertificate?: { raw?: Buffer } } }): string | undefined {
   const raw = call.getAuthContext().sslPeerCertificate?.raw;
   return raw && raw.length > 0 ? createHash('sha256').update(raw).digest('hex') : undefined;
 }
@@ -83,7 +86,7 @@ function credentialsOf(call: ServerUnaryCall<unknown, unknown> | ServerWritableS
   };
 }
 
-function correlationOf(metadata: Metadata): string {
+export function correlationOf(metadata: Metadata): string {
   const value = metadata.get(CORRELATION_ID_KEY)[0];
   return typeof value === 'string' && value.length > 0 && value.length <= 200 ? value : randomUUID();
 }

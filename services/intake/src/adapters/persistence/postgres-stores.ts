@@ -8,17 +8,23 @@ import type { Integrator, Scope } from '../../domain/integrator.js';
 import type { MaintenanceWindow } from '../../domain/maintenance.js';
 import type { Withdrawal } from '../../domain/withdrawal.js';
 import { isWithdrawalState } from '../../domain/withdrawal-state.js';
+import { ConflictError, PreconditionError } from '../../domain/errors.js';
 import type {
+  AdminRecord,
   CreateOutcome,
+  IntegratorAdminStore,
   IntegratorDirectory,
   ListFilter,
   MaintenanceStore,
+  NewIntegrator,
   NonceStore,
   StateChange,
   Tx,
   WithdrawalStore,
 } from '../../application/ports.js';
-import { maintenanceScheduledEntry, withdrawalRequestedEntry, withdrawalStatusEntry, type TopicNamer } from '../events.js';
+import { integratorChangedEntry, maintenanceScheduledEntry, withdrawalRequestedEntry, withdrawalStatusEntry, type TopicNamer } from '../events.js';
+
+export type { NewIntegrator } from '../../application/ports.js';
 
 interface WithdrawalRow {
   id: string;
@@ -196,20 +202,33 @@ interface IntegratorRow {
   burst: number;
 }
 
-export interface NewIntegrator {
-  readonly clientId: string;
-  readonly scopes: readonly Scope[];
-  readonly allowedAssets: readonly string[];
-  readonly ipAllowlist?: readonly string[];
-  readonly rateLimit: { readonly ratePerSecond: number; readonly burst: number };
-  readonly keys: readonly { readonly keyId: string; readonly publicKey: Uint8Array }[];
-  readonly certificateFingerprints?: readonly string[];
-  readonly customerAccounts?: readonly string[];
+/** Stores an operator action's evidence (same transaction as the change it describes). */
+async function recordAdminAction(m: EntityManager, r: AdminRecord): Promise<void> {
+  await m.query(
+    `INSERT INTO "admin_action" ("id", "action", "target", "operator_id", "signature_key_id", "signature", "signed_payload", "certificate_sha256", "source_address", "reason", "correlation_id", "at")
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+    [
+      r.id, r.action, r.target, r.actor.operatorId, r.actor.evidence.keyId, Buffer.from(r.actor.evidence.signature), Buffer.from(r.actor.evidence.signedPayload),
+      r.actor.certificateSha256, r.actor.sourceAddress ?? '', r.reason ?? '', r.correlationId, r.at,
+    ],
+  );
 }
 
-/** Integrator registry on Postgres; the admin methods are what operator tooling calls. */
-export class PostgresIntegratorDirectory implements IntegratorDirectory {
-  constructor(private readonly dataSource: DataSource) {}
+/**
+ * Integrator registry on Postgres. The write methods serve the operator API (with an
+ * AdminRecord: evidence + integrator.changed event in the same transaction) and bootstrap
+ * calls on the startIntake handle (without one).
+ */
+export class PostgresIntegratorDirectory implements IntegratorDirectory, IntegratorAdminStore {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly topicName: TopicNamer = (t) => t,
+  ) {}
+
+  async list(): Promise<readonly Integrator[]> {
+    const rows = (await this.dataSource.query(`SELECT * FROM "integrator" ORDER BY "client_id" LIMIT 1000`)) as IntegratorRow[];
+    return Promise.all(rows.map((r) => this.load(r)));
+  }
 
   async findByClientId(clientId: string): Promise<Integrator | undefined> {
     const [row] = (await this.dataSource.query(`SELECT * FROM "integrator" WHERE "client_id" = $1`, [clientId])) as IntegratorRow[];
@@ -230,10 +249,12 @@ export class PostgresIntegratorDirectory implements IntegratorDirectory {
   }
 
   private async load(row: IntegratorRow): Promise<Integrator> {
-    const keys = (await this.dataSource.query(`SELECT "key_id", "public_key", "revoked" FROM "integrator_key" WHERE "client_id" = $1`, [row.client_id])) as {
+    const keys = (await this.dataSource.query(`SELECT "key_id", "public_key", "revoked", "expires_at", "created_at" FROM "integrator_key" WHERE "client_id" = $1 ORDER BY "created_at", "key_id"`, [row.client_id])) as {
       key_id: string;
       public_key: Buffer;
       revoked: boolean;
+      expires_at: Date | null;
+      created_at: Date;
     }[];
     const certs = (await this.dataSource.query(`SELECT "fingerprint" FROM "integrator_certificate" WHERE "client_id" = $1`, [row.client_id])) as { fingerprint: string }[];
     return Object.freeze({
@@ -243,32 +264,79 @@ export class PostgresIntegratorDirectory implements IntegratorDirectory {
       allowedAssets: row.allowed_assets,
       ipAllowlist: row.ip_allowlist,
       rateLimit: { ratePerSecond: row.rate_per_second, burst: row.burst },
-      keys: keys.map((k) => ({ keyId: k.key_id, publicKey: new Uint8Array(k.public_key), revoked: k.revoked })),
+      keys: keys.map((k) => ({ keyId: k.key_id, publicKey: new Uint8Array(k.public_key), revoked: k.revoked, expiresAt: k.expires_at ?? undefined, createdAt: k.created_at })),
       certificateFingerprints: certs.map((c) => c.fingerprint),
     });
   }
 
-  async register(i: NewIntegrator, now: Date): Promise<void> {
+  async register(i: NewIntegrator, now: Date, record?: AdminRecord): Promise<void> {
     await this.dataSource.transaction(async (m) => {
-      await m.query(
-        `INSERT INTO "integrator" ("client_id", "status", "scopes", "allowed_assets", "ip_allowlist", "rate_per_second", "burst", "created_at") VALUES ($1, 'active', $2, $3, $4, $5, $6, $7)`,
+      const inserted = (await m.query(
+        `INSERT INTO "integrator" ("client_id", "status", "scopes", "allowed_assets", "ip_allowlist", "rate_per_second", "burst", "created_at") VALUES ($1, 'active', $2, $3, $4, $5, $6, $7)
+         ON CONFLICT ("client_id") DO NOTHING RETURNING "client_id"`,
         [i.clientId, [...i.scopes], [...i.allowedAssets], [...(i.ipAllowlist ?? [])], i.rateLimit.ratePerSecond, i.rateLimit.burst, now],
-      );
+      )) as unknown[];
+      if (inserted.length === 0) throw new ConflictError('INTEGRATOR_EXISTS', 'an integrator with this client_id exists (revoked ones too: ids are never reused)');
+      for (const f of i.certificateFingerprints ?? []) {
+        const pinned = (await m.query(`INSERT INTO "integrator_certificate" ("fingerprint", "client_id", "created_at") VALUES ($1, $2, $3) ON CONFLICT ("fingerprint") DO NOTHING RETURNING "fingerprint"`, [
+          f.toLowerCase(),
+          i.clientId,
+          now,
+        ])) as unknown[];
+        if (pinned.length === 0) throw new ConflictError('CERTIFICATE_ALREADY_REGISTERED', 'this client certificate is pinned to another integrator');
+      }
       for (const k of i.keys) {
         if (k.publicKey.length !== 32) throw new TypeError('Ed25519 public keys are 32 bytes');
         await m.query(`INSERT INTO "integrator_key" ("client_id", "key_id", "public_key", "revoked", "created_at") VALUES ($1, $2, $3, false, $4)`, [i.clientId, k.keyId, Buffer.from(k.publicKey), now]);
       }
-      for (const f of i.certificateFingerprints ?? []) {
-        await m.query(`INSERT INTO "integrator_certificate" ("fingerprint", "client_id", "created_at") VALUES ($1, $2, $3)`, [f.toLowerCase(), i.clientId, now]);
-      }
       for (const a of i.customerAccounts ?? []) {
         await m.query(`INSERT INTO "customer_account" ("client_id", "account_id", "created_at") VALUES ($1, $2, $3)`, [i.clientId, a, now]);
+      }
+      if (record) {
+        await recordAdminAction(m, record);
+        const key = i.keys[0];
+        await enqueue(m, [
+          integratorChangedEntry(
+            { ...record, action: 'REGISTER_INTEGRATOR' },
+            { ...(key ? { keyId: key.keyId, publicKey: key.publicKey } : {}), certificateSha256: (i.certificateFingerprints ?? []).join(',') },
+            this.topicName,
+          ),
+        ]);
       }
     });
   }
 
-  async revoke(clientId: string): Promise<void> {
-    await this.dataSource.query(`UPDATE "integrator" SET "status" = 'revoked' WHERE "client_id" = $1`, [clientId]);
+  async revoke(clientId: string, record?: AdminRecord): Promise<void> {
+    await this.dataSource.transaction(async (m) => {
+      // TypeORM answers an UPDATE with [rows, affected]; a concurrent revoke already won when 0.
+      const [, affected] = (await m.query(`UPDATE "integrator" SET "status" = 'revoked' WHERE "client_id" = $1 AND "status" = 'active'`, [clientId])) as [unknown, number];
+      if (affected === 0 && record) throw new PreconditionError('INTEGRATOR_REVOKED', 'this integrator is already revoked');
+      if (record) {
+        await recordAdminAction(m, record);
+        await enqueue(m, [integratorChangedEntry({ ...record, action: 'REVOKE_INTEGRATOR' }, {}, this.topicName)]);
+      }
+    });
+  }
+
+  async rotateKey(clientId: string, key: { readonly keyId: string; readonly publicKey: Uint8Array }, previousKeysExpireAt: Date, now: Date, record?: AdminRecord): Promise<void> {
+    if (key.publicKey.length !== 32) throw new TypeError('Ed25519 public keys are 32 bytes');
+    await this.dataSource.transaction(async (m) => {
+      // Serialise rotations of one client.
+      await m.query(`SELECT 1 FROM "integrator" WHERE "client_id" = $1 FOR UPDATE`, [clientId]);
+      await m.query(
+        `UPDATE "integrator_key" SET "expires_at" = LEAST(COALESCE("expires_at", $2), $2) WHERE "client_id" = $1 AND NOT "revoked"`,
+        [clientId, previousKeysExpireAt],
+      );
+      const inserted = (await m.query(
+        `INSERT INTO "integrator_key" ("client_id", "key_id", "public_key", "revoked", "created_at") VALUES ($1, $2, $3, false, $4) ON CONFLICT DO NOTHING RETURNING "key_id"`,
+        [clientId, key.keyId, Buffer.from(key.publicKey), now],
+      )) as unknown[];
+      if (inserted.length === 0) throw new ConflictError('KEY_EXISTS', 'this integrator already has a key with new_key_id');
+      if (record) {
+        await recordAdminAction(m, record);
+        await enqueue(m, [integratorChangedEntry({ ...record, action: 'ROTATE_INTEGRATOR_KEY' }, { keyId: key.keyId, publicKey: key.publicKey, previousKeysExpireAt }, this.topicName)]);
+      }
+    });
   }
 
   async revokeKey(clientId: string, keyId: string): Promise<void> {
@@ -309,6 +377,24 @@ interface MaintenanceRow {
   description: string;
   announced_by: string;
   announced_at: Date;
+  cancelled_at: Date | null;
+  cancelled_by: string | null;
+}
+
+function toWindow(r: MaintenanceRow): MaintenanceWindow {
+  return Object.freeze({
+    id: r.id,
+    chains: r.chains,
+    assets: r.assets,
+    startsAt: r.starts_at,
+    endsAt: r.ends_at,
+    withdrawalsSuspended: r.withdrawals_suspended,
+    depositsDelayed: r.deposits_delayed,
+    description: r.description,
+    announcedBy: r.announced_by,
+    announcedAt: r.announced_at,
+    ...(r.cancelled_at ? { cancelledAt: r.cancelled_at, cancelledBy: r.cancelled_by ?? '' } : {}),
+  });
 }
 
 export class PostgresMaintenanceStore implements MaintenanceStore {
@@ -317,7 +403,7 @@ export class PostgresMaintenanceStore implements MaintenanceStore {
     private readonly topicName: TopicNamer,
   ) {}
 
-  async create(w: MaintenanceWindow, correlationId: string): Promise<void> {
+  async create(w: MaintenanceWindow, correlationId: string, record?: AdminRecord): Promise<void> {
     await this.dataSource.transaction(async (m) => {
       await m.query(
         `INSERT INTO "maintenance_window" ("id", "chains", "assets", "starts_at", "ends_at", "withdrawals_suspended", "deposits_delayed", "description", "announced_by", "announced_at")
@@ -325,24 +411,29 @@ export class PostgresMaintenanceStore implements MaintenanceStore {
         [w.id, [...w.chains], [...w.assets], w.startsAt, w.endsAt, w.withdrawalsSuspended, w.depositsDelayed, w.description, w.announcedBy, w.announcedAt],
       );
       await enqueue(m, [maintenanceScheduledEntry(w, correlationId, this.topicName)]);
+      if (record) await recordAdminAction(m, record);
     });
   }
 
   async listCurrentAndUpcoming(now: Date): Promise<readonly MaintenanceWindow[]> {
-    const rows = (await this.dataSource.query(`SELECT * FROM "maintenance_window" WHERE "ends_at" > $1 ORDER BY "starts_at" LIMIT 1000`, [now])) as MaintenanceRow[];
-    return rows.map((r) =>
-      Object.freeze({
-        id: r.id,
-        chains: r.chains,
-        assets: r.assets,
-        startsAt: r.starts_at,
-        endsAt: r.ends_at,
-        withdrawalsSuspended: r.withdrawals_suspended,
-        depositsDelayed: r.deposits_delayed,
-        description: r.description,
-        announcedBy: r.announced_by,
-        announcedAt: r.announced_at,
-      }),
-    );
+    const rows = (await this.dataSource.query(`SELECT * FROM "maintenance_window" WHERE "ends_at" > $1 AND "cancelled_at" IS NULL ORDER BY "starts_at" LIMIT 1000`, [now])) as MaintenanceRow[];
+    return rows.map(toWindow);
+  }
+
+  async get(id: string): Promise<MaintenanceWindow | undefined> {
+    const [row] = (await this.dataSource.query(`SELECT * FROM "maintenance_window" WHERE "id" = $1`, [id])) as MaintenanceRow[];
+    return row ? toWindow(row) : undefined;
+  }
+
+  async cancel(id: string, cancelledAt: Date, cancelledBy: string, correlationId: string, record?: AdminRecord): Promise<boolean> {
+    return this.dataSource.transaction(async (m) => {
+      // TypeORM answers an UPDATE with [rows, affected].
+      const [rows] = (await m.query(`UPDATE "maintenance_window" SET "cancelled_at" = $2, "cancelled_by" = $3 WHERE "id" = $1 AND "cancelled_at" IS NULL RETURNING *`, [id, cancelledAt, cancelledBy])) as [MaintenanceRow[], number];
+      const row = rows[0];
+      if (!row) return false;
+      await enqueue(m, [maintenanceScheduledEntry(toWindow(row), correlationId, this.topicName)]);
+      if (record) await recordAdminAction(m, record);
+      return true;
+    });
   }
 }

@@ -30,6 +30,7 @@ export const IntegratorKeyEntity = new EntitySchema<Record<string, unknown>>({
     public_key: { type: 'bytea' },
     revoked: { type: 'boolean' },
     created_at: ts,
+    expires_at: { ...ts, nullable: true },
   },
 });
 
@@ -126,8 +127,31 @@ export const MaintenanceWindowEntity = new EntitySchema<Record<string, unknown>>
     description: text,
     announced_by: text,
     announced_at: ts,
+    cancelled_at: { ...ts, nullable: true },
+    cancelled_by: { ...text, nullable: true },
   },
   indices: [{ name: 'maintenance_window_ends_at_idx', columns: ['ends_at'] }],
+});
+
+/** Evidence of every operator action of the admin API (who, which signed request, from where). */
+export const AdminActionEntity = new EntitySchema<Record<string, unknown>>({
+  name: 'AdminAction',
+  tableName: 'admin_action',
+  columns: {
+    id: { type: 'uuid', primary: true },
+    action: text,
+    target: text,
+    operator_id: text,
+    signature_key_id: text,
+    signature: { type: 'bytea' },
+    signed_payload: { type: 'bytea' },
+    certificate_sha256: text,
+    source_address: text,
+    reason: text,
+    correlation_id: text,
+    at: ts,
+  },
+  indices: [{ name: 'admin_action_target_idx', columns: ['target', 'at'] }],
 });
 
 export const INTAKE_ENTITIES = [
@@ -139,6 +163,7 @@ export const INTAKE_ENTITIES = [
   WithdrawalEntity,
   WithdrawalTransitionEntity,
   MaintenanceWindowEntity,
+  AdminActionEntity,
 ];
 
 export class CreateIntakeTables1795564800000 implements MigrationInterface {
@@ -195,5 +220,30 @@ export class CreateIntakeTables1795564800000 implements MigrationInterface {
     for (const t of ['maintenance_window', 'withdrawal_transition', 'withdrawal', 'request_nonce', 'customer_account', 'integrator_certificate', 'integrator_key', 'integrator']) {
       await q.query(`DROP TABLE "${t}"`);
     }
+  }
+}
+
+/** Operator API: key rotation overlap, maintenance cancellation, admin action evidence. */
+export class AddIntakeAdmin1795910400000 implements MigrationInterface {
+  readonly name = 'AddIntakeAdmin1795910400000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`ALTER TABLE "integrator_key" ADD "expires_at" timestamp with time zone`);
+    await q.query(`ALTER TABLE "maintenance_window" ADD "cancelled_at" timestamp with time zone`);
+    await q.query(`ALTER TABLE "maintenance_window" ADD "cancelled_by" text`);
+    await q.query(`CREATE TABLE "admin_action" (
+      "id" uuid NOT NULL, "action" text NOT NULL, "target" text NOT NULL, "operator_id" text NOT NULL,
+      "signature_key_id" text NOT NULL, "signature" bytea NOT NULL, "signed_payload" bytea NOT NULL,
+      "certificate_sha256" text NOT NULL, "source_address" text NOT NULL, "reason" text NOT NULL,
+      "correlation_id" text NOT NULL, "at" timestamp with time zone NOT NULL,
+      CONSTRAINT "PK_admin_action" PRIMARY KEY ("id"))`);
+    await q.query(`CREATE INDEX "admin_action_target_idx" ON "admin_action" ("target", "at")`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP TABLE "admin_action"`);
+    await q.query(`ALTER TABLE "maintenance_window" DROP COLUMN "cancelled_by"`);
+    await q.query(`ALTER TABLE "maintenance_window" DROP COLUMN "cancelled_at"`);
+    await q.query(`ALTER TABLE "integrator_key" DROP COLUMN "expires_at"`);
   }
 }
