@@ -33,3 +33,22 @@ describe('ledger config', () => {
     expect(() => loadLedgerConfig({ ...base, CUSTODY_GRPC_TLS: 'mtls', CUSTODY_GRPC_TLS_CERT_FILE: join(dir, 'cert.pem') })).toThrow(/CUSTODY_GRPC_TLS_KEY_FILE/);
   });
 });
+
+describe('ledger config: reconciliation targets', () => {
+  const insecure = { ...base, CUSTODY_GRPC_TLS: 'insecure' };
+  it('parses ASSET=chain@host:port per chain-adapter, defaults to none and 60 s', () => {
+    expect(loadLedgerConfig(insecure).reconciliation).toMatchObject({ targets: [], intervalMs: 60_000 });
+    const c = loadLedgerConfig({ ...insecure, CUSTODY_LEDGER_RECONCILE_TARGETS: 'ETH=ethereum@chain-adapter:50057, BTC=bitcoin@10.0.0.2:50058', CUSTODY_LEDGER_RECONCILE_INTERVAL: '30s' });
+    expect(c.reconciliation.targets).toEqual([
+      { asset: 'ETH', chain: 'ethereum', address: 'chain-adapter:50057' },
+      { asset: 'BTC', chain: 'bitcoin', address: '10.0.0.2:50058' },
+    ]);
+    expect(c.reconciliation.intervalMs).toBe(30_000);
+  });
+
+  it('a malformed or duplicated target stops the start naming the variable', () => {
+    for (const bad of ['ETH', 'ETH=ethereum', 'eth=ethereum@h:1', 'ETH=ethereum@h:1,ETH=ethereum@h:2']) {
+      expect(() => loadLedgerConfig({ ...insecure, CUSTODY_LEDGER_RECONCILE_TARGETS: bad })).toThrow(/CUSTODY_LEDGER_RECONCILE_TARGETS/);
+    }
+  });
+});

@@ -2,3 +2,6 @@
 export { composeLedger as startLedger, prefixedTopics, LEDGER_MIGRATIONS, LEDGER_ENTITIES, DEFAULT_FEE_ASSETS, type LedgerDeps, type LedgerHandle } from './ledger.module.js';
 export type { PostingOutcome } from './application/postings.js';
 export { customerAccount, custodianAccount, feeAccount } from './domain/postings.js';
+export { GrpcChainSnapshotSource, snapshotFromResponse, type ChainQueryEndpoint } from './adapters/grpc/chain-query-client.js';
+export type { ReconciliationRun, ReconciliationTarget, ChainSnapshotSource } from './application/reconciliation.js';
+export { LEDGER_CONSUMER_GROUPS } from './consumer-groups.js';

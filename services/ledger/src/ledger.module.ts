@@ -4,16 +4,31 @@ import { CreateEventBusTables1795478400000, type Envelope, type EventBus, type S
 import { loadPackageDefinition } from '@custody/contracts';
 import { GrpcServer, createServiceDataSource, type DatabaseConnection, type GrpcServerCredentials, type Logger } from '@custody/platform';
 import type { DataSource } from 'typeorm';
+import { LEDGER_CONSUMER_GROUPS } from './consumer-groups.js';
 import { LedgerPostings, type PostingOutcome } from './application/postings.js';
 import type { Clock } from './application/ports.js';
 import { LedgerQueries } from './application/queries.js';
+import { LiabilitiesProofs } from './application/liabilities.js';
+import { LedgerStatements } from './application/statements.js';
 import { LedgerServiceService, createLedgerService } from './adapters/grpc/ledger-service.js';
+import type { OperatorAuthenticator } from './adapters/grpc/ledger-reports.js';
+import { CreateLiabilitiesSnapshots1795910400000, LIABILITIES_ENTITIES } from './adapters/persistence/liabilities-schema.js';
+import { PostgresLiabilitiesStore } from './adapters/persistence/postgres-liabilities-store.js';
+import { PostgresStatementReader } from './adapters/persistence/postgres-statement-reader.js';
 import { identityTopics, startLedgerConsumer, type TopicNamer } from './adapters/kafka/ledger-consumer.js';
 import { PostgresLedgerStore } from './adapters/persistence/postgres-ledger-store.js';
-import { CreateLedgerTables1795737600000, LEDGER_ENTITIES } from './adapters/persistence/schema.js';
+import { CreateLedgerTables1795737600000, LEDGER_ENTITIES as BOOK_ENTITIES } from './adapters/persistence/schema.js';
+import { OutboxRelay, PostgresOutboxStore } from '@custody/event-bus';
+import { createMetrics } from '@custody/platform';
+import type { Registry } from 'prom-client';
+import { Reconciler, type ChainSnapshotSource, type ReconciliationTarget } from './application/reconciliation.js';
+import { createReconcileHandler } from './adapters/grpc/reconcile-rpc.js';
+import { PostgresReconciliationStore } from './adapters/persistence/postgres-reconciliation-store.js';
+import { CreateReconciliationRuns1796169600000, RECONCILIATION_ENTITIES } from './adapters/persistence/reconciliation-schema.js';
+import { createReconciliationMetrics } from './adapters/reconciliation-metrics.js';
 
-export const LEDGER_MIGRATIONS = [CreateLedgerTables1795737600000, CreateEventBusTables1795478400000];
-export { LEDGER_ENTITIES };
+export const LEDGER_MIGRATIONS = [CreateLedgerTables1795737600000, CreateEventBusTables1795478400000, CreateLiabilitiesSnapshots1795910400000, CreateReconciliationRuns1796169600000];
+export const LEDGER_ENTITIES = [...BOOK_ENTITIES, ...LIABILITIES_ENTITIES, ...RECONCILIATION_ENTITIES];
 
 /** Fee asset per chain (the asset tx.status fee_paid is denominated in). */
 export const DEFAULT_FEE_ASSETS: Readonly<Record<string, string>> = Object.freeze({ bitcoin: 'BTC', ethereum: 'ETH' });
@@ -30,9 +45,25 @@ export interface LedgerDeps {
   readonly consumerGroupId?: string;
   readonly poolSize?: number;
   /** Absent: no gRPC read API. */
-  readonly grpc?: { readonly host?: string; readonly port: number; readonly credentials: GrpcServerCredentials };
+  readonly grpc?: {
+    readonly host?: string;
+    readonly port: number;
+    readonly credentials: GrpcServerCredentials;
+    /** Who may build liabilities snapshots (default: the mTLS client certificate CN). */
+    readonly operator?: OperatorAuthenticator;
+  };
   /** Told the outcome of every posting event (metrics, tests). */
   readonly onPosted?: (envelope: Envelope, outcome: PostingOutcome | 'duplicate') => void;
+  /** Reconciliation with the chain (C-8.2.3-d); absent: none (Reconcile answers UNIMPLEMENTED). */
+  readonly reconciliation?: {
+    readonly targets: readonly ReconciliationTarget[];
+    /** The chain-adapters' ChainQueryService (adapters/grpc/chain-query-client.ts). */
+    readonly source: ChainSnapshotSource;
+    /** Period of the job; 0 = no timer (Reconcile RPC and tests only). */
+    readonly intervalMs: number;
+  };
+  readonly registry?: Registry;
+  readonly outboxPollIntervalMs?: number;
 }
 
 export interface LedgerHandle {
@@ -40,6 +71,10 @@ export interface LedgerHandle {
   readonly dataSource: DataSource;
   readonly store: PostgresLedgerStore;
   readonly postings: LedgerPostings;
+  readonly registry: Registry;
+  /** Present when `reconciliation` was given. */
+  readonly reconciler?: Reconciler;
+  readonly reconciliationStore: PostgresReconciliationStore;
   stop(): Promise<void>;
 }
 
@@ -64,7 +99,7 @@ export async function composeLedger(deps: LedgerDeps): Promise<LedgerHandle> {
       bus: deps.bus,
       dataSource,
       postings,
-      groupId: deps.consumerGroupId ?? 'ledger.postings',
+      groupId: deps.consumerGroupId ?? LEDGER_CONSUMER_GROUPS[0],
       topicName: deps.topicName ?? identityTopics,
       onFailure: (envelope, err) => deps.logger.warn({ err, eventId: envelope.id, type: envelope.type }, 'posting failed; will retry'),
       onPosted: (envelope, outcome: PostingOutcome | 'duplicate') => {
@@ -76,6 +111,42 @@ export async function composeLedger(deps: LedgerDeps): Promise<LedgerHandle> {
     });
     cleanups.push(() => subscription.stop());
 
+    // Events out (incident.raised) through the outbox.
+    const relay = new OutboxRelay({
+      store: new PostgresOutboxStore(dataSource),
+      bus: deps.bus,
+      pollIntervalMs: deps.outboxPollIntervalMs ?? 200,
+      onError: (err) => deps.logger.warn({ err }, 'outbox relay error'),
+    });
+    relay.start();
+    cleanups.push(() => relay.stop());
+    const registry = deps.registry ?? createMetrics('ledger');
+    const reconciliationStore = new PostgresReconciliationStore(dataSource, deps.topicName ?? identityTopics);
+    let reconciler: Reconciler | undefined;
+    if (deps.reconciliation) {
+      const metrics = createReconciliationMetrics(registry, deps.reconciliation.targets.map((t) => t.asset));
+      reconciler = new Reconciler({
+        targets: deps.reconciliation.targets,
+        source: deps.reconciliation.source,
+        store: reconciliationStore,
+        clock,
+        hooks: {
+          onRun: (run) => {
+            metrics.record(run);
+            if (run.outcome === 'DRIFT') deps.logger.error({ asset: run.asset, runId: run.runId, incidentId: run.incidentId, unexplained: run.classification?.unexplained.toString() }, 'reconciliation: unexplained drift');
+          },
+          onFailure: (asset, err) => deps.logger.error({ asset, err }, 'reconciliation run failed: no chain snapshot compared'),
+        },
+      });
+      const job = reconciler;
+      if (deps.reconciliation.intervalMs > 0) {
+        const timer = setInterval(() => void job.runOnce().catch((err: unknown) => deps.logger.error({ err }, 'reconciliation job failed')), deps.reconciliation.intervalMs);
+        timer.unref();
+        cleanups.push(async () => clearInterval(timer));
+      }
+    }
+    const reconcileHandlers = reconciler ? createReconcileHandler({ reconciler, logger: deps.logger }) : {};
+
     let grpcPort: number | undefined;
     if (deps.grpc) {
       const server = new GrpcServer({
@@ -83,12 +154,27 @@ export async function composeLedger(deps: LedgerDeps): Promise<LedgerHandle> {
         port: deps.grpc.port,
         credentials: deps.grpc.credentials,
         packageDefinition: loadPackageDefinition(),
-        services: [{ definition: LedgerServiceService, implementation: createLedgerService({ queries: new LedgerQueries(store), logger: deps.logger, clock: () => clock.now() }) as never }],
+        services: [
+          {
+            definition: LedgerServiceService,
+            implementation: {
+              ...reconcileHandlers,
+              ...createLedgerService({
+                queries: new LedgerQueries(store),
+                statements: new LedgerStatements(new PostgresStatementReader(dataSource)),
+                liabilities: new LiabilitiesProofs({ store: new PostgresLiabilitiesStore(dataSource), clock: () => clock.now() }),
+                ...(deps.grpc.operator ? { operator: deps.grpc.operator } : {}),
+                logger: deps.logger,
+                clock: () => clock.now(),
+              }),
+            } as never,
+          },
+        ],
       });
       grpcPort = await server.start();
       cleanups.push(() => server.shutdown(2_000));
     }
-    return { ...(grpcPort === undefined ? {} : { grpcPort }), dataSource, store, postings, stop: stopAll };
+    return { ...(grpcPort === undefined ? {} : { grpcPort }), dataSource, store, postings, registry, ...(reconciler ? { reconciler } : {}), reconciliationStore, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

@@ -6,6 +6,9 @@ import { status } from '@grpc/grpc-js';
 import { EntryKind, LedgerServiceService, WithdrawalHoldState, timestampFromDate, type LedgerServiceServer } from '@custody/contracts';
 import { isDomainError, unaryHandler, type GrpcCodeMap, type Logger } from '@custody/platform';
 import type { LedgerQueries } from '../../application/queries.js';
+import type { LiabilitiesProofs } from '../../application/liabilities.js';
+import type { LedgerStatements } from '../../application/statements.js';
+import { REPORT_ERROR_CODES, createReportHandlers, mtlsOperator, type OperatorAuthenticator } from './ledger-reports.js';
 import type { WithdrawalState } from '../../application/ports.js';
 import type { EntryKind as DomainKind } from '../../domain/postings.js';
 
@@ -35,13 +38,23 @@ const HOLD_STATE: Readonly<Record<WithdrawalState, WithdrawalHoldState>> = {
   REJECTED: WithdrawalHoldState.WITHDRAWAL_HOLD_STATE_REJECTED,
 };
 
-export function createLedgerService(deps: { readonly queries: LedgerQueries; readonly logger: Logger; readonly clock: () => Date }): LedgerServiceServer {
+export function createLedgerService(deps: {
+  readonly queries: LedgerQueries;
+  readonly statements: LedgerStatements;
+  readonly liabilities: LiabilitiesProofs;
+  /** Who may build liabilities snapshots (default: the mTLS client certificate CN). */
+  readonly operator?: OperatorAuthenticator;
+  readonly logger: Logger;
+  readonly clock: () => Date;
+}): Omit<LedgerServiceServer, 'reconcile'> {
+  // Reconcile (operators) is served by reconcile-rpc.ts, merged in ledger.module.ts.
   const options = {
-    codeMap: LEDGER_ERROR_CODES,
+    codeMap: { ...LEDGER_ERROR_CODES, ...REPORT_ERROR_CODES },
     domain: ERROR_DOMAIN,
     onError: (err: unknown) => (isDomainError(err) ? deps.logger.info({ code: err.code }, 'ledger query refused') : deps.logger.error({ err }, 'ledger query failed')),
   };
   return {
+    ...createReportHandlers({ statements: deps.statements, liabilities: deps.liabilities, operator: deps.operator ?? mtlsOperator, clock: deps.clock, options }),
     getBalances: unaryHandler(async (req) => {
       const asOf = deps.clock();
       const balances = await deps.queries.balances(req.account, req.assets);

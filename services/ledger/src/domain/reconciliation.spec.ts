@@ -1,0 +1,174 @@
+import { describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
+import { classify, evidenceOf, type ChainSnapshot, type LedgerPosition, type SnapshotDeposit, type SnapshotWithdrawal } from './reconciliation.js';
+
+const ETH = 'ETH';
+const position = (custodianBalance: bigint, withdrawals: [string, 'HELD' | 'RELEASED' | 'SETTLED' | 'REJECTED'][] = [], deposits: [string, 'CREDITED' | 'REVERSED' | 'REVERSAL_REFUSED'][] = []): LedgerPosition => ({
+  asset: ETH,
+  custodianBalance,
+  withdrawals: new Map(withdrawals),
+  deposits: new Map(deposits),
+});
+const snapshot = (balances: bigint[], withdrawals: SnapshotWithdrawal[] = [], deposits: SnapshotDeposit[] = []): ChainSnapshot => ({
+  chain: 'ethereum',
+  asset: ETH,
+  blockHeight: 100n,
+  blockHash: '0xabc',
+  addresses: balances.map((balance, i) => ({ address: `0x${i.toString(16).padStart(40, '0')}`, walletId: '', role: 'hot-wallet', balance })),
+  withdrawals,
+  deposits,
+});
+const withdrawal = (id: string, amount: bigint, feePaid: bigint, included = true, state = 'CONFIRMED'): SnapshotWithdrawal => ({
+  withdrawalId: id,
+  wallet: '0xhot',
+  amount,
+  state,
+  txHash: `0x${id}`,
+  ...(included ? { feePaid } : {}),
+  feeCap: feePaid * 2n,
+  includedHeight: included ? 99n : 0n,
+  includedAtSnapshot: included,
+});
+const deposit = (id: string, amount: bigint, state: 'PENDING' | 'FINAL' = 'PENDING', blockHeight = 98n): SnapshotDeposit => ({ depositId: id, address: '0xdep', amount, state, blockHeight });
+
+describe('reconciliation classification (examples)', () => {
+  it('books equal to the chain: balanced, nothing in flight', () => {
+    const c = classify(position(1_000n), snapshot([600n, 400n]), { feeAsset: ETH });
+    expect(c).toMatchObject({ chainBalance: 1_000n, ledgerBalance: 1_000n, unexplained: 0n, outcome: 'BALANCED', inFlight: 0n, fees: 0n, pendingDeposits: 0n });
+  });
+
+  it('a withdrawal paid on chain but not settled in the books is in flight (amount + actual fee), not drift', () => {
+    const c = classify(position(1_000n, [['w1', 'HELD']]), snapshot([679n], [withdrawal('w1', 300n, 21n)]), { feeAsset: ETH });
+    expect(c).toMatchObject({ inFlight: 300n, fees: 21n, unexplained: 0n, outcome: 'BALANCED' });
+    expect(c.inFlightItems).toEqual([{ withdrawalId: 'w1', wallet: '0xhot', txHash: '0xw1', amount: 300n, fee: 21n, includedHeight: 99n, ledgerState: 'HELD' }]);
+  });
+
+  it('a withdrawal broadcast but not in a block at the snapshot explains nothing (the chain has not paid)', () => {
+    const c = classify(position(1_000n, [['w1', 'HELD']]), snapshot([1_000n], [withdrawal('w1', 300n, 0n, false, 'BROADCAST')]), { feeAsset: ETH });
+    expect(c).toMatchObject({ inFlight: 0n, fees: 0n, outcome: 'BALANCED' });
+  });
+
+  it('a settled withdrawal is already in the books; a released one the chain paid is unexplained', () => {
+    const settled = classify(position(679n, [['w1', 'SETTLED']]), snapshot([679n], [withdrawal('w1', 300n, 21n, true, 'FINAL')]), { feeAsset: ETH });
+    expect(settled).toMatchObject({ inFlight: 0n, outcome: 'BALANCED' });
+    const released = classify(position(1_000n, [['w1', 'RELEASED']]), snapshot([679n], [withdrawal('w1', 300n, 21n)]), { feeAsset: ETH });
+    expect(released).toMatchObject({ inFlight: 0n, unexplained: -321n, outcome: 'DRIFT' });
+    expect(released.unbookedOutflows).toEqual([{ withdrawalId: 'w1', wallet: '0xhot', txHash: '0xw1', amount: 321n, ledgerState: 'RELEASED' }]);
+  });
+
+  it('a reverted withdrawal (adapter FAILED) still held explains its fee only', () => {
+    const c = classify(position(1_000n, [['w1', 'HELD']]), snapshot([979n], [withdrawal('w1', 300n, 21n, true, 'FAILED')]), { feeAsset: ETH });
+    expect(c).toMatchObject({ inFlight: 0n, fees: 21n, outcome: 'BALANCED' });
+  });
+
+  it('fees in another asset (tokens) do not reduce this asset', () => {
+    const c = classify(position(1_000n, [['w1', 'HELD']]), snapshot([700n], [withdrawal('w1', 300n, 21n)]), { feeAsset: 'OTHER' });
+    expect(c).toMatchObject({ inFlight: 300n, fees: 0n, outcome: 'BALANCED' });
+  });
+
+  it('deposits on chain not credited yet are pending; credited ones are in the books already', () => {
+    const c = classify(position(1_000n, [], [['d2', 'CREDITED']]), snapshot([1_050n], [], [deposit('d1', 50n), deposit('d2', 70n, 'FINAL')]), { feeAsset: ETH });
+    expect(c).toMatchObject({ pendingDeposits: 50n, outcome: 'BALANCED' });
+    expect(c.pendingDepositItems.map((d) => d.depositId)).toEqual(['d1']);
+  });
+
+  it('an outflow nobody booked is the unexplained remainder, with its sign', () => {
+    const c = classify(position(1_000n), snapshot([600n, 150n]), { feeAsset: ETH });
+    expect(c).toMatchObject({ unexplained: -250n, outcome: 'DRIFT' });
+    expect(classify(position(1_000n), snapshot([1_001n]), { feeAsset: ETH })).toMatchObject({ unexplained: 1n, outcome: 'DRIFT' });
+  });
+
+  it('amounts beyond 2^64 stay exact', () => {
+    const big = 2n ** 100n + 7n;
+    const c = classify(position(big, [['w', 'HELD']]), snapshot([big - 2n ** 70n - 3n], [withdrawal('w', 2n ** 70n, 3n)]), { feeAsset: ETH });
+    expect(c).toMatchObject({ unexplained: 0n, inFlight: 2n ** 70n });
+  });
+
+  it('refuses a snapshot of another asset, a negative balance, a duplicated address', () => {
+    expect(() => classify({ ...position(1n), asset: 'BTC' }, snapshot([1n]), { feeAsset: ETH })).toThrow(/LEDGER_INVARIANT|compared/);
+    expect(() => classify(position(1n), snapshot([-1n]), { feeAsset: ETH })).toThrow(/non-negative/);
+    const dup = snapshot([1n, 1n]);
+    expect(() => classify(position(2n), { ...dup, addresses: [dup.addresses[0]!, dup.addresses[0]!] }, { feeAsset: ETH })).toThrow(/twice/);
+  });
+
+  it('evidence carries the block, every address and amounts as decimal strings', () => {
+    const s = snapshot([679n], [withdrawal('w1', 300n, 21n)]);
+    const e = evidenceOf(s, classify(position(1_000n, [['w1', 'HELD']]), s, { feeAsset: ETH }));
+    expect(e).toMatchObject({ block: { height: '100', hash: '0xabc' }, chainBalance: '679', ledgerBalance: '1000', inFlight: '300', fees: '21', unexplained: '0' });
+    expect(JSON.parse(JSON.stringify(e))).toEqual(e);
+  });
+});
+
+const amount = fc.bigInt({ min: 0n, max: 2n ** 96n });
+const positive = fc.bigInt({ min: 1n, max: 2n ** 96n });
+
+describe('reconciliation classification (properties)', () => {
+  it('always: chain = ledger − in-flight − fees + pending + unexplained, and balanced iff unexplained = 0', () => {
+    fc.assert(
+      fc.property(
+        amount,
+        fc.array(amount, { maxLength: 6 }),
+        fc.array(fc.record({ amount, fee: amount, included: fc.boolean(), ledger: fc.constantFrom('HELD', 'RELEASED', 'SETTLED', 'REJECTED', undefined) }), { maxLength: 8 }),
+        fc.array(fc.record({ amount, credited: fc.boolean() }), { maxLength: 8 }),
+        (ledger, balances, ws, ds) => {
+          const withdrawals = ws.map((w, i) => withdrawal(`w${i}`, w.amount, w.fee, w.included));
+          const deposits = ds.map((d, i) => deposit(`d${i}`, d.amount));
+          const pos = position(
+            ledger,
+            ws.flatMap((w, i) => (w.ledger ? [[`w${i}`, w.ledger] as [string, 'HELD']] : [])),
+            ds.flatMap((d, i) => (d.credited ? [[`d${i}`, 'CREDITED'] as [string, 'CREDITED']] : [])),
+          );
+          const c = classify(pos, snapshot(balances, withdrawals, deposits), { feeAsset: ETH });
+          expect(c.chainBalance).toBe(balances.reduce((a, b) => a + b, 0n));
+          expect(c.chainBalance).toBe(c.ledgerBalance - c.inFlight - c.fees + c.pendingDeposits + c.unexplained);
+          expect(c.outcome === 'BALANCED').toBe(c.unexplained === 0n);
+          expect(c.inFlight).toBe(c.inFlightItems.reduce((a, w) => a + w.amount, 0n));
+          expect(c.pendingDeposits).toBe(c.pendingDepositItems.reduce((a, d) => a + d.amount, 0n));
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('books that only lag the chain (held withdrawals paid, deposits not credited) reconcile exactly; any extra movement is exactly the unexplained amount', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ amount: positive, fee: amount }), { maxLength: 6 }),
+        fc.array(positive, { maxLength: 6 }),
+        amount,
+        fc.bigInt({ min: -(2n ** 80n), max: 2n ** 80n }),
+        (ws, ds, spare, delta) => {
+          const out = ws.reduce((a, w) => a + w.amount + w.fee, 0n);
+          const ledger = out + spare;
+          const onChain = spare + ds.reduce((a, d) => a + d, 0n);
+          fc.pre(onChain + delta >= 0n);
+          const pos = position(
+            ledger,
+            ws.map((_, i) => [`w${i}`, 'HELD']),
+          );
+          const snap = (b: bigint) => snapshot([b], ws.map((w, i) => withdrawal(`w${i}`, w.amount, w.fee)), ds.map((d, i) => deposit(`d${i}`, d)));
+          const balanced = classify(pos, snap(onChain), { feeAsset: ETH });
+          expect(balanced.outcome).toBe('BALANCED');
+          const moved = classify(pos, snap(onChain + delta), { feeAsset: ETH });
+          expect(moved.unexplained).toBe(delta);
+          expect(moved.outcome).toBe(delta === 0n ? 'BALANCED' : 'DRIFT');
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('withdrawals not in a block at the snapshot, and settled ones, never change the classification', () => {
+    fc.assert(
+      fc.property(amount, amount, fc.array(fc.record({ amount, fee: amount, settled: fc.boolean() }), { maxLength: 6 }), (ledger, chain, ws) => {
+        const base = classify(position(ledger), snapshot([chain]), { feeAsset: ETH });
+        const pos = position(ledger, ws.map((w, i) => [`w${i}`, w.settled ? 'SETTLED' : 'HELD']));
+        // settled ones are included; held ones are not in a block yet
+        const withNoise = classify(pos, snapshot([chain], ws.map((w, i) => withdrawal(`w${i}`, w.amount, w.fee, w.settled, w.settled ? 'FINAL' : 'BROADCAST'))), { feeAsset: ETH });
+        expect(withNoise.unexplained).toBe(base.unexplained);
+        expect(withNoise.outcome).toBe(base.outcome);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
