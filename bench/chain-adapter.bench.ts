@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { keccak256, parseTransaction, type Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
-import { ALL_TOPICS, PolicyDecided, PolicyDecision, Topics, TxSigned, TxState, decodePayload, encodeEvent, topicVersion, type EventMessages, type EventType } from '@custody/contracts';
+import { ALL_TOPICS, KeyLifecycle, KeyPurpose, KeyTransition, PolicyDecided, PolicyDecision, Topics, TxSigned, TxState, decodePayload, encodeEvent, topicVersion, type EventMessages, type EventType } from '@custody/contracts';
 import { KafkaBus, createEnvelope, createKafkaClient, ensureTopics, protobufEnvelopeCodec, withDeadLetterTopics } from '@custody/event-bus';
 import { createLogger, createServiceDataSource, provisionServiceDatabase, runMigrations } from '@custody/platform';
 import { CHAIN_ADAPTER_ENTITIES, CHAIN_ADAPTER_MIGRATIONS, EvmJsonRpc, prefixedTopics, startChainAdapter } from '@custody/chain-adapter';
@@ -117,16 +117,22 @@ async function main(): Promise<void> {
       await bus.publish([{ topic: `${prefix}${type}`, key, value: protobufEnvelopeCodec.encode(envelope) }]);
     };
 
+    // A hot wallet: funded, and registered by a key.lifecycle GENERATED (wallet id → address),
+    // as the signer announces its keys; decisions name the wallet id.
+    let walletId = '';
     const newWallet = async () => {
       const a = privateKeyToAccount(`0x${randomBytes(32).toString('hex')}`);
       await rpc.call('anvil_setBalance', [a.address, '0x3635c9adc5dea00000']);
+      walletId = `bench-hot-${randomBytes(4).toString('hex')}`;
+      await publish(Topics.keyLifecycle, `key-${walletId}`, KeyLifecycle.fromPartial({ keyId: `key-${walletId}`, walletId, address: a.address.toLowerCase(), transition: KeyTransition.KEY_TRANSITION_GENERATED, purpose: KeyPurpose.KEY_PURPOSE_SIGNATURE, chain: 'anvil' }));
       return a;
     };
+    const registered = () => until(async () => (await probe.query(`SELECT 1 FROM "${roles.schema}"."custody_wallet" WHERE "wallet_id" = $1`, [walletId])).rows.length === 1, 60_000, 'wallet registered');
     let account = await newWallet();
     const decision = (withdrawalId: string) =>
       PolicyDecided.fromPartial({
         decisionId: randomUUID(), withdrawalId, decision: PolicyDecision.POLICY_DECISION_ALLOW, decisionToken: Buffer.from('token'),
-        asset: 'ETH', chain: 'anvil', amount: '1000', sourceWallet: account.address, destinationAddress: `0x${randomBytes(20).toString('hex')}`,
+        asset: 'ETH', chain: 'anvil', amount: '1000', sourceWallet: walletId, destinationAddress: `0x${randomBytes(20).toString('hex')}`,
       });
 
     // observer: BROADCAST / FINAL times; stand-in signer for phase 2
@@ -145,7 +151,7 @@ async function main(): Promise<void> {
           if (event.message.state === TxState.TX_STATE_FINAL) finalAt.set(event.message.withdrawalId, Date.now());
         } else if (event.type === Topics.txPrepared && signing) {
           const m = event.message;
-          if (m.sourceWallet !== account.address.toLowerCase()) return; // phase-1 withdrawals stay unsigned
+          if (m.sourceAddress !== account.address.toLowerCase()) return; // phase-1 withdrawals stay unsigned
           const raw = await account.signTransaction(parseTransaction(`0x${Buffer.from(m.unsignedTx).toString('hex')}` as Hex) as never);
           await publish(Topics.txSigned, m.sourceWallet, TxSigned.fromPartial({ withdrawalId: m.withdrawalId, decisionId: m.decisionId, chain: m.chain, sourceWallet: m.sourceWallet, signedTx: Buffer.from(raw.slice(2), 'hex'), txHash: keccak256(raw) }), envelope.correlationId);
         }
@@ -166,6 +172,7 @@ async function main(): Promise<void> {
       pollIntervalMs: 100,
     });
     cleanups.push(() => adapter.stop());
+    await registered();
 
     // 1. prepared tx/s, one wallet
     const ids = Array.from({ length: N }, () => randomUUID());
@@ -178,6 +185,7 @@ async function main(): Promise<void> {
 
     // 2. broadcast → final (a fresh wallet state: the N unsigned ones are never signed, so use another wallet)
     account = await newWallet();
+    await registered();
     signing = true;
     const miner = setInterval(() => void rpc.call('evm_mine').catch(() => undefined), blockMs);
     cleanups.push(async () => clearInterval(miner));

@@ -2,14 +2,17 @@
 // intake's; `startChainAdapter` in index.ts is the entry point for main.ts and the embedded
 // deployment.
 import { CreateEventBusTables1795478400000, OutboxRelay, PostgresOutboxStore, type BusMetrics, type EventBus } from '@custody/event-bus';
-import { createMetrics, createServiceDataSource, type DatabaseConnection, type Logger } from '@custody/platform';
+import { GrpcServer, createMetrics, createServiceDataSource, type DatabaseConnection, type GrpcServerCredentials, type Logger } from '@custody/platform';
+import { loadPackageDefinition } from '@custody/contracts';
 import type { Topic } from '@custody/contracts';
 import type { Registry } from 'prom-client';
 import type { DataSource } from 'typeorm';
+import { CHAIN_ADAPTER_CONSUMER_GROUPS } from './consumer-groups.js';
 import { ChainGuard } from './application/chain-guard.js';
 import { Follower, type TickResult } from './application/follower.js';
 import type { Clock, EvmChain } from './application/ports.js';
 import { WithdrawalFlow } from './application/withdrawals.js';
+import { WalletRegistry } from './application/wallets.js';
 import { validateProfile, type EvmAssetProfile } from './domain/assets.js';
 import { normaliseAddress } from './domain/evm-tx.js';
 import type { Fees } from './domain/fees.js';
@@ -17,10 +20,13 @@ import { EvmJsonRpc } from './adapters/chain/evm-json-rpc.js';
 import { identityTopics, type TopicNamer } from './adapters/events.js';
 import { startConsumers } from './adapters/kafka/consumers.js';
 import { createChainAdapterMetrics } from './adapters/metrics.js';
-import { CHAIN_ADAPTER_ENTITIES, CreateChainAdapterTables1795651200000 } from './adapters/persistence/schema.js';
+import { AddWalletRegistry1796083200000, CHAIN_ADAPTER_ENTITIES, CreateChainAdapterTables1795651200000 } from './adapters/persistence/schema.js';
 import { PostgresChainStore } from './adapters/persistence/postgres-store.js';
+import { ChainQueryServiceService, createChainQueryService } from './adapters/grpc/chain-query-service.js';
+import { StoreAndConfigAddressSource } from './adapters/grpc/custodial-addresses.js';
+import { CustodialSnapshotReader, jsonRpcBalanceReader } from './adapters/grpc/custodial-snapshot.js';
 
-export const CHAIN_ADAPTER_MIGRATIONS = [CreateChainAdapterTables1795651200000, CreateEventBusTables1795478400000];
+export const CHAIN_ADAPTER_MIGRATIONS = [CreateChainAdapterTables1795651200000, CreateEventBusTables1795478400000, AddWalletRegistry1796083200000];
 export { CHAIN_ADAPTER_ENTITIES };
 
 export interface ChainAdapterDeps {
@@ -48,9 +54,13 @@ export interface ChainAdapterDeps {
   readonly registry?: Registry;
   /** Event-bus metrics hooks (the ones given to the bus, on the same registry): outbox lag and dead letters. */
   readonly busMetrics?: BusMetrics;
+  /** Read-only ChainQueryService (custodial balances for the ledger's reconciliation); absent: not served. */
+  readonly grpc?: { readonly host?: string; readonly port: number; readonly credentials: GrpcServerCredentials };
 }
 
 export interface ChainAdapterHandle {
+  /** Port of ChainQueryService when `grpc` was given. */
+  readonly grpcPort?: number;
   readonly dataSource: DataSource;
   readonly store: PostgresChainStore;
   readonly registry: Registry;
@@ -95,8 +105,10 @@ export async function composeChainAdapter(deps: ChainAdapterDeps): Promise<Chain
         onIncident,
         onRefusedSignature: (reason) => deps.logger.error({ reason }, 'signed transaction refused: not what was prepared'),
         onBroadcast: (outcome) => metrics.broadcasts.inc({ outcome: outcome as never }),
+        onWalletRefused: (reasonCode) => deps.logger.warn({ reasonCode }, 'withdrawal refused: the source wallet may not send'),
       },
     });
+    const wallets = new WalletRegistry({ profile, clock });
     const follower = new Follower({
       chain,
       store,
@@ -141,7 +153,8 @@ export async function composeChainAdapter(deps: ChainAdapterDeps): Promise<Chain
       dataSource,
       store,
       flow,
-      groupId: deps.consumerGroupId ?? 'chain-adapter',
+      wallets,
+      groupId: deps.consumerGroupId ?? CHAIN_ADAPTER_CONSUMER_GROUPS[0],
       topicName,
       onWaiting: (code) => metrics.waiting.inc({ reason: code as never }),
       ...(deps.busMetrics ? { metrics: deps.busMetrics } : {}),
@@ -159,14 +172,50 @@ export async function composeChainAdapter(deps: ChainAdapterDeps): Promise<Chain
     await tick();
     const period = deps.pollIntervalMs ?? 1_000;
     if (period > 0) {
+      // One pass at a time; stop() waits for the pass in flight before the pool closes.
+      let running: Promise<void> | undefined;
       const timer = setInterval(() => {
-        tick().catch((err: unknown) => deps.logger.warn({ err }, 'follower pass failed'));
+        if (running) return;
+        running = tick()
+          .then(() => undefined, (err: unknown) => deps.logger.warn({ err }, 'follower pass failed'))
+          .finally(() => {
+            running = undefined;
+          });
       }, period);
       timer.unref();
-      cleanups.push(async () => clearInterval(timer));
+      cleanups.push(async () => {
+        clearInterval(timer);
+        await running;
+      });
     }
 
-    return { dataSource, store, registry, tick, bumpFee: (id, p) => flow.bumpFee(id, p), stop: stopAll };
+    let grpcPort: number | undefined;
+    if (deps.grpc) {
+      // Balances are read over JSON-RPC (eth_getBalance at one block hash).
+      const rpc = chain instanceof EvmJsonRpc ? chain : deps.rpcUrl ? new EvmJsonRpc({ url: deps.rpcUrl }) : undefined;
+      if (!rpc) throw new Error('chain-adapter: ChainQueryService needs a JSON-RPC node (rpcUrl)');
+      const reader = new CustodialSnapshotReader({
+        dataSource,
+        chain,
+        balances: jsonRpcBalanceReader((method, params) => rpc.call(method, params)),
+        addresses: new StoreAndConfigAddressSource(dataSource, {
+          deposit: [...(deps.depositAddresses ?? new Map<string, string>()).keys()].map(normaliseAddress),
+          custody: (deps.custodyAddresses ?? []).map(normaliseAddress),
+        }),
+        profile,
+      });
+      const server = new GrpcServer({
+        ...(deps.grpc.host ? { host: deps.grpc.host } : {}),
+        port: deps.grpc.port,
+        credentials: deps.grpc.credentials,
+        packageDefinition: loadPackageDefinition(),
+        services: [{ definition: ChainQueryServiceService, implementation: createChainQueryService({ reader, logger: deps.logger, clock: () => clock.now() }) as never }],
+      });
+      grpcPort = await server.start();
+      cleanups.push(() => server.shutdown(2_000));
+    }
+
+    return { ...(grpcPort === undefined ? {} : { grpcPort }), dataSource, store, registry, tick, bumpFee: (id, p) => flow.bumpFee(id, p), stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

@@ -1,13 +1,16 @@
 // The only file that reads process.env. Validated once at boot (a bad value stops the
 // service with a message naming the variable). One process per chain (C-5.5.3-b).
 import { z } from 'zod';
-import { defineConfig, envVar } from '@custody/platform';
+import { defineConfig, envVar, grpcServerCredentials, grpcServerTlsEnv } from '@custody/platform';
 
 const wei = (name: string) => envVar.custom(`${name}: a non-negative integer in wei`, (raw) => (/^[0-9]{1,78}$/.test(raw) ? BigInt(raw) : undefined));
 
 const schema = z.object({
   CUSTODY_LOG_LEVEL: envVar.logLevel().default('info'),
   CUSTODY_METRICS_PORT: envVar.port().default(9464),
+  // ChainQueryService (read-only custodial balances for the ledger's reconciliation).
+  CUSTODY_GRPC_HOST: envVar.string({ minLength: 1 }).default('127.0.0.1'),
+  CUSTODY_GRPC_PORT: envVar.port().default(50057),
   CUSTODY_DB_URL: envVar.url({ protocols: ['postgres:', 'postgresql:'] }),
   KAFKA_BROKERS: envVar.list(),
   ANVIL_RPC_URL: envVar.url({ protocols: ['http:', 'https:'] }).default('http://127.0.0.1:18545'),
@@ -29,7 +32,8 @@ const schema = z.object({
 
 export function loadChainAdapterConfig(env: NodeJS.ProcessEnv = process.env) {
   return defineConfig(
-    schema.transform((e) => ({
+    schema.and(grpcServerTlsEnv).transform((e) => ({
+      grpc: { host: e.CUSTODY_GRPC_HOST, port: e.CUSTODY_GRPC_PORT, credentials: grpcServerCredentials(e) },
       logLevel: e.CUSTODY_LOG_LEVEL,
       metricsPort: e.CUSTODY_METRICS_PORT,
       databaseUrl: e.CUSTODY_DB_URL,

@@ -10,3 +10,4 @@ export {
 export type { EvmAssetProfile } from './domain/assets.js';
 export type { EvmChain } from './application/ports.js';
 export { EvmJsonRpc } from './adapters/chain/evm-json-rpc.js';
+export { CHAIN_ADAPTER_CONSUMER_GROUPS } from './consumer-groups.js';

@@ -8,7 +8,8 @@ import { startChainAdapter } from './index.js';
 const config = loadChainAdapterConfig();
 const logger = createLogger({ service: 'chain-adapter', level: config.logLevel });
 const registry = createMetrics('chain-adapter');
-const busMetrics = createBusMetrics(registry, { groups: ['chain-adapter'] });
+// Two consumer groups: withdrawals (policy.decided, tx.signed) and the wallet registry (key.lifecycle).
+const busMetrics = createBusMetrics(registry, { groups: ['chain-adapter', 'chain-adapter.wallets'] });
 const bus = new KafkaBus({ kafka: createKafkaClient({ brokers: config.kafkaBrokers, clientId: 'chain-adapter' }), metrics: busMetrics });
 const adapter = await startChainAdapter({
   bus,
@@ -23,9 +24,10 @@ const adapter = await startChainAdapter({
   stuckAfterMs: config.stuckAfterMs,
   registry,
   busMetrics,
+  grpc: config.grpc,
 });
 const metricsServer = await startMetricsServer({ registry, port: config.metricsPort });
-logger.info({ chain: config.profile.chain }, 'chain-adapter started');
+logger.info({ chain: config.profile.chain, grpcPort: adapter.grpcPort }, 'chain-adapter started');
 const stop = async (): Promise<void> => {
   await metricsServer.close();
   await adapter.stop();

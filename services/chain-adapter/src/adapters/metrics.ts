@@ -9,7 +9,7 @@ export interface ChainAdapterMetrics {
   readonly confirmationLag: BoundedGauge<{ chain: readonly string[] }>;
   readonly incidents: BoundedCounter<{ kind: readonly ['REORG_BEYOND_FINALITY', 'REORG_TOO_DEEP', 'UNMATCHED_OUTFLOW', 'NONCE_CONSUMED_ELSEWHERE', 'SIGNED_TX_MISMATCH'] }>;
   readonly broadcasts: BoundedCounter<{ outcome: readonly ['accepted', 'already-known', 'nonce-too-low', 'underpriced', 'rejected', 'mined', 'nonce-consumed'] }>;
-  readonly waiting: BoundedCounter<{ reason: readonly ['FEE_CAP_EXCEEDED', 'NODE_UNSYNCED', 'NODE_BEHIND', 'CHAIN_ID_MISMATCH', 'GENESIS_MISMATCH'] }>;
+  readonly waiting: BoundedCounter<{ reason: readonly ['FEE_CAP_EXCEEDED', 'NODE_UNSYNCED', 'NODE_BEHIND', 'CHAIN_ID_MISMATCH', 'GENESIS_MISMATCH', 'WALLET_UNKNOWN'] }>;
   readonly nodeHealthy: BoundedGauge<Record<never, never>>;
   readonly head: BoundedGauge<Record<never, never>>;
   readonly nonceGaps: BoundedGauge<Record<never, never>>;
@@ -40,8 +40,8 @@ export function createChainAdapterMetrics(registry: Registry, chain: string): Ch
     }),
     waiting: createCounter(registry, {
       name: 'custody_chain_withdrawals_waiting_total',
-      help: 'Withdrawals held back (retried later) by reason: fee above cap, node unhealthy, wrong chain.',
-      labels: { reason: ['FEE_CAP_EXCEEDED', 'NODE_UNSYNCED', 'NODE_BEHIND', 'CHAIN_ID_MISMATCH', 'GENESIS_MISMATCH'] },
+      help: 'Withdrawals held back (retried later) by reason: fee above cap, node unhealthy, wrong chain, wallet not (yet) registered.',
+      labels: { reason: ['FEE_CAP_EXCEEDED', 'NODE_UNSYNCED', 'NODE_BEHIND', 'CHAIN_ID_MISMATCH', 'GENESIS_MISMATCH', 'WALLET_UNKNOWN'] },
     }),
     nodeHealthy: createGauge(registry, { name: 'custody_chain_node_healthy', help: '1 when the node is on the right chain and synced, else 0.' }),
     head: createGauge(registry, { name: 'custody_chain_head_height', help: 'Latest block height reported by the node.' }),

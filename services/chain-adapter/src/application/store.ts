@@ -1,6 +1,7 @@
 // Persistence port. `ChainStore.transaction` (and the inbox's transaction, via `within`)
 // give a `StoreScope`: every write and every event of one step commit together (outbox).
 import type { DepositDetected, TxPrepared, TxStatus } from '@custody/contracts';
+import type { WalletRow } from '../domain/wallet-registry.js';
 
 export type WithdrawalState = 'PREPARED' | 'SIGNED' | 'BROADCAST' | 'CONFIRMED' | 'FINAL' | 'FAILED';
 
@@ -9,6 +10,9 @@ export interface WithdrawalRow {
   readonly decisionId: string;
   readonly chain: string;
   readonly asset: string;
+  /** The wallet id (decision token, tx.* source_wallet); '' on rows prepared before the registry. */
+  readonly walletId: string;
+  /** The chain address sent from (nonce allocator key, tx.* source_address). */
   readonly wallet: string;
   readonly destination: string;
   readonly amount: bigint;
@@ -94,6 +98,9 @@ export interface StoreScope {
   upsertDeposit(row: DepositRow): Promise<void>;
   recordIncident(row: IncidentRow): Promise<void>;
   emit(events: readonly OutEvent[]): Promise<void>;
+  /** The wallet registry row (key.lifecycle), locked FOR UPDATE when `lock`. */
+  wallet(chain: string, walletId: string, lock?: boolean): Promise<WalletRow | undefined>;
+  putWallet(row: WalletRow): Promise<void>;
 }
 
 export interface ChainStore {
@@ -111,4 +118,5 @@ export interface ChainStore {
   depositsAbove(chain: string, height: bigint): Promise<DepositRow[]>;
   deposit(depositId: string): Promise<DepositRow | undefined>;
   incidents(chain: string): Promise<IncidentRow[]>;
+  wallet(chain: string, walletId: string): Promise<WalletRow | undefined>;
 }

@@ -6,13 +6,17 @@ import type { EvmAssetProfile } from '../domain/assets.js';
 import { ChainAdapterError } from '../domain/errors.js';
 import { bumpFees, estimateFees, type Fees } from '../domain/fees.js';
 import { decodeSignedEip1559, decodeUnsignedEip1559, encodeUnsignedEip1559, normaliseAddress, sameFields } from '../domain/evm-tx.js';
+import { refusalFor } from '../domain/wallet-registry.js';
 import type { ChainGuard } from './chain-guard.js';
 import type { Clock, EvmChain } from './ports.js';
 import type { AttemptRow, ChainStore, IncidentRow, OutEvent, StoreScope, WithdrawalRow } from './store.js';
 
-export interface PreparePlan {
+/** A decision to prepare: `walletId` from the decision, `wallet` its registered chain address. */
+export interface PrepareTx {
+  readonly kind: 'prepare';
   readonly message: PolicyDecided;
   readonly profile: EvmAssetProfile;
+  readonly walletId: string;
   readonly wallet: string;
   readonly destination: string;
   readonly amount: bigint;
@@ -20,12 +24,25 @@ export interface PreparePlan {
   readonly nonceFloor: bigint;
 }
 
-export type PrepareOutcome = 'prepared' | 'duplicate' | 'ignored';
+/** A decision for a suspended/retired/destroyed wallet: tx.status FAILED with the reason, nothing allocated. */
+export interface RefuseTx {
+  readonly kind: 'refuse';
+  readonly message: PolicyDecided;
+  readonly profile: EvmAssetProfile;
+  readonly walletId: string;
+  readonly wallet: string;
+  readonly reasonCode: string;
+}
+
+export type PreparePlan = PrepareTx | RefuseTx;
+
+export type PrepareOutcome = 'prepared' | 'duplicate' | 'ignored' | 'refused';
 
 export interface WithdrawalHooks {
   onIncident?(incident: IncidentRow): void;
   onRefusedSignature?(reason: string): void;
   onBroadcast?(outcome: string): void;
+  onWalletRefused?(reasonCode: string): void;
 }
 
 export interface WithdrawalFlowDeps {
@@ -47,7 +64,9 @@ export function statusEvent(w: WithdrawalRow, state: TxState, now: Date, extra: 
     message: TxStatus.fromPartial({
       withdrawalId: w.withdrawalId,
       chain: w.chain,
-      sourceWallet: w.wallet,
+      // Wallet id (rows prepared before the registry only know the address).
+      sourceWallet: w.walletId || w.wallet,
+      sourceAddress: w.wallet,
       txHash: w.txHash ?? '',
       state,
       blockHeight: (w.blockHeight ?? 0n).toString(),
@@ -74,16 +93,24 @@ export class WithdrawalFlow {
     const profile = this.d.profile;
     if (message.asset !== profile.asset || message.chain !== profile.chain) return undefined;
     if (message.decisionToken.length === 0) throw new ChainAdapterError('INVALID_STATE', 'an ALLOW decision without a decision token cannot be prepared');
-    const wallet = normaliseAddress(message.sourceWallet);
     const destination = normaliseAddress(message.destinationAddress);
     if (!/^[1-9][0-9]{0,77}$/.test(message.amount)) throw new ChainAdapterError('INVALID_AMOUNT', 'amount must be a positive integer in base units');
+    // source_wallet is a wallet id (the decision token's claim): its address comes from the
+    // registry fed by key.lifecycle. Unknown → retried (the lifecycle event may still be on its
+    // way), then dead-lettered; nothing is allocated.
+    const walletId = message.sourceWallet;
+    const registered = walletId ? await this.d.store.wallet(profile.chain, walletId) : undefined;
+    if (!registered || !registered.address) throw new ChainAdapterError('WALLET_UNKNOWN', `wallet ${JSON.stringify(walletId)} has no registered ${profile.chain} address`);
+    const reasonCode = refusalFor(registered);
+    if (reasonCode) return { kind: 'refuse', message, profile, walletId, wallet: registered.address, reasonCode };
+    const wallet = registered.address;
     await this.d.guard.assertHealthy({ cached: true });
     const fees = await this.currentFees();
     // The chain's count only seeds a wallet we have never allocated for; after that the
     // allocator row is the single source of nonces.
     const known = await this.d.store.nextNonce(profile.chain, wallet);
     const nonceFloor = known ?? (await this.d.chain.pendingNonce(wallet));
-    return { message, profile, wallet, destination, amount: BigInt(message.amount), fees, nonceFloor };
+    return { kind: 'prepare', message, profile, walletId, wallet, destination, amount: BigInt(message.amount), fees, nonceFloor };
   }
 
   /**
@@ -94,6 +121,14 @@ export class WithdrawalFlow {
   async commit(plan: PreparePlan, scope: StoreScope, ctx: { correlationId: string; causationId: string }): Promise<PrepareOutcome> {
     const m = plan.message;
     if (await scope.withdrawal(m.withdrawalId)) return 'duplicate';
+    // Re-read the registry row under its lock: a suspension committed since plan() is seen here,
+    // one committing now waits for this transaction.
+    const registered = await scope.wallet(plan.profile.chain, plan.walletId, true);
+    if (!registered || registered.address !== plan.wallet) throw new ChainAdapterError('WALLET_UNKNOWN', `wallet ${JSON.stringify(plan.walletId)} changed while preparing: retried`);
+    const reasonCode = refusalFor(registered);
+    if (reasonCode) return this.refuse(plan, reasonCode, scope, ctx);
+    // Refused in plan() but resumed since: plan again (retried) so the fees and nonce floor are fresh.
+    if (plan.kind !== 'prepare') throw new ChainAdapterError('WALLET_UNKNOWN', `wallet ${JSON.stringify(plan.walletId)} changed while preparing: retried`);
     const nonce = await scope.allocateNonce(plan.profile.chain, plan.wallet, plan.nonceFloor);
     const unsigned = encodeUnsignedEip1559({
       chainId: plan.profile.chainId,
@@ -111,7 +146,8 @@ export class WithdrawalFlow {
       decisionId: m.decisionId,
       chain: plan.profile.chain,
       asset: plan.profile.asset,
-      sourceWallet: plan.wallet,
+      sourceWallet: plan.walletId,
+      sourceAddress: plan.wallet,
       destinationAddress: plan.destination,
       destinationTag: '',
       amount: plan.amount.toString(),
@@ -129,6 +165,7 @@ export class WithdrawalFlow {
       decisionId: m.decisionId,
       chain: plan.profile.chain,
       asset: plan.profile.asset,
+      walletId: plan.walletId,
       wallet: plan.wallet,
       destination: plan.destination,
       amount: plan.amount,
@@ -147,6 +184,27 @@ export class WithdrawalFlow {
     await scope.insertAttempt({ withdrawalId: m.withdrawalId, attempt: 1, ...plan.fees, gasLimit: plan.profile.gasLimit, unsignedTx: unsigned, signedTx: null, txHash: null, createdAt: now });
     await scope.emit([{ type: 'tx.prepared', message: prepared, correlationId: ctx.correlationId, causationId: ctx.causationId }]);
     return 'prepared';
+  }
+
+  /**
+   * Fail closed for a wallet that must not send (suspended/retired/destroyed): no nonce, no
+   * withdrawal row, tx.status FAILED with the reason (intake fails the withdrawal, the ledger
+   * releases the hold), exactly once with the inbox row.
+   */
+  private async refuse(plan: PreparePlan, reasonCode: string, scope: StoreScope, ctx: { correlationId: string; causationId: string }): Promise<PrepareOutcome> {
+    const m = plan.message;
+    const message = TxStatus.fromPartial({
+      withdrawalId: m.withdrawalId,
+      chain: plan.profile.chain,
+      sourceWallet: plan.walletId,
+      sourceAddress: plan.wallet,
+      state: TxState.TX_STATE_FAILED,
+      reasonCode,
+      observedAt: timestampFromDate(this.d.clock.now()),
+    });
+    await scope.emit([{ type: 'tx.status', message, correlationId: ctx.correlationId, causationId: ctx.causationId }]);
+    this.d.hooks?.onWalletRefused?.(reasonCode);
+    return 'refused';
   }
 
   /**

@@ -14,7 +14,9 @@ export type ChainAdapterErrorCode =
   | 'INVALID_AMOUNT'
   | 'REORG_TOO_DEEP'
   | 'NOT_FOUND'
-  | 'INVALID_STATE';
+  | 'INVALID_STATE'
+  /** policy.decided names a wallet id the registry (key.lifecycle) does not know yet: retried, then dead-lettered. */
+  | 'WALLET_UNKNOWN';
 
 export class ChainAdapterError extends DomainError {
   constructor(code: ChainAdapterErrorCode, message: string, options?: { cause?: unknown }) {

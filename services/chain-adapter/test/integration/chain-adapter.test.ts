@@ -3,7 +3,7 @@
 // is driven with tick() so every step is deterministic (no timing assertions).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import { DepositState, Topics, TxSigned, TxState, timestampToDate, type TxStatus } from '@custody/contracts';
+import { DepositState, KeyTransition, Topics, TxSigned, TxState, timestampToDate, type TxStatus } from '@custody/contracts';
 
 const { DEPOSIT_STATE_PENDING: PENDING, DEPOSIT_STATE_FINAL: FINAL, DEPOSIT_STATE_ORPHANED: ORPHANED } = DepositState;
 import type { KafkaBus, Subscription } from '@custody/event-bus';
@@ -21,6 +21,7 @@ import {
   newBus,
   observe,
   publish,
+  publishKeyLifecycle,
   quietLogger,
   rand,
   randomAddress,
@@ -45,6 +46,8 @@ const subscriptions: Subscription[] = [];
 const observed: Observed[] = [];
 const signed: SignedRecord[] = [];
 let wallet: Awaited<ReturnType<typeof fundedAccount>>;
+/** The wallet id policy names (decision token, tx.* source_wallet); `wallet.address` is its chain address. */
+const walletId = `eth-hot-${rand()}`;
 const depositAddress = randomAddress();
 
 function deps(overrides: Partial<ChainAdapterDeps> = {}): ChainAdapterDeps {
@@ -95,9 +98,26 @@ async function scrape(name: string, labels: Record<string, string>): Promise<num
 }
 
 async function withdraw(amount: bigint, destination = randomAddress(), withdrawalId: string = randomUUID()): Promise<{ withdrawalId: string; destination: string }> {
-  await publish(bus, prefix, Topics.policyDecided, withdrawalId, decision({ withdrawalId, wallet: wallet.address, destination, amount, chain: 'anvil' }));
+  await publish(bus, prefix, Topics.policyDecided, withdrawalId, decision({ withdrawalId, wallet: walletId, destination, amount, chain: 'anvil' }));
   return { withdrawalId, destination };
 }
+
+interface WalletRegistryRow {
+  wallet_id: string;
+  address: string;
+  key_id: string;
+  state: string;
+}
+const registryRow = async (id: string): Promise<WalletRegistryRow | undefined> =>
+  (await db.admin<WalletRegistryRow>(`SELECT "wallet_id", "address", "key_id", "state" FROM "custody_wallet" WHERE "wallet_id" = $1 AND "chain" = 'anvil'`, [id]))[0];
+
+/** key.lifecycle `transition` for the wallet, then waits until the registry shows `state`. */
+async function lifecycle(id: string, address: string, transition: KeyTransition, state: string): Promise<void> {
+  await publishKeyLifecycle(bus, prefix, { walletId: id, address, transition });
+  await waitFor(async () => (await registryRow(id))?.state === state, 30_000, () => `wallet ${id} ${state}`);
+}
+
+const register = (id: string, address: string): Promise<void> => lifecycle(id, address, KeyTransition.KEY_TRANSITION_GENERATED, 'active');
 
 async function untilBroadcast(withdrawalId: string): Promise<void> {
   await waitFor(() => hasState(withdrawalId, TxState.TX_STATE_BROADCAST), 30_000, () => `BROADCAST of ${withdrawalId}: ${stateNames(withdrawalId).join(',')}`);
@@ -121,6 +141,7 @@ beforeAll(async () => {
   subscriptions.push(await observe(bus, prefix, observed));
   subscriptions.push(await startTestSigner(bus, prefix, wallet, signed));
   adapter = await startChainAdapter(deps());
+  await register(walletId, wallet.address);
 });
 
 afterAll(async () => {
@@ -146,6 +167,11 @@ describe('C-5.5.4-a per-asset confirmation rule: a withdrawal goes BROADCAST →
     const final = statuses(withdrawalId).at(-1);
     expect(final?.feePaid).toMatch(/^[1-9][0-9]*$/);
     expect(BigInt(await anvil.call<string>('eth_getBalance', [destination, 'latest']))).toBe(amount);
+    // source_wallet is the wallet id (and the partition key), source_address the chain address
+    const prepared = observed.filter((o) => o.envelope.type === Topics.txPrepared && messagesOf([o], Topics.txPrepared)[0]?.withdrawalId === withdrawalId);
+    expect(prepared.map((o) => o.envelope.key)).toEqual([walletId]);
+    expect(messagesOf(prepared, Topics.txPrepared)[0]).toMatchObject({ sourceWallet: walletId, sourceAddress: wallet.address.toLowerCase() });
+    for (const st of statuses(withdrawalId)) expect(st).toMatchObject({ sourceWallet: walletId, sourceAddress: wallet.address.toLowerCase() });
   });
 
   it('independent client check: viem decodes the signed bytes to the approved to/value/chainId and recovers the wallet as sender', async () => {
@@ -358,8 +384,10 @@ describe('C-5.5.2-a only what was prepared is broadcast: a signature over differ
     const otherWallet = await fundedAccount(anvil);
     const sub = await startTestSigner(bus, prefix, otherWallet, evil, { mutate: (tx) => ({ ...tx, value: (tx.value ?? 0n) * 100n }) });
     subscriptions.push(sub);
+    const otherId = `eth-hot-other-${rand()}`;
+    await register(otherId, otherWallet.address);
     const withdrawalId = randomUUID();
-    await publish(bus, prefix, Topics.policyDecided, withdrawalId, decision({ withdrawalId, wallet: otherWallet.address, destination: randomAddress(), amount: 1_000n, chain: 'anvil' }));
+    await publish(bus, prefix, Topics.policyDecided, withdrawalId, decision({ withdrawalId, wallet: otherId, destination: randomAddress(), amount: 1_000n, chain: 'anvil' }));
     await waitFor(() => evil.length === 1, 30_000, () => 'mutated signature');
     await waitFor(async () => (await adapter!.store.incidents('anvil')).some((i) => i.kind === 'SIGNED_TX_MISMATCH' && i.txHash === evil[0]?.hash), 30_000, () => 'incident');
     expect(await anvil.call('eth_getTransactionByHash', [evil[0]?.hash])).toBeNull();
@@ -406,12 +434,14 @@ describe('C-5.5.5.2-c nonce gap: a later nonce pending behind an unsigned one is
     const gapSigned: SignedRecord[] = [];
     const held = new Set<string>();
     subscriptions.push(await startTestSigner(bus, prefix, gapWallet, gapSigned, { skip: (id) => held.has(id) }));
+    const gapId = `eth-hot-gap-${rand()}`;
+    await register(gapId, gapWallet.address);
     const first = randomUUID();
     held.add(first);
-    await publish(bus, prefix, Topics.policyDecided, first, decision({ withdrawalId: first, wallet: gapWallet.address, destination: randomAddress(), amount: 11n, chain: 'anvil' }));
+    await publish(bus, prefix, Topics.policyDecided, first, decision({ withdrawalId: first, wallet: gapId, destination: randomAddress(), amount: 11n, chain: 'anvil' }));
     await waitFor(() => messagesOf(observed, Topics.txPrepared).some((p) => p.withdrawalId === first), 30_000, () => 'first prepared');
     const second = randomUUID();
-    await publish(bus, prefix, Topics.policyDecided, second, decision({ withdrawalId: second, wallet: gapWallet.address, destination: randomAddress(), amount: 22n, chain: 'anvil' }));
+    await publish(bus, prefix, Topics.policyDecided, second, decision({ withdrawalId: second, wallet: gapId, destination: randomAddress(), amount: 22n, chain: 'anvil' }));
     await untilBroadcast(second);
 
     const result = await adapter!.tick();
@@ -449,6 +479,102 @@ describe('C-5.5.4.3-b wrong chain: the adapter refuses to start on a node whose 
     } finally {
       await other.stop();
     }
+  });
+});
+
+describe('wallet registry: key.lifecycle maps the wallet id of a decision to its chain address; unknown or suspended wallets get no nonce', () => {
+  const nonceRows = async (): Promise<string[]> => (await db.admin<{ wallet: string }>(`SELECT "wallet" FROM "wallet_nonce" ORDER BY "wallet"`)).map((r) => r.wallet);
+  const withdrawalRow = async (id: string) => (await db.admin<{ wallet: string; wallet_id: string; state: string }>(`SELECT "wallet", "wallet_id", "state" FROM "withdrawal_tx" WHERE "withdrawal_id" = $1`, [id]))[0];
+  const preparedFor = (id: string) => messagesOf(observed, Topics.txPrepared).filter((p) => p.withdrawalId === id);
+
+  it('GENERATED registers the wallet; a decision naming its id is prepared from the registered address (nonce keyed by the address), source_wallet = id, source_address = address', async () => {
+    const account = await fundedAccount(anvil);
+    const id = `eth-hot-reg-${rand()}`;
+    const regSigned: SignedRecord[] = [];
+    subscriptions.push(await startTestSigner(bus, prefix, account, regSigned));
+    await register(id, account.address);
+    expect(await registryRow(id)).toEqual({ wallet_id: id, address: account.address.toLowerCase(), key_id: `key-${id}`, state: 'active' });
+    const withdrawalId = randomUUID();
+    const destination = randomAddress();
+    await publish(bus, prefix, Topics.policyDecided, withdrawalId, decision({ withdrawalId, wallet: id, destination, amount: 31_337n, chain: 'anvil' }));
+    await untilBroadcast(withdrawalId);
+    expect(preparedFor(withdrawalId)).toEqual([expect.objectContaining({ sourceWallet: id, sourceAddress: account.address.toLowerCase(), nonce: '0' })]);
+    expect(await withdrawalRow(withdrawalId)).toMatchObject({ wallet: account.address.toLowerCase(), wallet_id: id });
+    expect(await db.admin(`SELECT "next_nonce"::text AS n FROM "wallet_nonce" WHERE "chain" = 'anvil' AND "wallet" = $1`, [account.address.toLowerCase()])).toEqual([{ n: '1' }]);
+    expect(await nonceRows()).not.toContain(id);
+    expect(regSigned[0]?.sender.toLowerCase()).toBe(account.address.toLowerCase());
+    await mineAndTick(CONFIRMATIONS);
+    await waitFor(() => hasState(withdrawalId, TxState.TX_STATE_FINAL), 10_000, () => stateNames(withdrawalId).join(','));
+    for (const st of statuses(withdrawalId)) expect(st).toMatchObject({ sourceWallet: id, sourceAddress: account.address.toLowerCase() });
+    expect(BigInt(await anvil.call<string>('eth_getBalance', [destination, 'latest']))).toBe(31_337n);
+  });
+
+  it('an unknown wallet id allocates nothing (WALLET_UNKNOWN, retried — the withdrawal waits); once key.lifecycle registers it, the retried decision is prepared', async () => {
+    const account = await fundedAccount(anvil);
+    const id = `eth-hot-late-${rand()}`;
+    const waitingBefore = (await scrape('custody_chain_withdrawals_waiting_total', { reason: 'WALLET_UNKNOWN' })) ?? 0;
+    const noncesBefore = await nonceRows();
+    const withdrawalId = randomUUID();
+    await publish(bus, prefix, Topics.policyDecided, withdrawalId, decision({ withdrawalId, wallet: id, destination: randomAddress(), amount: 42n, chain: 'anvil' }));
+    await waitFor(async () => ((await scrape('custody_chain_withdrawals_waiting_total', { reason: 'WALLET_UNKNOWN' })) ?? 0) >= waitingBefore + 1, 30_000, () => 'WALLET_UNKNOWN wait');
+    expect(await withdrawalRow(withdrawalId)).toBeUndefined();
+    expect(await nonceRows()).toEqual(noncesBefore);
+    expect(preparedFor(withdrawalId)).toEqual([]);
+    expect(statuses(withdrawalId)).toEqual([]);
+    // The lifecycle event arrives: the next retry finds the address.
+    subscriptions.push(await startTestSigner(bus, prefix, account, []));
+    await register(id, account.address);
+    await untilBroadcast(withdrawalId);
+    expect(preparedFor(withdrawalId)).toEqual([expect.objectContaining({ sourceWallet: id, sourceAddress: account.address.toLowerCase(), nonce: '0' })]);
+    await mineAndTick(CONFIRMATIONS);
+    await waitFor(() => hasState(withdrawalId, TxState.TX_STATE_FINAL), 10_000, () => stateNames(withdrawalId).join(','));
+  });
+
+  it('a SUSPENDED wallet is refused: tx.status FAILED WALLET_SUSPENDED, no nonce, no withdrawal row, nothing to sign; RESUMED lets the next decision through', async () => {
+    const account = await fundedAccount(anvil);
+    const id = `eth-hot-susp-${rand()}`;
+    subscriptions.push(await startTestSigner(bus, prefix, account, []));
+    await register(id, account.address);
+    await lifecycle(id, account.address, KeyTransition.KEY_TRANSITION_SUSPENDED, 'suspended');
+    const noncesBefore = await nonceRows();
+    const refused = randomUUID();
+    await publish(bus, prefix, Topics.policyDecided, refused, decision({ withdrawalId: refused, wallet: id, destination: randomAddress(), amount: 5n, chain: 'anvil' }));
+    await waitFor(() => hasState(refused, TxState.TX_STATE_FAILED), 30_000, () => `FAILED of ${refused}`);
+    expect(statuses(refused)).toEqual([expect.objectContaining({ state: TxState.TX_STATE_FAILED, reasonCode: 'WALLET_SUSPENDED', sourceWallet: id, sourceAddress: account.address.toLowerCase(), txHash: '' })]);
+    expect(await withdrawalRow(refused)).toBeUndefined();
+    expect(await nonceRows()).toEqual(noncesBefore);
+    expect(preparedFor(refused)).toEqual([]);
+
+    await lifecycle(id, account.address, KeyTransition.KEY_TRANSITION_RESUMED, 'active');
+    const allowed = randomUUID();
+    await publish(bus, prefix, Topics.policyDecided, allowed, decision({ withdrawalId: allowed, wallet: id, destination: randomAddress(), amount: 6n, chain: 'anvil' }));
+    await untilBroadcast(allowed);
+    expect(preparedFor(allowed)).toEqual([expect.objectContaining({ sourceWallet: id, nonce: '0' })]);
+    await mineAndTick(CONFIRMATIONS);
+    await waitFor(() => hasState(allowed, TxState.TX_STATE_FINAL), 10_000, () => stateNames(allowed).join(','));
+  });
+});
+
+describe('C-5.5.2-a the recovered sender must be the registered address: the prepared bytes signed by another key are refused', () => {
+  it('a signature by a key that is not the wallet\'s registered address is refused WRONG_SENDER, raises an incident and is never broadcast', async () => {
+    const owner = await fundedAccount(anvil);
+    const thief = await fundedAccount(anvil);
+    const id = `eth-hot-victim-${rand()}`;
+    await register(id, owner.address);
+    const evil: SignedRecord[] = [];
+    subscriptions.push(await startTestSigner(bus, prefix, thief, evil, { forAddress: owner.address }));
+    const withdrawalId = randomUUID();
+    await publish(bus, prefix, Topics.policyDecided, withdrawalId, decision({ withdrawalId, wallet: id, destination: randomAddress(), amount: 77n, chain: 'anvil' }));
+    await waitFor(() => evil.length === 1, 30_000, () => 'signature by the wrong key');
+    expect(evil[0]?.sender.toLowerCase()).toBe(thief.address.toLowerCase());
+    await waitFor(async () => (await adapter!.store.incidents('anvil')).some((i) => i.kind === 'SIGNED_TX_MISMATCH' && i.txHash === evil[0]?.hash), 30_000, () => 'incident');
+    const incident = (await adapter!.store.incidents('anvil')).find((i) => i.txHash === evil[0]?.hash);
+    expect(incident?.detail).toMatch(/^WRONG_SENDER: /);
+    expect(incident?.wallet).toBe(owner.address.toLowerCase());
+    expect(await anvil.call('eth_getTransactionByHash', [evil[0]?.hash])).toBeNull();
+    expect(hasState(withdrawalId, TxState.TX_STATE_BROADCAST)).toBe(false);
+    const row = (await db.admin<{ state: string }>(`SELECT "state" FROM "withdrawal_tx" WHERE "withdrawal_id" = $1`, [withdrawalId]))[0];
+    expect(row?.state).toBe('PREPARED');
   });
 });
 

@@ -9,6 +9,10 @@ import path from 'node:path';
 import { parseTransaction, recoverTransactionAddress, type Hex } from 'viem';
 import { privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts';
 import {
+  KeyLifecycle,
+  KeyPurpose,
+  KeyTier,
+  KeyTransition,
   PolicyDecided,
   PolicyDecision,
   Topics,
@@ -89,6 +93,37 @@ export async function fundedAccount(anvil: Anvil): Promise<PrivateKeyAccount & {
   return Object.assign(account, { privateKey });
 }
 
+/**
+ * Stand-in for the signer's key.lifecycle: `transition` of key `keyId` of wallet `walletId`
+ * at `address` (signature key, hot, on `chain`), published on the prefixed topic.
+ */
+export async function publishKeyLifecycle(
+  bus: KafkaBus,
+  prefix: string,
+  k: { walletId: string; address: string; keyId?: string; transition?: KeyTransition; chain?: string; at?: Date; successorKeyId?: string },
+): Promise<Envelope> {
+  const keyId = k.keyId ?? `key-${k.walletId}`;
+  return publish(
+    bus,
+    prefix,
+    Topics.keyLifecycle,
+    keyId,
+    KeyLifecycle.fromPartial({
+      keyId,
+      walletId: k.walletId,
+      address: k.address.toLowerCase(),
+      transition: k.transition ?? KeyTransition.KEY_TRANSITION_GENERATED,
+      purpose: KeyPurpose.KEY_PURPOSE_SIGNATURE,
+      tier: KeyTier.KEY_TIER_HOT,
+      chain: k.chain ?? 'anvil',
+      actor: 'carol,dave',
+      reason: 'test',
+      successorKeyId: k.successorKeyId ?? '',
+      transitionedAt: timestampFromDate(k.at ?? new Date()),
+    }),
+  );
+}
+
 export const randomAddress = (): string => `0x${randomBytes(20).toString('hex')}`;
 
 // ---------------------------------------------------------------- database
@@ -132,6 +167,7 @@ export const messagesOf = <K extends EventType>(sink: readonly Observed[], type:
   sink.filter((o) => o.envelope.type === type).map((o) => decodePayload(o.envelope).message as EventMessages[K]);
 
 // ---------------------------------------------------------------- stand-ins
+/** `wallet`: the wallet id (as policy names it in the decision token), not an address. */
 export function decision(w: { withdrawalId?: string; wallet: string; destination: string; amount: bigint; chain?: string; asset?: string }): PolicyDecided {
   return PolicyDecided.fromPartial({
     decisionId: randomUUID(),
@@ -163,7 +199,7 @@ export interface SignedRecord {
 }
 
 /**
- * Stand-in signer: signs every tx.prepared with viem (parses OUR unsigned bytes with an
+ * Stand-in signer: signs every tx.prepared of the account's address with viem (parses OUR unsigned bytes with an
  * independent implementation), publishes tx.signed. `mutate` lets a test sign something
  * else than what was prepared.
  */
@@ -172,7 +208,12 @@ export async function startTestSigner(
   prefix: string,
   account: PrivateKeyAccount,
   signed: SignedRecord[],
-  options: { mutate?: (tx: ReturnType<typeof parseTransaction>) => ReturnType<typeof parseTransaction>; skip?: (withdrawalId: string) => boolean } = {},
+  options: {
+    mutate?: (tx: ReturnType<typeof parseTransaction>) => ReturnType<typeof parseTransaction>;
+    skip?: (withdrawalId: string) => boolean;
+    /** Sign what was prepared for this source address (default: the account's own): a wrong key. */
+    forAddress?: string;
+  } = {},
 ): Promise<Subscription> {
   return bus.subscribe({
     groupId: `signer-${rand()}`,
@@ -183,7 +224,8 @@ export async function startTestSigner(
       const prepared = decodePayload(envelope);
       if (prepared.type !== Topics.txPrepared) return;
       const m = prepared.message;
-      if (m.sourceWallet.toLowerCase() !== account.address.toLowerCase()) return;
+      // tx.prepared names the wallet id in source_wallet and its chain address in source_address.
+      if (m.sourceAddress.toLowerCase() !== (options.forAddress ?? account.address).toLowerCase()) return;
       if (options.skip?.(m.withdrawalId)) return;
       let tx = parseTransaction(`0x${Buffer.from(m.unsignedTx).toString('hex')}` as Hex);
       if (options.mutate) tx = options.mutate(tx);

@@ -1,13 +1,16 @@
-// Consumes policy.decided (→ prepare) and tx.signed (→ accept + broadcast). Thin: decode,
+// Consumes key.lifecycle (→ wallet registry), policy.decided (→ prepare) and tx.signed
+// (→ accept + broadcast). Thin: decode,
 // plan outside the transaction, effect inside handleOnce (inbox) so each event acts once.
 // A fee above the cap is retried with backoff (the withdrawal waits visibly, metric
-// custody_chain_withdrawals_waiting_fee); an undecodable record or a refused signature
-// goes to the dead-letter topic.
+// custody_chain_withdrawals_waiting_fee), so is a decision for a wallet the registry does not
+// know yet (WALLET_UNKNOWN); an undecodable record, a malformed key.lifecycle event or a
+// refused signature goes to the dead-letter topic.
 import { Topics, decodePayload, type DecodedEvent } from '@custody/contracts';
 import { NonRetryableError, handleOnce, protobufEnvelopeCodec, withDeadLetter, type BusMetrics, type Envelope, type EventBus, type Subscription } from '@custody/event-bus';
 import type { DataSource } from 'typeorm';
 import { ChainAdapterError } from '../../domain/errors.js';
 import type { WithdrawalFlow } from '../../application/withdrawals.js';
+import type { WalletRegistry } from '../../application/wallets.js';
 import type { TopicNamer } from '../events.js';
 import type { PostgresChainStore } from '../persistence/postgres-store.js';
 
@@ -16,6 +19,7 @@ export interface ConsumerOptions {
   readonly dataSource: DataSource;
   readonly store: PostgresChainStore;
   readonly flow: WithdrawalFlow;
+  readonly wallets: WalletRegistry;
   readonly groupId: string;
   readonly topicName: TopicNamer;
   readonly onWaiting?: (code: string) => void;
@@ -71,5 +75,48 @@ export async function startConsumers(o: ConsumerOptions): Promise<Subscription> 
       }
     },
   });
-  return o.bus.subscribe({ groupId: o.groupId, topics: [Topics.policyDecided, Topics.txSigned].map(o.topicName), handler });
+  // key.lifecycle has a consumer group of its own: a decision waiting for its wallet
+  // (WALLET_UNKNOWN, retried in the handler) must not hold back the event that registers it.
+  const walletsGroup = `${o.groupId}.wallets`;
+  const lifecycleHandler = withDeadLetter<Envelope>({
+    bus: o.bus,
+    ...(o.metrics ? { metrics: o.metrics } : {}),
+    maxAttempts: o.maxAttempts ?? 25,
+    backoff: { initialMs: 200, maxMs: 10_000, factor: 2 },
+    decode: (message) => protobufEnvelopeCodec.decode(message.value),
+    handle: async (envelope) => {
+      let event: DecodedEvent;
+      try {
+        event = decodePayload(envelope);
+      } catch (err) {
+        throw new NonRetryableError('payload cannot be decoded', { cause: err });
+      }
+      if (event.type !== Topics.keyLifecycle) return;
+      const m = event.message;
+      let outcome;
+      try {
+        outcome = await handleOnce(o.dataSource, walletsGroup, envelope, (manager) => o.wallets.apply(m, o.store.within(manager)));
+      } catch (err) {
+        // A lifecycle event without a wallet id or with a malformed address is not guessed at.
+        if (err instanceof ChainAdapterError && (err.code === 'INVALID_ADDRESS' || err.code === 'INVALID_STATE')) throw new NonRetryableError(`key.lifecycle ${err.code}: ${err.message}`, { cause: err });
+        throw err;
+      }
+      o.onResult?.(outcome.status === 'duplicate' ? 'duplicate' : outcome.result.outcome, envelope);
+    },
+  });
+  const wallets = await o.bus.subscribe({ groupId: walletsGroup, topics: [o.topicName(Topics.keyLifecycle)], handler: lifecycleHandler });
+  let withdrawals: Subscription;
+  try {
+    withdrawals = await o.bus.subscribe({ groupId: o.groupId, topics: [Topics.policyDecided, Topics.txSigned].map(o.topicName), handler });
+  } catch (err) {
+    await wallets.stop();
+    throw err;
+  }
+  return {
+    groupId: o.groupId,
+    stop: async () => {
+      await withdrawals.stop();
+      await wallets.stop();
+    },
+  };
 }

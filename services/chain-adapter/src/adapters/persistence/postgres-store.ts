@@ -4,6 +4,7 @@
 import { enqueue } from '@custody/event-bus';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { AttemptRow, ChainStore, DepositRow, IncidentRow, OutEvent, StoreScope, StoredBlock, WithdrawalRow, WithdrawalState } from '../../application/store.js';
+import type { WalletRow, WalletState } from '../../domain/wallet-registry.js';
 import { outboxEntry, type TopicNamer } from '../events.js';
 
 type Row = Record<string, unknown>;
@@ -17,6 +18,7 @@ function toWithdrawal(r: Row): WithdrawalRow {
     decisionId: r['decision_id'] as string,
     chain: r['chain'] as string,
     asset: r['asset'] as string,
+    walletId: (r['wallet_id'] as string | undefined) ?? '',
     wallet: r['wallet'] as string,
     destination: r['destination'] as string,
     amount: bi(r['amount']),
@@ -65,10 +67,19 @@ function toDeposit(r: Row): DepositRow {
   };
 }
 
+const toWallet = (r: Row): WalletRow => ({
+  walletId: r['wallet_id'] as string,
+  chain: r['chain'] as string,
+  address: r['address'] as string,
+  keyId: r['key_id'] as string,
+  state: r['state'] as WalletState,
+  updatedAt: r['updated_at'] as Date,
+});
+
 const toBlock = (r: Row): StoredBlock => ({ chain: r['chain'] as string, height: bi(r['height']), hash: r['hash'] as string, parentHash: r['parent_hash'] as string });
 
 const COLUMN: Record<string, string> = {
-  decisionId: 'decision_id', chain: 'chain', asset: 'asset', wallet: 'wallet', destination: 'destination', amount: 'amount', nonce: 'nonce',
+  decisionId: 'decision_id', chain: 'chain', asset: 'asset', walletId: 'wallet_id', wallet: 'wallet', destination: 'destination', amount: 'amount', nonce: 'nonce',
   state: 'state', correlationId: 'correlation_id', txHash: 'tx_hash', blockHeight: 'block_height', blockHash: 'block_hash',
   confirmations: 'confirmations', template: 'template', reasonCode: 'reason_code', updatedAt: 'updated_at',
 };
@@ -89,10 +100,10 @@ class PostgresScope implements StoreScope {
   async insertWithdrawal(w: WithdrawalRow): Promise<boolean> {
     const rows = (await this.m.query(
       `INSERT INTO "withdrawal_tx" ("withdrawal_id", "decision_id", "chain", "asset", "wallet", "destination", "amount", "nonce", "state", "correlation_id",
-        "tx_hash", "block_height", "block_hash", "confirmations", "template", "reason_code", "created_at", "updated_at")
-       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$17) ON CONFLICT ("withdrawal_id") DO NOTHING RETURNING "withdrawal_id"`,
+        "tx_hash", "block_height", "block_hash", "confirmations", "template", "reason_code", "created_at", "updated_at", "wallet_id")
+       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$17,$18) ON CONFLICT ("withdrawal_id") DO NOTHING RETURNING "withdrawal_id"`,
       [w.withdrawalId, w.decisionId, w.chain, w.asset, w.wallet, w.destination, w.amount.toString(), w.nonce.toString(), w.state, w.correlationId,
-        w.txHash, w.blockHeight?.toString() ?? null, w.blockHash, w.confirmations, Buffer.from(w.template), w.reasonCode, w.updatedAt],
+        w.txHash, w.blockHeight?.toString() ?? null, w.blockHash, w.confirmations, Buffer.from(w.template), w.reasonCode, w.updatedAt, w.walletId],
     )) as Row[];
     return rows.length === 1;
   }
@@ -155,6 +166,19 @@ class PostgresScope implements StoreScope {
     if (events.length === 0) return;
     const now = this.now();
     await enqueue(this.m, events.map((e) => outboxEntry(e, now, this.topicName)));
+  }
+
+  async wallet(chain: string, walletId: string, lock = false): Promise<WalletRow | undefined> {
+    const rows = (await this.m.query(`SELECT * FROM "custody_wallet" WHERE "chain" = $1 AND "wallet_id" = $2${lock ? ' FOR UPDATE' : ''}`, [chain, walletId])) as Row[];
+    return rows[0] ? toWallet(rows[0]) : undefined;
+  }
+
+  async putWallet(w: WalletRow): Promise<void> {
+    await this.m.query(
+      `INSERT INTO "custody_wallet" ("wallet_id", "chain", "address", "key_id", "state", "updated_at") VALUES ($1,$2,$3,$4,$5,$6)
+       ON CONFLICT ("wallet_id", "chain") DO UPDATE SET "address" = EXCLUDED."address", "key_id" = EXCLUDED."key_id", "state" = EXCLUDED."state", "updated_at" = EXCLUDED."updated_at"`,
+      [w.walletId, w.chain, w.address, w.keyId, w.state, w.updatedAt],
+    );
   }
 }
 
@@ -230,6 +254,16 @@ export class PostgresChainStore implements ChainStore {
   async deposit(id: string): Promise<DepositRow | undefined> {
     const r = (await this.rows(`SELECT * FROM "deposit" WHERE "deposit_id" = $1`, [id]))[0];
     return r ? toDeposit(r) : undefined;
+  }
+
+  async wallet(chain: string, walletId: string): Promise<WalletRow | undefined> {
+    const r = (await this.rows(`SELECT * FROM "custody_wallet" WHERE "chain" = $1 AND "wallet_id" = $2`, [chain, walletId]))[0];
+    return r ? toWallet(r) : undefined;
+  }
+
+  /** Every registered wallet of the chain (outflow monitor, diagnostics). */
+  async wallets(chain: string): Promise<WalletRow[]> {
+    return (await this.rows(`SELECT * FROM "custody_wallet" WHERE "chain" = $1 ORDER BY "wallet_id"`, [chain])).map(toWallet);
   }
 
   async incidents(chain: string): Promise<IncidentRow[]> {

@@ -21,6 +21,7 @@ export const WithdrawalTxEntity = new EntitySchema<Record<string, unknown>>({
     chain: text,
     asset: text,
     wallet: text,
+    wallet_id: { ...text, default: '' },
     destination: text,
     amount: wei,
     nonce: { type: 'bigint' },
@@ -92,7 +93,15 @@ export const ChainIncidentEntity = new EntitySchema<Record<string, unknown>>({
   columns: { id: { type: 'bigint', primary: true, generated: 'increment' }, chain: text, kind: text, detail: text, wallet: text, tx_hash: text, created_at: ts },
 });
 
-export const CHAIN_ADAPTER_ENTITIES = [WalletNonceEntity, WithdrawalTxEntity, TxAttemptEntity, ChainBlockEntity, DepositEntity, ChainIncidentEntity];
+/** Wallet registry: wallet id → chain address and state, fed by custody.key.lifecycle.v1. */
+export const CustodyWalletEntity = new EntitySchema<Record<string, unknown>>({
+  name: 'CustodyWallet',
+  tableName: 'custody_wallet',
+  columns: { wallet_id: { ...text, primary: true }, chain: { ...text, primary: true }, address: text, key_id: text, state: text, updated_at: ts },
+  checks: [{ name: 'custody_wallet_state', expression: `"state" IN ('active', 'inactive', 'suspended', 'retired', 'destroyed')` }],
+});
+
+export const CHAIN_ADAPTER_ENTITIES = [WalletNonceEntity, WithdrawalTxEntity, TxAttemptEntity, ChainBlockEntity, DepositEntity, ChainIncidentEntity, CustodyWalletEntity];
 
 export class CreateChainAdapterTables1795651200000 implements MigrationInterface {
   readonly name = 'CreateChainAdapterTables1795651200000';
@@ -125,5 +134,21 @@ export class CreateChainAdapterTables1795651200000 implements MigrationInterface
   }
   async down(q: QueryRunner): Promise<void> {
     for (const t of ['chain_incident', 'deposit', 'chain_block', 'tx_attempt', 'withdrawal_tx', 'wallet_nonce']) await q.query(`DROP TABLE "${t}"`);
+  }
+}
+
+/** The wallet registry and the wallet id on each withdrawal (tx.* source_wallet = wallet id). */
+export class AddWalletRegistry1796083200000 implements MigrationInterface {
+  readonly name = 'AddWalletRegistry1796083200000';
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`CREATE TABLE "custody_wallet" ("wallet_id" text NOT NULL, "chain" text NOT NULL, "address" text NOT NULL, "key_id" text NOT NULL,
+      "state" text NOT NULL, "updated_at" timestamp with time zone NOT NULL,
+      CONSTRAINT "custody_wallet_state" CHECK ("state" IN ('active', 'inactive', 'suspended', 'retired', 'destroyed')),
+      CONSTRAINT "PK_custody_wallet" PRIMARY KEY ("wallet_id", "chain"))`);
+    await q.query(`ALTER TABLE "withdrawal_tx" ADD "wallet_id" text NOT NULL DEFAULT ''`);
+  }
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`ALTER TABLE "withdrawal_tx" DROP COLUMN "wallet_id"`);
+    await q.query(`DROP TABLE "custody_wallet"`);
   }
 }
