@@ -4,7 +4,10 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 swc="$root/node_modules/.bin/swc"
-for dir in "$root"/libs/* "$root"/services/* "$root"/deploy/embedded; do
+# With arguments (project folders relative to the root, e.g. `deploy/cli`), only those.
+projects=("$root"/libs/* "$root"/services/* "$root"/deploy/embedded "$root"/deploy/cli)
+[ "$#" -gt 0 ] && projects=("${@/#/$root/}")
+for dir in "${projects[@]}"; do
   [ -d "$dir/src" ] || continue
   (cd "$dir" && rm -rf dist && "$swc" src -d dist --strip-leading-paths --config-file "$root/.swcrc" --copy-files --ignore '**/*.spec.ts' -q)
 done
