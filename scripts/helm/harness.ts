@@ -85,6 +85,8 @@ export function one(ms: readonly Manifest[], kind: string, name: string): Manife
 export interface Flow {
   readonly produces: string[];
   readonly consumes: string[];
+  /** Kafka consumer group ids the service's code joins (services/<svc>/src/consumer-groups.ts). */
+  readonly consumerGroups?: string[];
   readonly readsDeadLetters?: boolean;
   readonly calls: string[];
   readonly egress: string[];

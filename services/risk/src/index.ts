@@ -7,3 +7,4 @@ export { SCREENING_LIST_SERVICE_NAME } from './adapters/grpc/list-service.js';
 export { parseRuleSet } from './domain/rules.js';
 export { parseTravelRuleConfig } from './domain/travel-rule.js';
 export { DEFAULT_RULE_SET, DEFAULT_TRAVEL_RULE } from './domain/default-rules.js';
+export { RISK_CONSUMER_GROUPS } from './consumer-groups.js';
