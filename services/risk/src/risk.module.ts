@@ -16,6 +16,7 @@ import {
   type Logger,
 } from '@custody/platform';
 import type { Registry } from 'prom-client';
+import { RISK_CONSUMER_GROUPS } from './consumer-groups.js';
 import { addInternalEntry, recordCustomerProfile, removeInternalEntry, type AddInternalEntry } from './application/admin.js';
 import { importList, type ImportResult } from './application/import-list.js';
 import type { ListAdminDeps } from './application/list-admin.js';
@@ -129,7 +130,7 @@ export async function wireRisk(deps: StartRiskDeps): Promise<RiskService> {
     const persisted = await store.current(OFAC_SDN_SOURCE);
     await index.ensure(persisted?.version);
 
-    const consumerGroup = deps.consumerGroup ?? 'risk-screening';
+    const consumerGroup = deps.consumerGroup ?? RISK_CONSUMER_GROUPS[0];
     const registry = deps.metrics?.registry ?? createMetrics(RISK_SERVICE);
     const metrics = createRiskMetrics(registry);
     metrics.listUpdated(OFAC_SDN_SOURCE, persisted?.checkedAt);
