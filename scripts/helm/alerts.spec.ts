@@ -38,7 +38,7 @@ describe('alert rules pass promtool (check + unit tests)', () => {
 
   it('promtool check rules accepts the rendered rules (incl. annotation templates)', () => {
     const r = run(tool('promtool'), ['check', 'rules', 'custody-rules-annotated.yaml'], dir);
-    expect(r.stdout + r.stderr).toMatch(/SUCCESS: 10 rules found/);
+    expect(r.stdout + r.stderr).toMatch(/SUCCESS: 11 rules found/);
     expect(r.status).toBe(0);
   });
 
@@ -76,6 +76,19 @@ describe('C-9.3.13.2-a capacity (alert part): alert before saturation at 70 % of
   });
 });
 
+describe('gRPC certificate reload (the services read their certificate at start)', () => {
+  it('CustodyGrpcCertificateRestartDue watches the process age of every custody job', () => {
+    const rule = rules.find((r) => r.alert === 'CustodyGrpcCertificateRestartDue')!;
+    expect(rule.expr).toBe('time() - process_start_time_seconds{namespace="custody", job=~"custody-.*"} > 691200');
+  });
+
+  it('the chart refuses a threshold at or past tls.certManager.renewBefore', () => {
+    const r = run(tool('helm'), ['template', 'custody', CHART, '-f', join(CHART, 'ci/test-values.yaml'), '--set', 'tls.certManager.renewBefore=192h']);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/maxProcessAgeSeconds must be below tls.certManager.renewBefore/);
+  });
+});
+
 describe('alerts, dashboard, metric names and runbooks agree', () => {
   it('the custodian alerts asked for are all there', () => {
     expect(rules.map((r) => r.alert).sort()).toEqual(
@@ -84,6 +97,7 @@ describe('alerts, dashboard, metric names and runbooks agree', () => {
         'CustodyConfirmationsLagging',
         'CustodyConsumerLag',
         'CustodyDeadLetterQueueGrowing',
+        'CustodyGrpcCertificateRestartDue',
         'CustodyPolicyBundleMissing',
         'CustodyReconciliationDrift',
         'CustodyReorgDetected',

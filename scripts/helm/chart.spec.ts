@@ -50,7 +50,7 @@ describe('helm lint and template', () => {
   });
 });
 
-describe('every workload: non-root, full securityContext, probes on the gRPC health service, limits', () => {
+describe('every workload: non-root, full securityContext, probes on the gRPC health service (over mTLS), limits', () => {
   it.each(workloads.map((w) => [`${w.kind}/${w.metadata.name}`, w] as const))('%s', (_name, w) => {
     const spec = podSpec(w);
     expect(spec.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
@@ -80,7 +80,8 @@ describe('every workload: non-root, full securityContext, probes on the gRPC hea
       if (w.kind !== 'Job') {
         const grpcPort = (c.ports as { name: string; containerPort: number }[]).find((p) => p.name === 'grpc')?.containerPort;
         expect(grpcPort).toBe(50051);
-        for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe']) expect(c[probe].grpc).toEqual({ port: grpcPort });
+        // exec probes: grpc.health.v1 over mTLS (kubelet's grpc probe cannot do TLS; scripts/helm/mtls.spec.ts)
+        for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe']) expect(c[probe].exec).toEqual({ command: ['/nodejs/bin/node', '/app/grpc-health-probe.mjs'] });
         const e = env(c);
         expect(e.CUSTODY_GRPC_HOST).toBe('$(CUSTODY_POD_IP)'); // a specific address, never 0.0.0.0
       }
@@ -183,16 +184,21 @@ describe('C-9.3.10.2-a default-deny network policy: only the architecture flows 
 
   it('the service-to-service gRPC connectivity matrix is exactly the architecture\'s', () => {
     expect(connectivityMatrix()).toEqual(
-      ['intake->audit', 'intake->chain-adapter', 'intake->ledger', 'intake->policy', 'intake->risk', 'ledger->chain-adapter'].sort(),
+      ['intake->audit', 'intake->chain-adapter', 'intake->ledger', 'intake->policy', 'intake->risk', 'ledger->chain-adapter', 'policy->audit', 'policy->ledger'].sort(),
     );
   });
 
-  it('only intake is reachable from the integrators\' edge; only risk, policy and audit from operators', () => {
+  it('only intake is reachable from the integrators\' edge; only risk, policy, audit and intake\'s admin port from operators', () => {
     const edge = JSON.stringify({ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress' } } });
     const ops = JSON.stringify({ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'custody-operators' } } });
     const reachedBy = (peer: string): string[] => SERVICES.filter((s) => ingressOf(s).some((r) => (r.from ?? []).some((p) => JSON.stringify(p) === peer))).sort();
     expect(reachedBy(edge)).toEqual(['intake']);
-    expect(reachedBy(ops)).toEqual(['audit', 'policy', 'risk']);
+    expect(reachedBy(ops)).toEqual(['audit', 'intake', 'policy', 'risk']);
+    // intake: operators get the admin port only, the integrators' edge the gateway port only.
+    const intakeRules = ingressOf('intake');
+    const portsFrom = (peer: string) => intakeRules.filter((r) => (r.from ?? []).some((p) => JSON.stringify(p) === peer)).flatMap((r) => (r.ports ?? []).map((p) => p.port));
+    expect(portsFrom(ops)).toEqual([50052]);
+    expect(portsFrom(edge)).toEqual([50051]);
   });
 
   it('egress follows files/flows.yaml: DNS and Kafka for all, the database, Vault where enabled, the egress proxy only for risk and chain-adapter', () => {

@@ -29,12 +29,16 @@ describe('Dockerfile', () => {
     for (const s of stages) expect(s[0]).toMatch(/^FROM \$\{[A-Z_]+\} AS [a-z]+$/);
   });
 
-  it('installs only from the lockfile (npm ci), never npm install', () => {
+  it('installs only from the lockfile (npm ci), never npm install; node-gyp has its toolchain for native addons', () => {
     const runs = lines.filter((l) => instr(l) === 'RUN').join('\n');
     expect(runs).toMatch(/npm ci(\s|$)/);
-    expect(runs).toMatch(/npm ci --omit=dev/);
+    // runtime tree = the lockfile install minus dev dependencies; a second `npm ci --omit=dev
+    // --ignore-scripts` would drop pkcs11js's compiled addon (found by a buildah build)
+    expect(runs).toMatch(/npm prune --omit=dev/);
+    expect(runs).not.toMatch(/--ignore-scripts/);
     expect(runs).not.toMatch(/npm (install|i)\b/);
     expect(lines).toContain('COPY package.json package-lock.json .swcrc tsconfig.base.json ./');
+    expect(runs).toMatch(/apt-get install -y --no-install-recommends python3 make g\+\+[^\n]*\n(RUN [^\n]*\n)*RUN --mount=type=cache,target=\/root\/.npm npm ci\n/);
   });
 
   it('the runtime stage runs as a non-root numeric user and starts services/$SERVICE/dist/main.js', () => {
@@ -47,7 +51,10 @@ describe('Dockerfile', () => {
     expect(runtime.at(-1)).toBe('CMD ["main.mjs"]');
     expect(runtime.filter((l) => instr(l) === 'RUN')).toEqual([]); // distroless: no shell
     expect(text).toMatch(/printf "import '\.\/services\/%s\/dist\/main\.js';\\n" "\$\{SERVICE\}" > \/app\/main\.mjs/);
-    expect(runtime.some((l) => l.includes('/app/services/${SERVICE}/dist ./services/${SERVICE}/dist'))).toBe(true);
+    expect(runtime.some((l) => l.includes('/app/services/${SERVICE}/dist /app/services/${SERVICE}/dist'))).toBe(true);
+    // every file root-owned; /app created by COPY (root), not by WORKDIR under the nonroot base user
+    for (const l of runtime.filter((x) => instr(x) === 'COPY')) expect(l).toMatch(/^COPY (--from=build )?--chown=0:0 /);
+    expect(runtime.findIndex((l) => instr(l) === 'WORKDIR')).toBeGreaterThan(runtime.findIndex((l) => instr(l) === 'COPY'));
     expect(stages[0]!.some((l) => l.includes('test -n "${SERVICE}"'))).toBe(true);
   });
 });

@@ -11,9 +11,8 @@ import { CHART, ROOT, metricNames, one, render } from './harness.js';
 
 /** Metrics used by alerts/dashboard that no service emits yet — each with why. Keep it short. */
 const NOT_EMITTED_YET: Readonly<Record<string, string>> = {
-  // Needs the ledger's reconciliation job (booked balance vs chain), which does not exist
-  // yet; exporting a constant 0 would silence CustodyReconciliationDrift dishonestly.
-  custody_ledger_reconciliation_mismatched_wallets: 'awaits the ledger reconciliation job',
+  // (empty: custody_ledger_reconciliation_mismatched_wallets is emitted by the ledger's
+  // reconciliation job, services/ledger/src/adapters/reconciliation-metrics.ts)
 };
 
 /** Histogram/summary series carry a suffix the declared name does not. */

@@ -101,3 +101,42 @@ fsGroup: 65532
 seccompProfile:
   type: RuntimeDefault
 {{- end -}}
+
+{{/* gRPC mTLS (values tls.*). Secret holding a service's certificate (tls.crt, tls.key, ca.crt):
+dict "name" <service> "svc" <effective config> */}}
+{{- define "custody.tlsSecret" -}}
+{{ (.svc.tls | default dict).secretName | default (printf "custody-%s-grpc-tls" .name) }}
+{{- end -}}
+
+{{/* In-cluster DNS names of a service (its ClusterIP Service): dict "root" $ "name" <service> */}}
+{{- define "custody.dnsNames" -}}
+{{- $full := include "custody.fullname" .name -}}
+{{- $ns := .root.Release.Namespace -}}
+{{ toJson (list $full (printf "%s.%s" $full $ns) (printf "%s.%s.svc" $full $ns) (printf "%s.%s.svc.%s" $full $ns .root.Values.tls.clusterDomain)) }}
+{{- end -}}
+
+{{/* Where the certificate Secret is mounted, and the CA file peers are verified against. */}}
+{{- define "custody.tlsDir" -}}/var/run/secrets/custody/grpc-tls{{- end -}}
+{{- define "custody.tlsCaFile" -}}
+{{- if .Values.tls.caSecret.name -}}/var/run/secrets/custody/grpc-ca/ca.crt{{- else -}}/var/run/secrets/custody/grpc-tls/ca.crt{{- end -}}
+{{- end -}}
+
+{{/*
+Variables the services read today for their gRPC TLS, besides the platform's
+CUSTODY_GRPC_TLS / CUSTODY_GRPC_TLS_{CERT,KEY,CLIENT_CA}_FILE (grpcServerTlsEnv): risk's server,
+the signer's server, and the clients (caller -> callee -> variable prefix). A caller in
+files/flows.yaml without an entry here has no client TLS configuration in its service yet
+(docs/deploy.md "Service-to-service mTLS").
+*/}}
+{{- define "custody.tlsServerAliases" -}}
+risk: { tls: "", cert: CUSTODY_TLS_CERT_FILE, key: CUSTODY_TLS_KEY_FILE, ca: CUSTODY_TLS_CLIENT_CA_FILE }
+signer: { tls: CUSTODY_SIGNER_GRPC_TLS, cert: CUSTODY_SIGNER_GRPC_TLS_CERT_FILE, key: CUSTODY_SIGNER_GRPC_TLS_KEY_FILE, ca: CUSTODY_SIGNER_GRPC_TLS_CLIENT_CA_FILE }
+{{- end -}}
+{{- define "custody.tlsClients" -}}
+policy:
+  ledger: { prefix: CUSTODY_POLICY_LEDGER_GRPC, address: true }
+  audit: { prefix: CUSTODY_POLICY_AUDIT_GRPC, address: true }
+ledger:
+  # addresses come with the assets: services.ledger.env.CUSTODY_LEDGER_RECONCILE_TARGETS
+  chain-adapter: { prefix: CUSTODY_LEDGER_CHAIN_GRPC, address: false }
+{{- end -}}

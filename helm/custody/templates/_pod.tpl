@@ -74,6 +74,11 @@ spec:
         - name: metrics
           containerPort: {{ $root.Values.metrics.port | int }}
           protocol: TCP
+        {{- if and (eq $name "intake") $root.Values.intakeAdmin.enabled }}
+        - name: admin
+          containerPort: {{ $root.Values.intakeAdmin.port | int }}
+          protocol: TCP
+        {{- end }}
       env:
         - { name: CUSTODY_SERVICE, value: {{ $name | quote }} }
         - name: CUSTODY_POD_IP
@@ -83,7 +88,44 @@ spec:
         - { name: CUSTODY_METRICS_HOST, value: "$(CUSTODY_POD_IP)" }
         - { name: CUSTODY_METRICS_PORT, value: {{ $root.Values.metrics.port | int | quote }} }
         - { name: CUSTODY_LOG_LEVEL, value: {{ $svc.logLevel | quote }} }
+        {{- if and (eq $name "intake") $root.Values.intakeAdmin.enabled }}
+        {{- /* IntakeAdminService: own port, operators' CA, pinned operators (docs/intake.md) */}}
+        - { name: CUSTODY_INTAKE_ADMIN_HOST, value: "$(CUSTODY_POD_IP)" }
+        - { name: CUSTODY_INTAKE_ADMIN_PORT, value: {{ $root.Values.intakeAdmin.port | int | quote }} }
+        - { name: CUSTODY_INTAKE_ADMIN_CLIENT_CA_FILE, value: /var/run/secrets/custody/operator-ca/ca.crt }
+        - { name: CUSTODY_INTAKE_OPERATORS_FILE, value: /etc/custody/intake-operators/operators.json }
+        {{- end }}
         - { name: CUSTODY_SHUTDOWN_GRACE, value: "{{ $shutdown }}s" }
+        {{- /* gRPC mTLS: the pod's own certificate serves (server auth) and calls (client auth);
+        peers must chain to the CA file. Files only: the key is never an environment value. */}}
+        {{- $tlsDir := include "custody.tlsDir" . }}
+        {{- $caFile := include "custody.tlsCaFile" $root }}
+        - { name: CUSTODY_GRPC_TLS, value: "mtls" }
+        - { name: CUSTODY_GRPC_TLS_CERT_FILE, value: {{ printf "%s/tls.crt" $tlsDir | quote }} }
+        - { name: CUSTODY_GRPC_TLS_KEY_FILE, value: {{ printf "%s/tls.key" $tlsDir | quote }} }
+        - { name: CUSTODY_GRPC_TLS_CLIENT_CA_FILE, value: {{ $caFile | quote }} }
+        - { name: CUSTODY_GRPC_TLS_SERVER_NAME, value: {{ $full | quote }} }
+        - { name: CUSTODY_GRPC_PROBE_TIMEOUT, value: {{ $root.Values.healthProbe.timeoutMs | int | quote }} }
+        {{- with index (include "custody.tlsServerAliases" . | fromYaml) $name }}
+        {{- if .tls }}
+        - { name: {{ .tls }}, value: "mtls" }
+        {{- end }}
+        - { name: {{ .cert }}, value: {{ printf "%s/tls.crt" $tlsDir | quote }} }
+        - { name: {{ .key }}, value: {{ printf "%s/tls.key" $tlsDir | quote }} }
+        - { name: {{ .ca }}, value: {{ $caFile | quote }} }
+        {{- end }}
+        {{- $clients := index (include "custody.tlsClients" . | fromYaml) $name | default dict }}
+        {{- range $callee := $flow.calls }}
+        {{- with index $clients $callee }}
+        {{- $calleeSvc := include "custody.serviceConfig" (dict "root" $root "key" (camelcase $callee | untitle)) | fromYaml }}
+        {{- if .address }}
+        - { name: {{ printf "%s_ADDRESS" .prefix }}, value: {{ printf "%s.%s.svc:%d" (include "custody.fullname" $callee) $root.Release.Namespace ($calleeSvc.grpcPort | int) | quote }} }
+        {{- end }}
+        - { name: {{ printf "%s_CA_FILE" .prefix }}, value: {{ $caFile | quote }} }
+        - { name: {{ printf "%s_CERT_FILE" .prefix }}, value: {{ printf "%s/tls.crt" $tlsDir | quote }} }
+        - { name: {{ printf "%s_KEY_FILE" .prefix }}, value: {{ printf "%s/tls.key" $tlsDir | quote }} }
+        {{- end }}
+        {{- end }}
         - { name: KAFKA_BROKERS, value: {{ $root.Values.kafka.bootstrapServers | quote }} }
         - { name: CUSTODY_KAFKA_CLIENT_ID, value: {{ $full | quote }} }
         - { name: CUSTODY_KAFKA_GROUP_ID, value: {{ $full | quote }} }
@@ -134,17 +176,17 @@ spec:
         - { name: {{ $k }}, value: {{ $v | toString | quote }} }
         {{- end }}
       startupProbe:
-        grpc: { port: {{ $svc.grpcPort | int }} }
+        exec: { command: {{ toJson $root.Values.healthProbe.command }} }
         periodSeconds: {{ $svc.probes.startup.periodSeconds | int }}
         failureThreshold: {{ $svc.probes.startup.failureThreshold | int }}
         timeoutSeconds: {{ $svc.probes.startup.timeoutSeconds | int }}
       readinessProbe:
-        grpc: { port: {{ $svc.grpcPort | int }} }
+        exec: { command: {{ toJson $root.Values.healthProbe.command }} }
         periodSeconds: {{ $svc.probes.readiness.periodSeconds | int }}
         failureThreshold: {{ $svc.probes.readiness.failureThreshold | int }}
         timeoutSeconds: {{ $svc.probes.readiness.timeoutSeconds | int }}
       livenessProbe:
-        grpc: { port: {{ $svc.grpcPort | int }} }
+        exec: { command: {{ toJson $root.Values.healthProbe.command }} }
         periodSeconds: {{ $svc.probes.liveness.periodSeconds | int }}
         failureThreshold: {{ $svc.probes.liveness.failureThreshold | int }}
         timeoutSeconds: {{ $svc.probes.liveness.timeoutSeconds | int }}
@@ -154,6 +196,14 @@ spec:
         - { name: tmp, mountPath: /tmp }
         - { name: kafka-user, mountPath: /var/run/secrets/custody/kafka, readOnly: true }
         - { name: kafka-ca, mountPath: /var/run/secrets/custody/kafka-ca, readOnly: true }
+        - { name: grpc-tls, mountPath: {{ include "custody.tlsDir" . }}, readOnly: true }
+        {{- if and (eq $name "intake") $root.Values.intakeAdmin.enabled }}
+        - { name: operator-ca, mountPath: /var/run/secrets/custody/operator-ca, readOnly: true }
+        - { name: intake-operators, mountPath: /etc/custody/intake-operators, readOnly: true }
+        {{- end }}
+        {{- if $root.Values.tls.caSecret.name }}
+        - { name: grpc-ca, mountPath: /var/run/secrets/custody/grpc-ca, readOnly: true }
+        {{- end }}
         {{- if $svc.database.enabled }}
         - { name: db, mountPath: /var/run/secrets/custody/db, readOnly: true }
         {{- if $root.Values.database.caSecret.name }}
@@ -192,6 +242,36 @@ spec:
         secretName: {{ $root.Values.kafka.caSecret.name }}
         items:
           - { key: {{ $root.Values.kafka.caSecret.key }}, path: ca.crt }
+    - name: grpc-tls
+      secret:
+        # {{ if eq $root.Values.tls.mode "certManager" }}issued by cert-manager (Certificate {{ $full }}-grpc){{ else }}provided by the operator (tls.mode existingSecrets){{ end }}
+        secretName: {{ include "custody.tlsSecret" (dict "name" $name "svc" $svc) }}
+        defaultMode: 288 # 0440: owner root, group fsGroup 65532 (the service user)
+        items:
+          - { key: tls.crt, path: tls.crt }
+          - { key: tls.key, path: tls.key }
+          {{- if not $root.Values.tls.caSecret.name }}
+          - { key: ca.crt, path: ca.crt }
+          {{- end }}
+    {{- if and (eq $name "intake") $root.Values.intakeAdmin.enabled }}
+    - name: operator-ca
+      secret:
+        secretName: {{ $root.Values.intakeAdmin.operatorCaSecret.name }}
+        items:
+          - { key: {{ $root.Values.intakeAdmin.operatorCaSecret.key }}, path: ca.crt }
+    - name: intake-operators
+      configMap:
+        name: {{ $root.Values.intakeAdmin.operatorsConfigMap.name }}
+        items:
+          - { key: {{ $root.Values.intakeAdmin.operatorsConfigMap.key }}, path: operators.json }
+    {{- end }}
+    {{- if $root.Values.tls.caSecret.name }}
+    - name: grpc-ca
+      secret:
+        secretName: {{ $root.Values.tls.caSecret.name }}
+        items:
+          - { key: {{ $root.Values.tls.caSecret.key }}, path: ca.crt }
+    {{- end }}
     {{- if $svc.database.enabled }}
     - name: db
       secret:
