@@ -19,14 +19,15 @@ import type { Fees } from './domain/fees.js';
 import { EvmJsonRpc } from './adapters/chain/evm-json-rpc.js';
 import { identityTopics, type TopicNamer } from './adapters/events.js';
 import { startConsumers } from './adapters/kafka/consumers.js';
+import { createRefusalCounter } from './adapters/kafka/refusal-metrics.js';
 import { createChainAdapterMetrics } from './adapters/metrics.js';
-import { AddWalletRegistry1796083200000, CHAIN_ADAPTER_ENTITIES, CreateChainAdapterTables1795651200000 } from './adapters/persistence/schema.js';
+import { AddNonceFreeList1796169600000, AddWalletRegistry1796083200000, CHAIN_ADAPTER_ENTITIES, CreateChainAdapterTables1795651200000 } from './adapters/persistence/schema.js';
 import { PostgresChainStore } from './adapters/persistence/postgres-store.js';
 import { ChainQueryServiceService, createChainQueryService } from './adapters/grpc/chain-query-service.js';
 import { StoreAndConfigAddressSource } from './adapters/grpc/custodial-addresses.js';
 import { CustodialSnapshotReader, jsonRpcBalanceReader } from './adapters/grpc/custodial-snapshot.js';
 
-export const CHAIN_ADAPTER_MIGRATIONS = [CreateChainAdapterTables1795651200000, CreateEventBusTables1795478400000, AddWalletRegistry1796083200000];
+export const CHAIN_ADAPTER_MIGRATIONS = [CreateChainAdapterTables1795651200000, CreateEventBusTables1795478400000, AddWalletRegistry1796083200000, AddNonceFreeList1796169600000];
 export { CHAIN_ADAPTER_ENTITIES };
 
 export interface ChainAdapterDeps {
@@ -78,6 +79,7 @@ export async function composeChainAdapter(deps: ChainAdapterDeps): Promise<Chain
   const chain = deps.chain ?? new EvmJsonRpc({ url: deps.rpcUrl ?? 'http://127.0.0.1:18545' });
   const registry = deps.registry ?? createMetrics('chain-adapter');
   const metrics = createChainAdapterMetrics(registry, profile.chain);
+  const refusals = createRefusalCounter(registry);
   const guard = new ChainGuard({ chain, expectedChainId: profile.chainId, expectedGenesisHash: profile.genesisHash, clock, maxHeadAgeMs: deps.maxHeadAgeMs ?? 0 });
   // Refuse to start on the wrong chain or an unhealthy node (fail closed).
   await guard.assertHealthy();
@@ -106,6 +108,10 @@ export async function composeChainAdapter(deps: ChainAdapterDeps): Promise<Chain
         onRefusedSignature: (reason) => deps.logger.error({ reason }, 'signed transaction refused: not what was prepared'),
         onBroadcast: (outcome) => metrics.broadcasts.inc({ outcome: outcome as never }),
         onWalletRefused: (reasonCode) => deps.logger.warn({ reasonCode }, 'withdrawal refused: the source wallet may not send'),
+        onSignerRefusal: (outcome, reasonCode) => {
+          refusals.inc({ outcome });
+          deps.logger[outcome === 'released' ? 'warn' : 'info']({ outcome, reasonCode }, 'signer refusal handled');
+        },
       },
     });
     const wallets = new WalletRegistry({ profile, clock });

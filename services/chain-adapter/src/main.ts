@@ -1,6 +1,6 @@
 // Process entry: config from the environment, Kafka bus, then the adapter (migrations run
 // by the deployment with the owner role). SIGTERM/SIGINT stop it gracefully.
-import { KafkaBus, createKafkaClient } from '@custody/event-bus';
+import { KafkaBus, createKafkaClient, kafkaSecurityFromEnv } from '@custody/event-bus';
 import { createBusMetrics, createLogger, createMetrics, startMetricsServer } from '@custody/platform';
 import { loadChainAdapterConfig } from './config.js';
 import { startChainAdapter } from './index.js';
@@ -10,7 +10,7 @@ const logger = createLogger({ service: 'chain-adapter', level: config.logLevel }
 const registry = createMetrics('chain-adapter');
 // Two consumer groups: withdrawals (policy.decided, tx.signed) and the wallet registry (key.lifecycle).
 const busMetrics = createBusMetrics(registry, { groups: ['chain-adapter', 'chain-adapter.wallets'] });
-const bus = new KafkaBus({ kafka: createKafkaClient({ brokers: config.kafkaBrokers, clientId: 'chain-adapter' }), metrics: busMetrics });
+const bus = new KafkaBus({ kafka: createKafkaClient({ brokers: config.kafkaBrokers, clientId: 'chain-adapter', extra: kafkaSecurityFromEnv(process.env, config.kafkaBrokers) }), metrics: busMetrics });
 const adapter = await startChainAdapter({
   bus,
   database: { url: config.databaseUrl },

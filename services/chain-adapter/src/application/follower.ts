@@ -113,7 +113,8 @@ export class Follower {
       const waiting = rows.filter((w) => w.state === 'SIGNED' || w.state === 'BROADCAST');
       if (waiting.length === 0) continue;
       const next = await this.d.chain.latestNonce(wallet);
-      const holder = rows.find((w) => w.nonce === next);
+      // A withdrawal whose nonce was released (signer refusal) no longer holds it.
+      const holder = rows.find((w) => w.nonce === next && !w.nonceReleased);
       const blocked = waiting.filter((w) => w.nonce > next).length;
       if (blocked === 0 || holder?.state === 'SIGNED' || holder?.state === 'BROADCAST') continue;
       gaps.push({
@@ -124,7 +125,9 @@ export class Follower {
         blockedWithdrawals: blocked,
         fix: holder?.state === 'PREPARED'
           ? `withdrawal ${holder.withdrawalId} holds nonce ${next} and has no signature: get it signed, or have operators approve a cancellation (0-value self-transfer at nonce ${next})`
-          : `no live withdrawal holds nonce ${next}: operators must approve a cancellation (0-value self-transfer at nonce ${next}) to unblock ${blocked} withdrawal(s)`,
+          : rows.some((w) => w.nonce === next && w.nonceReleased)
+            ? `nonce ${next} was released by a signer refusal: the next withdrawal prepared for this wallet reuses it, or operators approve a cancellation (0-value self-transfer at nonce ${next}) to unblock ${blocked} withdrawal(s)`
+            : `no live withdrawal holds nonce ${next}: operators must approve a cancellation (0-value self-transfer at nonce ${next}) to unblock ${blocked} withdrawal(s)`,
       });
     }
     return gaps;

@@ -1,6 +1,8 @@
 // Persistence port. `ChainStore.transaction` (and the inbox's transaction, via `within`)
 // give a `StoreScope`: every write and every event of one step commit together (outbox).
 import type { DepositDetected, TxPrepared, TxStatus } from '@custody/contracts';
+import type { NonceAllocation } from '../domain/nonce-allocation.js';
+import type { RefusalOutcome } from '../domain/signer-refusal.js';
 import type { WalletRow } from '../domain/wallet-registry.js';
 
 export type WithdrawalState = 'PREPARED' | 'SIGNED' | 'BROADCAST' | 'CONFIRMED' | 'FINAL' | 'FAILED';
@@ -28,6 +30,18 @@ export interface WithdrawalRow {
   readonly template: Uint8Array;
   readonly reasonCode: string;
   readonly updatedAt: Date;
+  /** The nonce went back to the wallet's free list (signer refusal); the row no longer holds it. */
+  readonly nonceReleased?: boolean;
+}
+
+/** A custody.tx.refused.v1 received for this chain, and what it did. */
+export interface RefusalRow {
+  readonly eventId: string;
+  readonly withdrawalId: string;
+  readonly decisionId: string;
+  readonly reasonCode: string;
+  readonly decisionConsumed: boolean;
+  readonly outcome: RefusalOutcome;
 }
 
 export interface AttemptRow {
@@ -69,7 +83,7 @@ export interface DepositRow {
 
 export interface IncidentRow {
   readonly chain: string;
-  /** REORG_BEYOND_FINALITY | UNMATCHED_OUTFLOW | NONCE_CONSUMED_ELSEWHERE | SIGNED_TX_MISMATCH */
+  /** REORG_BEYOND_FINALITY | UNMATCHED_OUTFLOW | NONCE_CONSUMED_ELSEWHERE (also: a released nonce the chain already used) | SIGNED_TX_MISMATCH */
   readonly kind: string;
   readonly detail: string;
   readonly wallet: string;
@@ -83,10 +97,20 @@ export type OutEvent =
 
 export interface StoreScope {
   /**
-   * The wallet's next nonce under a row lock (SELECT … FOR UPDATE), then +1. `floor` (the
+   * A nonce for the wallet under its allocator row lock (SELECT … FOR UPDATE): the lowest
+   * released nonce the chain has not used (`confirmedCount` = its latest count, read for this
+   * allocation; absent → no released nonce is reused), else the counter, then +1. `floor` (the
    * chain's pending count) seeds a wallet seen for the first time and is ignored after.
+   * Released nonces the chain already used leave the free list (`usedOnChain`: the caller
+   * raises an incident).
    */
-  allocateNonce(chain: string, wallet: string, floor: bigint): Promise<bigint>;
+  allocateNonce(chain: string, wallet: string, floor: bigint, confirmedCount?: bigint): Promise<NonceAllocation>;
+  /**
+   * Under the same allocator row lock: the withdrawal no longer holds its nonce
+   * (`nonce_released`), which goes onto the wallet's free list.
+   */
+  releaseNonce(withdrawalId: string, chain: string, wallet: string, nonce: bigint, reasonCode: string): Promise<void>;
+  recordRefusal(row: RefusalRow): Promise<void>;
   insertWithdrawal(row: WithdrawalRow): Promise<boolean>;
   insertAttempt(row: AttemptRow): Promise<void>;
   withdrawal(withdrawalId: string, lock?: boolean): Promise<WithdrawalRow | undefined>;
@@ -108,6 +132,8 @@ export interface ChainStore {
   // reads outside a transaction
   /** The allocator's next nonce for the wallet, undefined if it never allocated one. */
   nextNonce(chain: string, wallet: string): Promise<bigint | undefined>;
+  /** The wallet's free list (nonces released by signer refusals), ascending. */
+  releasedNonces(chain: string, wallet: string): Promise<bigint[]>;
   withdrawalsIn(chain: string, states: readonly WithdrawalState[]): Promise<WithdrawalRow[]>;
   withdrawalsAbove(chain: string, height: bigint): Promise<WithdrawalRow[]>;
   attemptByHash(txHash: string): Promise<AttemptRow | undefined>;

@@ -1,11 +1,12 @@
 // Withdrawal use cases: prepare (nonce + fees + unsigned tx → tx.prepared), accept the
 // signature (only for exactly what was prepared), broadcast and resolve unknown outcomes,
 // replace a stuck tx under the same nonce and intent.
-import { PolicyDecided, PolicyDecision, TxPrepared, TxSigned, TxState, TxStatus, timestampFromDate } from '@custody/contracts';
+import { PolicyDecided, PolicyDecision, TxPrepared, TxSigned, TxSigningRefused, TxState, TxStatus, timestampFromDate } from '@custody/contracts';
 import type { EvmAssetProfile } from '../domain/assets.js';
 import { ChainAdapterError } from '../domain/errors.js';
 import { bumpFees, estimateFees, type Fees } from '../domain/fees.js';
 import { decodeSignedEip1559, decodeUnsignedEip1559, encodeUnsignedEip1559, normaliseAddress, sameFields } from '../domain/evm-tx.js';
+import { refusalOutcome, type RefusalOutcome } from '../domain/signer-refusal.js';
 import { refusalFor } from '../domain/wallet-registry.js';
 import type { ChainGuard } from './chain-guard.js';
 import type { Clock, EvmChain } from './ports.js';
@@ -22,6 +23,11 @@ export interface PrepareTx {
   readonly amount: bigint;
   readonly fees: Fees;
   readonly nonceFloor: bigint;
+  /**
+   * The chain's confirmed count of the wallet (`eth_getTransactionCount(latest)`), read when
+   * the wallet has released nonces: a released nonce is reused only if the chain has not used it.
+   */
+  readonly confirmedCount?: bigint;
 }
 
 /** A decision for a suspended/retired/destroyed wallet: tx.status FAILED with the reason, nothing allocated. */
@@ -43,6 +49,8 @@ export interface WithdrawalHooks {
   onRefusedSignature?(reason: string): void;
   onBroadcast?(outcome: string): void;
   onWalletRefused?(reasonCode: string): void;
+  /** A custody.tx.refused.v1 handled (duplicates absorbed by the inbox are not reported). */
+  onSignerRefusal?(outcome: RefusalOutcome, reasonCode: string): void;
 }
 
 export interface WithdrawalFlowDeps {
@@ -110,7 +118,11 @@ export class WithdrawalFlow {
     // allocator row is the single source of nonces.
     const known = await this.d.store.nextNonce(profile.chain, wallet);
     const nonceFloor = known ?? (await this.d.chain.pendingNonce(wallet));
-    return { kind: 'prepare', message, profile, walletId, wallet, destination, amount: BigInt(message.amount), fees, nonceFloor };
+    // Released nonces (signer refusals) are reused lowest first, only once the chain shows them
+    // unused: read its confirmed count now (outside the transaction) when there are any.
+    const released = known === undefined ? [] : await this.d.store.releasedNonces(profile.chain, wallet);
+    const confirmedCount = released.length > 0 ? await this.d.chain.latestNonce(wallet) : undefined;
+    return { kind: 'prepare', message, profile, walletId, wallet, destination, amount: BigInt(message.amount), fees, nonceFloor, ...(confirmedCount !== undefined ? { confirmedCount } : {}) };
   }
 
   /**
@@ -129,7 +141,15 @@ export class WithdrawalFlow {
     if (reasonCode) return this.refuse(plan, reasonCode, scope, ctx);
     // Refused in plan() but resumed since: plan again (retried) so the fees and nonce floor are fresh.
     if (plan.kind !== 'prepare') throw new ChainAdapterError('WALLET_UNKNOWN', `wallet ${JSON.stringify(plan.walletId)} changed while preparing: retried`);
-    const nonce = await scope.allocateNonce(plan.profile.chain, plan.wallet, plan.nonceFloor);
+    const allocation = await scope.allocateNonce(plan.profile.chain, plan.wallet, plan.nonceFloor, plan.confirmedCount);
+    for (const used of allocation.usedOnChain) {
+      // Released after a refusal, yet the chain has a transaction at that nonce: something
+      // signed outside the pipeline. Never reused; the nonce left the free list.
+      const incident: IncidentRow = { chain: plan.profile.chain, kind: 'NONCE_CONSUMED_ELSEWHERE', detail: `released nonce ${used} of ${plan.wallet} was used on chain by a transaction we did not prepare: not reused`, wallet: plan.wallet, txHash: '' };
+      await scope.recordIncident(incident);
+      this.d.hooks?.onIncident?.(incident);
+    }
+    const nonce = allocation.nonce;
     const unsigned = encodeUnsignedEip1559({
       chainId: plan.profile.chainId,
       nonce,
@@ -208,6 +228,36 @@ export class WithdrawalFlow {
   }
 
   /**
+   * custody.tx.refused.v1 (in the inbox transaction). A refusal that spent the decision of a
+   * withdrawal still PREPARED, with no signed attempt, means nothing will ever be signed at its
+   * nonce: the withdrawal becomes FAILED with the signer's reason, tx.status FAILED is emitted
+   * and the nonce goes onto the wallet's free list — all in this transaction, under the
+   * withdrawal's row lock (tx.signed takes the same lock, so a signature and a release never
+   * both win). Anything else is recorded and changes nothing (domain/signer-refusal.ts).
+   */
+  async handleRefusal(m: TxSigningRefused, scope: StoreScope, ctx: { eventId: string; correlationId: string }): Promise<RefusalOutcome> {
+    const chainName = this.d.profile.chain;
+    const w = m.chain === chainName ? await scope.withdrawal(m.withdrawalId, true) : undefined;
+    const signedAttempt = w ? (await scope.attempts(w.withdrawalId)).some((a) => a.signedTx !== null) : false;
+    const outcome = refusalOutcome(
+      { chain: m.chain, decisionId: m.decisionId, sourceWallet: m.sourceWallet, decisionConsumed: m.decisionConsumed },
+      chainName,
+      w ? { chain: w.chain, decisionId: w.decisionId, walletId: w.walletId, wallet: w.wallet, state: w.state, nonceReleased: w.nonceReleased === true, hasSignedAttempt: signedAttempt } : undefined,
+    );
+    const reasonCode = m.reasonCode || 'SIGNING_REFUSED';
+    // Only refusals of our chain are recorded (a foreign chain's refusal is not ours to keep).
+    if (m.chain === chainName) await scope.recordRefusal({ eventId: ctx.eventId, withdrawalId: m.withdrawalId, decisionId: m.decisionId, reasonCode, decisionConsumed: m.decisionConsumed, outcome });
+    if (outcome === 'released' && w) {
+      const now = this.d.clock.now();
+      await scope.updateWithdrawal(w.withdrawalId, { state: 'FAILED', reasonCode, updatedAt: now });
+      await scope.releaseNonce(w.withdrawalId, w.chain, w.wallet, w.nonce, reasonCode);
+      await scope.emit([statusEvent(w, TxState.TX_STATE_FAILED, now, { reasonCode }, ctx.eventId)]);
+    }
+    this.d.hooks?.onSignerRefusal?.(outcome, reasonCode);
+    return outcome;
+  }
+
+  /**
    * tx.signed: accept the signature only if the signed bytes carry exactly the fields of one
    * of our prepared attempts (C-5.5.2-a), their hash is the announced one and the sender is
    * the withdrawal's wallet. Returns the withdrawal id to broadcast after commit.
@@ -222,6 +272,9 @@ export class WithdrawalFlow {
       return { outcome: 'refused', reason };
     };
     if (!w) return refuse('UNKNOWN_WITHDRAWAL', `no prepared withdrawal ${m.withdrawalId}`);
+    // Its nonce went back to the free list after the signer spent the decision: a signature
+    // now would compete with the nonce's new holder. Never broadcast.
+    if (w.nonceReleased) return refuse('NONCE_RELEASED', `withdrawal ${w.withdrawalId} was refused by the signer and released nonce ${w.nonce}`);
     let decoded;
     try {
       decoded = decodeSignedEip1559(m.signedTx);

@@ -1,5 +1,6 @@
-// Consumes key.lifecycle (→ wallet registry), policy.decided (→ prepare) and tx.signed
-// (→ accept + broadcast). Thin: decode,
+// Consumes key.lifecycle (→ wallet registry), policy.decided (→ prepare), tx.signed
+// (→ accept + broadcast) and tx.refused (→ a spent decision's withdrawal FAILED and its nonce
+// released, WithdrawalFlow.handleRefusal). Thin: decode,
 // plan outside the transaction, effect inside handleOnce (inbox) so each event acts once.
 // A fee above the cap is retried with backoff (the withdrawal waits visibly, metric
 // custody_chain_withdrawals_waiting_fee), so is a decision for a wallet the registry does not
@@ -72,6 +73,16 @@ export async function startConsumers(o: ConsumerOptions): Promise<Subscription> 
         o.onResult?.(outcome.status === 'duplicate' ? 'duplicate' : outcome.result.outcome, envelope);
         // After commit: send. A failure here leaves the row SIGNED; the follower resolves it.
         await o.flow.broadcast(m.withdrawalId).catch(() => undefined);
+        return;
+      }
+      if (event.type === Topics.txRefused) {
+        // Same group as tx.signed and the decisions: exactly once (inbox); unknown/foreign
+        // refusals are recorded as such and change nothing.
+        const m = event.message;
+        const outcome = await handleOnce(o.dataSource, o.groupId, envelope, (manager) =>
+          o.flow.handleRefusal(m, o.store.within(manager), { eventId: envelope.id, correlationId: envelope.correlationId }),
+        );
+        o.onResult?.(outcome.status === 'duplicate' ? 'duplicate' : `refusal:${outcome.result}`, envelope);
       }
     },
   });
@@ -107,7 +118,7 @@ export async function startConsumers(o: ConsumerOptions): Promise<Subscription> 
   const wallets = await o.bus.subscribe({ groupId: walletsGroup, topics: [o.topicName(Topics.keyLifecycle)], handler: lifecycleHandler });
   let withdrawals: Subscription;
   try {
-    withdrawals = await o.bus.subscribe({ groupId: o.groupId, topics: [Topics.policyDecided, Topics.txSigned].map(o.topicName), handler });
+    withdrawals = await o.bus.subscribe({ groupId: o.groupId, topics: [Topics.policyDecided, Topics.txSigned, Topics.txRefused].map(o.topicName), handler });
   } catch (err) {
     await wallets.stop();
     throw err;

@@ -3,7 +3,8 @@
 // outbox event, so concurrent withdrawals and restarts can neither reuse nor skip a nonce.
 import { enqueue } from '@custody/event-bus';
 import type { DataSource, EntityManager } from 'typeorm';
-import type { AttemptRow, ChainStore, DepositRow, IncidentRow, OutEvent, StoreScope, StoredBlock, WithdrawalRow, WithdrawalState } from '../../application/store.js';
+import type { AttemptRow, ChainStore, DepositRow, IncidentRow, OutEvent, RefusalRow, StoreScope, StoredBlock, WithdrawalRow, WithdrawalState } from '../../application/store.js';
+import { allocateNonce, type NonceAllocation } from '../../domain/nonce-allocation.js';
 import type { WalletRow, WalletState } from '../../domain/wallet-registry.js';
 import { outboxEntry, type TopicNamer } from '../events.js';
 
@@ -32,6 +33,7 @@ function toWithdrawal(r: Row): WithdrawalRow {
     template: buf(r['template']),
     reasonCode: r['reason_code'] as string,
     updatedAt: r['updated_at'] as Date,
+    nonceReleased: r['nonce_released'] === true,
   };
 }
 
@@ -89,12 +91,43 @@ const sqlValue = (v: unknown): unknown => (typeof v === 'bigint' ? v.toString() 
 class PostgresScope implements StoreScope {
   constructor(private readonly m: EntityManager, private readonly topicName: TopicNamer, private readonly now: () => Date) {}
 
-  async allocateNonce(chain: string, wallet: string, floor: bigint): Promise<bigint> {
+  async allocateNonce(chain: string, wallet: string, floor: bigint, confirmedCount?: bigint): Promise<NonceAllocation> {
     await this.m.query(`INSERT INTO "wallet_nonce" ("chain", "wallet", "next_nonce", "updated_at") VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, [chain, wallet, floor.toString(), this.now()]);
+    // The allocator row lock also guards the wallet's free list (releaseNonce takes it too).
     const rows = (await this.m.query(`SELECT "next_nonce"::text AS n FROM "wallet_nonce" WHERE "chain" = $1 AND "wallet" = $2 FOR UPDATE`, [chain, wallet])) as Row[];
-    const nonce = bi(rows[0]?.['n']);
-    await this.m.query(`UPDATE "wallet_nonce" SET "next_nonce" = $3, "updated_at" = $4 WHERE "chain" = $1 AND "wallet" = $2`, [chain, wallet, (nonce + 1n).toString(), this.now()]);
-    return nonce;
+    const released = ((await this.m.query(`SELECT "nonce"::text AS n FROM "wallet_nonce_free" WHERE "chain" = $1 AND "wallet" = $2 ORDER BY "nonce"`, [chain, wallet])) as Row[]).map((r) => bi(r['n']));
+    const a = allocateNonce({ next: bi(rows[0]?.['n']), released, ...(confirmedCount !== undefined ? { confirmedCount } : {}) });
+    const taken = [...a.usedOnChain, ...(a.source === 'released' ? [a.nonce] : [])];
+    if (taken.length > 0) {
+      const deleted = (await this.m.query(`DELETE FROM "wallet_nonce_free" WHERE "chain" = $1 AND "wallet" = $2 AND "nonce" = ANY($3::bigint[]) RETURNING "nonce"`, [chain, wallet, taken.map(String)])) as [Row[], number] | Row[];
+      const count = Array.isArray(deleted[0]) ? (deleted[0] as Row[]).length : (deleted as Row[]).length;
+      if (count !== taken.length) throw new Error(`wallet_nonce_free changed under the allocator lock (${count}/${taken.length})`);
+    }
+    if (a.source === 'counter') {
+      await this.m.query(`UPDATE "wallet_nonce" SET "next_nonce" = $3, "updated_at" = $4 WHERE "chain" = $1 AND "wallet" = $2`, [chain, wallet, a.next.toString(), this.now()]);
+    }
+    return a;
+  }
+
+  async releaseNonce(withdrawalId: string, chain: string, wallet: string, nonce: bigint, reasonCode: string): Promise<void> {
+    await this.m.query(`SELECT 1 FROM "wallet_nonce" WHERE "chain" = $1 AND "wallet" = $2 FOR UPDATE`, [chain, wallet]);
+    const updated = (await this.m.query(
+      `UPDATE "withdrawal_tx" SET "nonce_released" = true WHERE "withdrawal_id" = $1 AND "chain" = $2 AND "wallet" = $3 AND "nonce" = $4 AND "nonce_released" = false RETURNING "withdrawal_id"`,
+      [withdrawalId, chain, wallet, nonce.toString()],
+    )) as [Row[], number] | Row[];
+    const count = Array.isArray(updated[0]) ? (updated[0] as Row[]).length : (updated as Row[]).length;
+    if (count !== 1) throw new Error(`withdrawal ${withdrawalId} does not hold nonce ${nonce} of ${wallet}`);
+    // PK (chain, wallet, nonce): a nonce can be on the free list once.
+    await this.m.query(`INSERT INTO "wallet_nonce_free" ("chain", "wallet", "nonce", "released_by", "reason_code", "released_at") VALUES ($1,$2,$3,$4,$5,$6)`, [
+      chain, wallet, nonce.toString(), withdrawalId, reasonCode, this.now(),
+    ]);
+  }
+
+  async recordRefusal(r: RefusalRow): Promise<void> {
+    await this.m.query(
+      `INSERT INTO "signer_refusal" ("event_id", "withdrawal_id", "decision_id", "reason_code", "decision_consumed", "outcome", "received_at") VALUES ($1,$2,$3,$4,$5,$6,$7)`,
+      [r.eventId, r.withdrawalId, r.decisionId, r.reasonCode, r.decisionConsumed, r.outcome, this.now()],
+    );
   }
 
   async insertWithdrawal(w: WithdrawalRow): Promise<boolean> {
@@ -201,6 +234,10 @@ export class PostgresChainStore implements ChainStore {
   async nextNonce(chain: string, wallet: string): Promise<bigint | undefined> {
     const r = (await this.rows(`SELECT "next_nonce"::text AS n FROM "wallet_nonce" WHERE "chain" = $1 AND "wallet" = $2`, [chain, wallet]))[0];
     return r ? bi(r['n']) : undefined;
+  }
+
+  async releasedNonces(chain: string, wallet: string): Promise<bigint[]> {
+    return (await this.rows(`SELECT "nonce"::text AS n FROM "wallet_nonce_free" WHERE "chain" = $1 AND "wallet" = $2 ORDER BY "nonce"`, [chain, wallet])).map((r) => bi(r['n']));
   }
 
   async withdrawalsIn(chain: string, states: readonly WithdrawalState[]): Promise<WithdrawalRow[]> {

@@ -35,9 +35,12 @@ export const WithdrawalTxEntity = new EntitySchema<Record<string, unknown>>({
     reason_code: text,
     created_at: ts,
     updated_at: ts,
+    nonce_released: { type: 'boolean', default: false },
   },
-  uniques: [{ name: 'withdrawal_tx_wallet_nonce', columns: ['chain', 'wallet', 'nonce'] }],
   indices: [
+    // One LIVE holder per (chain, wallet, nonce); a withdrawal whose nonce was released by a
+    // signer refusal no longer holds it (AddNonceFreeList1796169600000).
+    { name: 'withdrawal_tx_live_nonce', columns: ['chain', 'wallet', 'nonce'], unique: true, where: '"nonce_released" = false' },
     { name: 'withdrawal_tx_state_idx', columns: ['chain', 'state'] },
     { name: 'withdrawal_tx_height_idx', columns: ['chain', 'block_height'] },
   ],
@@ -101,7 +104,22 @@ export const CustodyWalletEntity = new EntitySchema<Record<string, unknown>>({
   checks: [{ name: 'custody_wallet_state', expression: `"state" IN ('active', 'inactive', 'suspended', 'retired', 'destroyed')` }],
 });
 
-export const CHAIN_ADAPTER_ENTITIES = [WalletNonceEntity, WithdrawalTxEntity, TxAttemptEntity, ChainBlockEntity, DepositEntity, ChainIncidentEntity, CustodyWalletEntity];
+/** The per-wallet free list: nonces released by signer refusals, reused lowest first (then deleted). */
+export const WalletNonceFreeEntity = new EntitySchema<Record<string, unknown>>({
+  name: 'WalletNonceFree',
+  tableName: 'wallet_nonce_free',
+  columns: { chain: { ...text, primary: true }, wallet: { ...text, primary: true }, nonce: { type: 'bigint', primary: true }, released_by: text, reason_code: text, released_at: ts },
+});
+
+/** Every custody.tx.refused.v1 of this chain that was handled, and what it did. */
+export const SignerRefusalEntity = new EntitySchema<Record<string, unknown>>({
+  name: 'SignerRefusal',
+  tableName: 'signer_refusal',
+  columns: { event_id: { ...text, primary: true }, withdrawal_id: text, decision_id: text, reason_code: text, decision_consumed: { type: 'boolean' }, outcome: text, received_at: ts },
+  indices: [{ name: 'signer_refusal_withdrawal_idx', columns: ['withdrawal_id'] }],
+});
+
+export const CHAIN_ADAPTER_ENTITIES = [WalletNonceEntity, WithdrawalTxEntity, TxAttemptEntity, ChainBlockEntity, DepositEntity, ChainIncidentEntity, CustodyWalletEntity, WalletNonceFreeEntity, SignerRefusalEntity];
 
 export class CreateChainAdapterTables1795651200000 implements MigrationInterface {
   readonly name = 'CreateChainAdapterTables1795651200000';
@@ -150,5 +168,32 @@ export class AddWalletRegistry1796083200000 implements MigrationInterface {
   async down(q: QueryRunner): Promise<void> {
     await q.query(`ALTER TABLE "withdrawal_tx" DROP COLUMN "wallet_id"`);
     await q.query(`DROP TABLE "custody_wallet"`);
+  }
+}
+
+/**
+ * Nonces released by signer refusals (issue 7): the per-wallet free list, the refusal record,
+ * and the one-holder rule narrowed to LIVE holders — the refused withdrawal keeps its nonce
+ * column for the record, the reuser holds the nonce.
+ */
+export class AddNonceFreeList1796169600000 implements MigrationInterface {
+  readonly name = 'AddNonceFreeList1796169600000';
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`ALTER TABLE "withdrawal_tx" ADD "nonce_released" boolean NOT NULL DEFAULT false`);
+    await q.query(`ALTER TABLE "withdrawal_tx" DROP CONSTRAINT "withdrawal_tx_wallet_nonce"`);
+    await q.query(`CREATE UNIQUE INDEX "withdrawal_tx_live_nonce" ON "withdrawal_tx" ("chain", "wallet", "nonce") WHERE "nonce_released" = false`);
+    await q.query(`CREATE TABLE "wallet_nonce_free" ("chain" text NOT NULL, "wallet" text NOT NULL, "nonce" bigint NOT NULL, "released_by" text NOT NULL,
+      "reason_code" text NOT NULL, "released_at" timestamp with time zone NOT NULL, CONSTRAINT "PK_wallet_nonce_free" PRIMARY KEY ("chain", "wallet", "nonce"))`);
+    await q.query(`CREATE TABLE "signer_refusal" ("event_id" text NOT NULL, "withdrawal_id" text NOT NULL, "decision_id" text NOT NULL, "reason_code" text NOT NULL,
+      "decision_consumed" boolean NOT NULL, "outcome" text NOT NULL, "received_at" timestamp with time zone NOT NULL, CONSTRAINT "PK_signer_refusal" PRIMARY KEY ("event_id"))`);
+    await q.query(`CREATE INDEX "signer_refusal_withdrawal_idx" ON "signer_refusal" ("withdrawal_id")`);
+  }
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP TABLE "signer_refusal"`);
+    await q.query(`DROP TABLE "wallet_nonce_free"`);
+    await q.query(`DROP INDEX "withdrawal_tx_live_nonce"`);
+    // Fails if a released nonce was reused (two rows share it): such a database cannot go back.
+    await q.query(`ALTER TABLE "withdrawal_tx" ADD CONSTRAINT "withdrawal_tx_wallet_nonce" UNIQUE ("chain", "wallet", "nonce")`);
+    await q.query(`ALTER TABLE "withdrawal_tx" DROP COLUMN "nonce_released"`);
   }
 }
