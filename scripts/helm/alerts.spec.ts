@@ -6,7 +6,7 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { CHART, ROOT, byKind, metricNames, one, render, run, tool } from './harness.js';
+import { CHART, ROOT, SERVICES, byKind, flows, metricNames, one, render, run, tool } from './harness.js';
 
 interface Rule {
   alert: string;
@@ -138,5 +138,37 @@ describe('alerts, dashboard, metric names and runbooks agree', () => {
     expect(JSON.parse(cm.data!['custody-overview.json']!).uid).toBe('custody-overview');
     expect(byKind(manifests, 'ServiceMonitor')).toHaveLength(6);
     expect(one(manifests, 'PodMonitor', 'custody-signer').spec.podMetricsEndpoints).toEqual([{ port: 'metrics', path: '/metrics', interval: '30s', scheme: 'http' }]);
+  });
+});
+
+describe('CustodyConsumerLag and the lag panel select the consumer groups the services really join', () => {
+  const groupsOfFlows = SERVICES.flatMap((s) => flows()[s].consumerGroups ?? []);
+  /** The regex of `consumergroup=~"..."` in an expression, PromQL string escapes undone. */
+  const matcherOf = (expr: string): string => {
+    const m = /consumergroup=~"((?:[^"\\]|\\.)*)"/.exec(expr);
+    if (!m) throw new Error(`no consumergroup matcher in ${expr}`);
+    return m[1]!.replace(/\\(.)/g, '$1');
+  };
+  const rule = rules.find((r) => r.alert === 'CustodyConsumerLag')!;
+  const dashboard = JSON.parse(readFileSync(join(CHART, 'dashboards/custody-overview.json'), 'utf8')) as { panels: { title: string; targets: { expr: string }[] }[] };
+  const lagExprs = dashboard.panels.flatMap((p) => p.targets.map((t) => t.expr)).filter((e) => e.includes('kafka_consumergroup_lag'));
+
+  it('the alert matches exactly the groups of files/flows.yaml (every one, nothing else: look-alikes, prefixes, the old custody-<svc>)', () => {
+    expect(groupsOfFlows).toEqual(expect.arrayContaining(['ledger.postings', 'chain-adapter.wallets', 'risk-screening']));
+    const re = new RegExp(`^(?:${matcherOf(rule.expr)})$`); // Prometheus anchors regex matchers
+    for (const g of groupsOfFlows) expect([g, re.test(g)]).toEqual([g, true]);
+    for (const g of ['ledgerXpostings', 'ledger.postings.old', 'xledger.postings', 'custody-ledger', 'chain-adapter-wallets', 'someone-else']) expect([g, re.test(g)]).toEqual([g, false]);
+  });
+
+  it('the dashboard\'s lag panel uses the same matcher as the alert (edit both when flows.yaml gains a group)', () => {
+    expect(lagExprs).toHaveLength(1);
+    expect(matcherOf(lagExprs[0]!)).toBe(matcherOf(rule.expr));
+  });
+
+  it('the promtool case fires for real group names of flows.yaml', () => {
+    const lagCase = testFile.tests.flatMap((t) => t.alert_rule_test).filter((c) => c.alertname === 'CustodyConsumerLag');
+    const fired = lagCase.flatMap((c) => c.exp_alerts as { exp_labels: { consumergroup: string } }[]).map((a) => a.exp_labels.consumergroup);
+    expect(fired.length).toBeGreaterThan(0);
+    for (const g of fired) expect(groupsOfFlows).toContain(g);
   });
 });

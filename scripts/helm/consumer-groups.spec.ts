@@ -107,6 +107,8 @@ describe('Kafka consumer groups: the KafkaUser of each service reads exactly the
       expect({ svc, env: env.CUSTODY_KAFKA_GROUP_ID }).toEqual({ svc, env: CODE[svc].groups[0] });
     } else {
       expect({ svc, override: /consumerGroup(Id)?\s*:/.test(mainTs) }).toEqual({ svc, override: false });
+      // and the chart sets no group variable nobody reads (it would suggest a knob that does nothing)
+      expect({ svc, env: env.CUSTODY_KAFKA_GROUP_ID }).toEqual({ svc, env: undefined });
     }
   });
 });

@@ -3,7 +3,7 @@
 // topic constants in libs/contracts. Needs .local/bin/helm.
 import { describe, expect, it } from '@jest/globals';
 import { ALL_TOPICS, Topics, deadLetterTopic } from '@custody/contracts';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, SERVICES, byKind, flows, one, render } from './harness.js';
 
@@ -54,6 +54,17 @@ describe('Kafka: one principal per service with ACLs for only its topics', () =>
   it('the signer may only read tx.prepared and write tx.signed, tx.refused, key.lifecycle (+ its DLQ)', () => {
     expect(topicsWith('signer', 'Read')).toEqual([Topics.txPrepared]);
     expect(topicsWith('signer', 'Write')).toEqual([Topics.keyLifecycle, deadLetterTopic(Topics.txPrepared), Topics.txRefused, Topics.txSigned].sort());
+  });
+
+  it('chain-adapter reads no maintenance.scheduled: no code of it subscribes to that topic (a subscription needs the flow first)', () => {
+    expect(topicsWith('chain-adapter', 'Read')).not.toContain(Topics.maintenanceScheduled);
+    expect(topicsWith('chain-adapter', 'Write')).not.toContain(deadLetterTopic(Topics.maintenanceScheduled));
+    const walk = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : e.name.endsWith('.ts') && !e.name.endsWith('.spec.ts') ? [join(dir, e.name)] : []));
+    const sources = walk(join(ROOT, 'services/chain-adapter/src')).map((p) => readFileSync(p, 'utf8'));
+    expect(sources.length).toBeGreaterThan(5);
+    expect(sources.some((t) => t.includes('Topics.keyLifecycle'))).toBe(true); // the scan sees the subscriptions it should
+    expect(sources.filter((t) => t.includes('Topics.maintenanceScheduled') || t.includes("'custody.maintenance.scheduled.v1'"))).toEqual([]);
   });
 
   it('pods authenticate as their own principal; every topic and DLQ exists as a KafkaTopic (services cannot create topics)', () => {

@@ -127,6 +127,12 @@ CUSTODY_GRPC_TLS / CUSTODY_GRPC_TLS_{CERT,KEY,CLIENT_CA}_FILE (grpcServerTlsEnv)
 the signer's server, and the clients (caller -> callee -> variable prefix). A caller in
 files/flows.yaml without an entry here has no client TLS configuration in its service yet
 (docs/deploy.md "Service-to-service mTLS").
+intake: no entry on purpose. Its code has no gRPC client for the callees flows.yaml lists
+(risk, policy, chain-adapter, ledger, audit); its one client is the signer's
+DepositAddressService (CUSTODY_INTAKE_SIGNER_ADDRESS / _TLS / _TLS_CA_FILE / _TLS_CERT_FILE /
+_TLS_KEY_FILE, the platform's grpcClientTlsEnv: mTLS by default, plaintext only to loopback),
+which the chart never wires: the signer has no callers (C-8.2.2.4-b; NOT_SET in
+scripts/helm/mtls.spec.ts), and rows render only for callees in flows.yaml `calls`.
 */}}
 {{- define "custody.tlsServerAliases" -}}
 risk: { tls: "", cert: CUSTODY_TLS_CERT_FILE, key: CUSTODY_TLS_KEY_FILE, ca: CUSTODY_TLS_CLIENT_CA_FILE }

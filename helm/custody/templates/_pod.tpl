@@ -128,7 +128,8 @@ spec:
         {{- end }}
         - { name: KAFKA_BROKERS, value: {{ $root.Values.kafka.bootstrapServers | quote }} }
         - { name: CUSTODY_KAFKA_CLIENT_ID, value: {{ $full | quote }} }
-        - { name: CUSTODY_KAFKA_GROUP_ID, value: {{ $full | quote }} }
+        {{- /* Kafka client security: read by kafkaSecurityFromEnv (libs/event-bus/src/adapters/kafka-security.ts)
+        in every main.ts; scripts/helm/kafka-security.spec.ts checks the names against it. */}}
         - { name: CUSTODY_KAFKA_SECURITY, value: {{ $root.Values.kafka.authentication | quote }} }
         - { name: CUSTODY_KAFKA_CA_FILE, value: /var/run/secrets/custody/kafka-ca/ca.crt }
         {{- if eq $root.Values.kafka.authentication "tls" }}
@@ -170,6 +171,20 @@ spec:
         {{- if $ep.credentialsSecret }}
         - { name: {{ printf "CUSTODY_CHAIN_RPC_%s_API_KEY_FILE" (upper (replace "-" "_" $chain)) }}, value: {{ printf "/var/run/secrets/custody/rpc-%s/api-key" $chain | quote }} }
         {{- end }}
+        {{- end }}
+        {{- end }}
+        {{- if eq $name "ledger" }}
+        {{- /* Reconciliation with the chain (docs/ledger.md): each asset of reconciliation.targets
+        against chain-adapter's ChainQueryService on its Service's gRPC port (mTLS, see above). */}}
+        {{- if hasKey $svc.env "CUSTODY_LEDGER_RECONCILE_TARGETS" }}{{ fail "set reconciliation.targets, not services.ledger.env.CUSTODY_LEDGER_RECONCILE_TARGETS" }}{{ end }}
+        {{- $chainSvc := include "custody.serviceConfig" (dict "root" $root "key" "chainAdapter") | fromYaml }}
+        {{- $chainAddr := printf "%s.%s.svc:%d" (include "custody.fullname" "chain-adapter") $root.Release.Namespace ($chainSvc.grpcPort | int) }}
+        {{- $targets := list }}
+        {{- range $asset, $chain := $root.Values.reconciliation.targets }}
+        {{- $targets = append $targets (printf "%s=%s@%s" $asset $chain $chainAddr) }}
+        {{- end }}
+        {{- with $targets }}
+        - { name: CUSTODY_LEDGER_RECONCILE_TARGETS, value: {{ join "," . | quote }} }
         {{- end }}
         {{- end }}
         {{- range $k, $v := $svc.env }}
@@ -230,6 +245,7 @@ spec:
       secret:
         # created by the Strimzi User Operator for KafkaUser {{ $full }}
         secretName: {{ $full }}
+        defaultMode: 288 # 0440: the user key / SCRAM password, readable by group fsGroup (the service user) only
         items:
           {{- if eq $root.Values.kafka.authentication "tls" }}
           - { key: user.crt, path: user.crt }

@@ -63,6 +63,16 @@ export { InProcessBus, type InProcessBusOptions } from './in-process-bus.js';
 // --- Adapters: Kafka -----------------------------------------------------------------
 export { KafkaBus, type KafkaBusOptions, type KafkaConsumerTuning, type KafkaErrorContext, type KafkaErrorPhase } from './adapters/kafka-bus.js';
 export { createKafkaClient, type KafkaClientOptions } from './adapters/kafka-client.js';
+export {
+  kafkaSecurityFromEnv,
+  isLoopbackBroker,
+  KafkaSecurityConfigError,
+  KAFKA_SECURITY_MODES,
+  KAFKA_SECURITY_VARIABLES,
+  type KafkaSecurityMode,
+  type KafkaSecurityOptions,
+  type KafkaSecurityProblem,
+} from './adapters/kafka-security.js';
 export { ensureTopics, withDeadLetterTopics, type TopicSpec, type EnsureTopicsResult } from './adapters/kafka-topics.js';
 
 // --- Adapters: Postgres (TypeORM) ----------------------------------------------------

@@ -1,6 +1,6 @@
 // Process entry: config from the environment, Kafka bus, migrations with the owner role
 // are run by the deployment (a Job), then the audit log. SIGTERM/SIGINT stop it gracefully.
-import { KafkaBus, createKafkaClient } from '@custody/event-bus';
+import { KafkaBus, createKafkaClient, kafkaSecurityFromEnv } from '@custody/event-bus';
 import { createLogger } from '@custody/platform';
 import { loadAuditConfig, parseTrustedKeys, readSecretKeyFile } from './config.js';
 import { LocalEd25519Signer, startAudit } from './index.js';
@@ -9,7 +9,7 @@ const config = loadAuditConfig();
 const logger = createLogger({ service: 'audit', level: config.logLevel });
 const signer = new LocalEd25519Signer(config.keyId, readSecretKeyFile(config.keyFile));
 const trustedKeys = new Map([...parseTrustedKeys(config.extraTrustedKeys), [signer.keyId, signer.publicKey]]);
-const bus = new KafkaBus({ kafka: createKafkaClient({ brokers: config.kafkaBrokers, clientId: 'audit' }) });
+const bus = new KafkaBus({ kafka: createKafkaClient({ brokers: config.kafkaBrokers, clientId: 'audit', extra: kafkaSecurityFromEnv(process.env, config.kafkaBrokers) }) });
 const audit = await startAudit({
   bus,
   database: { url: config.databaseUrl },

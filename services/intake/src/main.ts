@@ -1,20 +1,19 @@
 // Process entry: config from the environment, Kafka bus, migrations with the owner role
 // are run by the deployment (a Job), then the gateway. SIGTERM/SIGINT stop it gracefully.
-import { credentials as grpcCredentials } from '@grpc/grpc-js';
-import { KafkaBus, createKafkaClient } from '@custody/event-bus';
+import { KafkaBus, createKafkaClient, kafkaSecurityFromEnv } from '@custody/event-bus';
 import { createLogger } from '@custody/platform';
 import { loadIntakeConfig } from './config.js';
 import { GrpcDepositAddressProvider, startIntake } from './index.js';
 
 const config = loadIntakeConfig();
 const logger = createLogger({ service: 'intake', level: config.logLevel });
-const bus = new KafkaBus({ kafka: createKafkaClient({ brokers: config.kafkaBrokers, clientId: 'intake' }) });
+const bus = new KafkaBus({ kafka: createKafkaClient({ brokers: config.kafkaBrokers, clientId: 'intake', extra: kafkaSecurityFromEnv(process.env, config.kafkaBrokers) }) });
 const depositAddressProvider = config.signer
   ? new GrpcDepositAddressProvider({
       address: config.signer.address,
       timeoutMs: config.signer.timeoutMs,
       logger,
-      ...(config.signer.tls ? { credentials: grpcCredentials.createSsl(config.signer.tls.ca, config.signer.tls.privateKey, config.signer.tls.certChain) } : {}),
+      credentials: config.signer.credentials,
     })
   : undefined;
 const intake = await startIntake({

@@ -1,6 +1,6 @@
 // Process entry: config from the environment, Kafka bus, migrations with the owner role
 // are run by the deployment (a Job), then the ledger. SIGTERM/SIGINT stop it gracefully.
-import { KafkaBus, createKafkaClient } from '@custody/event-bus';
+import { KafkaBus, createKafkaClient, kafkaSecurityFromEnv } from '@custody/event-bus';
 import { credentials as grpcCredentials } from '@grpc/grpc-js';
 import { createLogger, createMetrics, startMetricsServer } from '@custody/platform';
 import { loadLedgerConfig } from './config.js';
@@ -8,7 +8,7 @@ import { DEFAULT_FEE_ASSETS, GrpcChainSnapshotSource, startLedger } from './inde
 
 const config = loadLedgerConfig();
 const logger = createLogger({ service: 'ledger', level: config.logLevel });
-const bus = new KafkaBus({ kafka: createKafkaClient({ brokers: config.kafkaBrokers, clientId: 'ledger' }) });
+const bus = new KafkaBus({ kafka: createKafkaClient({ brokers: config.kafkaBrokers, clientId: 'ledger', extra: kafkaSecurityFromEnv(process.env, config.kafkaBrokers) }) });
 const registry = createMetrics('ledger');
 const rc = config.reconciliation;
 const chainCredentials = rc.tls ? grpcCredentials.createSsl(rc.tls.rootCa, rc.tls.privateKey ?? null, rc.tls.certChain ?? null) : grpcCredentials.createInsecure();

@@ -2,7 +2,7 @@
 // are run by the deployment (a Job). Refuses to start without a valid bundle, key,
 // operators and facts. SIGTERM/SIGINT stop it gracefully.
 import { readFileSync } from 'node:fs';
-import { KafkaBus, createKafkaClient } from '@custody/event-bus';
+import { KafkaBus, createKafkaClient, kafkaSecurityFromEnv } from '@custody/event-bus';
 import { createLogger, createMetrics } from '@custody/platform';
 import { decisionSignerFromFile } from './adapters/keys/local-decision-signer.js';
 import { operatorDirectoryFromFile } from './adapters/operators/operator-file.js';
@@ -17,7 +17,7 @@ const config = loadPolicyConfig();
 const logger = createLogger({ service: 'policy', level: config.logLevel });
 const registry = createMetrics('policy');
 const busMetrics = createPolicyBusMetrics(registry);
-const bus = new KafkaBus({ kafka: createKafkaClient({ brokers: [...config.kafkaBrokers], clientId: 'policy' }), metrics: busMetrics });
+const bus = new KafkaBus({ kafka: createKafkaClient({ brokers: [...config.kafkaBrokers], clientId: 'policy', extra: kafkaSecurityFromEnv(process.env, config.kafkaBrokers) }), metrics: busMetrics });
 // Account/wallet facts from the facts file; ledger holds from the ledger's LedgerService.
 // Without a ledger address there is no hold source: every withdrawal is denied ledger_hold_missing.
 const staticFacts = new StaticFactsProvider(JSON.parse(readFileSync(config.factsFile, 'utf8')) as StaticFactsDocument);

@@ -1,6 +1,6 @@
 // Runs the risk service on Kafka with the environment's configuration (config.ts).
 import { readFileSync } from 'node:fs';
-import { createKafkaClient, KafkaBus } from '@custody/event-bus';
+import { createKafkaClient, KafkaBus, kafkaSecurityFromEnv } from '@custody/event-bus';
 import { createBusMetrics, createLogger, createMetrics } from '@custody/platform';
 import { loadRiskConfig, readJsonFile } from './config.js';
 import { DEFAULT_RULE_SET, DEFAULT_TRAVEL_RULE } from './domain/default-rules.js';
@@ -14,7 +14,7 @@ const config = loadRiskConfig();
 const logger = createLogger({ service: 'risk', level: config.logLevel });
 const registry = createMetrics('risk');
 const busMetrics = createBusMetrics(registry, { groups: ['risk-screening'] });
-const bus = new KafkaBus({ kafka: createKafkaClient({ clientId: 'risk', brokers: [...config.kafkaBrokers] }), metrics: busMetrics });
+const bus = new KafkaBus({ kafka: createKafkaClient({ clientId: 'risk', brokers: [...config.kafkaBrokers], extra: kafkaSecurityFromEnv(process.env, config.kafkaBrokers) }), metrics: busMetrics });
 const service = await startRisk({
   bus,
   logger,

@@ -1,6 +1,6 @@
 // Process entry: config from the environment, Kafka bus, then the signer (migrations with
 // the owner role are run by the deployment, a Job). SIGTERM/SIGINT stop it gracefully.
-import { KafkaBus, createKafkaClient } from '@custody/event-bus';
+import { KafkaBus, createKafkaClient, kafkaSecurityFromEnv } from '@custody/event-bus';
 import { createBusMetrics, createLogger, createMetrics, startMetricsServer } from '@custody/platform';
 import { createSignerMetrics } from './adapters/metrics.js';
 import { loadSignerConfig } from './config.js';
@@ -10,7 +10,7 @@ const config = loadSignerConfig();
 const logger = createLogger({ service: 'signer', level: config.logLevel });
 const registry = createMetrics('signer');
 const busMetrics = createBusMetrics(registry, { groups: ['signer.tx-prepared'] });
-const bus = new KafkaBus({ kafka: createKafkaClient({ brokers: [...config.kafkaBrokers], clientId: 'signer' }), metrics: busMetrics });
+const bus = new KafkaBus({ kafka: createKafkaClient({ brokers: [...config.kafkaBrokers], clientId: 'signer', extra: kafkaSecurityFromEnv(process.env, config.kafkaBrokers) }), metrics: busMetrics });
 const signer = await startSigner({
   onOutcome: createSignerMetrics(registry, [...config.assets.values()].map((a) => a.chain)),
   busMetrics,
@@ -26,9 +26,10 @@ const signer = await startSigner({
   ...(config.vault ? { vault: config.vault } : {}),
   ...(config.grpc ? { grpc: config.grpc, depositXpubs: config.depositXpubs } : {}),
   ...(config.adminGrpc ? { adminGrpc: config.adminGrpc } : {}),
+  healthGrpc: config.healthGrpc,
 });
 const metrics = await startMetricsServer({ registry, port: config.metricsPort });
-logger.info({ custody: [...signer.custody.keys()], grpcPort: signer.grpcPort, adminGrpcPort: signer.adminGrpcPort, depositAssets: [...config.depositXpubs.keys()] }, 'signer started');
+logger.info({ custody: [...signer.custody.keys()], grpcPort: signer.grpcPort, adminGrpcPort: signer.adminGrpcPort, healthGrpcPort: signer.healthGrpcPort, depositAssets: [...config.depositXpubs.keys()] }, 'signer started');
 const stop = async (): Promise<void> => {
   await signer.stop();
   await metrics.close();
