@@ -34,12 +34,18 @@ export const ETH_HOT_WALLET = { id: 'eth-hot-01', tier: 'hot' as const };
 /** OFAC SDN: LAZARUS GROUP, the Ronin bridge exploit address (designated April 2022). */
 export const SANCTIONED_ADDRESS = '0x098B716B8Aaf21512996dC57EB0615e2383E2f96';
 
+/**
+ * The integrator that asks for deposit addresses: one client id per database, so its
+ * customers keep their addresses across restarts (its key is new at each start).
+ */
+export const DEMO_DEPOSITOR = 'demo-depositor';
+
 export const DEMO_OPERATORS = [
   { id: 'op-alice', role: 'compliance' },
   { id: 'op-bob', role: 'treasury' },
 ] as const;
 
-export type DemoPath = 'normal' | 'sanctioned' | 'large';
+export type DemoPath = 'normal' | 'sanctioned' | 'large' | 'tampered';
 
 export interface DemoWithdrawal {
   readonly path: DemoPath;
@@ -54,3 +60,7 @@ export const DEMO_WITHDRAWALS: readonly DemoWithdrawal[] = [
   { path: 'sanctioned', title: '0.2 ETH to an OFAC-sanctioned address (Lazarus Group)', account: 'acct-inst-1', amount: ETH / 5n, destination: SANCTIONED_ADDRESS },
   { path: 'large', title: '25 ETH from an institutional account (≥ 20 ETH: dual approval)', account: 'acct-inst-1', amount: 25n * ETH, destination: '0x2222222222222222222222222222222222222222' },
 ];
+
+/** The tampered path: the allowed withdrawal's tx.prepared re-injected on the bus with this multiple of its amount. */
+export const TAMPER_FACTOR = 100n;
+export const TAMPERED_TITLE = `the allowed withdrawal's tx.prepared injected again with the amount ×${TAMPER_FACTOR} (same decision token)`;

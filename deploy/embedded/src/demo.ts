@@ -2,28 +2,38 @@
 // integrator submits withdrawals over intake's REAL gRPC API (signed with its Ed25519 key),
 // operators approve over policy's REAL ApprovalService, and the story of each withdrawal is
 // told from intake's status history, the events on the bus, and the audit log (queried by
-// correlation id over audit's gRPC API).
+// correlation id over audit's gRPC API: the bus events and the operators' approvals, which
+// policy records in audit before applying them). Then a depositing integrator asks intake for
+// deposit addresses (GetDepositAddress), which intake gets from the signer over mTLS gRPC.
 import { generateKeyPairSync, randomBytes, randomUUID, sign, type KeyObject } from 'node:crypto';
+import { keccak_256 } from '@noble/hashes/sha3.js';
 import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
 import {
   ApprovalServiceClient,
   AuditQueryServiceClient,
   CustodyGatewayServiceClient,
+  GetDepositAddressRequest,
   PolicyDecision,
   RiskVerdict,
   Topics,
+  TxPrepared,
+  TxState,
   WithdrawalState,
   decodePayload,
+  encodeEvent,
   timestampToDate,
+  topicVersion,
+  type GetDepositAddressResponse,
   type PendingApproval,
+  type Topic,
   type Withdrawal,
 } from '@custody/contracts';
-import { protobufEnvelopeCodec, type EventBus, type Subscription } from '@custody/event-bus';
+import { createEnvelope, protobufEnvelopeCodec, type EventBus, type Subscription } from '@custody/event-bus';
 import { AuthHeaders, encodeSigningInput, type BodyField, type IntakeHandle } from '@custody/intake';
 import type { LedgerHandle } from '@custody/ledger';
-import { CORRELATION_ID_KEY } from '@custody/platform';
+import { CORRELATION_ID_KEY, errorReason } from '@custody/platform';
 import { approvalSigningBytes, type ApprovalSubject } from '@custody/policy';
-import { DEMO_ACCOUNTS, DEMO_ASSET, DEMO_OPERATORS, DEMO_WITHDRAWALS, type DemoPath, type DemoWithdrawal } from './demo-data.js';
+import { DEMO_ACCOUNTS, DEMO_ASSET, DEMO_CHAIN, DEMO_DEPOSITOR, DEMO_OPERATORS, DEMO_WITHDRAWALS, TAMPER_FACTOR, TAMPERED_TITLE, type DemoPath, type DemoWithdrawal } from './demo-data.js';
 
 const GATEWAY = '/custody.intake.v1.CustodyGatewayService';
 
@@ -77,6 +87,87 @@ export async function registerDemoIntegrator(intake: IntakeHandle, clock: { now(
   return integrator;
 }
 
+/**
+ * The depositing integrator (DEMO_DEPOSITOR, scopes read + deposit): registered on the first
+ * start of a database; on later starts a fresh key is rotated in and the previous ones expire
+ * at once. Its Ed25519 key is generated at this start and kept in memory.
+ */
+export async function registerDepositIntegrator(intake: IntakeHandle, clock: { now(): Date }): Promise<DemoIntegrator & { readonly returning: boolean }> {
+  const key = new LocalKey(`k-${randomBytes(4).toString('hex')}`);
+  const now = clock.now();
+  const existing = await intake.integrators.findByClientId(DEMO_DEPOSITOR);
+  if (existing && existing.status !== 'active') throw new Error(`the demo integrator ${DEMO_DEPOSITOR} is ${existing.status}: an operator must decide (the embedded default does not override it)`);
+  if (existing) await intake.integrators.rotateKey(DEMO_DEPOSITOR, { keyId: key.keyId, publicKey: key.publicKey }, now, now);
+  else {
+    await intake.integrators.register(
+      {
+        clientId: DEMO_DEPOSITOR,
+        scopes: ['read', 'deposit'],
+        allowedAssets: [DEMO_ASSET],
+        rateLimit: { ratePerSecond: 100, burst: 100 },
+        keys: [{ keyId: key.keyId, publicKey: key.publicKey }],
+        customerAccounts: DEMO_ACCOUNTS.map((a) => a.id),
+      },
+      now,
+    );
+  }
+  return { clientId: DEMO_DEPOSITOR, key, returning: existing !== undefined };
+}
+
+export interface DepositResult {
+  readonly clientId: string;
+  /** The integrator existed before this start (its customers' addresses must not have changed). */
+  readonly returning: boolean;
+  /** Per customer: the first answer and the answer to asking again. */
+  readonly addresses: readonly { readonly account: string; readonly chain: string; readonly address: string; readonly again: string }[];
+  readonly error?: string;
+  readonly ok: boolean;
+}
+
+/** EIP-55: the mixed-case checksum of an EVM address (keccak-256 of the lower-case hex). */
+export function isEip55(address: string): boolean {
+  if (!/^0x[0-9a-fA-F]{40}$/.test(address)) return false;
+  const lower = address.slice(2).toLowerCase();
+  const hash = Buffer.from(keccak_256(new TextEncoder().encode(lower))).toString('hex');
+  return [...lower].map((c, i) => (Number.parseInt(hash[i] ?? '0', 16) >= 8 ? c.toUpperCase() : c)).join('') === address.slice(2);
+}
+
+/**
+ * GetDepositAddress over the real CustodyGateway, signed by the depositing integrator, for
+ * each demo customer, then once more: two customers, two distinct EIP-55 addresses, and the
+ * same address on asking again. Intake gets each from the signer's DepositAddressService.
+ */
+export async function runDeposits(deps: { gatewayPort: number; integrator: DemoIntegrator & { returning: boolean }; clock: { now(): Date } }): Promise<DepositResult> {
+  const gateway = new CustodyGatewayServiceClient(`127.0.0.1:${deps.gatewayPort}`, credentials.createInsecure());
+  const ask = async (account: string): Promise<GetDepositAddressResponse> =>
+    unary<GetDepositAddressRequest, GetDepositAddressResponse>(
+      gateway.getDepositAddress.bind(gateway) as never,
+      GetDepositAddressRequest.fromPartial({ customerAccount: account, asset: DEMO_ASSET }),
+      signedCall(deps.integrator, deps.clock, 'GetDepositAddress', [
+        ['customer_account', account],
+        ['asset', DEMO_ASSET],
+      ]),
+    );
+  const base = { clientId: deps.integrator.clientId, returning: deps.integrator.returning };
+  try {
+    const first: GetDepositAddressResponse[] = [];
+    for (const a of DEMO_ACCOUNTS) first.push(await ask(a.id));
+    const addresses = [];
+    for (const [i, a] of DEMO_ACCOUNTS.entries()) addresses.push({ account: a.id, chain: first[i]?.chain ?? '', address: first[i]?.address ?? '', again: (await ask(a.id)).address });
+    const ok =
+      addresses.length === 2 &&
+      new Set(addresses.map((a) => a.address.toLowerCase())).size === addresses.length &&
+      addresses.every((a) => isEip55(a.address) && a.again === a.address && a.chain === DEMO_CHAIN);
+    return { ...base, addresses, ok };
+  } catch (error) {
+    const e = error as ServiceError;
+    const reason = e.metadata ? errorReason(e.metadata) : undefined;
+    return { ...base, addresses: [], error: `${e.message ?? String(error)}${reason ? ` (${reason})` : ''}`, ok: false };
+  } finally {
+    gateway.close();
+  }
+}
+
 export interface PathResult {
   readonly path: DemoPath;
   readonly title: string;
@@ -90,8 +181,34 @@ export interface PathResult {
   readonly approvals: readonly string[];
   /** The ledger's view: HELD (amount reserved), RELEASED (denied: reserve returned), … */
   readonly ledger: string;
-  readonly audit: { readonly records: readonly { sequence: string; type: string; producer: string }[]; readonly chainVerified: boolean } | undefined;
+  /**
+   * The audit log of the correlation id: the bus events (`records`) and the operators'
+   * actions (policy records each vote before applying it).
+   */
+  readonly audit:
+    | {
+        readonly records: readonly { sequence: string; type: string; producer: string }[];
+        readonly operatorActions: readonly { sequence: string; action: string; actor: string }[];
+        readonly chainVerified: boolean;
+      }
+    | undefined;
+  /** On the dev chain (signer + chain-adapter composed): the transaction and what it moved. */
+  readonly chain?: {
+    readonly txHash: string;
+    readonly confirmations: number;
+    /** Destination balance after − before (base units). */
+    readonly received: bigint;
+  };
+  /** The tampered path: what the signer answered and what reached the chain. */
+  readonly tamper?: { readonly injectedAmount: string; readonly refusal: string; readonly decisionConsumed: boolean; readonly signatures: number; readonly nonceBefore: bigint; readonly nonceAfter: bigint };
   readonly ok: boolean;
+}
+
+/** The dev chain, when the signer and the chain-adapter are composed. */
+export interface DemoChain {
+  call<T = unknown>(method: string, params?: unknown[]): Promise<T>;
+  /** The hot wallet's address (the source of every demo withdrawal). */
+  readonly hotAddress: string;
 }
 
 export interface DemoDeps {
@@ -109,6 +226,23 @@ export interface DemoDeps {
   readonly clock: { now(): Date };
   /** Bound per withdrawal state wait. */
   readonly timeoutMs?: number;
+  /** Absent when signer and chain-adapter are not composed (approved withdrawals stop at APPROVED). */
+  readonly chain?: DemoChain;
+}
+
+/** The metadata of a call signed by the integrator's Ed25519 key (docs/intake.md: request signatures). */
+function signedCall(integrator: DemoIntegrator, clock: { now(): Date }, method: string, body: readonly BodyField[]): Metadata {
+  const timestampMs = clock.now().getTime();
+  const nonce = randomBytes(16).toString('hex');
+  const { clientId, key } = integrator;
+  const payload = encodeSigningInput({ method: `${GATEWAY}/${method}`, clientId, keyId: key.keyId, timestampMs, nonce, body });
+  const md = new Metadata();
+  md.set(AuthHeaders.clientId, clientId);
+  md.set(AuthHeaders.keyId, key.keyId);
+  md.set(AuthHeaders.timestamp, String(timestampMs));
+  md.set(AuthHeaders.nonce, nonce);
+  md.set(AuthHeaders.signature, key.sign(payload).toString('base64'));
+  return md;
 }
 
 function unary<Req, Res>(fn: (req: Req, md: Metadata, cb: (err: ServiceError | null, res: Res) => void) => unknown, req: Req, md: Metadata = new Metadata()): Promise<Res> {
@@ -121,20 +255,38 @@ const stateName = (s: WithdrawalState): string => WithdrawalState[s]?.replace('W
 const verdictName = (v: RiskVerdict): string => RiskVerdict[v]?.replace('RISK_VERDICT_', '') ?? String(v);
 const decisionName = (d: PolicyDecision): string => PolicyDecision[d]?.replace('POLICY_DECISION_', '') ?? String(d);
 
-/** Collects risk.assessed and policy.decided by withdrawal id, from the bus itself. */
+/** Topics of a withdrawal's story (all of them are recorded by audit). */
+const STORY_TOPICS: readonly Topic[] = [Topics.withdrawalRequested, Topics.withdrawalStatus, Topics.riskAssessed, Topics.policyDecided, Topics.txPrepared, Topics.txSigned, Topics.txRefused, Topics.txStatus];
+
+/** Collects what the demo tells from the bus itself: verdicts, decisions, the tx.* events, and how many events each correlation id has. */
 class BusObserver {
   readonly risk = new Map<string, { verdict: string; score: number; reasons: string[] }>();
   readonly decisions = new Map<string, { decision: string; reasons: string[] }[]>();
+  readonly prepared = new Map<string, TxPrepared[]>();
+  readonly signed = new Map<string, string[]>();
+  readonly refused = new Map<string, { reasonCode: string; decisionConsumed: boolean; correlationId: string }[]>();
+  readonly statuses = new Map<string, { state: TxState; txHash: string; confirmations: number }[]>();
+  readonly perCorrelation = new Map<string, number>();
   private subscription: Subscription | undefined;
+
+  private push<T>(map: Map<string, T[]>, key: string, value: T): void {
+    map.set(key, [...(map.get(key) ?? []), value]);
+  }
 
   async start(bus: EventBus): Promise<void> {
     this.subscription = await bus.subscribe({
       groupId: `embedded-demo-observer-${randomUUID()}`,
-      topics: [Topics.riskAssessed, Topics.policyDecided],
+      topics: STORY_TOPICS,
       fromBeginning: false,
       handler: async (message) => {
-        const event = decodePayload(protobufEnvelopeCodec.decode(message.value));
-        if (event.type === Topics.riskAssessed) {
+        const envelope = protobufEnvelopeCodec.decode(message.value);
+        this.perCorrelation.set(envelope.correlationId, (this.perCorrelation.get(envelope.correlationId) ?? 0) + 1);
+        const event = decodePayload(envelope);
+        if (event.type === Topics.txPrepared) this.push(this.prepared, event.message.withdrawalId, event.message);
+        else if (event.type === Topics.txSigned) this.push(this.signed, event.message.withdrawalId, event.message.txHash);
+        else if (event.type === Topics.txRefused) this.push(this.refused, event.message.withdrawalId, { reasonCode: event.message.reasonCode, decisionConsumed: event.message.decisionConsumed, correlationId: envelope.correlationId });
+        else if (event.type === Topics.txStatus) this.push(this.statuses, event.message.withdrawalId, { state: event.message.state, txHash: event.message.txHash, confirmations: event.message.confirmations });
+        else if (event.type === Topics.riskAssessed) {
           const m = event.message;
           this.risk.set(m.withdrawalId, { verdict: verdictName(m.verdict), score: m.score, reasons: m.reasons.map((r) => r.code) });
         } else if (event.type === Topics.policyDecided) {
@@ -155,25 +307,16 @@ class BusObserver {
 export async function runDemo(deps: DemoDeps): Promise<PathResult[]> {
   const timeoutMs = deps.timeoutMs ?? 30_000;
   const policyComposed = deps.approvalPort !== undefined;
+  // Approved withdrawals go on to the dev chain only with policy, signer and chain-adapter.
+  const onChain = policyComposed && deps.chain !== undefined;
+  const balanceOf = async (address: string): Promise<bigint> => (deps.chain ? BigInt(await deps.chain.call<string>('eth_getBalance', [address, 'latest'])) : 0n);
   const gateway = new CustodyGatewayServiceClient(`127.0.0.1:${deps.gatewayPort}`, credentials.createInsecure());
   const approvals = policyComposed ? new ApprovalServiceClient(`127.0.0.1:${deps.approvalPort}`, credentials.createInsecure()) : undefined;
   const audit = deps.auditPort !== undefined ? new AuditQueryServiceClient(`127.0.0.1:${deps.auditPort}`, credentials.createInsecure()) : undefined;
   const observer = new BusObserver();
   await observer.start(deps.bus);
 
-  const signed = (method: string, body: readonly BodyField[]): Metadata => {
-    const timestampMs = deps.clock.now().getTime();
-    const nonce = randomBytes(16).toString('hex');
-    const { clientId, key } = deps.integrator;
-    const payload = encodeSigningInput({ method: `${GATEWAY}/${method}`, clientId, keyId: key.keyId, timestampMs, nonce, body });
-    const md = new Metadata();
-    md.set(AuthHeaders.clientId, clientId);
-    md.set(AuthHeaders.keyId, key.keyId);
-    md.set(AuthHeaders.timestamp, String(timestampMs));
-    md.set(AuthHeaders.nonce, nonce);
-    md.set(AuthHeaders.signature, key.sign(payload).toString('base64'));
-    return md;
-  };
+  const signed = (method: string, body: readonly BodyField[]): Metadata => signedCall(deps.integrator, deps.clock, method, body);
   const get = async (withdrawalId: string): Promise<Withdrawal> => {
     const res = await unary<{ withdrawalId: string }, { withdrawal?: Withdrawal }>(gateway.getWithdrawal.bind(gateway) as never, { withdrawalId }, signed('GetWithdrawal', [['withdrawal_id', withdrawalId]]));
     if (!res.withdrawal) throw new Error(`GetWithdrawal ${withdrawalId}: empty response`);
@@ -195,7 +338,9 @@ export async function runDemo(deps: DemoDeps): Promise<PathResult[]> {
   try {
     for (const demo of DEMO_WITHDRAWALS) {
       if (demo.path === 'large' && !policyComposed) continue; // needs ApprovalService
-      results.push(await runPath(demo));
+      const result = await runPath(demo);
+      results.push(result);
+      if (demo.path === 'normal' && onChain) results.push(await runTampered(result));
     }
   } finally {
     gateway.close();
@@ -243,12 +388,19 @@ export async function runDemo(deps: DemoDeps): Promise<PathResult[]> {
     const correlationId = (await history())[0]?.correlationId ?? '';
 
     const operatorVotes: string[] = [];
+    const voters: string[] = [];
     let final: Withdrawal;
+    const paid = onChain && (demo.path === 'normal' || demo.path === 'large');
+    const balanceBefore = paid ? await balanceOf(demo.destination) : 0n;
     if (demo.path === 'normal') {
       // Stops early off the expected route too (held for approval: the story says why).
       final = await waitForState(
         withdrawalId,
-        policyComposed ? terminalOr(WithdrawalState.WITHDRAWAL_STATE_APPROVED, WithdrawalState.WITHDRAWAL_STATE_PENDING_APPROVAL) : terminalOr(WithdrawalState.WITHDRAWAL_STATE_SCREENED, WithdrawalState.WITHDRAWAL_STATE_HELD),
+        onChain
+          ? terminalOr(WithdrawalState.WITHDRAWAL_STATE_COMPLETED, WithdrawalState.WITHDRAWAL_STATE_PENDING_APPROVAL)
+          : policyComposed
+            ? terminalOr(WithdrawalState.WITHDRAWAL_STATE_APPROVED, WithdrawalState.WITHDRAWAL_STATE_PENDING_APPROVAL)
+            : terminalOr(WithdrawalState.WITHDRAWAL_STATE_SCREENED, WithdrawalState.WITHDRAWAL_STATE_HELD),
       );
     } else if (demo.path === 'sanctioned') {
       final = await waitForState(withdrawalId, terminalOr());
@@ -265,36 +417,28 @@ export async function runDemo(deps: DemoDeps): Promise<PathResult[]> {
           md.set(CORRELATION_ID_KEY, correlationId);
           await unary(approvals.approve.bind(approvals) as never, { decisionId: pending.decisionId, operatorId: op.id, role: op.role, keyId: op.key.keyId, signature }, md);
           operatorVotes.push(`${op.id} (${op.role})`);
+          voters.push(op.id);
         }
-        final = await waitForState(withdrawalId, terminalOr(WithdrawalState.WITHDRAWAL_STATE_APPROVED));
+        final = await waitForState(withdrawalId, onChain ? terminalOr(WithdrawalState.WITHDRAWAL_STATE_COMPLETED) : terminalOr(WithdrawalState.WITHDRAWAL_STATE_APPROVED));
       }
     }
 
+    const expected = expectationOf(demo.path, policyComposed, onChain);
+    const ledgerState = await waitForLedger(withdrawalId, expected.ledger);
+    let chainStory: PathResult['chain'];
+    if (paid && final.state === WithdrawalState.WITHDRAWAL_STATE_COMPLETED) {
+      await waitUntil(() => (observer.statuses.get(withdrawalId) ?? []).some((st) => st.state === TxState.TX_STATE_FINAL));
+      const finalStatus = (observer.statuses.get(withdrawalId) ?? []).find((st) => st.state === TxState.TX_STATE_FINAL);
+      chainStory = { txHash: finalStatus?.txHash ?? '', confirmations: finalStatus?.confirmations ?? 0, received: (await balanceOf(demo.destination)) - balanceBefore };
+    }
     const transitions = await history();
     const decisions = observer.decisions.get(withdrawalId) ?? [];
-    // Every event of this withdrawal: requested, assessed, each decision, each status change.
-    const eventsExpected = 2 + decisions.length + Math.max(0, transitions.length - 1);
-
-    let auditStory: PathResult['audit'];
-    if (audit && correlationId) {
-      // The audit consumer records asynchronously: wait (bounded) until it has every event.
-      const wanted = eventsExpected;
-      const deadline = Date.now() + timeoutMs;
-      for (let i = 0; i < 1_000; i++) {
-        const res = await unary<object, { records: { sequence: string | number; eventType: string; producer: string }[]; chainVerified: boolean }>(audit.queryByCorrelation.bind(audit) as never, {
-          correlationId,
-          pageSize: 100,
-          pageToken: '',
-        });
-        auditStory = { records: res.records.map((r) => ({ sequence: String(r.sequence), type: r.eventType, producer: r.producer })), chainVerified: res.chainVerified };
-        if (res.records.length >= wanted || Date.now() > deadline) break;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
+    // Every event of this withdrawal on the bus (requested, assessed, decisions, status
+    // changes, tx.*), counted by its correlation id: the audit log must hold each one.
+    const auditStory = audit && correlationId ? await auditOf(correlationId, operatorVotes.length) : undefined;
+    const eventsExpected = observer.perCorrelation.get(correlationId) ?? 0;
 
     const risk = observer.risk.get(withdrawalId);
-    const expected = expectationOf(demo.path, policyComposed);
-    const ledgerState = await waitForLedger(withdrawalId, expected.ledger);
     const finalState = stateName(final.state);
     const ok =
       finalState === expected.state &&
@@ -302,8 +446,9 @@ export async function runDemo(deps: DemoDeps): Promise<PathResult[]> {
       decisions.length === expected.decisions.length &&
       decisions.every((d, i) => d.decision === expected.decisions[i]) &&
       ledgerState === expected.ledger &&
-      (auditStory === undefined || (auditStory.chainVerified && auditStory.records.length === eventsExpected)) &&
-      (demo.path !== 'large' || operatorVotes.length === 2);
+      (auditStory === undefined || (auditStory.chainVerified && auditStory.records.length === eventsExpected && votesAuditedFirst(auditStory, voters))) &&
+      (demo.path !== 'large' || operatorVotes.length === 2) &&
+      (!paid || chainStory?.received === demo.amount);
     return {
       path: demo.path,
       title: demo.title,
@@ -317,6 +462,105 @@ export async function runDemo(deps: DemoDeps): Promise<PathResult[]> {
       approvals: operatorVotes,
       ledger: ledgerState,
       audit: auditStory,
+      ...(chainStory ? { chain: chainStory } : {}),
+      ok,
+    };
+  }
+
+  /**
+   * The audit log of one correlation id once it holds every event the bus carried for it
+   * (the audit consumer records asynchronously; bounded wait).
+   */
+  async function auditOf(correlationId: string, operatorActions = 0): Promise<PathResult['audit']> {
+    if (!audit) return undefined;
+    let story: PathResult['audit'];
+    const deadline = Date.now() + timeoutMs;
+    for (let i = 0; i < 1_000; i++) {
+      const res = await unary<object, { records: { sequence: string | number; eventType: string; producer: string; kind: string; actor: string }[]; chainVerified: boolean }>(
+        audit.queryByCorrelation.bind(audit) as never,
+        { correlationId, pageSize: 100, pageToken: '' },
+      );
+      const events = res.records.filter((r) => r.kind !== 'operator');
+      const operators = res.records.filter((r) => r.kind === 'operator');
+      story = {
+        records: events.map((r) => ({ sequence: String(r.sequence), type: r.eventType, producer: r.producer })),
+        operatorActions: operators.map((r) => ({ sequence: String(r.sequence), action: r.eventType, actor: r.actor })),
+        chainVerified: res.chainVerified,
+      };
+      if (events.length > 0 && events.length === (observer.perCorrelation.get(correlationId) ?? 0) && operators.length >= operatorActions) break;
+      if (Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return story;
+  }
+
+  /**
+   * Someone with access to the bus re-sends the allowed withdrawal's tx.prepared with a larger
+   * amount, the genuine decision token attached. The signer verifies the token against the
+   * request, refuses TOKEN_BINDING_MISMATCH before its single-use reservation (the genuine
+   * decision is untouched), signs nothing, so nothing reaches the chain.
+   */
+  async function runTampered(allowed: PathResult): Promise<PathResult> {
+    const chain = deps.chain as DemoChain;
+    const genuine = (observer.prepared.get(allowed.withdrawalId) ?? [])[0];
+    const correlationId = `tampered-${randomUUID()}`;
+    const expected = { state: 'REFUSED', risk: '-', decisions: [], ledger: allowed.expected.ledger };
+    const failed = (reason: string): PathResult => ({
+      path: 'tampered',
+      title: TAMPERED_TITLE,
+      withdrawalId: allowed.withdrawalId,
+      correlationId,
+      expected,
+      final: { state: 'NOT_RUN', reasonCode: '', reasonDetail: reason },
+      transitions: [],
+      risk: undefined,
+      decisions: [],
+      approvals: [],
+      ledger: allowed.ledger,
+      audit: undefined,
+      ok: false,
+    });
+    if (!genuine) return failed('the allowed withdrawal was never prepared');
+    const signaturesBefore = (observer.signed.get(allowed.withdrawalId) ?? []).length;
+    const nonceBefore = BigInt(await chain.call<string>('eth_getTransactionCount', [chain.hotAddress, 'pending']));
+    const forged = TxPrepared.fromPartial({ ...genuine, amount: (BigInt(genuine.amount) * TAMPER_FACTOR).toString() });
+    const envelope = createEnvelope({
+      type: Topics.txPrepared,
+      key: forged.sourceWallet,
+      correlationId,
+      producer: 'demo-tamperer',
+      schemaVersion: topicVersion(Topics.txPrepared),
+      payload: encodeEvent(Topics.txPrepared, forged),
+    });
+    await deps.bus.publish([{ topic: Topics.txPrepared, key: forged.sourceWallet, value: protobufEnvelopeCodec.encode(envelope) }]);
+    const refusalOf = () => (observer.refused.get(allowed.withdrawalId) ?? []).find((r) => r.correlationId === correlationId);
+    await waitUntil(() => refusalOf() !== undefined);
+    const refusal = refusalOf();
+    const signatures = (observer.signed.get(allowed.withdrawalId) ?? []).length - signaturesBefore;
+    const nonceAfter = BigInt(await chain.call<string>('eth_getTransactionCount', [chain.hotAddress, 'pending']));
+    const auditStory = await auditOf(correlationId);
+    const ledgerState = await waitForLedger(allowed.withdrawalId, expected.ledger);
+    const ok =
+      refusal?.reasonCode === 'TOKEN_BINDING_MISMATCH' &&
+      !refusal.decisionConsumed &&
+      signatures === 0 &&
+      nonceAfter === nonceBefore &&
+      ledgerState === expected.ledger &&
+      (auditStory === undefined || (auditStory.chainVerified && auditStory.records.length === (observer.perCorrelation.get(correlationId) ?? 0)));
+    return {
+      path: 'tampered',
+      title: TAMPERED_TITLE,
+      withdrawalId: allowed.withdrawalId,
+      correlationId,
+      expected,
+      final: { state: refusal ? 'REFUSED' : 'NO_ANSWER', reasonCode: refusal?.reasonCode ?? '', reasonDetail: '' },
+      transitions: [],
+      risk: undefined,
+      decisions: [],
+      approvals: [],
+      ledger: ledgerState,
+      audit: auditStory,
+      tamper: { injectedAmount: forged.amount, refusal: refusal?.reasonCode ?? '', decisionConsumed: refusal?.decisionConsumed ?? false, signatures, nonceBefore, nonceAfter },
       ok,
     };
   }
@@ -352,6 +596,21 @@ export async function runDemo(deps: DemoDeps): Promise<PathResult[]> {
   }
 }
 
+/**
+ * The audit log holds one `policy.approval.approve` operator action per voter, each recorded
+ * before the decision the votes led to (the last `policy.decided` event of the story): the
+ * vote was recorded first, then applied. No voters: no operator action.
+ */
+function votesAuditedFirst(story: NonNullable<PathResult['audit']>, voters: readonly string[]): boolean {
+  const actions = story.operatorActions;
+  const expected = [...voters].sort();
+  if (actions.length !== voters.length || !actions.map((a) => a.actor).sort().every((actor, i) => actor === expected[i])) return false;
+  if (voters.length === 0) return true;
+  const decided = story.records.filter((r) => r.type === Topics.policyDecided).map((r) => BigInt(r.sequence));
+  const applied = decided.reduce((a, b) => (a > b ? a : b), 0n);
+  return actions.every((a) => a.action === 'policy.approval.approve' && BigInt(a.sequence) < applied);
+}
+
 /** What an operator's client does: rebuild the subject from the listed fields and sign it. */
 function subjectOf(p: PendingApproval): ApprovalSubject {
   return {
@@ -369,14 +628,17 @@ function subjectOf(p: PendingApproval): ApprovalSubject {
   };
 }
 
-function expectationOf(path: DemoPath, policyComposed: boolean): PathResult['expected'] {
+function expectationOf(path: DemoPath, policyComposed: boolean, onChain: boolean): PathResult['expected'] {
   switch (path) {
     case 'normal':
+      if (onChain) return { state: 'COMPLETED', risk: 'CLEAR', decisions: ['ALLOW'], ledger: 'SETTLED' };
       return policyComposed ? { state: 'APPROVED', risk: 'CLEAR', decisions: ['ALLOW'], ledger: 'HELD' } : { state: 'SCREENED', risk: 'CLEAR', decisions: [], ledger: 'HELD' };
     case 'sanctioned':
       return { state: 'DENIED', risk: 'BLOCK', decisions: policyComposed ? ['DENY'] : [], ledger: 'RELEASED' };
     case 'large':
-      return { state: 'APPROVED', risk: 'REVIEW', decisions: ['REQUIRE_APPROVAL', 'ALLOW'], ledger: 'HELD' };
+      return onChain ? { state: 'COMPLETED', risk: 'REVIEW', decisions: ['REQUIRE_APPROVAL', 'ALLOW'], ledger: 'SETTLED' } : { state: 'APPROVED', risk: 'REVIEW', decisions: ['REQUIRE_APPROVAL', 'ALLOW'], ledger: 'HELD' };
+    case 'tampered':
+      return { state: 'REFUSED', risk: '-', decisions: [], ledger: 'SETTLED' };
   }
 }
 
@@ -390,22 +652,43 @@ const formatEth = (base: string): string => {
 /** Risk rules that look back over earlier movements (risk's default rule set). */
 const HISTORY_RULES = ['velocity_', 'rapid_succession', 'round_amount_', 'below_threshold_'];
 
-/** The story of each withdrawal, as printed by `npm start -- --demo`. */
-export function formatDemo(results: readonly PathResult[]): string {
+/** The story of each withdrawal and the deposit addresses, as printed by `npm start -- --demo`. */
+export function formatDemo(results: readonly PathResult[], deposits?: DepositResult): string {
   const lines: string[] = ['', 'Demo: withdrawals over the real gRPC API (signed by the demo integrator)'];
   for (const r of results) {
     const demo = DEMO_WITHDRAWALS.find((d) => d.path === r.path);
     lines.push('');
     lines.push(`  [${r.path}] ${r.title}`);
-    lines.push(`    withdrawal ${r.withdrawalId}  (${demo ? `${formatEth(demo.amount.toString())} ETH → ${demo.destination}` : ''})`);
-    lines.push(`    intake status history: ${r.transitions.map((t) => (t.reason ? `${t.to} (${t.reason})` : t.to)).join(' → ')}`);
+    if (r.tamper) {
+      lines.push(`    withdrawal ${r.withdrawalId}  (the allowed one: its decision token and approvals, amount changed to ${formatEth(r.tamper.injectedAmount)} ETH)`);
+      lines.push(`    signer:          tx.refused ${r.tamper.refusal || '(none)'} — decision ${r.tamper.decisionConsumed ? 'CONSUMED' : 'not consumed (the genuine request stays valid)'}`);
+      lines.push(`    chain:           ${r.tamper.signatures} signature(s) made, hot wallet nonce ${r.tamper.nonceBefore} → ${r.tamper.nonceAfter}: nothing broadcast`);
+    } else {
+      lines.push(`    withdrawal ${r.withdrawalId}  (${demo ? `${formatEth(demo.amount.toString())} ETH → ${demo.destination}` : ''})`);
+      lines.push(`    intake status history: ${r.transitions.map((t) => (t.reason ? `${t.to} (${t.reason})` : t.to)).join(' → ')}`);
+    }
     if (r.risk) lines.push(`    risk.assessed:   ${r.risk.verdict}, score ${r.risk.score}${r.risk.reasons.length ? ` — ${r.risk.reasons.join(', ')}` : ''}`);
     for (const d of r.decisions) lines.push(`    policy.decided:  ${d.decision}${d.reasons.length ? ` — ${d.reasons.join(', ')}` : ''}`);
-    lines.push(`    ledger:          ${r.ledger === 'HELD' ? `HELD — ${demo ? formatEth(demo.amount.toString()) : ''} ETH reserved on the customer's account until settlement` : r.ledger === 'RELEASED' ? 'RELEASED — the hold was returned to the customer on denial' : r.ledger}`);
+    if (r.chain) lines.push(`    on chain:        tx ${r.chain.txHash} FINAL at ${r.chain.confirmations} confirmations; destination balance +${formatEth(r.chain.received.toString())} ETH`);
+    lines.push(
+      `    ledger:          ${
+        r.ledger === 'HELD'
+          ? `HELD — ${demo ? formatEth(demo.amount.toString()) : ''} ETH reserved on the customer's account until settlement`
+          : r.ledger === 'RELEASED'
+            ? 'RELEASED — the hold was returned to the customer on denial'
+            : r.ledger === 'SETTLED'
+              ? `SETTLED — ${r.tamper ? 'the allowed withdrawal, once (unchanged by the tampered request)' : 'the hold became the payment, the fee booked'}`
+              : r.ledger
+      }`,
+    );
     if (r.approvals.length) lines.push(`    approvals:       ${r.approvals.join(', ')} over ApprovalService (Ed25519-signed)`);
     if (r.audit) {
       lines.push(`    audit log (correlation ${r.correlationId}): ${r.audit.records.length} records, hash chain ${r.audit.chainVerified ? 'verified' : 'NOT verified'}`);
       for (const a of r.audit.records) lines.push(`      #${a.sequence.padEnd(5)} ${a.type.padEnd(32)} by ${a.producer}`);
+      if (r.audit.operatorActions.length) {
+        lines.push(`    operator actions in the audit log: ${r.audit.operatorActions.length}, each recorded before its vote was applied`);
+        for (const a of r.audit.operatorActions) lines.push(`      #${a.sequence.padEnd(5)} ${a.action.padEnd(32)} by ${a.actor} (operator)`);
+      }
     }
     lines.push(`    outcome: ${r.final.state}${r.final.reasonCode ? ` (${r.final.reasonCode})` : ''} — expected ${r.expected.state}: ${r.ok ? 'ok' : 'UNEXPECTED'}`);
     const remembered = r.risk?.reasons.filter((code) => HISTORY_RULES.some((prefix) => code.startsWith(prefix))) ?? [];
@@ -414,8 +697,18 @@ export function formatDemo(results: readonly PathResult[]): string {
       lines.push('          for a fresh story use another database, e.g. CUSTODY_EMBEDDED_DATABASE=custody_demo_2 npm start -- --demo');
     }
   }
+  if (deposits) {
+    lines.push('');
+    lines.push(`Deposit addresses: GetDepositAddress over the real gRPC API (signed by ${deposits.clientId}); intake asks the signer's DepositAddressService over mTLS`);
+    lines.push(`  integrator ${deposits.clientId}: ${deposits.returning ? 'returning (known from an earlier start; its key rotated at this start)' : 'registered at this start'}`);
+    for (const a of deposits.addresses) lines.push(`  deposit ${a.account.padEnd(14)} ${a.address}  (${a.chain}${isEip55(a.address) ? ', EIP-55' : ', NOT EIP-55'}); asked again: ${a.again === a.address ? 'same address' : `DIFFERENT ${a.again}`}`);
+    if (deposits.error) lines.push(`  GetDepositAddress failed: ${deposits.error}`);
+    lines.push(`  outcome: ${deposits.addresses.length} customers, ${new Set(deposits.addresses.map((a) => a.address.toLowerCase())).size} distinct addresses, stable on asking again: ${deposits.ok ? 'ok' : 'UNEXPECTED'}`);
+  }
   lines.push('');
-  lines.push(`Demo result: ${results.filter((r) => r.ok).length}/${results.length} paths reached their expected state`);
+  lines.push(
+    `Demo result: ${results.filter((r) => r.ok).length}/${results.length} paths reached their expected state${deposits ? `; deposit addresses ${deposits.ok ? 'ok' : 'UNEXPECTED'}` : ''}`,
+  );
   lines.push('');
   return lines.join('\n');
 }

@@ -8,15 +8,21 @@ import { InProcessBus, CreateEventBusTables1795478400000 } from '@custody/event-
 import { createLogger, createMetrics, createServiceDataSource, runMigrations, startMetricsServer, type Logger } from '@custody/platform';
 import type { EmbeddedConfig } from './config.js';
 import { EmbeddedDatabases, ensureDatabase, localRolePassword, type ServiceDatabase } from './database.js';
-import { demoOperators, formatDemo, registerDemoIntegrator, runDemo, type PathResult } from './demo.js';
+import { demoOperators, formatDemo, LocalKey, registerDemoIntegrator, registerDepositIntegrator, runDemo, runDeposits, type DepositResult, type PathResult } from './demo.js';
+import { ETH, ETH_HOT_WALLET } from './demo-data.js';
 import { CreateWalkthroughTables1795478500000 } from './walkthrough-migration.js';
 import { runPlatformWalkthrough, type WalkthroughResult } from './platform-walkthrough.js';
+import { startDevChain, type DevChain } from './wiring/anvil.js';
 import { composeAudit, provisionAudit } from './wiring/audit.js';
+import { composeChainAdapter, DEMO_CONFIRMATIONS, forgetLostChain, provisionChainAdapter } from './wiring/chain-adapter.js';
 import { composeIntake, provisionIntake } from './wiring/intake.js';
 import { localSeed } from './wiring/keys.js';
 import { composeLedger, provisionLedger, seedOpeningBalances } from './wiring/ledger.js';
 import { composePolicy, embeddedFacts, operatorDirectory, provisionPolicy } from './wiring/policy.js';
 import { composeRisk, provisionRisk } from './wiring/risk.js';
+import { composeSigner, DEPOSIT_ACCOUNT_PATH, depositXpubFromSeed, ensureHotKey, provisionSigner, type Custodian } from './wiring/signer.js';
+import { localMtls } from './wiring/tls.js';
+import { localDecisionSigner } from '@custody/policy';
 
 export interface ComposedService {
   readonly name: string;
@@ -32,21 +38,14 @@ export interface EmbeddedSystem {
   readonly notComposed: readonly { readonly name: string; readonly why: string }[];
   printSummary(out: Writable): void;
   /** Registers the demo integrator and submits the demo withdrawals (see demo.ts). */
-  runDemo(): Promise<{ results: PathResult[]; text: string }>;
+  runDemo(): Promise<{ results: PathResult[]; deposits: DepositResult; text: string }>;
   stop(): Promise<void>;
 }
 
 const WALKTHROUGH_SERVICE = 'embedded-walkthrough';
 
-/**
- * Not composed yet (issue 9): their start functions landed while this composition was
- * written; composing them needs a local EVM dev node (anvil), a hot-wallet key generated
- * in the signer by admin quorum and funded on that node, and the two proven together.
- */
-const NOT_YET: readonly { name: string; why: string }[] = [
-  { name: 'signer', why: 'next: local sealed key store, hot-wallet key by admin quorum (approved withdrawals stop at APPROVED)' },
-  { name: 'chain-adapter', why: 'next: a local EVM dev node (anvil) and the funded hot wallet' },
-];
+/** The demo hot wallet's balance on the dev chain is topped up to this at start. */
+const HOT_WALLET_FUNDING = 1_000n * ETH;
 
 export async function startEmbedded(config: EmbeddedConfig): Promise<EmbeddedSystem> {
   const logger: Logger = createLogger({ service: 'embedded', level: config.CUSTODY_LOG_LEVEL });
@@ -80,6 +79,8 @@ export async function startEmbedded(config: EmbeddedConfig): Promise<EmbeddedSys
       risk: await provisionRisk(dbs),
       policy: withPolicy ? await provisionPolicy(dbs) : undefined,
       intake: await provisionIntake(dbs),
+      signer: await provisionSigner(dbs),
+      chainAdapter: await provisionChainAdapter(dbs),
     };
     const all = Object.values(db).filter((d): d is ServiceDatabase => d !== undefined);
     for (const d of all) await dbs.republish(d);
@@ -94,7 +95,7 @@ export async function startEmbedded(config: EmbeddedConfig): Promise<EmbeddedSys
 
     const ledger = await composeLedger({ bus, db: db.ledger, logger, clock });
     stack.push(() => ledger.stop());
-    services.push({ name: 'ledger', schema: db.ledger.roles.schema, detail: `double-entry books: hold on request, release on denial${replayed(db.ledger)}` });
+    services.push({ name: 'ledger', schema: db.ledger.roles.schema, detail: `double-entry books: hold on request, release on denial, settle on FINAL${replayed(db.ledger)}` });
 
     const risk = await composeRisk({ bus, dbs, logger, clock, sanctionsListFile: resolve(config.CUSTODY_SANCTIONS_LIST) });
     stack.push(() => risk.service.stop());
@@ -104,7 +105,52 @@ export async function startEmbedded(config: EmbeddedConfig): Promise<EmbeddedSys
       detail: `sanctions screening; OFAC SDN list ${risk.list.version.slice(0, 12)}… (${risk.list.entries} address${risk.list.entries === 1 ? '' : 'es'}, ${config.CUSTODY_SANCTIONS_LIST})${replayed(db.risk)}`,
     });
 
+    // The local EVM dev node, the signer with the hot wallet key, the chain-adapter.
+    const chain: DevChain = await startDevChain({ dataDir, name: config.CUSTODY_EMBEDDED_DATABASE });
+    stack.push(() => chain.stop());
+    const forgotten = chain.fresh ? await forgetLostChain(db.chainAdapter) : 0;
     const operators = demoOperators();
+    const custodians: Custodian[] = [
+      { id: 'op-carol', role: 'key_custodian', key: new LocalKey('op-carol-embedded') },
+      { id: 'op-dave', role: 'security_officer', key: new LocalKey('op-dave-embedded') },
+    ];
+    const decisionSeed = await localSeed(dataDir, 'policy-decision');
+    const decisionKey = localDecisionSigner('embedded-policy-k1', decisionSeed);
+    // Deposit addresses: the signer's DepositAddressService over mTLS on 127.0.0.1 (throw-away
+    // CA and certificates, in memory, new at each start; only intake's certificate is allowed),
+    // deriving from the xpub of a BIP-32 seed kept in the data directory.
+    const mtls = localMtls({ ca: 'custody-embedded-ca', server: 'signer', client: 'intake' });
+    const depositXpub = depositXpubFromSeed(await localSeed(dataDir, 'signer-deposit-hd'));
+    const signer = await composeSigner({
+      bus,
+      db: db.signer,
+      logger,
+      clock,
+      masterKey: await localSeed(dataDir, 'signer-master'),
+      trustedPolicyKeys: new Map([['embedded-policy-k1', decisionKey.publicKey]]),
+      operators: [...operators, ...custodians],
+      chainId: chain.chainId,
+      deposits: { xpub: depositXpub, mtls, port: 0 },
+    });
+    stack.push(() => signer.stop());
+    if (signer.grpcPort === undefined) throw new Error('the signer started without its DepositAddressService');
+    const depositPort = signer.grpcPort;
+    const hot = await ensureHotKey(signer, custodians, clock, ETH_HOT_WALLET.id);
+    const balance = BigInt(await chain.call<string>('eth_getBalance', [hot.address, 'latest']));
+    if (balance < HOT_WALLET_FUNDING / 2n) await chain.call('anvil_setBalance', [hot.address, `0x${HOT_WALLET_FUNDING.toString(16)}`]);
+    services.push({
+      name: 'signer',
+      schema: db.signer.roles.schema,
+      detail: `local sealed key store; hot wallet ${ETH_HOT_WALLET.id} key ${hot.keyId} at ${hot.address}${hot.generated ? ' (generated: 2 custodians signed the ceremony)' : ''}${hot.activated ? ', activated for 24 h by 2 custodians' : ''}; DepositAddressService on 127.0.0.1:${depositPort} (mTLS, caller allow-list: intake's certificate ${mtls.client.pin.slice(0, 19)}…), deposit xpub ${DEPOSIT_ACCOUNT_PATH} ${depositXpub.slice(0, 12)}…${depositXpub.slice(-6)}${replayed(db.signer)}`,
+    });
+    const chainAdapter = await composeChainAdapter({ bus, db: db.chainAdapter, logger, clock, chain, custodyAddresses: [hot.address] });
+    stack.push(() => chainAdapter.stop());
+    services.push({
+      name: 'chain-adapter',
+      schema: db.chainAdapter.roles.schema,
+      detail: `anvil dev node ${chain.url} (chain id ${chain.chainId}, 1 s blocks, FINAL at ${DEMO_CONFIRMATIONS})${chain.fresh ? '; new chain' : ''}${forgotten ? `; ${forgotten} withdrawals of a lost chain forgotten` : ''}${replayed(db.chainAdapter)}`,
+    });
+
     let approvalPort: number | undefined;
     if (db.policy) {
       const policy = await composePolicy({
@@ -114,24 +160,26 @@ export async function startEmbedded(config: EmbeddedConfig): Promise<EmbeddedSys
         clock,
         port: config.CUSTODY_APPROVAL_GRPC_PORT,
         bundleFile,
-        decisionSeed: await localSeed(dataDir, 'policy-decision'),
+        decisionSeed,
         operators: operatorDirectory(operators.map((o) => ({ id: o.id, role: o.role, keyId: o.key.keyId, publicKey: o.key.publicKey }))),
         facts: embeddedFacts(ledger),
+        // Approvals are recorded in audit (same hash chain) before they are applied.
+        operatorAudit: audit.gate,
       });
       stack.push(() => policy.stop());
       approvalPort = policy.grpcPort;
       services.push({
         name: 'policy',
         schema: db.policy.roles.schema,
-        detail: `Wasm bundle ${(policy.bundles.activeDigest ?? '').slice(0, 12)}…; ApprovalService on 127.0.0.1:${policy.grpcPort}${replayed(db.policy)}`,
+        detail: `Wasm bundle ${(policy.bundles.activeDigest ?? '').slice(0, 12)}…; ApprovalService on 127.0.0.1:${policy.grpcPort}, votes recorded in audit before applied${replayed(db.policy)}`,
       });
     }
 
-    const intake = await composeIntake({ bus, db: db.intake, logger, clock, port: config.CUSTODY_GRPC_PORT });
+    const intake = await composeIntake({ bus, db: db.intake, logger, clock, port: config.CUSTODY_GRPC_PORT, signer: { port: depositPort, mtls } });
     stack.push(() => intake.stop());
-    services.push({ name: 'intake', schema: db.intake.roles.schema, detail: `CustodyGateway on 127.0.0.1:${intake.grpcPort} (Ed25519-signed calls)${replayed(db.intake)}` });
+    services.push({ name: 'intake', schema: db.intake.roles.schema, detail: `CustodyGateway on 127.0.0.1:${intake.grpcPort} (Ed25519-signed calls); deposit addresses from the signer over mTLS${replayed(db.intake)}` });
 
-    const notComposed = [...(withPolicy ? [] : [{ name: 'policy', why: `no compiled bundle at ${config.CUSTODY_POLICY_BUNDLE} (npm start builds it when opa is installed: bash scripts/infra/opa.sh)` }]), ...NOT_YET];
+    const notComposed = [...(withPolicy ? [] : [{ name: 'policy', why: `no compiled bundle at ${config.CUSTODY_POLICY_BUNDLE} (npm start builds it when opa is installed: bash scripts/infra/opa.sh)` }])];
 
     const metrics = await startMetricsServer({ registry, port: config.CUSTODY_METRICS_PORT });
     stack.push(async () => metrics.close());
@@ -156,8 +204,7 @@ export async function startEmbedded(config: EmbeddedConfig): Promise<EmbeddedSys
             '',
             `Services composed (${services.length} of 7):`,
             ...services.map((s) => `  ${s.name.padEnd(14)}  schema "${s.schema}" — ${s.detail}`),
-            'Not composed yet:',
-            ...notComposed.map((s) => `  ${s.name.padEnd(14)}  ${s.why}`),
+            ...(notComposed.length ? ['Not composed:', ...notComposed.map((s) => `  ${s.name.padEnd(14)}  ${s.why}`)] : []),
             '',
             'Platform walkthrough: outbox → bus → inbox (its own schema and in-process bus)',
             `  withdrawal requests stored with their event (one transaction): ${w.requested}`,
@@ -182,8 +229,10 @@ export async function startEmbedded(config: EmbeddedConfig): Promise<EmbeddedSys
           operators,
           auditPort: audit.grpcPort,
           clock,
+          chain: { call: (method, params) => chain.call(method, params), hotAddress: hot.address },
         });
-        return { results, text: `\nDemo integrator ${integrator.clientId} registered (Ed25519 key generated at this start, kept in memory).${formatDemo(results)}` };
+        const deposits = await runDeposits({ gatewayPort: intake.grpcPort, integrator: await registerDepositIntegrator(intake, clock), clock });
+        return { results, deposits, text: `\nDemo integrator ${integrator.clientId} registered (Ed25519 key generated at this start, kept in memory).${formatDemo(results, deposits)}` };
       },
       stop,
     };

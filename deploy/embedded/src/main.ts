@@ -1,9 +1,11 @@
 // `npm start`: the custody system on embedded defaults, in one process.
 //   PostgreSQL from node_modules (started by scripts/start.mjs), the in-process bus with the
-//   same semantics as Kafka, one schema + roles per service, the services that exist
-//   (intake, risk, policy, ledger, audit), gRPC on 127.0.0.1 with health and reflection.
+//   same semantics as Kafka, one schema + roles per service, all seven services (intake,
+//   risk, policy, ledger, audit, signer with the local sealed key store, chain-adapter on a
+//   local anvil dev chain), gRPC on 127.0.0.1 with health and reflection.
 // Flags: --demo  register a demo integrator and submit the demo withdrawals (demo.ts)
-//        --once  the demo, then exit (non-zero if a path did not reach its expected state;
+//        --once  the demo, then exit (non-zero if a path did not reach its expected state
+//                or the deposit addresses were not as expected;
 //                used by the e2e test)
 import { loadEmbeddedConfig } from './config.js';
 import { startEmbedded } from './embedded.js';
@@ -17,9 +19,9 @@ system.printSummary(process.stdout);
 let demoFailed = false;
 if (demo) {
   try {
-    const { results, text } = await system.runDemo();
+    const { results, deposits, text } = await system.runDemo();
     process.stdout.write(text);
-    demoFailed = results.some((r) => !r.ok);
+    demoFailed = results.some((r) => !r.ok) || !deposits.ok;
   } catch (error) {
     process.stderr.write(`demo failed: ${error instanceof Error ? error.message : String(error)}\n`);
     demoFailed = true;

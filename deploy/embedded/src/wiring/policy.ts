@@ -1,8 +1,11 @@
 // policy: the compiled Wasm bundle decides on every screened withdrawal; operators vote over
 // ApprovalService. Facts the policy needs that travel on no event it consumes come from the
 // composition: account tier and opening date (demo data), the ETH hot wallet, and the
-// ledger's hold (read from the composed ledger; absent → the policy denies).
+// ledger's hold (read from the composed ledger; absent → the policy denies). Every approve /
+// reject is recorded in audit (the composed audit's gate) before it is applied; if audit
+// cannot record it the vote is refused (AUDIT_UNAVAILABLE).
 import { readFile } from 'node:fs/promises';
+import type { AuditHandle } from '@custody/audit';
 import type { EventBus } from '@custody/event-bus';
 import type { LedgerHandle } from '@custody/ledger';
 import type { Logger } from '@custody/platform';
@@ -45,6 +48,8 @@ export async function composePolicy(deps: {
   decisionSeed: Uint8Array;
   operators: OperatorDirectory;
   facts: WithdrawalFactsProvider;
+  /** Audit's operator-action gate: approvals are recorded there before they are applied. */
+  operatorAudit: AuditHandle['gate'];
 }): Promise<PolicyHandle> {
   return startPolicy({
     bus: deps.bus,
@@ -56,6 +61,7 @@ export async function composePolicy(deps: {
     signer: localDecisionSigner('embedded-policy-k1', deps.decisionSeed),
     operators: deps.operators,
     facts: deps.facts,
+    operatorAudit: deps.operatorAudit,
     outboxPollIntervalMs: 50,
   });
 }

@@ -1,12 +1,19 @@
 // The README's run command, as a newcomer runs it: `npm start` (here with --once: the demo,
-// then exit). Real PostgreSQL from node_modules, the in-process bus, the real services
-// (intake, risk, policy, ledger, audit) and their real gRPC APIs. Run twice on one fresh
-// database: the second start republishes every retained outbox into the empty in-process
-// log, and the inboxes must absorb all of it (no double effects).
+// then exit). Real PostgreSQL from node_modules, the in-process bus, all seven real services
+// (intake, risk, policy, ledger, audit, signer, chain-adapter), their real gRPC APIs and a
+// local anvil dev chain. Run twice on one fresh database: the second start republishes every
+// retained outbox into the empty in-process log, and the inboxes must absorb all of it (no
+// double effects, no withdrawal prepared or paid twice). Policy's approvals are in the audit
+// log as operator actions recorded before they were applied; deposit addresses come from the
+// real signer over mTLS gRPC and equal an independent BIP-32/BIP-44 derivation.
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFile, rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { keccak_256 } from '@noble/hashes/sha3.js';
+import { HDKey } from '@scure/bip32';
 import pg from 'pg';
 
 const root = resolve(import.meta.dirname, '../../../..');
@@ -72,7 +79,30 @@ function story(out: string, path: string): string {
 
 const clientIdOf = (out: string): string => /Demo integrator (demo-exchange-[0-9a-f]{6}) registered/.exec(out)?.[1] ?? '';
 
+/** The deposit addresses the demo printed, per customer account. */
+const depositsOf = (out: string): Record<string, string> =>
+  Object.fromEntries([...out.matchAll(/\n {2}deposit (acct-[a-z0-9-]+) +(0x[0-9a-fA-F]{40}) +\(ethereum-mainnet, EIP-55\); asked again: same address/g)].map((m) => [m[1], m[2]]));
+
+/** EVM address of a secp256k1 public key, EIP-55 checksummed (written here, not taken from the services). */
+function evmAddress(publicKey: Uint8Array): string {
+  const uncompressed = secp256k1.Point.fromBytes(publicKey).toBytes(false);
+  const hex = Buffer.from(keccak_256(uncompressed.subarray(1)).subarray(12)).toString('hex');
+  const hash = Buffer.from(keccak_256(new TextEncoder().encode(hex))).toString('hex');
+  return `0x${[...hex].map((c, i) => (Number.parseInt(hash[i] ?? '0', 16) >= 8 ? c.toUpperCase() : c)).join('')}`;
+}
+
+/** The embedded data directory's deposit seed (deploy/embedded/src/wiring/keys.ts) → the account xpub m/44'/60'/0'. */
+async function depositXpub(): Promise<string> {
+  const seed = Buffer.from((await readFile(resolve(root, '.local/embedded/keys/signer-deposit-hd.seed'), 'utf8')).trim(), 'hex');
+  return HDKey.fromMasterSeed(seed).derive("m/44'/60'/0'").publicExtendedKey;
+}
+
+/** Sum of the audit records the demo printed for each path. */
+const auditRecordsPrinted = (out: string): number => [...out.matchAll(/audit log \(correlation [^)]+\): (\d+) records/g)].reduce((sum, m) => sum + Number(m[1]), 0);
+
 afterAll(async () => {
+  // The dev chain's state file of this database (deploy/embedded/src/wiring/anvil.ts).
+  await rm(resolve(root, '.local/embedded/anvil', `${database}.json`), { force: true });
   const client = new pg.Client({ connectionString: adminUrl });
   await client.connect();
   try {
@@ -100,22 +130,42 @@ describe('npm start (embedded default)', () => {
     expect(out).toMatch(new RegExp(`amount requested = amount applied \\(base units, bigint\\):\\s+${120_000_000n + 1_000n * 7_140n}\\n`));
 
     // The services, each in its own schema, gRPC on loopback only.
-    expect(out).toMatch(/Services composed \(5 of 7\):/);
+    expect(out).toMatch(/Services composed \(7 of 7\):/);
+    expect(out).not.toMatch(/Not composed/);
     expect(out).toMatch(/\n {2}audit +schema "audit" — .*AuditQueryService on 127\.0\.0\.1:\d+/);
     expect(out).toMatch(/\n {2}ledger +schema "ledger" — /);
     expect(out).toMatch(/\n {2}risk +schema "risk" — .*OFAC SDN list [0-9a-f]{12}… \(1 address, deploy\/embedded\/demo\/sdn_advanced\.xml\)/);
-    expect(out).toMatch(/\n {2}policy +schema "policy" — Wasm bundle [0-9a-f]{12}…; ApprovalService on 127\.0\.0\.1:\d+/);
-    expect(out).toMatch(/\n {2}intake +schema "intake" — CustodyGateway on 127\.0\.0\.1:\d+/);
+    expect(out).toMatch(/\n {2}policy +schema "policy" — Wasm bundle [0-9a-f]{12}…; ApprovalService on 127\.0\.0\.1:\d+, votes recorded in audit before applied/);
+    expect(out).toMatch(/\n {2}intake +schema "intake" — CustodyGateway on 127\.0\.0\.1:\d+ \(Ed25519-signed calls\); deposit addresses from the signer over mTLS/);
+    // The signer's DepositAddressService: mTLS on loopback, intake's certificate pinned.
+    expect(out).toMatch(/\n {2}signer +schema "signer" — .*; DepositAddressService on 127\.0\.0\.1:\d+ \(mTLS, caller allow-list: intake's certificate sha256:[0-9a-f]{12}…\), deposit xpub m\/44'\/60'\/0' xpub[1-9A-HJ-NP-Za-km-z]{8}…[1-9A-HJ-NP-Za-km-z]{6}/);
+    // The hot wallet key: generated in the local sealed store under the custodians' quorum, activated.
+    expect(out).toMatch(/\n {2}signer +schema "signer" — local sealed key store; hot wallet eth-hot-01 key eth-hot-01-k1 at 0x[0-9a-f]{40} \(generated: 2 custodians signed the ceremony\), activated for 24 h by 2 custodians/);
+    expect(out).toMatch(/\n {2}chain-adapter +schema "chain_adapter" — anvil dev node http:\/\/127\.0\.0\.1:\d+ \(chain id 31337, 1 s blocks, FINAL at 2\); new chain/);
+    const hotAddress = /hot wallet eth-hot-01 key eth-hot-01-k1 at (0x[0-9a-f]{40})/.exec(out)?.[1] ?? '';
     expect(out).not.toMatch(/0\.0\.0\.0|\[::\]/);
 
-    // (a) normal: screened CLEAR, allowed by policy, amount held by the ledger.
+    // (a) normal (allowed): screened CLEAR, allowed by policy, prepared, signed by the hot key,
+    // broadcast, FINAL on the dev chain (the destination's balance rose by the amount), settled.
     const normal = story(out, 'normal');
-    expect(normal).toMatch(/intake status history: REQUESTED → SCREENED → APPROVED\n/);
+    expect(normal).toMatch(/intake status history: REQUESTED → SCREENED → APPROVED → PREPARED → SIGNED → BROADCAST → (CONFIRMED → )?FINAL\n/);
     expect(normal).toMatch(/risk\.assessed: +CLEAR/);
     expect(normal).toMatch(/policy\.decided: +ALLOW\n/);
-    expect(normal).toMatch(/ledger: +HELD/);
-    expect(normal).toMatch(/audit log \(correlation [0-9a-f-]{36}\): 5 records, hash chain verified/);
-    expect(normal).toMatch(/outcome: APPROVED — expected APPROVED: ok/);
+    expect(normal).toMatch(/on chain: +tx 0x[0-9a-f]{64} FINAL at 2 confirmations; destination balance \+0\.1 ETH\n/);
+    expect(normal).toMatch(/ledger: +SETTLED/);
+    expect(normal).toMatch(/audit log \(correlation [0-9a-f-]{36}\): \d+ records, hash chain verified/);
+    expect(normal).toMatch(/custody\.tx\.prepared\.v1 +by chain-adapter\n.*\n.*custody\.tx\.signed\.v1 +by signer/);
+    expect(normal).toMatch(/outcome: COMPLETED — expected COMPLETED: ok/);
+
+    // (a') tampered: the allowed withdrawal's tx.prepared injected on the bus with 100× the
+    // amount and the genuine decision token: the signer refuses, nothing signed or broadcast.
+    const tampered = story(out, 'tampered');
+    expect(tampered).toMatch(/amount changed to 10 ETH/);
+    expect(tampered).toMatch(/signer: +tx\.refused TOKEN_BINDING_MISMATCH — decision not consumed/);
+    expect(tampered).toMatch(/chain: +0 signature\(s\) made, hot wallet nonce (\d+) → \1: nothing broadcast/);
+    expect(tampered).toMatch(/audit log \(correlation tampered-[0-9a-f-]{36}\): 2 records, hash chain verified/);
+    expect(tampered).toMatch(/custody\.tx\.prepared\.v1 +by demo-tamperer\n.*custody\.tx\.refused\.v1 +by signer/);
+    expect(tampered).toMatch(/outcome: REFUSED \(TOKEN_BINDING_MISMATCH\) — expected REFUSED: ok/);
 
     // (b) sanctioned: risk BLOCK on the OFAC entry, policy DENY, the hold released.
     const sanctioned = story(out, 'sanctioned');
@@ -126,14 +176,63 @@ describe('npm start (embedded default)', () => {
     expect(sanctioned).toMatch(/audit log \(correlation [0-9a-f-]{36}\): 4 records, hash chain verified/);
     expect(sanctioned).toMatch(/outcome: DENIED \(sanctioned_address\) — expected DENIED: ok/);
 
-    // (c) large: require_approval (dual), two operator approvals over ApprovalService, then allow.
+    // (c) large: require_approval (dual), two operator approvals over ApprovalService, then allow, paid on chain.
     const large = story(out, 'large');
-    expect(large).toMatch(/intake status history: REQUESTED → .*AWAITING_APPROVAL \(amount_requires_approval\) → APPROVED \(quorum_met\)\n/);
+    expect(large).toMatch(/intake status history: REQUESTED → .*AWAITING_APPROVAL \(amount_requires_approval\) → APPROVED \(quorum_met\) → PREPARED → SIGNED → BROADCAST → (CONFIRMED → )?FINAL\n/);
     expect(large).toMatch(/policy\.decided: +REQUIRE_APPROVAL — .*amount_requires_approval.*\n.*policy\.decided: +ALLOW — quorum_met/);
     expect(large).toMatch(/approvals: +op-alice \(compliance\), op-bob \(treasury\) over ApprovalService/);
-    expect(large).toMatch(/audit log \(correlation [0-9a-f-]{36}\): 7 records, hash chain verified/);
-    expect(large).toMatch(/outcome: APPROVED \(quorum_met\) — expected APPROVED: ok/);
-    expect(out).toMatch(/Demo result: 3\/3 paths reached their expected state/);
+    // Each vote is in the audit log as an operator action (queried by correlation over AuditQueryService).
+    expect(large).toMatch(/operator actions in the audit log: 2, each recorded before its vote was applied\n +#\d+ +policy\.approval\.approve +by op-alice \(operator\)\n +#\d+ +policy\.approval\.approve +by op-bob \(operator\)/);
+    expect(normal).not.toMatch(/operator actions/);
+    expect(large).toMatch(/on chain: +tx 0x[0-9a-f]{64} FINAL at 2 confirmations; destination balance \+25 ETH\n/);
+    expect(large).toMatch(/audit log \(correlation [0-9a-f-]{36}\): \d+ records, hash chain verified/);
+    expect(large).toMatch(/outcome: COMPLETED — expected COMPLETED: ok/);
+    expect(out).toMatch(/Demo result: 4\/4 paths reached their expected state; deposit addresses ok/);
+
+    // Deposit addresses: asked over the CustodyGateway by the depositing integrator, derived by
+    // the signer: two customers, two distinct EIP-55 addresses, the same on asking again.
+    expect(out).toMatch(/integrator demo-depositor: registered at this start/);
+    const deposits = depositsOf(out);
+    expect(Object.keys(deposits).sort()).toEqual(['acct-inst-1', 'acct-retail-1']);
+    expect(deposits['acct-retail-1']).not.toBe(deposits['acct-inst-1']);
+    // Each equals an independent derivation: seed → m/44'/60'/0' (@scure/bip32) → /0/index.
+    const xpub = await depositXpub();
+    expect(out).toContain(`deposit xpub m/44'/60'/0' ${xpub.slice(0, 12)}…${xpub.slice(-6)}`);
+    const account = HDKey.fromExtendedKey(xpub);
+    const assigned = await query<{ customer_account: string; derivation_index: number; derivation_path: string; address: string }>(
+      `SELECT "customer_account", "derivation_index", "derivation_path", "address" FROM "signer"."deposit_address" WHERE "asset" = 'ETH' ORDER BY "derivation_index"`,
+    );
+    expect(assigned.map((a) => a.customer_account)).toEqual(['demo-depositor/acct-retail-1', 'demo-depositor/acct-inst-1']);
+    for (const a of assigned) {
+      const customer = a.customer_account.split('/')[1] ?? '';
+      const node = account.deriveChild(0).deriveChild(a.derivation_index);
+      expect(evmAddress(node.publicKey as Uint8Array)).toBe(deposits[customer]);
+      expect(a.address).toBe(deposits[customer]);
+      expect(a.derivation_path).toBe(`m/44'/60'/0'/0/${a.derivation_index}`);
+    }
+
+    // Policy's approvals in the audit log as operator actions, recorded before they were
+    // applied: one per approver, naming the decision, each before the ALLOW decision's event.
+    const [largeWithdrawal] = await query<{ id: string }>(`SELECT "id"::text AS id FROM "intake"."withdrawal" WHERE "client_reference" = 'demo-large' AND "client_id" = $1`, [clientIdOf(out)]);
+    const largeCorrelation = /audit log \(correlation ([0-9a-f-]{36})\)/.exec(large)?.[1] ?? '';
+    const votes = await query<{ sequence: string; actor: string; action: string; target: string; device: string }>(
+      `SELECT "sequence"::text AS sequence, "actor", "action", convert_from("payload", 'UTF8')::jsonb->>'target' AS target, convert_from("payload", 'UTF8')::jsonb->>'device_id' AS device
+         FROM "audit"."audit_record" WHERE "kind" = 'operator' AND "correlation_id" = $1 ORDER BY "sequence"`,
+      [largeCorrelation],
+    );
+    const decisionIds = (await query<{ id: string }>(`SELECT "id"::text AS id FROM "policy"."decision" WHERE "withdrawal_id" = $1`, [largeWithdrawal?.id])).map((d) => d.id);
+    expect(votes.map((v) => ({ actor: v.actor, action: v.action, device: v.device }))).toEqual([
+      { actor: 'op-alice', action: 'policy.approval.approve', device: 'key:op-alice-embedded' },
+      { actor: 'op-bob', action: 'policy.approval.approve', device: 'key:op-bob-embedded' },
+    ]);
+    for (const v of votes) expect(decisionIds).toContain(v.target);
+    const [allow] = await query<{ sequence: string }>(
+      `SELECT max("sequence")::text AS sequence FROM "audit"."audit_record" WHERE "kind" = 'event' AND "action" = 'custody.policy.decided.v1' AND "correlation_id" = $1`,
+      [largeCorrelation],
+    );
+    for (const v of votes) expect(BigInt(v.sequence)).toBeLessThan(BigInt(allow?.sequence ?? '0'));
+    // No other operator action anywhere (the normal and sanctioned paths need no vote).
+    expect(await query(`SELECT "actor" FROM "audit"."audit_record" WHERE "kind" = 'operator' AND "correlation_id" <> $1`, [largeCorrelation])).toEqual([]);
 
     // The same facts, read from the services' own schemas rather than from the printout.
     const clientId = clientIdOf(out);
@@ -143,19 +242,30 @@ describe('npm start (embedded default)', () => {
       [clientId],
     );
     expect(withdrawals).toEqual([
-      { client_reference: 'demo-large', state: 'APPROVED', amount: (25n * ETH).toString() },
-      { client_reference: 'demo-normal', state: 'APPROVED', amount: (ETH / 10n).toString() },
+      { client_reference: 'demo-large', state: 'FINAL', amount: (25n * ETH).toString() },
+      { client_reference: 'demo-normal', state: 'FINAL', amount: (ETH / 10n).toString() },
       { client_reference: 'demo-sanctioned', state: 'DENIED', amount: (ETH / 5n).toString() },
     ]);
-    // Ledger: opening balances 5 and 100 ETH; holds of 0.1 and 25 ETH; the 0.2 ETH hold released.
+    // Ledger: opening balances 5 and 100 ETH; 0.1 and 25 ETH paid (settled, nothing held); the 0.2 ETH hold released.
     const balances = await query<{ account: string; available: string; held: string }>(
       `SELECT "account", "available"::text AS available, "held"::text AS held FROM "ledger"."ledger_balance" WHERE "account" LIKE $1 AND "asset" = 'ETH' ORDER BY "account"`,
       [`%${clientId}%`],
     );
     expect(balances.map((b) => ({ account: b.account.includes('acct-inst-1') ? 'inst' : 'retail', available: b.available, held: b.held }))).toEqual([
-      { account: 'inst', available: (75n * ETH).toString(), held: (25n * ETH).toString() },
-      { account: 'retail', available: (5n * ETH - ETH / 10n).toString(), held: (ETH / 10n).toString() },
+      { account: 'inst', available: (75n * ETH).toString(), held: '0' },
+      { account: 'retail', available: (5n * ETH - ETH / 10n).toString(), held: '0' },
     ]);
+    // chain-adapter: the wallet id of the decisions resolved to the signer's key address through
+    // key.lifecycle; two transactions from it at nonces 0 and 1, both FINAL.
+    expect(await query(`SELECT "wallet_id", "chain", "address", "key_id", "state" FROM "chain_adapter"."custody_wallet"`)).toEqual([
+      { wallet_id: 'eth-hot-01', chain: 'ethereum-mainnet', address: hotAddress, key_id: 'eth-hot-01-k1', state: 'active' },
+    ]);
+    expect(await query(`SELECT "wallet_id", "wallet", "nonce"::text AS nonce, "state" FROM "chain_adapter"."withdrawal_tx" ORDER BY "nonce"`)).toEqual([
+      { wallet_id: 'eth-hot-01', wallet: hotAddress, nonce: '0', state: 'FINAL' },
+      { wallet_id: 'eth-hot-01', wallet: hotAddress, nonce: '1', state: 'FINAL' },
+    ]);
+    // The signer signed exactly the two genuine decisions; the tampered request was refused.
+    expect(await query(`SELECT "status", count(*)::text AS n FROM "signer"."signed_decision" GROUP BY "status"`)).toEqual([{ status: 'signed', n: '2' }]);
   }, 300_000);
 
   it('restarts on the same database: the retained outboxes are republished, and the inboxes absorb every one (no double effects)', async () => {
@@ -172,11 +282,27 @@ describe('npm start (embedded default)', () => {
     expect(second.stdout).toMatch(/intake +schema "intake" — .*; \d+ outbox events republished/);
     expect(second.stdout).toMatch(/risk +schema "risk" — .*; \d+ outbox events republished/);
     expect(second.stdout).toMatch(/policy +schema "policy" — .*; \d+ outbox events republished/);
-    expect(second.stdout).toMatch(/Demo result: 3\/3 paths reached their expected state/);
-    // …and were not recorded again: the audit log grew by exactly the second demo's 16 events
-    // (5 + 4 + 7), each event id once.
+    expect(second.stdout).toMatch(/signer +schema "signer" — .*; \d+ outbox events republished/);
+    expect(second.stdout).toMatch(/chain-adapter +schema "chain_adapter" — .*; \d+ outbox events republished/);
+    // The same key (not generated again) and the same chain (state kept: not a new chain).
+    expect(second.stdout).not.toMatch(/generated: 2 custodians/);
+    expect(second.stdout).not.toMatch(/; new chain/);
+    expect(second.stdout).toMatch(/Demo result: 4\/4 paths reached their expected state; deposit addresses ok/);
+    // The depositing integrator came back (new key, same client id): its customers get the
+    // addresses of the first run, and the signer assigned nothing new.
+    expect(second.stdout).toMatch(/integrator demo-depositor: returning/);
+    expect(depositsOf(second.stdout)).toEqual(depositsOf(first.stdout));
+    expect(await query(`SELECT count(*)::text AS n FROM "signer"."deposit_address"`)).toEqual([{ n: '2' }]);
+    // The second run's two approvals are audited as well (four operator actions over both runs).
+    expect(await query(`SELECT "actor", count(*)::text AS n FROM "audit"."audit_record" WHERE "kind" = 'operator' GROUP BY "actor" ORDER BY "actor"`)).toEqual([
+      { actor: 'op-alice', n: '2' },
+      { actor: 'op-bob', n: '2' },
+    ]);
+    // …and were not recorded again: the audit log grew by exactly the second demo's events
+    // (the records its paths printed), each event id once.
     const [after] = await query<{ n: string; ids: string }>(`SELECT count(*)::text AS n, count(DISTINCT "event_id")::text AS ids FROM "audit"."audit_record" WHERE "kind" = 'event'`);
-    expect(Number(after?.n) - Number(before?.n)).toBe(16);
+    expect(auditRecordsPrinted(second.stdout)).toBeGreaterThan(30);
+    expect(Number(after?.n) - Number(before?.n)).toBe(auditRecordsPrinted(second.stdout));
     expect(after?.ids).toBe(after?.n);
     // The first integrator's withdrawals were not decided or held twice.
     const firstClient = clientIdOf(first.stdout);
@@ -187,5 +313,8 @@ describe('npm start (embedded default)', () => {
       [firstClient],
     );
     expect(decisions?.n).toBe('3');
+    // Nothing prepared or paid twice: four transactions over both runs, consecutive nonces, all FINAL.
+    expect(await query(`SELECT "nonce"::text AS nonce, "state" FROM "chain_adapter"."withdrawal_tx" ORDER BY "nonce"`)).toEqual(['0', '1', '2', '3'].map((nonce) => ({ nonce, state: 'FINAL' })));
+    expect(await query(`SELECT "status", count(*)::text AS n FROM "signer"."signed_decision" GROUP BY "status"`)).toEqual([{ status: 'signed', n: '4' }]);
   }, 300_000);
 });
