@@ -127,12 +127,12 @@ CUSTODY_GRPC_TLS / CUSTODY_GRPC_TLS_{CERT,KEY,CLIENT_CA}_FILE (grpcServerTlsEnv)
 the signer's server, and the clients (caller -> callee -> variable prefix). A caller in
 files/flows.yaml without an entry here has no client TLS configuration in its service yet
 (docs/deploy.md "Service-to-service mTLS").
-intake: no entry on purpose. Its code has no gRPC client for the callees flows.yaml lists
-(risk, policy, chain-adapter, ledger, audit); its one client is the signer's
-DepositAddressService (CUSTODY_INTAKE_SIGNER_ADDRESS / _TLS / _TLS_CA_FILE / _TLS_CERT_FILE /
-_TLS_KEY_FILE, the platform's grpcClientTlsEnv: mTLS by default, plaintext only to loopback),
-which the chart never wires: the signer has no callers (C-8.2.2.4-b; NOT_SET in
-scripts/helm/mtls.spec.ts), and rows render only for callees in flows.yaml `calls`.
+Rows render only for callees in flows.yaml `calls`; `tls: true` = the client also reads
+<prefix>_TLS (the platform's grpcClientTlsEnv: mtls by default, plaintext only to loopback),
+set to mtls. intake: its clients are audit's AuditService (operator audit gate) and the
+signer's DepositAddressService (CUSTODY_INTAKE_SIGNER_*), which the chart never wires: the
+signer has no callers (C-8.2.2.4-b; NOT_SET in scripts/helm/mtls.spec.ts). It has no client
+for risk, policy, chain-adapter or ledger.
 */}}
 {{- define "custody.tlsServerAliases" -}}
 risk: { tls: "", cert: CUSTODY_TLS_CERT_FILE, key: CUSTODY_TLS_KEY_FILE, ca: CUSTODY_TLS_CLIENT_CA_FILE }
@@ -141,7 +141,9 @@ signer: { tls: CUSTODY_SIGNER_GRPC_TLS, cert: CUSTODY_SIGNER_GRPC_TLS_CERT_FILE,
 {{- define "custody.tlsClients" -}}
 policy:
   ledger: { prefix: CUSTODY_POLICY_LEDGER_GRPC, address: true }
-  audit: { prefix: CUSTODY_POLICY_AUDIT_GRPC, address: true }
+  audit: { prefix: CUSTODY_POLICY_AUDIT_GRPC, address: true, tls: true }
+intake:
+  audit: { prefix: CUSTODY_INTAKE_AUDIT_GRPC, address: true, tls: true }
 ledger:
   # addresses come with the assets: services.ledger.env.CUSTODY_LEDGER_RECONCILE_TARGETS
   chain-adapter: { prefix: CUSTODY_LEDGER_CHAIN_GRPC, address: false }

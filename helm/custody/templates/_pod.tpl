@@ -121,6 +121,9 @@ spec:
         {{- if .address }}
         - { name: {{ printf "%s_ADDRESS" .prefix }}, value: {{ printf "%s.%s.svc:%d" (include "custody.fullname" $callee) $root.Release.Namespace ($calleeSvc.grpcPort | int) | quote }} }
         {{- end }}
+        {{- if .tls }}
+        - { name: {{ printf "%s_TLS" .prefix }}, value: "mtls" }
+        {{- end }}
         - { name: {{ printf "%s_CA_FILE" .prefix }}, value: {{ $caFile | quote }} }
         - { name: {{ printf "%s_CERT_FILE" .prefix }}, value: {{ printf "%s/tls.crt" $tlsDir | quote }} }
         - { name: {{ printf "%s_KEY_FILE" .prefix }}, value: {{ printf "%s/tls.key" $tlsDir | quote }} }

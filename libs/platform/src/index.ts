@@ -6,6 +6,7 @@ export { defineConfig, describeConfigIssues, isSecretVariable, ConfigError, SECR
 export type { ConfigProblem, DeepReadonly } from './config.js';
 export { envVar, parseDuration } from './config-fields.js';
 export { grpcServerTlsEnv, grpcServerCredentials, type GrpcServerTlsEnv } from './grpc-tls-env.js';
+export { grpcClientTlsEnv, grpcClientSettings, grpcClientCredentials, isLoopbackAddress, grpcAddressHost, type GrpcClientEnvNames, type GrpcClientSettings } from './grpc-client-tls.js';
 
 // logging
 export { createLogger, LOG_LEVELS } from './logger.js';
@@ -43,6 +44,19 @@ export type { GrpcServerCredentials, GrpcServerOptions, GrpcServiceRegistration,
 export { GrpcServerModule, GrpcServerLifecycle, GRPC_SERVER_OPTIONS } from './grpc-server.module.js';
 export type { GrpcServerModuleAsyncOptions } from './grpc-server.module.js';
 export { DEFAULT_LISTEN_HOST, assertListenHost } from './listen-address.js';
+
+// operator-action audit gate (record in audit before an admin action is applied; fail closed)
+export {
+  createOperatorAuditGate,
+  recordOperatorAction,
+  refusingOperatorAuditGate,
+  operatorRequestDigest,
+  operatorAuditEnv,
+  operatorAuditSettings,
+  operatorAuditGateFor,
+  AuditUnavailableError,
+} from './operator-audit-gate.js';
+export type { OperatorActionRecord, OperatorAuditGate, OperatorAuditGateOptions, OperatorAuditReceipt, OperatorAuditEnvNames, OperatorAuditSettings } from './operator-audit-gate.js';
 
 // database
 export {

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +10,17 @@ const file = (name: string): string => {
   const path = join(dir, name);
   writeFileSync(path, `-----BEGIN ${name}-----\n`);
   return path;
+};
+/** A CA and a client certificate (client auth) made by openssl, as the chart mounts them. */
+let pemFiles: Record<string, string> | undefined;
+const clientPem = (): Record<string, string> => {
+  if (pemFiles) return pemFiles;
+  const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+  ssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '1', '-subj', '/CN=intake-config-ca');
+  ssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'client.key', '-out', 'client.csr', '-subj', '/CN=custody-intake');
+  ssl('x509', '-req', '-in', 'client.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'client.crt', '-days', '1');
+  pemFiles = { CUSTODY_INTAKE_SIGNER_TLS_CA_FILE: join(dir, 'ca.crt'), CUSTODY_INTAKE_SIGNER_TLS_CERT_FILE: join(dir, 'client.crt'), CUSTODY_INTAKE_SIGNER_TLS_KEY_FILE: join(dir, 'client.key') };
+  return pemFiles;
 };
 const env = (extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv => ({
   CUSTODY_DB_URL: 'postgres://intake@127.0.0.1:5432/intake',
@@ -24,11 +36,18 @@ describe('intake config: the signer client (deposit addresses)', () => {
 
   it('requires the mTLS files for the signer unless insecure is chosen explicitly', () => {
     expect(() => loadIntakeConfig(env({ CUSTODY_INTAKE_SIGNER_ADDRESS: '127.0.0.1:50061' }))).toThrow(/CUSTODY_INTAKE_SIGNER_TLS_CA_FILE/);
-    expect(loadIntakeConfig(env({ CUSTODY_INTAKE_SIGNER_ADDRESS: '127.0.0.1:50061', CUSTODY_INTAKE_SIGNER_TLS: 'insecure' })).signer).toMatchObject({ address: '127.0.0.1:50061', timeoutMs: 3000, tls: undefined });
-    const tls = loadIntakeConfig(
-      env({ CUSTODY_INTAKE_SIGNER_ADDRESS: 'signer.internal:50061', CUSTODY_INTAKE_SIGNER_TLS_CA_FILE: file('CA'), CUSTODY_INTAKE_SIGNER_TLS_CERT_FILE: file('CERT'), CUSTODY_INTAKE_SIGNER_TLS_KEY_FILE: file('KEY') }),
-    ).signer;
-    expect(tls?.tls?.ca.toString()).toContain('CA');
+    expect(loadIntakeConfig(env({ CUSTODY_INTAKE_SIGNER_ADDRESS: '127.0.0.1:50061', CUSTODY_INTAKE_SIGNER_TLS: 'insecure' })).signer).toMatchObject({ address: '127.0.0.1:50061', timeoutMs: 3000, mtls: false });
+    const tls = loadIntakeConfig(env({ CUSTODY_INTAKE_SIGNER_ADDRESS: 'signer.internal:50061', ...clientPem() })).signer;
+    expect(tls).toMatchObject({ address: 'signer.internal:50061', mtls: true });
+    expect(tls?.credentials._isSecure()).toBe(true);
+  });
+
+  it('refuses plaintext to a signer that is not on loopback (fail closed), and mTLS files that are not PEM', () => {
+    expect(() => loadIntakeConfig(env({ CUSTODY_INTAKE_SIGNER_ADDRESS: 'custody-signer.custody.svc:50051', CUSTODY_INTAKE_SIGNER_TLS: 'insecure' }))).toThrow(/CUSTODY_INTAKE_SIGNER_TLS: plaintext is allowed only to a loopback address/);
+    expect(() => loadIntakeConfig(env({ CUSTODY_INTAKE_SIGNER_ADDRESS: '10.0.0.7:50051', CUSTODY_INTAKE_SIGNER_TLS: 'insecure' }))).toThrow(/loopback/);
+    expect(() =>
+      loadIntakeConfig(env({ CUSTODY_INTAKE_SIGNER_ADDRESS: 'signer.internal:50061', CUSTODY_INTAKE_SIGNER_TLS_CA_FILE: file('CA'), CUSTODY_INTAKE_SIGNER_TLS_CERT_FILE: file('CERT'), CUSTODY_INTAKE_SIGNER_TLS_KEY_FILE: file('KEY') })),
+    ).toThrow(/not usable PEM credentials/);
   });
 
   it('reads the gateway mTLS files (server certificate, key, client CA)', () => {
@@ -68,5 +87,19 @@ describe('intake config: the operator API (IntakeAdminService)', () => {
     const base = { ...mtls, CUSTODY_INTAKE_ADMIN_PORT: '50052', CUSTODY_INTAKE_ADMIN_CLIENT_CA_FILE: file('OPCA') };
     expect(() => loadIntakeConfig(env({ ...base, CUSTODY_INTAKE_OPERATORS_FILE: operators([{ ...alice, publicKey: 'xyz' }]) }))).toThrow(/CUSTODY_INTAKE_OPERATORS_FILE/);
     expect(() => loadIntakeConfig(env({ ...base, CUSTODY_INTAKE_OPERATORS_FILE: operators([{ ...alice, certificateSha256: [] }]) }))).toThrow(/CUSTODY_INTAKE_OPERATORS_FILE/);
+  });
+
+  it('audit gate (admin actions recorded in audit first): no endpoint → refuse (fail closed); an endpoint → gRPC with mTLS files or plaintext to loopback; disabled only alone', () => {
+    expect(loadIntakeConfig(env()).audit).toEqual({ mode: 'refuse', addressVariable: 'CUSTODY_INTAKE_AUDIT_GRPC_ADDRESS' });
+    expect(loadIntakeConfig(env({ CUSTODY_INTAKE_AUDIT_GRPC_ADDRESS: '127.0.0.1:50055', CUSTODY_INTAKE_AUDIT_GRPC_TLS: 'insecure', CUSTODY_INTAKE_AUDIT_TIMEOUT: '2s' })).audit).toEqual({
+      mode: 'grpc',
+      client: { address: '127.0.0.1:50055', tls: undefined },
+      timeoutMs: 2_000,
+    });
+    const files = { CUSTODY_INTAKE_AUDIT_GRPC_CA_FILE: '/tls/ca.crt', CUSTODY_INTAKE_AUDIT_GRPC_CERT_FILE: '/tls/tls.crt', CUSTODY_INTAKE_AUDIT_GRPC_KEY_FILE: '/tls/tls.key' };
+    expect(loadIntakeConfig(env({ CUSTODY_INTAKE_AUDIT_GRPC_ADDRESS: 'custody-audit.custody.svc:50051', ...files })).audit).toMatchObject({ mode: 'grpc', client: { tls: { caFile: '/tls/ca.crt' } }, timeoutMs: 3_000 });
+    expect(() => loadIntakeConfig(env({ CUSTODY_INTAKE_AUDIT_GRPC_ADDRESS: 'custody-audit.custody.svc:50051' }))).toThrow(/CUSTODY_INTAKE_AUDIT_GRPC_CA_FILE/);
+    expect(loadIntakeConfig(env({ CUSTODY_AUDIT_GATE: 'disabled' })).audit).toEqual({ mode: 'disabled' });
+    expect(() => loadIntakeConfig(env({ CUSTODY_AUDIT_GATE: 'disabled', CUSTODY_INTAKE_AUDIT_GRPC_ADDRESS: '127.0.0.1:50055', CUSTODY_INTAKE_AUDIT_GRPC_TLS: 'insecure' }))).toThrow(/CUSTODY_AUDIT_GATE/);
   });
 });

@@ -2,7 +2,7 @@
 // service with a message naming the variable).
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { ConfigError, defineConfig, envVar, grpcServerTlsEnv } from '@custody/platform';
+import { ConfigError, defineConfig, envVar, grpcClientCredentials, grpcClientSettings, grpcClientTlsEnv, grpcServerTlsEnv, operatorAuditEnv, operatorAuditSettings } from '@custody/platform';
 
 const common = z.object({
   CUSTODY_GRPC_HOST: envVar.string({ minLength: 1 }).default('127.0.0.1'),
@@ -16,13 +16,7 @@ const common = z.object({
   CUSTODY_INTAKE_PER_SOURCE_RATE: envVar.int({ min: 1, max: 1_000_000 }).default(200),
   CUSTODY_INTAKE_PER_SOURCE_BURST: envVar.int({ min: 1, max: 1_000_000 }).default(400),
   CUSTODY_SHUTDOWN_GRACE: envVar.duration().default(10_000),
-  // The signer's DepositAddressService (host:port). Absent = GetDepositAddress fails closed.
-  // mTLS unless 'insecure' is chosen explicitly.
-  CUSTODY_INTAKE_SIGNER_ADDRESS: envVar.string({ minLength: 1 }).refine((v) => /^[A-Za-z0-9.-]+:\d{1,5}$/.test(v), 'expected host:port').optional(),
-  CUSTODY_INTAKE_SIGNER_TLS: z.enum(['mtls', 'insecure']).default('mtls'),
-  CUSTODY_INTAKE_SIGNER_TLS_CA_FILE: envVar.string({ minLength: 1 }).optional(),
-  CUSTODY_INTAKE_SIGNER_TLS_CERT_FILE: envVar.string({ minLength: 1 }).optional(),
-  CUSTODY_INTAKE_SIGNER_TLS_KEY_FILE: envVar.string({ minLength: 1 }).optional(),
+  // The signer client's variables are in SIGNER_CLIENT below (grpcClientTlsEnv).
   CUSTODY_INTAKE_SIGNER_TIMEOUT: envVar.duration().default(3_000),
   // Operator API (IntakeAdminService) on its own port; absent = not served. Needs
   // CUSTODY_GRPC_TLS=mtls (the same server certificate), the operators' client CA and the
@@ -71,19 +65,45 @@ function readOperators(path: string): ReturnType<typeof parseOperators> {
 // mTLS is the production mode; insecure exists for local development only and must be chosen explicitly.
 const tls = grpcServerTlsEnv;
 
-function signerClient(e: z.infer<typeof common>) {
-  if (e.CUSTODY_INTAKE_SIGNER_ADDRESS === undefined) return undefined;
-  const base = { address: e.CUSTODY_INTAKE_SIGNER_ADDRESS, timeoutMs: e.CUSTODY_INTAKE_SIGNER_TIMEOUT };
-  if (e.CUSTODY_INTAKE_SIGNER_TLS === 'insecure') return { ...base, tls: undefined };
-  if (!e.CUSTODY_INTAKE_SIGNER_TLS_CA_FILE || !e.CUSTODY_INTAKE_SIGNER_TLS_CERT_FILE || !e.CUSTODY_INTAKE_SIGNER_TLS_KEY_FILE) {
-    throw new ConfigError([{ variable: 'CUSTODY_INTAKE_SIGNER_TLS_CA_FILE', message: 'mtls needs CUSTODY_INTAKE_SIGNER_TLS_CA_FILE, _CERT_FILE and _KEY_FILE' }]);
-  }
-  return { ...base, tls: { caFile: e.CUSTODY_INTAKE_SIGNER_TLS_CA_FILE, certFile: e.CUSTODY_INTAKE_SIGNER_TLS_CERT_FILE, keyFile: e.CUSTODY_INTAKE_SIGNER_TLS_KEY_FILE } };
+/**
+ * intake's only outbound gRPC client: the signer's DepositAddressService. Address absent =
+ * no client (GetDepositAddress fails closed). mTLS (default) needs the CA, certificate and key
+ * files; plaintext ('insecure') is refused to anything but a loopback address. The platform's
+ * one client helper (grpcClientTlsEnv / grpcClientCredentials) validates and builds it.
+ */
+const SIGNER_CLIENT = {
+  address: 'CUSTODY_INTAKE_SIGNER_ADDRESS',
+  tls: 'CUSTODY_INTAKE_SIGNER_TLS',
+  caFile: 'CUSTODY_INTAKE_SIGNER_TLS_CA_FILE',
+  certFile: 'CUSTODY_INTAKE_SIGNER_TLS_CERT_FILE',
+  keyFile: 'CUSTODY_INTAKE_SIGNER_TLS_KEY_FILE',
+} as const;
+const signerClientEnv = grpcClientTlsEnv(SIGNER_CLIENT);
+
+/**
+ * Operator admin actions are recorded by audit's AuditService before they are stored (the
+ * platform's operator audit gate, docs/intake.md). Address absent: every admin change is
+ * refused (AUDIT_UNAVAILABLE) unless CUSTODY_AUDIT_GATE=disabled (dev only; an error together
+ * with an address). mTLS (default) or plaintext to loopback only, like the signer client.
+ */
+const AUDIT_GATE = {
+  address: 'CUSTODY_INTAKE_AUDIT_GRPC_ADDRESS',
+  tls: 'CUSTODY_INTAKE_AUDIT_GRPC_TLS',
+  caFile: 'CUSTODY_INTAKE_AUDIT_GRPC_CA_FILE',
+  certFile: 'CUSTODY_INTAKE_AUDIT_GRPC_CERT_FILE',
+  keyFile: 'CUSTODY_INTAKE_AUDIT_GRPC_KEY_FILE',
+  timeout: 'CUSTODY_INTAKE_AUDIT_TIMEOUT',
+  gate: 'CUSTODY_AUDIT_GATE',
+} as const;
+
+function signerClient(e: { readonly CUSTODY_INTAKE_SIGNER_TIMEOUT: number }) {
+  const settings = grpcClientSettings(e, SIGNER_CLIENT);
+  return settings ? { ...settings, timeoutMs: e.CUSTODY_INTAKE_SIGNER_TIMEOUT } : undefined;
 }
 
 export function loadIntakeConfig(env: NodeJS.ProcessEnv = process.env) {
   const c = defineConfig(
-    common.and(tls).transform((e) => ({
+    common.and(tls).and(signerClientEnv).and(operatorAuditEnv(AUDIT_GATE)).transform((e) => ({
       grpc: {
         host: e.CUSTODY_GRPC_HOST,
         port: e.CUSTODY_GRPC_PORT,
@@ -100,6 +120,8 @@ export function loadIntakeConfig(env: NodeJS.ProcessEnv = process.env) {
       shutdownGraceMs: e.CUSTODY_SHUTDOWN_GRACE,
       signer: signerClient(e),
       admin: adminServer(e),
+      /** grpc: record every admin change in audit first; refuse: no endpoint, all refused; disabled: unaudited (dev). */
+      audit: operatorAuditSettings(e, AUDIT_GATE),
     })),
     env,
   );
@@ -122,13 +144,8 @@ export function loadIntakeConfig(env: NodeJS.ProcessEnv = process.env) {
         ? { kind: 'tls' as const, certChain: readFileSync(serverTls.certFile), privateKey: readFileSync(serverTls.keyFile), clientCa: readFileSync(serverTls.clientCaFile), requireClientCertificate: true }
         : { kind: 'insecure' as const },
     },
-    signer: c.signer
-      ? {
-          address: c.signer.address,
-          timeoutMs: c.signer.timeoutMs,
-          tls: c.signer.tls ? { ca: readFileSync(c.signer.tls.caFile), certChain: readFileSync(c.signer.tls.certFile), privateKey: readFileSync(c.signer.tls.keyFile) } : undefined,
-        }
-      : undefined,
+    // Credentials built (files read and parsed) now, so a bad file stops the boot.
+    signer: c.signer ? { address: c.signer.address, timeoutMs: c.signer.timeoutMs, mtls: c.signer.tls !== undefined, credentials: grpcClientCredentials(c.signer) } : undefined,
   };
 }
 

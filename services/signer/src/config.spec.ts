@@ -18,6 +18,7 @@ const env = (extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv 
   CUSTODY_SIGNER_OPERATORS_FILE: operatorsFile,
   CUSTODY_SIGNER_ASSETS_FILE: assetsFile,
   CUSTODY_SIGNER_MASTER_KEY: MASTER,
+  CUSTODY_GRPC_TLS: 'insecure',
   ...extra,
 });
 
@@ -58,10 +59,35 @@ describe('signer config', () => {
 
   it('enables the KeyAdminService on its own port only when asked, TLS from CUSTODY_GRPC_TLS (grpcServerTlsEnv)', () => {
     expect(loadSignerConfig(env()).adminGrpc).toBeUndefined();
-    expect(() => loadSignerConfig(env({ CUSTODY_SIGNER_ADMIN_GRPC_PORT: '7443' }))).toThrow(/CUSTODY_GRPC_TLS/);
+    expect(() => loadSignerConfig(env({ CUSTODY_SIGNER_ADMIN_GRPC_PORT: '7443', CUSTODY_GRPC_TLS: undefined }))).toThrow(/CUSTODY_GRPC_TLS/);
     expect(() => loadSignerConfig(env({ CUSTODY_SIGNER_ADMIN_GRPC_PORT: '7443', CUSTODY_GRPC_TLS: 'mtls' }))).toThrow(/CUSTODY_GRPC_TLS_CERT_FILE/);
     const c = loadSignerConfig(env({ CUSTODY_SIGNER_ADMIN_GRPC_PORT: '7443', CUSTODY_GRPC_TLS: 'insecure' }));
     expect(c.adminGrpc).toEqual({ host: '127.0.0.1', port: 7443, credentials: { kind: 'insecure' } });
     expect(c.grpc).toBeUndefined();
+  });
+
+  it('always serves gRPC health on CUSTODY_GRPC_HOST:CUSTODY_GRPC_PORT with the platform TLS settings, which are required', () => {
+    expect(() => loadSignerConfig(env({ CUSTODY_GRPC_TLS: undefined }))).toThrow(/CUSTODY_GRPC_TLS/);
+    expect(() => loadSignerConfig(env({ CUSTODY_GRPC_TLS: 'mtls' }))).toThrow(/CUSTODY_GRPC_TLS_CERT_FILE/);
+    expect(loadSignerConfig(env()).healthGrpc).toEqual({ host: '127.0.0.1', port: 50058, credentials: { kind: 'insecure' } });
+    const pem = join(dir, 'fake.pem');
+    writeFileSync(pem, 'not really a certificate');
+    const c = loadSignerConfig(env({ CUSTODY_GRPC_HOST: '10.1.2.3', CUSTODY_GRPC_PORT: '50051', CUSTODY_GRPC_TLS: 'mtls', CUSTODY_GRPC_TLS_CERT_FILE: pem, CUSTODY_GRPC_TLS_KEY_FILE: pem, CUSTODY_GRPC_TLS_CLIENT_CA_FILE: pem }));
+    expect(c.healthGrpc).toMatchObject({ host: '10.1.2.3', port: 50051, credentials: { kind: 'tls', requireClientCertificate: true } });
+  });
+
+  it('refuses a health port shared with the DepositAddressService or KeyAdminService port', () => {
+    expect(() => loadSignerConfig(env({ CUSTODY_GRPC_PORT: '7443', CUSTODY_SIGNER_ADMIN_GRPC_PORT: '7443' }))).toThrow(/CUSTODY_GRPC_PORT/);
+    expect(() => loadSignerConfig(env({ CUSTODY_GRPC_PORT: '7444', CUSTODY_SIGNER_GRPC_PORT: '7444', CUSTODY_SIGNER_GRPC_TLS: 'insecure' }))).toThrow(/CUSTODY_GRPC_PORT/);
+  });
+
+  it('audit gate (key admin changes recorded in audit first): no endpoint → refuse (fail closed); an endpoint → gRPC (mTLS files or plaintext to loopback); disabled only alone', () => {
+    expect(loadSignerConfig(env()).audit).toEqual({ mode: 'refuse', addressVariable: 'CUSTODY_SIGNER_AUDIT_GRPC_ADDRESS' });
+    expect(loadSignerConfig(env({ CUSTODY_SIGNER_AUDIT_GRPC_ADDRESS: '127.0.0.1:50055', CUSTODY_SIGNER_AUDIT_GRPC_TLS: 'insecure' })).audit).toEqual({ mode: 'grpc', client: { address: '127.0.0.1:50055', tls: undefined }, timeoutMs: 3_000 });
+    const files = { CUSTODY_SIGNER_AUDIT_GRPC_CA_FILE: '/tls/ca.crt', CUSTODY_SIGNER_AUDIT_GRPC_CERT_FILE: '/tls/tls.crt', CUSTODY_SIGNER_AUDIT_GRPC_KEY_FILE: '/tls/tls.key' };
+    expect(loadSignerConfig(env({ CUSTODY_SIGNER_AUDIT_GRPC_ADDRESS: 'custody-audit.custody.svc:50051', ...files, CUSTODY_SIGNER_AUDIT_TIMEOUT: '1s' })).audit).toMatchObject({ mode: 'grpc', client: { tls: { keyFile: '/tls/tls.key' } }, timeoutMs: 1_000 });
+    expect(() => loadSignerConfig(env({ CUSTODY_SIGNER_AUDIT_GRPC_ADDRESS: 'custody-audit.custody.svc:50051' }))).toThrow(/CUSTODY_SIGNER_AUDIT_GRPC_CA_FILE/);
+    expect(loadSignerConfig(env({ CUSTODY_AUDIT_GATE: 'disabled' })).audit).toEqual({ mode: 'disabled' });
+    expect(() => loadSignerConfig(env({ CUSTODY_AUDIT_GATE: 'disabled', CUSTODY_SIGNER_AUDIT_GRPC_ADDRESS: '127.0.0.1:50055', CUSTODY_SIGNER_AUDIT_GRPC_TLS: 'insecure' }))).toThrow(/CUSTODY_AUDIT_GATE/);
   });
 });

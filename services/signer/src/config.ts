@@ -2,7 +2,7 @@
 // service with a message naming the variable; secret values are never echoed).
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { ConfigError, defineConfig, envVar, grpcServerCredentials, grpcServerTlsEnv } from '@custody/platform';
+import { ConfigError, defineConfig, envVar, grpcServerCredentials, grpcServerTlsEnv, operatorAuditEnv, operatorAuditSettings } from '@custody/platform';
 import type { AssetProfile } from './application/sign-transaction.js';
 import type { Operator } from './domain/operators.js';
 import type { DepositXpub } from './domain/deposit-address.js';
@@ -83,6 +83,10 @@ const jsonFile = () =>
   });
 
 const schema = z.object({
+  // The main gRPC port: grpc.health.v1 only (the chart's exec probe), always served; TLS from
+  // CUSTODY_GRPC_TLS* (grpcServerTlsEnv, required: mtls or an explicit insecure).
+  CUSTODY_GRPC_HOST: envVar.string({ minLength: 1 }).default('127.0.0.1'),
+  CUSTODY_GRPC_PORT: envVar.port().default(50058),
   CUSTODY_METRICS_PORT: envVar.port().default(9464),
   CUSTODY_LOG_LEVEL: envVar.logLevel().default('info'),
   CUSTODY_DB_URL: envVar.url({ protocols: ['postgres:', 'postgresql:'] }),
@@ -130,10 +134,32 @@ const schema = z.object({
   CUSTODY_SIGNER_ADMIN_GRPC_HOST: envVar.string({ minLength: 1 }).default('127.0.0.1'),
 });
 
+/**
+ * KeyAdminService state changes are recorded by audit's AuditService before they are applied
+ * (the platform's operator audit gate, docs/signer.md). Address absent: every key admin change
+ * is refused (AUDIT_UNAVAILABLE) unless CUSTODY_AUDIT_GATE=disabled (dev only; an error
+ * together with an address). mTLS (default) or plaintext to loopback only.
+ */
+const AUDIT_GATE = {
+  address: 'CUSTODY_SIGNER_AUDIT_GRPC_ADDRESS',
+  tls: 'CUSTODY_SIGNER_AUDIT_GRPC_TLS',
+  caFile: 'CUSTODY_SIGNER_AUDIT_GRPC_CA_FILE',
+  certFile: 'CUSTODY_SIGNER_AUDIT_GRPC_CERT_FILE',
+  keyFile: 'CUSTODY_SIGNER_AUDIT_GRPC_KEY_FILE',
+  timeout: 'CUSTODY_SIGNER_AUDIT_TIMEOUT',
+  gate: 'CUSTODY_AUDIT_GATE',
+} as const;
+
 export function loadSignerConfig(env: NodeJS.ProcessEnv = process.env) {
   // defineConfig deep-freezes plain data; keys and maps are decoded after validation.
   const c = defineConfig(
     schema
+      .and(grpcServerTlsEnv)
+      .and(operatorAuditEnv(AUDIT_GATE))
+      .refine((e) => e.CUSTODY_GRPC_PORT === 0 || (e.CUSTODY_GRPC_PORT !== e.CUSTODY_SIGNER_GRPC_PORT && e.CUSTODY_GRPC_PORT !== e.CUSTODY_SIGNER_ADMIN_GRPC_PORT), {
+        message: 'the health port must differ from CUSTODY_SIGNER_GRPC_PORT and CUSTODY_SIGNER_ADMIN_GRPC_PORT',
+        path: ['CUSTODY_GRPC_PORT'],
+      })
       .refine((e) => e.CUSTODY_SIGNER_MASTER_KEY !== undefined || e.PKCS11_MODULE !== undefined || e.VAULT_ADDR !== undefined, { message: 'configure a key custody: CUSTODY_SIGNER_MASTER_KEY (local sealed store), PKCS11_MODULE and/or VAULT_ADDR', path: ['CUSTODY_SIGNER_MASTER_KEY'] })
       .refine((e) => e.VAULT_ADDR === undefined || e.VAULT_TOKEN !== undefined, { message: 'VAULT_ADDR needs VAULT_TOKEN', path: ['VAULT_TOKEN'] })
       .refine((e) => e.PKCS11_MODULE === undefined || (e.PKCS11_TOKEN_LABEL !== undefined && e.PKCS11_PIN !== undefined), { message: 'PKCS11_MODULE needs PKCS11_TOKEN_LABEL and PKCS11_PIN', path: ['PKCS11_PIN'] })
@@ -146,6 +172,11 @@ export function loadSignerConfig(env: NodeJS.ProcessEnv = process.env) {
         path: ['CUSTODY_SIGNER_GRPC_ALLOWED_CALLERS'],
       })
       .transform((e) => ({
+        health: { host: e.CUSTODY_GRPC_HOST, port: e.CUSTODY_GRPC_PORT },
+        // File paths only here (read after validation: defineConfig deep-freezes, which a Buffer refuses).
+        serverTls: e.CUSTODY_GRPC_TLS === 'mtls'
+          ? { CUSTODY_GRPC_TLS: e.CUSTODY_GRPC_TLS, CUSTODY_GRPC_TLS_CERT_FILE: e.CUSTODY_GRPC_TLS_CERT_FILE, CUSTODY_GRPC_TLS_KEY_FILE: e.CUSTODY_GRPC_TLS_KEY_FILE, CUSTODY_GRPC_TLS_CLIENT_CA_FILE: e.CUSTODY_GRPC_TLS_CLIENT_CA_FILE }
+          : { CUSTODY_GRPC_TLS: e.CUSTODY_GRPC_TLS },
         metricsPort: e.CUSTODY_METRICS_PORT,
         logLevel: e.CUSTODY_LOG_LEVEL,
         databaseUrl: e.CUSTODY_DB_URL,
@@ -172,14 +203,17 @@ export function loadSignerConfig(env: NodeJS.ProcessEnv = process.env) {
               },
         depositXpubs: e.CUSTODY_SIGNER_DEPOSIT_XPUBS_FILE,
         adminGrpc: e.CUSTODY_SIGNER_ADMIN_GRPC_PORT === undefined ? undefined : { host: e.CUSTODY_SIGNER_ADMIN_GRPC_HOST, port: e.CUSTODY_SIGNER_ADMIN_GRPC_PORT },
+        /** grpc: record every key admin change in audit first; refuse: no endpoint, all refused; disabled: unaudited (dev). */
+        audit: operatorAuditSettings(e, AUDIT_GATE),
       })),
     env,
   );
-  const { localSealed, grpc, depositXpubs, adminGrpc, ...rest } = c;
+  const { localSealed, grpc, depositXpubs, adminGrpc, health, serverTls, ...rest } = c;
+  const serverCredentials = grpcServerCredentials(serverTls);
   return {
     ...rest,
-    // The admin API's TLS settings are required (and files read) only when it is enabled.
-    adminGrpc: adminGrpc ? { host: adminGrpc.host, port: adminGrpc.port, credentials: grpcServerCredentials(defineConfig(grpcServerTlsEnv, env)) } : undefined,
+    healthGrpc: { host: health.host, port: health.port, credentials: serverCredentials },
+    adminGrpc: adminGrpc ? { host: adminGrpc.host, port: adminGrpc.port, credentials: serverCredentials } : undefined,
     grpc: grpc
       ? {
           host: grpc.host,

@@ -19,6 +19,7 @@ const env = (extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv 
   CUSTODY_SIGNER_OPERATORS_FILE: write('operators.json', [{ operatorId: 'carol', roles: ['key_custodian'], keys: { k1: 'ab'.repeat(32) } }]),
   CUSTODY_SIGNER_ASSETS_FILE: write('assets.json', []),
   CUSTODY_SIGNER_MASTER_KEY: 'cd'.repeat(32),
+  CUSTODY_GRPC_TLS: 'insecure',
   ...extra,
 });
 

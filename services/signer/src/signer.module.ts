@@ -3,7 +3,7 @@
 // deployment use.
 import { Topics, loadPackageDefinition, type Topic } from '@custody/contracts';
 import { CreateEventBusTables1795478400000, OutboxRelay, PostgresOutboxStore, type BusMetrics, type EventBus, type Subscription } from '@custody/event-bus';
-import { GrpcServer, createServiceDataSource, type DatabaseConnection, type GrpcServerCredentials, type Logger } from '@custody/platform';
+import { GrpcServer, createServiceDataSource, type DatabaseConnection, type GrpcServerCredentials, type Logger, type OperatorAuditGate } from '@custody/platform';
 import { SIGNER_CONSUMER_GROUPS } from './consumer-groups.js';
 import { DeriveDepositAddress } from './application/deposit-addresses.js';
 import { assertDepositXpub, type DepositXpub } from './domain/deposit-address.js';
@@ -76,6 +76,21 @@ export interface SignerDeps {
    * DepositAddressService's). Absent = no admin API. Host defaults to 127.0.0.1; production uses mTLS.
    */
   readonly adminGrpc?: { readonly host?: string; readonly port: number; readonly credentials: GrpcServerCredentials };
+  /**
+   * KeyAdminService state changes (generate, lifecycle, backup, restore) are recorded by the
+   * audit service before they are applied; if it does not record them they are refused
+   * (UNAVAILABLE, AUDIT_UNAVAILABLE). main.ts always passes one (gRPC to audit, or a refusing
+   * gate without an endpoint); an in-process composition passes the audit handle's `gate`.
+   * Absent: unaudited (logged at start when the admin API is served).
+   */
+  readonly operatorAudit?: OperatorAuditGate;
+  /**
+   * The main gRPC port (CUSTODY_GRPC_HOST/PORT, TLS from CUSTODY_GRPC_TLS*): grpc.health.v1
+   * only (no application service), for the chart's exec probe. Started last, so SERVING
+   * means the database, the key custodies and the tx.prepared consumer are up; stopped
+   * first (NOT_SERVING) on shutdown. main.ts always sets it.
+   */
+  readonly healthGrpc?: { readonly host?: string; readonly port: number; readonly credentials: GrpcServerCredentials };
 }
 
 export interface SignerHandle {
@@ -87,6 +102,8 @@ export interface SignerHandle {
   readonly grpcPort?: number;
   /** Bound port of the KeyAdminService server (when `adminGrpc` was given). */
   readonly adminGrpcPort?: number;
+  /** Bound port of the health-only server (when `healthGrpc` was given). */
+  readonly healthGrpcPort?: number;
   stop(): Promise<void>;
 }
 
@@ -179,18 +196,42 @@ export async function composeSigner(deps: SignerDeps): Promise<SignerHandle> {
 
     let adminGrpcPort: number | undefined;
     if (deps.adminGrpc) {
+      if (!deps.operatorAudit) deps.logger.warn({ alert: 'signer_key_admin_not_audited' }, 'no operator audit gate: key admin actions are applied without an audit record (dev/test composition only)');
       const adminServer = new GrpcServer({
         ...(deps.adminGrpc.host ? { host: deps.adminGrpc.host } : {}),
         port: deps.adminGrpc.port,
         credentials: deps.adminGrpc.credentials,
         packageDefinition: loadPackageDefinition(),
-        services: [{ definition: KeyAdminServiceService, implementation: createKeyAdminService({ lifecycle, logger: deps.logger, now: () => clock.now() }) as never }],
+        services: [{ definition: KeyAdminServiceService, implementation: createKeyAdminService({ lifecycle, logger: deps.logger, now: () => clock.now(), ...(deps.operatorAudit ? { audit: deps.operatorAudit } : {}) }) as never }],
       });
       adminGrpcPort = await adminServer.start();
       cleanups.push(() => adminServer.shutdown(2_000));
     }
 
-    return { dataSource, lifecycle, signTransaction, custody, ...(grpcPort === undefined ? {} : { grpcPort }), ...(adminGrpcPort === undefined ? {} : { adminGrpcPort }), stop: stopAll };
+    // Last: SERVING only once everything above is up; its cleanup runs first (NOT_SERVING, then the rest stops).
+    let healthGrpcPort: number | undefined;
+    if (deps.healthGrpc) {
+      const healthServer = new GrpcServer({
+        ...(deps.healthGrpc.host ? { host: deps.healthGrpc.host } : {}),
+        port: deps.healthGrpc.port,
+        credentials: deps.healthGrpc.credentials,
+        packageDefinition: {},
+        services: [],
+      });
+      healthGrpcPort = await healthServer.start();
+      cleanups.push(() => healthServer.shutdown(2_000));
+    }
+
+    return {
+      dataSource,
+      lifecycle,
+      signTransaction,
+      custody,
+      ...(grpcPort === undefined ? {} : { grpcPort }),
+      ...(adminGrpcPort === undefined ? {} : { adminGrpcPort }),
+      ...(healthGrpcPort === undefined ? {} : { healthGrpcPort }),
+      stop: stopAll,
+    };
   } catch (err) {
     await stopAll();
     throw err;

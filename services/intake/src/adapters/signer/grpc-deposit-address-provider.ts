@@ -6,16 +6,19 @@
 // The signer keys an assignment by `customer_account`; intake sends
 // "<client id>/<customer account>" so two integrators' equally named accounts never share
 // an address.
-import { Metadata, credentials as grpcCredentials, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js';
+import { Metadata, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js';
 import { DepositAddressServiceClient, DeriveDepositAddressRequest, type DeriveDepositAddressResponse } from '@custody/contracts';
-import { CORRELATION_ID_KEY, errorReason, type Logger } from '@custody/platform';
+import { CORRELATION_ID_KEY, errorReason, grpcClientCredentials, type Logger } from '@custody/platform';
 import { UnavailableError } from '../../domain/errors.js';
 import type { DepositAddress, DepositAddressProvider } from '../../application/ports.js';
 
 export interface GrpcDepositAddressProviderOptions {
   /** host:port of the signer's gRPC server. */
   readonly address: string;
-  /** mTLS in production (`credentials.createSsl(ca, key, cert)`); insecure only for local tests. */
+  /**
+   * mTLS in production (`grpcClientCredentials` of @custody/platform, from config.ts). Absent =
+   * plaintext, which is refused (the constructor throws) unless `address` is a loopback address.
+   */
   readonly credentials?: ChannelCredentials;
   /** Per-call deadline; default 3000 ms. */
   readonly timeoutMs?: number;
@@ -35,7 +38,7 @@ export class GrpcDepositAddressProvider implements DepositAddressProvider {
   private readonly timeoutMs: number;
 
   constructor(private readonly options: GrpcDepositAddressProviderOptions) {
-    this.client = new DepositAddressServiceClient(options.address, options.credentials ?? grpcCredentials.createInsecure());
+    this.client = new DepositAddressServiceClient(options.address, options.credentials ?? grpcClientCredentials({ address: options.address, tls: undefined }));
     this.timeoutMs = options.timeoutMs ?? 3_000;
   }
 
