@@ -142,3 +142,15 @@ test_default_decision_is_deny if {
 		"approvals": no_approvals,
 	}
 }
+
+test_announced_maintenance_window_denies_the_decision if {
+	window := {
+		"id": "mnt-btc", "start": "2025-06-02T09:00:00Z", "end": "2025-06-02T11:00:00Z",
+		"assets": ["BTC"], "chains": [], "withdrawals_suspended": true, "cancelled": false,
+	}
+	d := decision.decision with input as object.union(fx.retail_btc, {"chain": "bitcoin-mainnet", "maintenance_windows": [window]})
+	d.outcome == "deny"
+	fx.codes(d.reasons) == {"maintenance_freeze_announced"}
+	c := decision.decision with input as object.union(fx.retail_btc, {"chain": "bitcoin-mainnet", "maintenance_windows": [object.union(window, {"cancelled": true})]})
+	c.outcome == "allow"
+}

@@ -56,6 +56,8 @@ messages := {
 	"risk.assessed_at": "risk.assessed_at: must be a canonical UTC timestamp",
 	"ledger_hold": "ledger_hold: must be an object with id and amount when present",
 	"approvals": "approvals: must be an array when present",
+	"maintenance_windows": "maintenance_windows: must be an array when present",
+	"chain": "chain: must be an identifier when present",
 }
 
 field_errors contains msg if {
@@ -66,6 +68,11 @@ field_errors contains msg if {
 field_errors contains concat("", ["approvals[", format_int(i, 10), "]: must have operator_id, role and a canonical approved_at"]) if {
 	some i, vote in _votes
 	not _vote(vote)
+}
+
+field_errors contains concat("", ["maintenance_windows[", format_int(i, 10), "]: must have id, canonical start and end, assets and chains arrays, boolean withdrawals_suspended and cancelled"]) if {
+	some i, window in _windows
+	not _window(window)
 }
 
 passed contains "kind" if is_string(input.kind)
@@ -124,6 +131,14 @@ passed contains "approvals" if not _has_approvals
 
 passed contains "approvals" if is_array(input.approvals)
 
+passed contains "maintenance_windows" if not _present(input, "maintenance_windows")
+
+passed contains "maintenance_windows" if is_array(input.maintenance_windows)
+
+passed contains "chain" if not _present(input, "chain")
+
+passed contains "chain" if _identifier(input.chain)
+
 _is_object if is_object(input)
 
 _has_tag if _present(input.destination, "tag")
@@ -133,6 +148,8 @@ _has_ledger_hold if _present(input, "ledger_hold")
 _has_approvals if _present(input, "approvals")
 
 _votes := input.approvals if is_array(input.approvals)
+
+_windows := input.maintenance_windows if is_array(input.maintenance_windows)
 
 # _present(obj, key) holds when obj has key, whatever its value (even null or false).
 _present(obj, key) if {
@@ -154,4 +171,14 @@ _vote(vote) if {
 	_identifier(vote.operator_id)
 	_identifier(vote.role)
 	timestamps.valid(vote.approved_at)
+}
+
+_window(window) if {
+	_identifier(window.id)
+	timestamps.valid(window.start)
+	timestamps.valid(window.end)
+	is_array(window.assets)
+	is_array(window.chains)
+	is_boolean(window.withdrawals_suspended)
+	is_boolean(window.cancelled)
 }

@@ -116,3 +116,23 @@ test_missing_nested_fields_are_reported if {
 		"velocity.rolling_24h_total: must be a base-unit amount that includes this request's amount",
 	}
 }
+
+mw := {
+	"id": "mnt-1", "start": "2025-08-01T00:00:00Z", "end": "2025-08-01T06:00:00Z",
+	"assets": ["BTC"], "chains": [], "withdrawals_suspended": true, "cancelled": false,
+}
+
+test_maintenance_windows_and_chain_accepted_when_well_formed if {
+	validation.errors == set() with input as object.union(fx.retail_btc, {"chain": "bitcoin-mainnet", "maintenance_windows": [mw]})
+	validation.errors == set() with input as object.union(fx.retail_btc, {"maintenance_windows": []})
+}
+
+test_maintenance_windows_must_be_well_formed if {
+	errs := validation.errors with input as object.union(fx.retail_btc, {"maintenance_windows": {"mnt-1": mw}})
+	errs == {"maintenance_windows: must be an array when present"}
+	errs2 := validation.errors with input as object.union(fx.retail_btc, {"chain": "", "maintenance_windows": [mw, object.remove(mw, ["cancelled"])]})
+	errs2 == {
+		"chain: must be an identifier when present",
+		"maintenance_windows[1]: must have id, canonical start and end, assets and chains arrays, boolean withdrawals_suspended and cancelled",
+	}
+}

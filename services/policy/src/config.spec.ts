@@ -30,12 +30,20 @@ describe('policy config', () => {
     expect(() => loadPolicyConfig({ ...env, CUSTODY_POLICY_LEDGER_GRPC_ADDRESS: 'ledger:50054', CUSTODY_POLICY_LEDGER_TIMEOUT: 'soon' })).toThrow(/CUSTODY_POLICY_LEDGER_TIMEOUT/);
   });
 
-  it('audit gate: no endpoint → refuse every vote (fail closed); an endpoint → gRPC with a 3 s deadline; disabled only when asked, never together with an endpoint', () => {
-    expect(loadPolicyConfig(env).audit).toEqual({ mode: 'refuse' });
-    expect(loadPolicyConfig({ ...env, CUSTODY_POLICY_AUDIT_GRPC_ADDRESS: 'audit:50055' }).audit).toEqual({ mode: 'grpc', address: 'audit:50055', tls: undefined, deadlineMs: 3_000 });
-    expect(loadPolicyConfig({ ...env, CUSTODY_POLICY_AUDIT_GRPC_ADDRESS: 'audit:50055', CUSTODY_POLICY_AUDIT_TIMEOUT: '500ms' }).audit).toMatchObject({ deadlineMs: 500 });
+  it('audit gate: no endpoint → refuse every vote (fail closed); an endpoint → gRPC (mTLS files, or plaintext to loopback only) with a 3 s deadline; disabled only when asked, never together with an endpoint', () => {
+    const mtls = { CUSTODY_POLICY_AUDIT_GRPC_CA_FILE: '/tls/ca.crt', CUSTODY_POLICY_AUDIT_GRPC_CERT_FILE: '/tls/tls.crt', CUSTODY_POLICY_AUDIT_GRPC_KEY_FILE: '/tls/tls.key' };
+    expect(loadPolicyConfig(env).audit).toEqual({ mode: 'refuse', addressVariable: 'CUSTODY_POLICY_AUDIT_GRPC_ADDRESS' });
+    expect(loadPolicyConfig({ ...env, CUSTODY_POLICY_AUDIT_GRPC_ADDRESS: 'audit:50055', ...mtls }).audit).toEqual({
+      mode: 'grpc',
+      client: { address: 'audit:50055', tls: { caFile: '/tls/ca.crt', certFile: '/tls/tls.crt', keyFile: '/tls/tls.key' } },
+      timeoutMs: 3_000,
+    });
+    expect(loadPolicyConfig({ ...env, CUSTODY_POLICY_AUDIT_GRPC_ADDRESS: 'audit:50055', ...mtls, CUSTODY_POLICY_AUDIT_TIMEOUT: '500ms' }).audit).toMatchObject({ timeoutMs: 500 });
+    expect(loadPolicyConfig({ ...env, CUSTODY_POLICY_AUDIT_GRPC_ADDRESS: '127.0.0.1:50055', CUSTODY_POLICY_AUDIT_GRPC_TLS: 'insecure' }).audit).toMatchObject({ mode: 'grpc', client: { tls: undefined } });
+    expect(() => loadPolicyConfig({ ...env, CUSTODY_POLICY_AUDIT_GRPC_ADDRESS: 'audit:50055' })).toThrow(/CUSTODY_POLICY_AUDIT_GRPC_CA_FILE/);
+    expect(() => loadPolicyConfig({ ...env, CUSTODY_POLICY_AUDIT_GRPC_ADDRESS: 'audit:50055', CUSTODY_POLICY_AUDIT_GRPC_TLS: 'insecure' })).toThrow(/CUSTODY_POLICY_AUDIT_GRPC_TLS/);
     expect(loadPolicyConfig({ ...env, CUSTODY_AUDIT_GATE: 'disabled' }).audit).toEqual({ mode: 'disabled' });
     expect(() => loadPolicyConfig({ ...env, CUSTODY_AUDIT_GATE: 'off' })).toThrow(/CUSTODY_AUDIT_GATE/);
-    expect(() => loadPolicyConfig({ ...env, CUSTODY_AUDIT_GATE: 'disabled', CUSTODY_POLICY_AUDIT_GRPC_ADDRESS: 'audit:50055' })).toThrow(/CUSTODY_AUDIT_GATE/);
+    expect(() => loadPolicyConfig({ ...env, CUSTODY_AUDIT_GATE: 'disabled', CUSTODY_POLICY_AUDIT_GRPC_ADDRESS: 'audit:50055', ...mtls })).toThrow(/CUSTODY_AUDIT_GATE/);
   });
 });

@@ -3,7 +3,7 @@
 // file whose path is configured; its contents never appear in config, logs or errors.
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { defineConfig, envVar, grpcServerTlsEnv, grpcServerCredentials } from '@custody/platform';
+import { defineConfig, envVar, grpcServerTlsEnv, grpcServerCredentials, operatorAuditEnv, operatorAuditSettings } from '@custody/platform';
 
 const common = z.object({
   CUSTODY_GRPC_HOST: envVar.string({ minLength: 1 }).default('127.0.0.1'),
@@ -30,30 +30,33 @@ const common = z.object({
   CUSTODY_POLICY_LEDGER_TIMEOUT: envVar.duration().default(2_000),
   /** How long "hold not placed yet" / "ledger unreachable" is retried before denying. */
   CUSTODY_POLICY_LEDGER_HOLD_WAIT: envVar.duration().default(30_000),
-  /** host:port of audit's AuditService: every Approve/Reject is recorded there before it is applied. */
-  CUSTODY_POLICY_AUDIT_GRPC_ADDRESS: envVar.string({ minLength: 1 }).optional(),
-  CUSTODY_POLICY_AUDIT_GRPC_CA_FILE: envVar.string({ minLength: 1 }).optional(),
-  CUSTODY_POLICY_AUDIT_GRPC_CERT_FILE: envVar.string({ minLength: 1 }).optional(),
-  CUSTODY_POLICY_AUDIT_GRPC_KEY_FILE: envVar.string({ minLength: 1 }).optional(),
-  /** Deadline of one RecordOperatorAction call; slower = refused. */
-  CUSTODY_POLICY_AUDIT_TIMEOUT: envVar.duration().default(3_000),
-  /**
-   * "required" (default): without an audit address every approval is refused (fail closed).
-   * "disabled": approvals are applied unaudited — dev only, logged as an error at every start.
-   */
-  CUSTODY_AUDIT_GATE: z.enum(['required', 'disabled']).default('required'),
+  // The audit gate's variables are in AUDIT_GATE below (operatorAuditEnv).
 });
 
 const tls = grpcServerTlsEnv;
+
+/**
+ * Every Approve/Reject is recorded by audit's AuditService before it is applied (the
+ * platform's operator audit gate). Address absent: every vote is refused (AUDIT_UNAVAILABLE)
+ * unless CUSTODY_AUDIT_GATE=disabled (dev only; an error together with an address). mTLS
+ * (default) needs the CA, certificate and key files; plaintext ('insecure') only to loopback.
+ * CUSTODY_POLICY_AUDIT_TIMEOUT: deadline of one RecordOperatorAction call (default 3 s).
+ */
+const AUDIT_GATE = {
+  address: 'CUSTODY_POLICY_AUDIT_GRPC_ADDRESS',
+  tls: 'CUSTODY_POLICY_AUDIT_GRPC_TLS',
+  caFile: 'CUSTODY_POLICY_AUDIT_GRPC_CA_FILE',
+  certFile: 'CUSTODY_POLICY_AUDIT_GRPC_CERT_FILE',
+  keyFile: 'CUSTODY_POLICY_AUDIT_GRPC_KEY_FILE',
+  timeout: 'CUSTODY_POLICY_AUDIT_TIMEOUT',
+  gate: 'CUSTODY_AUDIT_GATE',
+} as const;
 
 export function loadPolicyConfig(env: NodeJS.ProcessEnv = process.env) {
   return defineConfig(
     common
       .and(tls)
-      .refine((e) => !(e.CUSTODY_AUDIT_GATE === 'disabled' && e.CUSTODY_POLICY_AUDIT_GRPC_ADDRESS), {
-        message: 'CUSTODY_AUDIT_GATE=disabled contradicts CUSTODY_POLICY_AUDIT_GRPC_ADDRESS: set one or the other',
-        path: ['CUSTODY_AUDIT_GATE'],
-      })
+      .and(operatorAuditEnv(AUDIT_GATE))
       .transform((e) => ({
       grpc: {
         host: e.CUSTODY_GRPC_HOST,
@@ -86,21 +89,7 @@ export function loadPolicyConfig(env: NodeJS.ProcessEnv = process.env) {
           }
         : undefined,
       /** grpc: record every vote in audit first; refuse: no endpoint, every vote refused; disabled: unaudited (dev). */
-      audit: e.CUSTODY_POLICY_AUDIT_GRPC_ADDRESS
-        ? {
-            mode: 'grpc' as const,
-            address: e.CUSTODY_POLICY_AUDIT_GRPC_ADDRESS,
-            tls: e.CUSTODY_POLICY_AUDIT_GRPC_CA_FILE
-              ? {
-                  rootCa: readFileSync(e.CUSTODY_POLICY_AUDIT_GRPC_CA_FILE),
-                  ...(e.CUSTODY_POLICY_AUDIT_GRPC_CERT_FILE && e.CUSTODY_POLICY_AUDIT_GRPC_KEY_FILE
-                    ? { certChain: readFileSync(e.CUSTODY_POLICY_AUDIT_GRPC_CERT_FILE), privateKey: readFileSync(e.CUSTODY_POLICY_AUDIT_GRPC_KEY_FILE) }
-                    : {}),
-                }
-              : undefined,
-            deadlineMs: e.CUSTODY_POLICY_AUDIT_TIMEOUT,
-          }
-        : { mode: e.CUSTODY_AUDIT_GATE === 'disabled' ? ('disabled' as const) : ('refuse' as const) },
+      audit: operatorAuditSettings(e, AUDIT_GATE),
     })),
     env,
   );

@@ -3,13 +3,12 @@
 // operators and facts. SIGTERM/SIGINT stop it gracefully.
 import { readFileSync } from 'node:fs';
 import { KafkaBus, createKafkaClient, kafkaSecurityFromEnv } from '@custody/event-bus';
-import { createLogger, createMetrics } from '@custody/platform';
+import { createLogger, createMetrics, operatorAuditGateFor } from '@custody/platform';
 import { decisionSignerFromFile } from './adapters/keys/local-decision-signer.js';
 import { operatorDirectoryFromFile } from './adapters/operators/operator-file.js';
 import { StaticFactsProvider, type StaticFactsDocument } from './adapters/facts/static-facts.js';
 import { LedgerFactsProvider, createLedgerClient, grpcHoldLookup, redeliveryFor, withLedgerHolds } from './adapters/facts/ledger-grpc-facts.js';
 import { credentials as grpcCredentials } from '@grpc/grpc-js';
-import { grpcOperatorAuditGate, refusingOperatorAuditGate } from './adapters/audit/operator-audit-gate.js';
 import { loadPolicyConfig } from './config.js';
 import { createPolicyBusMetrics, startPolicy } from './index.js';
 
@@ -30,14 +29,7 @@ const ledgerClient = config.ledger
 if (!config.ledger) logger.error({ alert: 'policy_no_ledger_holds' }, 'CUSTODY_POLICY_LEDGER_GRPC_ADDRESS is not set: no ledger holds, every withdrawal will be denied ledger_hold_missing');
 // Operator votes are recorded by audit before they are applied (fail closed). No endpoint →
 // every vote refused, unless CUSTODY_AUDIT_GATE=disabled (dev only, logged as an error).
-const auditGate =
-  config.audit.mode === 'grpc'
-    ? grpcOperatorAuditGate({
-        address: config.audit.address,
-        credentials: config.audit.tls ? grpcCredentials.createSsl(config.audit.tls.rootCa, config.audit.tls.privateKey ?? null, config.audit.tls.certChain ?? null) : grpcCredentials.createInsecure(),
-        deadlineMs: config.audit.deadlineMs,
-      })
-    : undefined;
+const auditGate = operatorAuditGateFor(config.audit);
 if (config.audit.mode === 'refuse') logger.error({ alert: 'policy_no_audit_endpoint' }, 'CUSTODY_POLICY_AUDIT_GRPC_ADDRESS is not set: every Approve/Reject will be refused (AUDIT_UNAVAILABLE)');
 if (config.audit.mode === 'disabled') logger.error({ alert: 'policy_audit_gate_disabled' }, 'CUSTODY_AUDIT_GATE=disabled: approvals are applied WITHOUT an audit record — never in production');
 const policy = await startPolicy({
@@ -59,7 +51,7 @@ const policy = await startPolicy({
   tokenTtlSeconds: config.tokenTtlSeconds,
   adminQuorum: config.adminQuorum,
   metrics: { registry, busMetrics, port: config.metricsPort },
-  ...(config.audit.mode === 'disabled' ? {} : { operatorAudit: auditGate ?? refusingOperatorAuditGate }),
+  ...(auditGate ? { operatorAudit: auditGate } : {}),
 });
 logger.info({ grpcPort: policy.grpcPort, metricsUrl: policy.metricsUrl }, 'policy started');
 const stop = async (): Promise<void> => {

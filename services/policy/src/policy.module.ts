@@ -12,6 +12,7 @@ import {
   type DatabaseConnection,
   type GrpcServerCredentials,
   type Logger,
+  type OperatorAuditGate,
 } from '@custody/platform';
 import type { Registry } from 'prom-client';
 import type { DataSource } from 'typeorm';
@@ -20,17 +21,19 @@ import { parseBundleArchive } from './adapters/opa/bundle-archive.js';
 import { WasmPolicyEvaluator } from './adapters/opa/wasm-policy-evaluator.js';
 import { createPolicyMetrics, decisionOutcomeLabel } from './adapters/metrics.js';
 import { ApprovalServiceService, createApprovalService } from './adapters/grpc/approval-service.js';
-import type { OperatorAuditGate } from './adapters/audit/operator-audit-gate.js';
 import { identityTopics, type TopicNamer } from './adapters/events.js';
 import { startDecisionConsumer } from './adapters/kafka/decision-consumer.js';
-import { CreatePolicyTables1795651200000, POLICY_ENTITIES } from './adapters/persistence/schema.js';
+import { maintenanceGroupOf, startMaintenanceConsumer } from './adapters/kafka/maintenance-consumer.js';
+import { PostgresMaintenanceStore } from './adapters/persistence/maintenance-store.js';
+import { CreateMaintenanceWindows1795737600000, CreatePolicyTables1795651200000, POLICY_ENTITIES } from './adapters/persistence/schema.js';
 import { PostgresBundleStore, PostgresPolicyStore } from './adapters/persistence/postgres-store.js';
 import { BundleRegistry } from './application/bundle-registry.js';
 import { DecisionService, expirePending, type PolicyStore } from './application/decisions.js';
+import { MaintenanceService } from './application/maintenance.js';
 import type { DecisionSigner, OperatorDirectory, WithdrawalFactsProvider } from './application/ports.js';
 import type { Clock } from './domain/clock.js';
 
-export const POLICY_MIGRATIONS = [CreatePolicyTables1795651200000, CreateEventBusTables1795478400000];
+export const POLICY_MIGRATIONS = [CreatePolicyTables1795651200000, CreateEventBusTables1795478400000, CreateMaintenanceWindows1795737600000];
 export { POLICY_ENTITIES };
 
 export interface PolicyDeps {
@@ -80,7 +83,7 @@ export interface PolicyDeps {
 
 /** The bus metrics hooks of the policy service (pass the same object to the bus and to startPolicy). */
 export function createPolicyBusMetrics(registry: Registry, topicName: TopicNamer = identityTopics, consumerGroupId: string = POLICY_CONSUMER_GROUPS[0]): BusMetrics {
-  return createBusMetrics(registry, { topics: ALL_TOPICS.map(topicName), groups: [consumerGroupId] });
+  return createBusMetrics(registry, { topics: ALL_TOPICS.map(topicName), groups: [consumerGroupId, maintenanceGroupOf(consumerGroupId)] });
 }
 
 export interface PolicyHandle {
@@ -132,7 +135,9 @@ export async function composePolicy(deps: PolicyDeps): Promise<PolicyHandle> {
     deps.logger.info({ bundleDigest: bundles.activeDigest, decisionKeyId: deps.signer.keyId }, 'policy bundle active');
 
     const store = new PostgresPolicyStore(dataSource, topicName);
+    const maintenanceStore = new PostgresMaintenanceStore();
     const decisions = new DecisionService({
+      maintenance: maintenanceStore,
       store,
       registry: bundles,
       evaluator,
@@ -168,6 +173,19 @@ export async function composePolicy(deps: PolicyDeps): Promise<PolicyHandle> {
       },
     });
     cleanups.push(() => subscription.stop());
+
+    // Announced maintenance windows (custody.maintenance.scheduled.v1) → maintenance_window,
+    // read into every decision's input (group `<consumerGroupId>.maintenance`).
+    const maintenanceSubscription = await startMaintenanceConsumer({
+      bus: deps.bus,
+      dataSource,
+      maintenance: new MaintenanceService(maintenanceStore),
+      groupId: consumerGroupId,
+      topicName,
+      metrics: busMetrics,
+      onResult: (result, envelope) => deps.logger.info({ eventId: envelope.id, type: envelope.type, maintenanceId: envelope.key, result }, 'maintenance window event handled'),
+    });
+    cleanups.push(() => maintenanceSubscription.stop());
 
     // Staged activations (policy-bundle CLI): verified here, swapped between messages.
     let polling = false;

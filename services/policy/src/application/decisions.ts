@@ -19,7 +19,9 @@ import { checkVote, type ApprovalSubject, type Verdict, type VoteRefusal } from 
 import type { Decision } from '../domain/decision.js';
 import { buildPolicyInput, withApprovals, type PolicyInput, type StoredAssessment, type StoredRequest } from '../domain/policy-input.js';
 import type { Clock } from '../domain/clock.js';
+import { maintenanceWindowsInput } from '../domain/maintenance.js';
 import type { BundleRegistry } from './bundle-registry.js';
+import type { MaintenanceWindowStore } from './maintenance.js';
 import type { PolicyEvaluator } from './policy-evaluator.js';
 import type { DecisionSigner, OperatorDirectory, Tx, WithdrawalFactsProvider } from './ports.js';
 
@@ -106,6 +108,8 @@ export interface DecisionServiceDeps {
   readonly signer: DecisionSigner;
   readonly operators: OperatorDirectory;
   readonly clock: Clock;
+  /** Announced maintenance windows; read in the decision's transaction (a failed read fails the decision). */
+  readonly maintenance: MaintenanceWindowStore;
   /** Lifetime of a decision token (default 600 s). */
   readonly tokenTtlSeconds?: number;
 }
@@ -146,7 +150,8 @@ export class DecisionService {
     });
     const accountId = facts.account?.id ?? request.customerAccount;
     const prior = await store.recentOutflow(tx, accountId, request.asset, new Date(now.getTime() - DAY_MS), withdrawalId);
-    const input = buildPolicyInput({ request, assessment, facts, rolling24hTotal: prior + request.amount, now, approvals: [] });
+    const maintenanceWindows = maintenanceWindowsInput(await this.deps.maintenance.windowsAt(tx, now), now);
+    const input = buildPolicyInput({ request, assessment, facts, rolling24hTotal: prior + request.amount, now, approvals: [], maintenanceWindows });
     const { decision } = await this.deps.evaluator.evaluate(bundle, input);
     const id = randomUUID();
     const base: DecisionRecord = {
@@ -249,7 +254,8 @@ export class DecisionService {
       }
 
       const bundle = this.deps.registry.current();
-      const input = withApprovals(record.input, approvals.map((v) => ({ operatorId: v.operatorId, role: v.role, approvedAt: v.votedAt })), now);
+      const maintenanceWindows = maintenanceWindowsInput(await this.deps.maintenance.windowsAt(tx, now), now);
+      const input = withApprovals(record.input, approvals.map((v) => ({ operatorId: v.operatorId, role: v.role, approvedAt: v.votedAt })), now, maintenanceWindows);
       const { decision } = await this.deps.evaluator.evaluate(bundle, input);
       await store.recordEvaluation(tx, { decisionId: record.id, trigger: `vote:${args.operatorId}`, input, output: decision, bundleDigest: bundle.digest, at: now });
       if (decision.outcome === 'require_approval') return { record, votes: all, quorumReached: false };

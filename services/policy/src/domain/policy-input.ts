@@ -5,6 +5,7 @@
  * (`input_invalid`, `ledger_hold_missing`) rather than guessing.
  */
 import { formatAmount } from './amount.js';
+import type { MaintenanceWindowInput } from './maintenance.js';
 import { toCanonicalTimestamp } from './timestamp.js';
 
 export interface StoredRequest {
@@ -53,6 +54,8 @@ export function buildPolicyInput(args: {
   readonly rolling24hTotal: bigint;
   readonly now: Date;
   readonly approvals: readonly InputApproval[];
+  /** The announced maintenance windows (latest state per id), see domain/maintenance.ts. */
+  readonly maintenanceWindows: readonly MaintenanceWindowInput[];
 }): PolicyInput {
   const { request: r, assessment: a, facts: f } = args;
   const input: Record<string, unknown> = {
@@ -61,11 +64,13 @@ export function buildPolicyInput(args: {
     requested_by: r.clientId,
     now: toCanonicalTimestamp(args.now),
     asset: r.asset,
+    ...(r.chain ? { chain: r.chain } : {}),
     amount: formatAmount(r.amount),
     destination: r.destinationTag ? { address: r.destinationAddress, tag: r.destinationTag } : { address: r.destinationAddress },
     velocity: { rolling_24h_total: formatAmount(args.rolling24hTotal) },
     risk: { verdict: a.verdict, score: a.score, sanctions_hit: a.sanctionsHit, assessed_at: toCanonicalTimestamp(a.assessedAt) },
     approvals: args.approvals.map((v) => ({ operator_id: v.operatorId, role: v.role, approved_at: toCanonicalTimestamp(v.approvedAt) })),
+    maintenance_windows: args.maintenanceWindows,
   };
   if (f.account) input['account'] = { id: f.account.id, tier: f.account.tier, opened_at: f.account.openedAt };
   if (f.sourceWallet) input['source_wallet'] = { id: f.sourceWallet.id, tier: f.sourceWallet.tier };
@@ -73,11 +78,16 @@ export function buildPolicyInput(args: {
   return Object.freeze(input);
 }
 
-/** The same input with other votes and another "now" (re-evaluation after a vote, backtest). */
-export function withApprovals(input: PolicyInput, approvals: readonly InputApproval[], now: Date): PolicyInput {
+/**
+ * The same input with other votes, another "now" and the announced maintenance windows as
+ * they are now (re-evaluation after a vote: a window announced since the first decision
+ * freezes it too).
+ */
+export function withApprovals(input: PolicyInput, approvals: readonly InputApproval[], now: Date, maintenanceWindows: readonly MaintenanceWindowInput[]): PolicyInput {
   return Object.freeze({
     ...input,
     now: toCanonicalTimestamp(now),
+    maintenance_windows: maintenanceWindows,
     approvals: approvals.map((v) => ({ operator_id: v.operatorId, role: v.role, approved_at: toCanonicalTimestamp(v.approvedAt) })),
   });
 }

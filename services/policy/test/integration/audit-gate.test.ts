@@ -21,7 +21,7 @@ import {
   type PendingApproval,
 } from '@custody/contracts';
 import { InProcessBus, createEnvelope, protobufEnvelopeCodec } from '@custody/event-bus';
-import { grpcOperatorAuditGate, refusingOperatorAuditGate, type OperatorAuditGate } from '../../src/adapters/audit/operator-audit-gate.js';
+import { createOperatorAuditGate, refusingOperatorAuditGate, type OperatorAuditGate } from '@custody/platform';
 import { approvalSigningBytes, localDecisionSigner, startPolicy, type PolicyHandle, type WithdrawalFactsProvider } from '../../src/index.js';
 import { buildBundles, call, createTestDatabase, directoryOf, failure, newOperator, quietLogger, rand, waitFor, type Bundles, type TestDatabase, type TestOperator } from './support.js';
 
@@ -108,7 +108,7 @@ async function unchanged(decisionId: string): Promise<{ status: string; votes: n
 
 describe('fail closed (ISO/TR 23576 9.3.9.4): policy refuses operator votes audit did not record', () => {
   it('no audit endpoint configured (the refusing gate main.ts installs) → Approve and Reject are UNAVAILABLE / AUDIT_UNAVAILABLE; nothing stored', async () => {
-    await withPolicy(refusingOperatorAuditGate, async (client, pending) => {
+    await withPolicy(refusingOperatorAuditGate('CUSTODY_POLICY_AUDIT_GRPC_ADDRESS'), async (client, pending) => {
       expect(await failure(call(client.approve.bind(client) as never, voteRequest(ALICE, pending, 'approve'), new Metadata()))).toEqual({ code: status.UNAVAILABLE, reason: 'AUDIT_UNAVAILABLE' });
       expect(await failure(call(client.reject.bind(client) as never, { ...voteRequest(ALICE, pending, 'reject'), reason: 'no' }, new Metadata()))).toEqual({ code: status.UNAVAILABLE, reason: 'AUDIT_UNAVAILABLE' });
       expect(await unchanged(pending.decisionId)).toEqual({ status: 'require_approval', votes: 0 });
@@ -116,7 +116,7 @@ describe('fail closed (ISO/TR 23576 9.3.9.4): policy refuses operator votes audi
   });
 
   it('audit slower than the deadline (an AuditService that never answers) → Approve is UNAVAILABLE / AUDIT_UNAVAILABLE; nothing stored', async () => {
-    const slow = grpcOperatorAuditGate({ address: `127.0.0.1:${silentPort}`, deadlineMs: 300 });
+    const slow = createOperatorAuditGate({ address: `127.0.0.1:${silentPort}`, credentials: credentials.createInsecure(), timeoutMs: 300 });
     try {
       await withPolicy(slow, async (client, pending) => {
         expect(await failure(call(client.approve.bind(client) as never, voteRequest(ALICE, pending, 'approve'), new Metadata()))).toEqual({ code: status.UNAVAILABLE, reason: 'AUDIT_UNAVAILABLE' });

@@ -20,11 +20,10 @@ import {
   type RejectRequest,
   type RejectResponse,
 } from '@custody/contracts';
-import { CORRELATION_ID_KEY, toGrpcError, withCorrelation, type GrpcCodeMap, type Logger } from '@custody/platform';
+import { AuditUnavailableError, CORRELATION_ID_KEY, toGrpcError, withCorrelation, type GrpcCodeMap, type Logger, type OperatorAuditGate } from '@custody/platform';
 import { InvalidArgumentError, subjectOf, type DecisionRecord, type DecisionService, type Vote } from '../../application/decisions.js';
 import { approvalSubjectBytes } from '../../domain/approval.js';
 import { formatAmount } from '../../domain/amount.js';
-import { AuditUnavailableError, type OperatorAuditGate } from '../audit/operator-audit-gate.js';
 
 export const ERROR_DOMAIN = 'custody.policy';
 

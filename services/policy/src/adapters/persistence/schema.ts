@@ -128,7 +128,39 @@ export const BundleActivationRequestEntity = new EntitySchema<Record<string, unk
   indices: [{ name: 'bundle_activation_request_state_idx', columns: ['state', 'requested_at'] }],
 });
 
-export const POLICY_ENTITIES = [BundleActivationRequestEntity, WithdrawalRequestEntity, RiskAssessmentEntity, DecisionEntity, DecisionEvaluationEntity, ApprovalVoteEntity, PolicyBundleEntity];
+/** Announced maintenance windows (custody.maintenance.scheduled.v1): the latest state per maintenance id. */
+export const MaintenanceWindowEntity = new EntitySchema<Record<string, unknown>>({
+  name: 'MaintenanceWindow',
+  tableName: 'maintenance_window',
+  columns: {
+    maintenance_id: { ...text, primary: true },
+    chains: { type: 'text', array: true },
+    assets: { type: 'text', array: true },
+    starts_at: ts,
+    ends_at: ts,
+    withdrawals_suspended: { type: 'boolean' },
+    deposits_delayed: { type: 'boolean' },
+    cancelled: { type: 'boolean' },
+    cancelled_at: { ...ts, nullable: true },
+    cancelled_by: text,
+    announced_by: text,
+    event_id: text,
+    occurred_at: ts,
+    updated_at: ts,
+  },
+  indices: [{ name: 'maintenance_window_ends_at_idx', columns: ['ends_at'] }],
+});
+
+export const POLICY_ENTITIES = [
+  BundleActivationRequestEntity,
+  WithdrawalRequestEntity,
+  RiskAssessmentEntity,
+  DecisionEntity,
+  DecisionEvaluationEntity,
+  ApprovalVoteEntity,
+  PolicyBundleEntity,
+  MaintenanceWindowEntity,
+];
 
 export class CreatePolicyTables1795651200000 implements MigrationInterface {
   readonly name = 'CreatePolicyTables1795651200000';
@@ -177,5 +209,25 @@ export class CreatePolicyTables1795651200000 implements MigrationInterface {
 
   async down(q: QueryRunner): Promise<void> {
     for (const t of ['bundle_activation_request', 'policy_bundle', 'approval_vote', 'decision_evaluation', 'decision', 'risk_assessment', 'withdrawal_request']) await q.query(`DROP TABLE "${t}"`);
+  }
+}
+
+/** The announced maintenance windows table (docs/policies.md "Announced maintenance windows"). */
+export class CreateMaintenanceWindows1795737600000 implements MigrationInterface {
+  readonly name = 'CreateMaintenanceWindows1795737600000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`CREATE TABLE "maintenance_window" (
+      "maintenance_id" text NOT NULL, "chains" text[] NOT NULL, "assets" text[] NOT NULL,
+      "starts_at" timestamp with time zone NOT NULL, "ends_at" timestamp with time zone NOT NULL,
+      "withdrawals_suspended" boolean NOT NULL, "deposits_delayed" boolean NOT NULL, "cancelled" boolean NOT NULL,
+      "cancelled_at" timestamp with time zone, "cancelled_by" text NOT NULL, "announced_by" text NOT NULL,
+      "event_id" text NOT NULL, "occurred_at" timestamp with time zone NOT NULL, "updated_at" timestamp with time zone NOT NULL,
+      CONSTRAINT "PK_maintenance_window" PRIMARY KEY ("maintenance_id"))`);
+    await q.query(`CREATE INDEX "maintenance_window_ends_at_idx" ON "maintenance_window" ("ends_at")`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP TABLE "maintenance_window"`);
   }
 }
