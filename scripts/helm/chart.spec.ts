@@ -184,7 +184,7 @@ describe('C-9.3.10.2-a default-deny network policy: only the architecture flows 
 
   it('the service-to-service gRPC connectivity matrix is exactly the architecture\'s', () => {
     expect(connectivityMatrix()).toEqual(
-      ['intake->audit', 'intake->chain-adapter', 'intake->ledger', 'intake->policy', 'intake->risk', 'ledger->chain-adapter', 'policy->audit', 'policy->ledger'].sort(),
+      ['intake->audit', 'intake->chain-adapter', 'intake->ledger', 'intake->policy', 'intake->risk', 'ledger->chain-adapter', 'policy->audit', 'policy->ledger', 'signer->audit'].sort(),
     );
   });
 
@@ -266,9 +266,12 @@ describe('C-8.2.2.4-b hardened signer runtime (chart part: read-only root, no in
     expect(np.spec.policyTypes).toContain('Ingress');
   });
 
-  it('egress only to DNS, Kafka, its database, Vault and the HSM', () => {
-    const ports = egressOf('signer').map((r) => r.ports!.map((p) => `${p.port}/${p.protocol}`).join(','));
-    expect(ports).toEqual(['53/UDP,53/TCP', '9093/TCP', '5432/TCP', '8200/TCP', '1792/TCP']);
+  it('egress only to DNS, Kafka, its database, Vault, the HSM and the audit service\'s gRPC (operator audit gate)', () => {
+    const egress = egressOf('signer');
+    const ports = egress.map((r) => r.ports!.map((p) => `${p.port}/${p.protocol}`).join(','));
+    expect(ports).toEqual(['53/UDP,53/TCP', '9093/TCP', '5432/TCP', '8200/TCP', '1792/TCP', '50051/TCP']);
+    // the gRPC rule admits the audit pods only (KeyAdminService changes are recorded there first)
+    expect(egress[5]!.to!.map(sameNamespaceComponent)).toEqual(['audit']);
   });
 
   it('mounts no Kubernetes API token; Vault gets an audience-bound projected token', () => {

@@ -144,6 +144,9 @@ policy:
   audit: { prefix: CUSTODY_POLICY_AUDIT_GRPC, address: true, tls: true }
 intake:
   audit: { prefix: CUSTODY_INTAKE_AUDIT_GRPC, address: true, tls: true }
+signer:
+  # its one client: the operator audit gate of KeyAdminService (docs/signer.md)
+  audit: { prefix: CUSTODY_SIGNER_AUDIT_GRPC, address: true, tls: true }
 ledger:
   # addresses come with the assets: services.ledger.env.CUSTODY_LEDGER_RECONCILE_TARGETS
   chain-adapter: { prefix: CUSTODY_LEDGER_CHAIN_GRPC, address: false }

@@ -17,17 +17,18 @@ import { validateProfile, type EvmAssetProfile } from './domain/assets.js';
 import { normaliseAddress } from './domain/evm-tx.js';
 import type { Fees } from './domain/fees.js';
 import { EvmJsonRpc } from './adapters/chain/evm-json-rpc.js';
+import { QuorumEvmChain } from './adapters/chain/quorum-evm-chain.js';
 import { identityTopics, type TopicNamer } from './adapters/events.js';
 import { startConsumers } from './adapters/kafka/consumers.js';
 import { createRefusalCounter } from './adapters/kafka/refusal-metrics.js';
 import { createChainAdapterMetrics } from './adapters/metrics.js';
-import { AddNonceFreeList1796169600000, AddWalletRegistry1796083200000, CHAIN_ADAPTER_ENTITIES, CreateChainAdapterTables1795651200000 } from './adapters/persistence/schema.js';
+import { AddIncidentId1796256000000, AddNonceFreeList1796169600000, AddWalletRegistry1796083200000, CHAIN_ADAPTER_ENTITIES, CreateChainAdapterTables1795651200000 } from './adapters/persistence/schema.js';
 import { PostgresChainStore } from './adapters/persistence/postgres-store.js';
 import { ChainQueryServiceService, createChainQueryService } from './adapters/grpc/chain-query-service.js';
 import { StoreAndConfigAddressSource } from './adapters/grpc/custodial-addresses.js';
 import { CustodialSnapshotReader, jsonRpcBalanceReader } from './adapters/grpc/custodial-snapshot.js';
 
-export const CHAIN_ADAPTER_MIGRATIONS = [CreateChainAdapterTables1795651200000, CreateEventBusTables1795478400000, AddWalletRegistry1796083200000, AddNonceFreeList1796169600000];
+export const CHAIN_ADAPTER_MIGRATIONS = [CreateChainAdapterTables1795651200000, CreateEventBusTables1795478400000, AddWalletRegistry1796083200000, AddNonceFreeList1796169600000, AddIncidentId1796256000000];
 export { CHAIN_ADAPTER_ENTITIES };
 
 export interface ChainAdapterDeps {
@@ -38,6 +39,13 @@ export interface ChainAdapterDeps {
   readonly clock?: Clock;
   /** JSON-RPC URL of the EVM node, or a Chain port (tests, several endpoints). */
   readonly rpcUrl?: string;
+  /**
+   * Several endpoints of the same chain (independently operated nodes, C-5.5.4-b): reads that decide
+   * safety must agree across `rpcQuorum` of them (adapters/chain/quorum-evm-chain.ts). Overrides `rpcUrl`.
+   */
+  readonly rpcUrls?: readonly string[];
+  /** k of `rpcUrls` (default: a majority). */
+  readonly rpcQuorum?: number;
   readonly chain?: EvmChain;
   readonly profile: EvmAssetProfile;
   /** Deposit address → customer account. */
@@ -76,7 +84,12 @@ export async function composeChainAdapter(deps: ChainAdapterDeps): Promise<Chain
   const clock = deps.clock ?? { now: () => new Date() };
   const profile = validateProfile(deps.profile);
   const topicName = deps.topicName ?? identityTopics;
-  const chain = deps.chain ?? new EvmJsonRpc({ url: deps.rpcUrl ?? 'http://127.0.0.1:18545' });
+  const urls = deps.rpcUrls && deps.rpcUrls.length > 0 ? deps.rpcUrls : [deps.rpcUrl ?? 'http://127.0.0.1:18545'];
+  const chain =
+    deps.chain ??
+    (urls.length > 1
+      ? new QuorumEvmChain({ endpoints: urls.map((url) => new EvmJsonRpc({ url })), quorum: deps.rpcQuorum ?? Math.floor(urls.length / 2) + 1 })
+      : new EvmJsonRpc({ url: urls[0] ?? 'http://127.0.0.1:18545' }));
   const registry = deps.registry ?? createMetrics('chain-adapter');
   const metrics = createChainAdapterMetrics(registry, profile.chain);
   const refusals = createRefusalCounter(registry);
@@ -198,7 +211,8 @@ export async function composeChainAdapter(deps: ChainAdapterDeps): Promise<Chain
     let grpcPort: number | undefined;
     if (deps.grpc) {
       // Balances are read over JSON-RPC (eth_getBalance at one block hash).
-      const rpc = chain instanceof EvmJsonRpc ? chain : deps.rpcUrl ? new EvmJsonRpc({ url: deps.rpcUrl }) : undefined;
+      // Several endpoints: every balance is a fact the quorum must agree on (QuorumEvmChain.call).
+      const rpc = chain instanceof EvmJsonRpc || chain instanceof QuorumEvmChain ? chain : deps.rpcUrl ? new EvmJsonRpc({ url: deps.rpcUrl }) : undefined;
       if (!rpc) throw new Error('chain-adapter: ChainQueryService needs a JSON-RPC node (rpcUrl)');
       const reader = new CustodialSnapshotReader({
         dataSource,

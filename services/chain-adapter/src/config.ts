@@ -2,6 +2,7 @@
 // service with a message naming the variable). One process per chain (C-5.5.3-b).
 import { z } from 'zod';
 import { defineConfig, envVar, grpcServerCredentials, grpcServerTlsEnv } from '@custody/platform';
+import { validateQuorum } from './adapters/chain/quorum-evm-chain.js';
 
 const wei = (name: string) => envVar.custom(`${name}: a non-negative integer in wei`, (raw) => (/^[0-9]{1,78}$/.test(raw) ? BigInt(raw) : undefined));
 
@@ -15,6 +16,21 @@ const schema = z.object({
   KAFKA_BROKERS: envVar.list(),
   ANVIL_RPC_URL: envVar.url({ protocols: ['http:', 'https:'] }).default('http://127.0.0.1:18545'),
   CUSTODY_CHAIN_RPC_URL: envVar.url({ protocols: ['http:', 'https:'] }).optional(),
+  // Several endpoints of the same chain (C-5.5.4-b): comma-separated http(s) URLs; overrides CUSTODY_CHAIN_RPC_URL.
+  CUSTODY_CHAIN_RPC_URLS: envVar.custom('a comma-separated list of http(s) URLs with a host', (raw) => {
+    const items = raw.split(',').map((s) => s.trim());
+    const ok = items.every((item) => {
+      try {
+        const u = new URL(item);
+        return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname.length > 0;
+      } catch {
+        return false;
+      }
+    });
+    return ok && new Set(items).size === items.length ? items : undefined;
+  }).optional(),
+  // k of CUSTODY_CHAIN_RPC_URLS that must agree (default: a majority; must be a majority).
+  CUSTODY_CHAIN_RPC_QUORUM: envVar.int({ min: 1, max: 64 }).optional(),
   CUSTODY_CHAIN_NAME: envVar.string({ minLength: 1 }).default('ethereum-local'),
   CUSTODY_CHAIN_ASSET: envVar.string({ minLength: 2 }).default('ETH'),
   CUSTODY_CHAIN_ID: envVar.int({ min: 1, max: 2 ** 31 }),
@@ -32,13 +48,20 @@ const schema = z.object({
 
 export function loadChainAdapterConfig(env: NodeJS.ProcessEnv = process.env) {
   return defineConfig(
-    schema.and(grpcServerTlsEnv).transform((e) => ({
+    schema.and(grpcServerTlsEnv).superRefine((e, ctx) => {
+      const urls = e.CUSTODY_CHAIN_RPC_URLS ?? [e.CUSTODY_CHAIN_RPC_URL ?? e.ANVIL_RPC_URL];
+      const problem = validateQuorum(urls.length, e.CUSTODY_CHAIN_RPC_QUORUM ?? Math.floor(urls.length / 2) + 1);
+      if (problem) ctx.addIssue({ code: 'custom', path: ['CUSTODY_CHAIN_RPC_QUORUM'], message: problem });
+    }).transform((e) => ({
       grpc: { host: e.CUSTODY_GRPC_HOST, port: e.CUSTODY_GRPC_PORT, credentials: grpcServerCredentials(e) },
       logLevel: e.CUSTODY_LOG_LEVEL,
       metricsPort: e.CUSTODY_METRICS_PORT,
       databaseUrl: e.CUSTODY_DB_URL,
       kafkaBrokers: e.KAFKA_BROKERS,
       rpcUrl: e.CUSTODY_CHAIN_RPC_URL ?? e.ANVIL_RPC_URL,
+      // One endpoint: [rpcUrl]; several: reads agreed by rpcQuorum of them.
+      rpcUrls: e.CUSTODY_CHAIN_RPC_URLS ?? [e.CUSTODY_CHAIN_RPC_URL ?? e.ANVIL_RPC_URL],
+      rpcQuorum: e.CUSTODY_CHAIN_RPC_QUORUM ?? Math.floor((e.CUSTODY_CHAIN_RPC_URLS?.length ?? 1) / 2) + 1,
       pollIntervalMs: e.CUSTODY_CHAIN_POLL_INTERVAL,
       maxHeadAgeMs: e.CUSTODY_CHAIN_MAX_HEAD_AGE,
       stuckAfterMs: e.CUSTODY_CHAIN_STUCK_AFTER,

@@ -16,6 +16,8 @@ const adapter = await startChainAdapter({
   database: { url: config.databaseUrl },
   logger,
   rpcUrl: config.rpcUrl,
+  rpcUrls: config.rpcUrls,
+  rpcQuorum: config.rpcQuorum,
   profile: config.profile,
   depositAddresses: new Map(config.depositAddresses.map((d) => [d.address, d.account])),
   custodyAddresses: config.custodyAddresses,

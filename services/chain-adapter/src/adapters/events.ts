@@ -29,6 +29,11 @@ export function outboxEntry(event: OutEvent, now: Date, topicName: TopicNamer): 
       key = event.message.address;
       payload = encodeEvent(Topics.depositDetected, event.message);
       break;
+    case 'incident.raised':
+      type = Topics.incidentRaised;
+      key = event.message.incidentId;
+      payload = encodeEvent(Topics.incidentRaised, event.message);
+      break;
   }
   return {
     topic: topicName(type),

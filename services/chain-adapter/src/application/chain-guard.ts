@@ -46,8 +46,10 @@ export class ChainGuard {
       this.genesisChecked = true;
     }
     if (await this.o.chain.syncing()) throw new ChainAdapterError('NODE_UNSYNCED', 'the node is still syncing: refusing to act');
+    // The head block is read on every check: with several endpoints (adapters/chain/quorum-evm-chain.ts)
+    // its hash is compared across them, so a divergence at the tip fails the check (CHAIN_VIEW_DIVERGENCE).
+    const head = await this.o.chain.block(await this.o.chain.headNumber());
     if (this.o.maxHeadAgeMs > 0) {
-      const head = await this.o.chain.block(await this.o.chain.headNumber());
       const ageMs = this.o.clock.now().getTime() - Number(head?.timestamp ?? 0n) * 1000;
       if (ageMs > this.o.maxHeadAgeMs) throw new ChainAdapterError('NODE_BEHIND', `the node's head is ${Math.round(ageMs / 1000)} s old (limit ${Math.round(this.o.maxHeadAgeMs / 1000)} s): refusing to act`);
     }

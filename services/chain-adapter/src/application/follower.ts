@@ -14,6 +14,9 @@ import type { Clock, EvmChain, Receipt } from './ports.js';
 import type { ChainStore, DepositRow, IncidentRow, OutEvent, StoreScope, WithdrawalRow } from './store.js';
 import { statusEvent, type WithdrawalFlow } from './withdrawals.js';
 
+/** Guard or quorum refusals that need a human: recorded and published as incidents. */
+const CHAIN_VIEW_INCIDENTS: ReadonlySet<string> = new Set(['CHAIN_ID_MISMATCH', 'GENESIS_MISMATCH', 'CHAIN_VIEW_DIVERGENCE']);
+
 const DEPOSIT_STATE = { PENDING: DepositState.DEPOSIT_STATE_PENDING, FINAL: DepositState.DEPOSIT_STATE_FINAL, ORPHANED: DepositState.DEPOSIT_STATE_ORPHANED } as const;
 
 export interface FollowerHooks {
@@ -84,8 +87,32 @@ export class Follower {
     } catch (err) {
       const reason = err instanceof ChainAdapterError ? err.code : 'NODE_UNREACHABLE';
       this.d.hooks?.onHealth?.(false, reason);
+      await this.raiseFor(err);
       return { healthy: false, reorgDepth: 0, nonceGaps: [] };
     }
+    try {
+      return await this.followChain();
+    } catch (err) {
+      // Endpoints that disagree on a block, receipt or balance mid-pass: nothing more is acted on.
+      if (!(err instanceof ChainAdapterError) || !CHAIN_VIEW_INCIDENTS.has(err.code)) throw err;
+      this.d.hooks?.onHealth?.(false, err.code);
+      await this.raiseFor(err);
+      return { healthy: false, reorgDepth: 0, nonceGaps: [] };
+    }
+  }
+
+  /** Records (once per incident id) and publishes an incident; the hook only hears of new ones. */
+  private async raise(incident: IncidentRow): Promise<void> {
+    if (await this.d.store.transaction((s) => s.recordIncident(incident))) this.d.hooks?.onIncident?.(incident);
+  }
+
+  /** Wrong chain, wrong genesis, endpoints disagreeing: an incident (the same finding once). */
+  private async raiseFor(err: unknown): Promise<void> {
+    if (!(err instanceof ChainAdapterError) || !CHAIN_VIEW_INCIDENTS.has(err.code)) return;
+    await this.raise({ chain: this.d.profile.chain, asset: this.d.profile.asset, kind: err.code, detail: err.message, wallet: '', txHash: '', evidence: err.evidence });
+  }
+
+  private async followChain(): Promise<TickResult> {
     const chainName = this.d.profile.chain;
     const head = await this.d.chain.headNumber();
     this.d.hooks?.onHead?.(head);
@@ -148,9 +175,8 @@ export class Follower {
     });
     if (scan.kind === 'none') return 0;
     if (scan.kind === 'too-deep') {
-      const incident: IncidentRow = { chain: chainName, kind: 'REORG_TOO_DEEP', detail: `no common ancestor within ${maxDepth} blocks of ${top.height}: the asset stops here until an operator looks`, wallet: '', txHash: '' };
-      await this.d.store.transaction((s) => s.recordIncident(incident));
-      this.d.hooks?.onIncident?.(incident);
+      const incident: IncidentRow = { chain: chainName, asset: this.d.profile.asset, kind: 'REORG_TOO_DEEP', detail: `no common ancestor within ${maxDepth} blocks of ${top.height}: the asset stops here until an operator looks`, wallet: '', txHash: '' };
+      await this.raise(incident);
       throw new ChainAdapterError('REORG_TOO_DEEP', incident.detail);
     }
     await this.rollBack(scan.ancestor, scan.depth);
@@ -164,13 +190,14 @@ export class Follower {
     const affected = await this.d.store.withdrawalsAbove(chainName, ancestor);
     const deposits = await this.d.store.depositsAbove(chainName, ancestor);
     const incidents: IncidentRow[] = [];
+    const recorded: IncidentRow[] = [];
     await this.d.store.transaction(async (scope) => {
       await scope.deleteBlocksAbove(chainName, ancestor);
       const now = this.d.clock.now();
       const events: OutEvent[] = [];
       for (const w of affected) {
         events.push(statusEvent(w, TxState.TX_STATE_REORGED, now, { reasonCode: beyond || w.state === 'FINAL' ? 'REORG_BEYOND_FINALITY' : 'REORGED' }));
-        if (w.state === 'FINAL' || beyond) incidents.push({ chain: chainName, kind: 'REORG_BEYOND_FINALITY', detail: `withdrawal ${w.withdrawalId} was in block ${w.blockHeight} (${w.blockHash}), removed by a ${depth}-block reorg`, wallet: w.wallet, txHash: w.txHash ?? '' });
+        if (w.state === 'FINAL' || beyond) incidents.push({ chain: chainName, asset: this.d.profile.asset, kind: 'REORG_BEYOND_FINALITY', evidence: { withdrawalId: w.withdrawalId, blockHeight: String(w.blockHeight ?? ''), blockHash: w.blockHash ?? '', reorgDepth: String(depth), commonAncestor: ancestor.toString(), requiredConfirmations: String(required) }, detail: `withdrawal ${w.withdrawalId} was in block ${w.blockHeight} (${w.blockHash}), removed by a ${depth}-block reorg`, wallet: w.wallet, txHash: w.txHash ?? '' });
         await scope.updateWithdrawal(w.withdrawalId, { state: 'BROADCAST', blockHeight: null, blockHash: null, confirmations: 0, updatedAt: now });
       }
       for (const dep of deposits) {
@@ -178,14 +205,14 @@ export class Follower {
         const orphaned: DepositRow = { ...dep, state: 'ORPHANED', confirmations: 0 };
         await scope.upsertDeposit(orphaned);
         events.push(this.depositEvent(orphaned));
-        if (dep.state === 'FINAL') incidents.push({ chain: chainName, kind: 'REORG_BEYOND_FINALITY', detail: `deposit ${dep.depositId} credited at block ${dep.blockHeight} was removed by a ${depth}-block reorg`, wallet: dep.address, txHash: dep.txHash });
+        if (dep.state === 'FINAL') incidents.push({ chain: chainName, asset: this.d.profile.asset, kind: 'REORG_BEYOND_FINALITY', evidence: { depositId: dep.depositId, amount: dep.amount.toString(), blockHeight: dep.blockHeight.toString(), blockHash: dep.blockHash, reorgDepth: String(depth), commonAncestor: ancestor.toString(), requiredConfirmations: String(required) }, detail: `deposit ${dep.depositId} credited at block ${dep.blockHeight} was removed by a ${depth}-block reorg`, wallet: dep.address, txHash: dep.txHash });
       }
-      if (beyond && incidents.length === 0) incidents.push({ chain: chainName, kind: 'REORG_BEYOND_FINALITY', detail: `a ${depth}-block reorg below height ${ancestor + BigInt(depth)} reached past the finality depth ${required}`, wallet: '', txHash: '' });
-      for (const i of incidents) await scope.recordIncident(i);
+      if (beyond && incidents.length === 0) incidents.push({ chain: chainName, asset: this.d.profile.asset, kind: 'REORG_BEYOND_FINALITY', evidence: { reorgDepth: String(depth), commonAncestor: ancestor.toString(), requiredConfirmations: String(required) }, detail: `a ${depth}-block reorg below height ${ancestor + BigInt(depth)} reached past the finality depth ${required}`, wallet: '', txHash: '' });
+      for (const i of incidents) if (await scope.recordIncident(i)) recorded.push(i);
       await scope.emit(events);
     });
     this.d.hooks?.onReorg?.(depth, beyond, affected.length > 0 || deposits.some((d) => d.state !== 'ORPHANED'));
-    for (const i of incidents) this.d.hooks?.onIncident?.(i);
+    for (const i of recorded) this.d.hooks?.onIncident?.(i);
     // Same signed bytes again (never a new payload): valid if the nonce is still free.
     for (const w of affected) await this.d.flow.broadcast(w.withdrawalId).catch(() => undefined);
   }
@@ -202,20 +229,21 @@ export class Follower {
       if (!block) return;
       if (parent && block.parentHash !== parent.hash) return; // the chain moved under us: next tick's reorg check
       const incidents: IncidentRow[] = [];
+      const recorded: IncidentRow[] = [];
       await this.d.store.transaction(async (scope) => {
         await scope.putBlock({ chain: chainName, height: block.number, hash: block.hash, parentHash: block.parentHash });
         for (const tx of block.transactions) {
           if (this.d.custodyAddresses.has(tx.from) && !(await this.d.store.attemptByHash(tx.hash))) {
-            incidents.push({ chain: chainName, kind: 'UNMATCHED_OUTFLOW', detail: `outflow of ${tx.value} wei from custody address ${tx.from} (nonce ${tx.nonce}) in block ${block.number} matches no signed, approved withdrawal: suspend the key`, wallet: tx.from, txHash: tx.hash });
+            incidents.push({ chain: chainName, asset: this.d.profile.asset, kind: 'UNMATCHED_OUTFLOW', evidence: { value: tx.value.toString(), nonce: tx.nonce.toString(), blockHeight: block.number.toString(), blockHash: block.hash }, detail: `outflow of ${tx.value} wei from custody address ${tx.from} (nonce ${tx.nonce}) in block ${block.number} matches no signed, approved withdrawal: suspend the key`, wallet: tx.from, txHash: tx.hash });
           }
           if (tx.to === null || !this.d.depositAddresses.has(tx.to) || tx.value === 0n) continue;
           const receipt = await this.d.chain.receipt(tx.hash);
           if (!receipt || receipt.status !== 'success' || receipt.blockHash !== block.hash) continue; // C-5.5.5.3-b: only successful executions
           await this.recordDeposit(scope, { depositId: `${chainName}:${tx.hash}:0`, chain: chainName, asset: this.d.profile.asset, address: tx.to, txHash: tx.hash, outputIndex: 0, amount: tx.value, fromAddress: tx.from, blockHeight: block.number, blockHash: block.hash, confirmations: confirmationsAt(block.number, head), state: 'PENDING', detectedAt: this.d.clock.now() });
         }
-        for (const i of incidents) await scope.recordIncident(i);
+        for (const i of incidents) if (await scope.recordIncident(i)) recorded.push(i);
       });
-      for (const i of incidents) this.d.hooks?.onIncident?.(i);
+      for (const i of recorded) this.d.hooks?.onIncident?.(i);
       parent = { chain: chainName, height: block.number, hash: block.hash, parentHash: block.parentHash };
     }
   }

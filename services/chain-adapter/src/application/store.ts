@@ -1,6 +1,6 @@
 // Persistence port. `ChainStore.transaction` (and the inbox's transaction, via `within`)
 // give a `StoreScope`: every write and every event of one step commit together (outbox).
-import type { DepositDetected, TxPrepared, TxStatus } from '@custody/contracts';
+import type { DepositDetected, IncidentRaised, TxPrepared, TxStatus } from '@custody/contracts';
 import type { NonceAllocation } from '../domain/nonce-allocation.js';
 import type { RefusalOutcome } from '../domain/signer-refusal.js';
 import type { WalletRow } from '../domain/wallet-registry.js';
@@ -83,17 +83,33 @@ export interface DepositRow {
 
 export interface IncidentRow {
   readonly chain: string;
-  /** REORG_BEYOND_FINALITY | UNMATCHED_OUTFLOW | NONCE_CONSUMED_ELSEWHERE (also: a released nonce the chain already used) | SIGNED_TX_MISMATCH */
+  /**
+   * REORG_BEYOND_FINALITY | REORG_TOO_DEEP | UNMATCHED_OUTFLOW | NONCE_CONSUMED_ELSEWHERE (also: a released nonce the chain
+   * already used) | SIGNED_TX_MISMATCH | CHAIN_ID_MISMATCH | GENESIS_MISMATCH | CHAIN_VIEW_DIVERGENCE
+   */
   readonly kind: string;
   readonly detail: string;
   readonly wallet: string;
   readonly txHash: string;
+  /** The adapter's asset (custody.incident.raised.v1 `asset`). */
+  readonly asset?: string;
+  /** Default: application/incidents.ts `severityOf` (CRITICAL but for SIGNED_TX_MISMATCH). */
+  readonly severity?: 'WARNING' | 'CRITICAL';
+  /** Extra machine-readable facts for `evidence_json` (strings; amounts as decimal strings). */
+  readonly evidence?: Readonly<Record<string, string>>;
+  /**
+   * Stable id (`incident_id`, unique in chain_incident): the same incident found again (a redelivered
+   * event, a re-run pass) is recorded and published once. Default: derived from chain, kind, wallet,
+   * tx hash and detail (application/incidents.ts).
+   */
+  readonly incidentId?: string;
 }
 
 export type OutEvent =
   | { readonly type: 'tx.prepared'; readonly message: TxPrepared; readonly correlationId: string; readonly causationId?: string }
   | { readonly type: 'tx.status'; readonly message: TxStatus; readonly correlationId: string; readonly causationId?: string }
-  | { readonly type: 'deposit.detected'; readonly message: DepositDetected; readonly correlationId: string; readonly causationId?: string };
+  | { readonly type: 'deposit.detected'; readonly message: DepositDetected; readonly correlationId: string; readonly causationId?: string }
+  | { readonly type: 'incident.raised'; readonly message: IncidentRaised; readonly correlationId: string; readonly causationId?: string };
 
 export interface StoreScope {
   /**
@@ -120,7 +136,11 @@ export interface StoreScope {
   putBlock(block: StoredBlock): Promise<void>;
   deleteBlocksAbove(chain: string, height: bigint): Promise<void>;
   upsertDeposit(row: DepositRow): Promise<void>;
-  recordIncident(row: IncidentRow): Promise<void>;
+  /**
+   * Records the incident (chain_incident) and enqueues custody.incident.raised.v1 in the same
+   * transaction, once per incident id: false (nothing written, nothing published) when the id is known.
+   */
+  recordIncident(row: IncidentRow): Promise<boolean>;
   emit(events: readonly OutEvent[]): Promise<void>;
   /** The wallet registry row (key.lifecycle), locked FOR UPDATE when `lock`. */
   wallet(chain: string, walletId: string, lock?: boolean): Promise<WalletRow | undefined>;

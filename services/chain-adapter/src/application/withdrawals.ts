@@ -145,9 +145,8 @@ export class WithdrawalFlow {
     for (const used of allocation.usedOnChain) {
       // Released after a refusal, yet the chain has a transaction at that nonce: something
       // signed outside the pipeline. Never reused; the nonce left the free list.
-      const incident: IncidentRow = { chain: plan.profile.chain, kind: 'NONCE_CONSUMED_ELSEWHERE', detail: `released nonce ${used} of ${plan.wallet} was used on chain by a transaction we did not prepare: not reused`, wallet: plan.wallet, txHash: '' };
-      await scope.recordIncident(incident);
-      this.d.hooks?.onIncident?.(incident);
+      const incident: IncidentRow = { chain: plan.profile.chain, asset: plan.profile.asset, kind: 'NONCE_CONSUMED_ELSEWHERE', evidence: { nonce: used.toString(), released: 'true' }, detail: `released nonce ${used} of ${plan.wallet} was used on chain by a transaction we did not prepare: not reused`, wallet: plan.wallet, txHash: '' };
+      if (await scope.recordIncident(incident)) this.d.hooks?.onIncident?.(incident);
     }
     const nonce = allocation.nonce;
     const unsigned = encodeUnsignedEip1559({
@@ -265,10 +264,10 @@ export class WithdrawalFlow {
   async acceptSignature(m: TxSigned, scope: StoreScope): Promise<{ outcome: 'accepted' | 'duplicate' | 'refused'; reason?: string }> {
     const w = await scope.withdrawal(m.withdrawalId, true);
     const refuse = async (reason: string, detail: string): Promise<{ outcome: 'refused'; reason: string }> => {
-      const incident: IncidentRow = { chain: this.d.profile.chain, kind: 'SIGNED_TX_MISMATCH', detail: `${reason}: ${detail}`, wallet: w?.wallet ?? '', txHash: m.txHash };
-      await scope.recordIncident(incident);
+      const incident: IncidentRow = { chain: this.d.profile.chain, asset: this.d.profile.asset, kind: 'SIGNED_TX_MISMATCH', evidence: { reason, withdrawalId: m.withdrawalId }, detail: `${reason}: ${detail}`, wallet: w?.wallet ?? '', txHash: m.txHash };
+      const recorded = await scope.recordIncident(incident);
       this.d.hooks?.onRefusedSignature?.(reason);
-      this.d.hooks?.onIncident?.(incident);
+      if (recorded) this.d.hooks?.onIncident?.(incident);
       return { outcome: 'refused', reason };
     };
     if (!w) return refuse('UNKNOWN_WITHDRAWAL', `no prepared withdrawal ${m.withdrawalId}`);
@@ -345,9 +344,8 @@ export class WithdrawalFlow {
     await this.d.store.transaction(async (scope) => {
       const w = await scope.withdrawal(withdrawalId, true);
       if (!w || w.state === 'FAILED') return;
-      const incident: IncidentRow = { chain: w.chain, kind: 'NONCE_CONSUMED_ELSEWHERE', detail: `nonce ${w.nonce} of ${w.wallet} was used by a transaction that is not ours`, wallet: w.wallet, txHash: w.txHash ?? '' };
-      await scope.recordIncident(incident);
-      this.d.hooks?.onIncident?.(incident);
+      const incident: IncidentRow = { chain: w.chain, asset: w.asset, kind: 'NONCE_CONSUMED_ELSEWHERE', evidence: { withdrawalId: w.withdrawalId, nonce: w.nonce.toString() }, detail: `nonce ${w.nonce} of ${w.wallet} was used by a transaction that is not ours`, wallet: w.wallet, txHash: w.txHash ?? '' };
+      if (await scope.recordIncident(incident)) this.d.hooks?.onIncident?.(incident);
       const now = this.d.clock.now();
       await scope.updateWithdrawal(withdrawalId, { state: 'FAILED', reasonCode: 'NONCE_CONSUMED_ELSEWHERE', updatedAt: now });
       await scope.emit([statusEvent(w, TxState.TX_STATE_FAILED, now, { reasonCode: 'NONCE_CONSUMED_ELSEWHERE' })]);

@@ -16,11 +16,18 @@ export type ChainAdapterErrorCode =
   | 'NOT_FOUND'
   | 'INVALID_STATE'
   /** policy.decided names a wallet id the registry (key.lifecycle) does not know yet: retried, then dead-lettered. */
-  | 'WALLET_UNKNOWN';
+  | 'WALLET_UNKNOWN'
+  /** Several RPC endpoints (adapters/chain/quorum-evm-chain.ts) disagree on a fixed fact (block hash at a height, chain id, receipt): incident, nothing acted on. */
+  | 'CHAIN_VIEW_DIVERGENCE'
+  /** Fewer than the quorum of RPC endpoints answered, or agreed on a moving value (nonce): retried, nothing acted on. */
+  | 'CHAIN_QUORUM_UNAVAILABLE';
 
 export class ChainAdapterError extends DomainError {
-  constructor(code: ChainAdapterErrorCode, message: string, options?: { cause?: unknown }) {
-    super(code, message, options);
+  /** Machine-readable facts for an incident's evidence (hashes, heights, endpoint labels; never URLs or secrets). */
+  readonly evidence: Readonly<Record<string, string>>;
+  constructor(code: ChainAdapterErrorCode, message: string, options?: { cause?: unknown; evidence?: Readonly<Record<string, string>> }) {
+    super(code, message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'ChainAdapterError';
+    this.evidence = options?.evidence ?? {};
   }
 }

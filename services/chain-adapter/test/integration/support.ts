@@ -2,7 +2,7 @@
 // port, killed in afterAll), a throw-away database provisioned like production, prefixed
 // Kafka topics, a stand-in signer that signs tx.prepared with viem (an implementation that
 // is not ours), and a policy stand-in that publishes policy.decided.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import path from 'node:path';
@@ -58,10 +58,12 @@ export interface Anvil {
 }
 
 /** anvil on a random free 127.0.0.1 port, mining on demand (automine off). */
-export async function startAnvil(options: { chainId?: number } = {}): Promise<Anvil> {
+/** `timestamp`: the genesis block's (two anvils with the same chain id and timestamp share their genesis block). */
+export async function startAnvil(options: { chainId?: number; timestamp?: number } = {}): Promise<Anvil> {
   const port = await freePort();
   const chainId = options.chainId ?? 31337;
-  const child: ChildProcess = spawn(ANVIL_BIN, ['--host', '127.0.0.1', '--port', String(port), '--chain-id', String(chainId), '--silent', '--no-mining'], { stdio: 'ignore' });
+  const args = ['--host', '127.0.0.1', '--port', String(port), '--chain-id', String(chainId), '--silent', '--no-mining', ...(options.timestamp === undefined ? [] : ['--timestamp', String(options.timestamp)])];
+  const child: ChildProcess = spawn(ANVIL_BIN, args, { stdio: 'ignore' });
   const url = `http://127.0.0.1:${port}`;
   const rpc = new EvmJsonRpc({ url, timeoutMs: 5_000 });
   await waitFor(async () => rpc.chainId().then(() => true, () => false), 15_000, () => `anvil on ${url}`);
@@ -152,7 +154,7 @@ export interface Observed {
 
 /** Collects every event on the prefixed topics (incl. dead letters: raw). */
 export async function observe(bus: KafkaBus, prefix: string, sink: Observed[]): Promise<Subscription> {
-  const topics = [Topics.txPrepared, Topics.txStatus, Topics.depositDetected, Topics.txSigned].map((t) => `${prefix}${t}`);
+  const topics = [Topics.txPrepared, Topics.txStatus, Topics.depositDetected, Topics.txSigned, Topics.incidentRaised].map((t) => `${prefix}${t}`);
   return bus.subscribe({
     groupId: `observer-${rand()}`,
     topics,
@@ -161,6 +163,27 @@ export async function observe(bus: KafkaBus, prefix: string, sink: Observed[]): 
       sink.push({ envelope: protobufEnvelopeCodec.decode(message.value), topic: message.topic });
     },
   });
+}
+
+/**
+ * Every message of a topic read by kcat (librdkafka, not our client): `%K` key length as text,
+ * the key, `%R` the value length (4 bytes, big endian), the value.
+ */
+export function readTopicWithKcat(topic: string): { key: string; value: Buffer }[] {
+  const out = execFileSync(requireEnv('KCAT_BIN'), ['-b', requireEnv('KAFKA_BROKERS'), '-C', '-t', topic, '-o', 'beginning', '-e', '-q', '-f', '%K%k%R%s'], { timeout: 30_000, maxBuffer: 64 * 1024 * 1024 });
+  const messages: { key: string; value: Buffer }[] = [];
+  for (let at = 0; at < out.length; ) {
+    const keyLen = /^-?\d+/.exec(out.subarray(at, at + 12).toString('latin1'))?.[0];
+    if (keyLen === undefined) throw new Error(`unparseable kcat output at ${at}`);
+    at += keyLen.length;
+    const key = out.subarray(at, at + Math.max(0, Number(keyLen))).toString('utf8');
+    at += Math.max(0, Number(keyLen));
+    const valueLen = out.readInt32BE(at);
+    at += 4;
+    messages.push({ key, value: out.subarray(at, at + valueLen) });
+    at += valueLen;
+  }
+  return messages;
 }
 
 export const messagesOf = <K extends EventType>(sink: readonly Observed[], type: K): EventMessages[K][] =>

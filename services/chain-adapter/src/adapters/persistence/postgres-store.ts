@@ -6,6 +6,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { AttemptRow, ChainStore, DepositRow, IncidentRow, OutEvent, RefusalRow, StoreScope, StoredBlock, WithdrawalRow, WithdrawalState } from '../../application/store.js';
 import { allocateNonce, type NonceAllocation } from '../../domain/nonce-allocation.js';
 import type { WalletRow, WalletState } from '../../domain/wallet-registry.js';
+import { incidentEvent, incidentIdOf } from '../../application/incidents.js';
 import { outboxEntry, type TopicNamer } from '../events.js';
 
 type Row = Record<string, unknown>;
@@ -191,8 +192,17 @@ class PostgresScope implements StoreScope {
     );
   }
 
-  async recordIncident(i: IncidentRow): Promise<void> {
-    await this.m.query(`INSERT INTO "chain_incident" ("chain", "kind", "detail", "wallet", "tx_hash", "created_at") VALUES ($1,$2,$3,$4,$5,$6)`, [i.chain, i.kind, i.detail, i.wallet, i.txHash, this.now()]);
+  async recordIncident(i: IncidentRow): Promise<boolean> {
+    const incidentId = incidentIdOf(i);
+    const inserted = (await this.m.query(
+      `INSERT INTO "chain_incident" ("incident_id", "chain", "kind", "detail", "wallet", "tx_hash", "created_at") VALUES ($1,$2,$3,$4,$5,$6,$7)
+       ON CONFLICT ("incident_id") DO NOTHING RETURNING "id"`,
+      [incidentId, i.chain, i.kind, i.detail, i.wallet, i.txHash, this.now()],
+    )) as Row[];
+    if (inserted.length === 0) return false;
+    // custody.incident.raised.v1 through the outbox, in this transaction.
+    await this.emit([incidentEvent({ ...i, incidentId }, this.now())]);
+    return true;
   }
 
   async emit(events: readonly OutEvent[]): Promise<void> {
@@ -304,6 +314,6 @@ export class PostgresChainStore implements ChainStore {
   }
 
   async incidents(chain: string): Promise<IncidentRow[]> {
-    return (await this.rows(`SELECT "chain", "kind", "detail", "wallet", "tx_hash" AS "txHash" FROM "chain_incident" WHERE "chain" = $1 ORDER BY "id"`, [chain])) as unknown as IncidentRow[];
+    return (await this.rows(`SELECT "chain", "kind", "detail", "wallet", "tx_hash" AS "txHash", "incident_id" AS "incidentId" FROM "chain_incident" WHERE "chain" = $1 ORDER BY "id"`, [chain])) as unknown as IncidentRow[];
   }
 }

@@ -93,7 +93,8 @@ export const DepositEntity = new EntitySchema<Record<string, unknown>>({
 export const ChainIncidentEntity = new EntitySchema<Record<string, unknown>>({
   name: 'ChainIncident',
   tableName: 'chain_incident',
-  columns: { id: { type: 'bigint', primary: true, generated: 'increment' }, chain: text, kind: text, detail: text, wallet: text, tx_hash: text, created_at: ts },
+  columns: { id: { type: 'bigint', primary: true, generated: 'increment' }, chain: text, kind: text, detail: text, wallet: text, tx_hash: text, created_at: ts, incident_id: { ...text, nullable: true } },
+  indices: [{ name: 'chain_incident_id', columns: ['incident_id'], unique: true }],
 });
 
 /** Wallet registry: wallet id → chain address and state, fed by custody.key.lifecycle.v1. */
@@ -118,6 +119,22 @@ export const SignerRefusalEntity = new EntitySchema<Record<string, unknown>>({
   columns: { event_id: { ...text, primary: true }, withdrawal_id: text, decision_id: text, reason_code: text, decision_consumed: { type: 'boolean' }, outcome: text, received_at: ts },
   indices: [{ name: 'signer_refusal_withdrawal_idx', columns: ['withdrawal_id'] }],
 });
+
+/**
+ * Stable incident ids (custody.incident.raised.v1 `incident_id`): unique, so the same finding is
+ * recorded and published once. Rows from before stay NULL (never published).
+ */
+export class AddIncidentId1796256000000 implements MigrationInterface {
+  readonly name = 'AddIncidentId1796256000000';
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`ALTER TABLE "chain_incident" ADD "incident_id" text`);
+    await q.query(`CREATE UNIQUE INDEX "chain_incident_id" ON "chain_incident" ("incident_id")`);
+  }
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP INDEX "chain_incident_id"`);
+    await q.query(`ALTER TABLE "chain_incident" DROP COLUMN "incident_id"`);
+  }
+}
 
 export const CHAIN_ADAPTER_ENTITIES = [WalletNonceEntity, WithdrawalTxEntity, TxAttemptEntity, ChainBlockEntity, DepositEntity, ChainIncidentEntity, CustodyWalletEntity, WalletNonceFreeEntity, SignerRefusalEntity];
 
