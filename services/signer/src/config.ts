@@ -2,11 +2,10 @@
 // service with a message naming the variable; secret values are never echoed).
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { ConfigError, defineConfig, envVar, grpcServerCredentials, grpcServerTlsEnv, operatorAuditEnv, operatorAuditSettings } from '@custody/platform';
+import { ConfigError, defineConfig, envVar, grpcAllowedCallersEnv, grpcServerCredentials, grpcServerTlsEnv, operatorAuditEnv, operatorAuditSettings, parseCallerRules } from '@custody/platform';
 import type { AssetProfile } from './application/sign-transaction.js';
 import type { Operator } from './domain/operators.js';
 import type { DepositXpub } from './domain/deposit-address.js';
-import { parseCallerRules } from './adapters/grpc/caller-identity.js';
 
 const HEX32 = /^[0-9a-f]{64}$/;
 
@@ -155,6 +154,8 @@ export function loadSignerConfig(env: NodeJS.ProcessEnv = process.env) {
   const c = defineConfig(
     schema
       .and(grpcServerTlsEnv)
+      // CUSTODY_GRPC_ALLOWED_CALLERS: who may call the main (health-only) port besides health (the chart: none).
+      .and(grpcAllowedCallersEnv)
       .and(operatorAuditEnv(AUDIT_GATE))
       .refine((e) => e.CUSTODY_GRPC_PORT === 0 || (e.CUSTODY_GRPC_PORT !== e.CUSTODY_SIGNER_GRPC_PORT && e.CUSTODY_GRPC_PORT !== e.CUSTODY_SIGNER_ADMIN_GRPC_PORT), {
         message: 'the health port must differ from CUSTODY_SIGNER_GRPC_PORT and CUSTODY_SIGNER_ADMIN_GRPC_PORT',
@@ -172,7 +173,7 @@ export function loadSignerConfig(env: NodeJS.ProcessEnv = process.env) {
         path: ['CUSTODY_SIGNER_GRPC_ALLOWED_CALLERS'],
       })
       .transform((e) => ({
-        health: { host: e.CUSTODY_GRPC_HOST, port: e.CUSTODY_GRPC_PORT },
+        health: { host: e.CUSTODY_GRPC_HOST, port: e.CUSTODY_GRPC_PORT, allowedCallers: e.CUSTODY_GRPC_ALLOWED_CALLERS },
         // File paths only here (read after validation: defineConfig deep-freezes, which a Buffer refuses).
         serverTls: e.CUSTODY_GRPC_TLS === 'mtls'
           ? { CUSTODY_GRPC_TLS: e.CUSTODY_GRPC_TLS, CUSTODY_GRPC_TLS_CERT_FILE: e.CUSTODY_GRPC_TLS_CERT_FILE, CUSTODY_GRPC_TLS_KEY_FILE: e.CUSTODY_GRPC_TLS_KEY_FILE, CUSTODY_GRPC_TLS_CLIENT_CA_FILE: e.CUSTODY_GRPC_TLS_CLIENT_CA_FILE }
@@ -212,7 +213,7 @@ export function loadSignerConfig(env: NodeJS.ProcessEnv = process.env) {
   const serverCredentials = grpcServerCredentials(serverTls);
   return {
     ...rest,
-    healthGrpc: { host: health.host, port: health.port, credentials: serverCredentials },
+    healthGrpc: { host: health.host, port: health.port, credentials: serverCredentials, ...(health.allowedCallers ? { allowedCallers: [...health.allowedCallers] } : {}) },
     adminGrpc: adminGrpc ? { host: adminGrpc.host, port: adminGrpc.port, credentials: serverCredentials } : undefined,
     grpc: grpc
       ? {

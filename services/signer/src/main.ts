@@ -1,7 +1,7 @@
 // Process entry: config from the environment, Kafka bus, then the signer (migrations with
 // the owner role are run by the deployment, a Job). SIGTERM/SIGINT stop it gracefully.
 import { KafkaBus, createKafkaClient, kafkaSecurityFromEnv } from '@custody/event-bus';
-import { createBusMetrics, createLogger, createMetrics, operatorAuditGateFor, startMetricsServer } from '@custody/platform';
+import { createBusMetrics, createLogger, createMetrics, operatorAuditGateFor, startMetricsServer, warnIfCallersUnrestricted } from '@custody/platform';
 import { createSignerMetrics } from './adapters/metrics.js';
 import { loadSignerConfig } from './config.js';
 import { startSigner } from './index.js';
@@ -16,6 +16,8 @@ const bus = new KafkaBus({ kafka: createKafkaClient({ brokers: [...config.kafkaB
 const auditGate = operatorAuditGateFor(config.audit);
 if (config.audit.mode === 'refuse') logger.error({ alert: 'signer_no_audit_endpoint' }, 'CUSTODY_SIGNER_AUDIT_GRPC_ADDRESS is not set: every key admin change will be refused (AUDIT_UNAVAILABLE)');
 if (config.audit.mode === 'disabled') logger.error({ alert: 'signer_audit_gate_disabled' }, 'CUSTODY_AUDIT_GATE=disabled: key admin changes are applied WITHOUT an audit record — never in production');
+// mTLS without CUSTODY_GRPC_ALLOWED_CALLERS: any certificate of the CA may call (loud, not fatal; the chart sets it).
+warnIfCallersUnrestricted(logger, config.healthGrpc);
 const signer = await startSigner({
   onOutcome: createSignerMetrics(registry, [...config.assets.values()].map((a) => a.chain)),
   busMetrics,

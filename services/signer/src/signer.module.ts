@@ -3,11 +3,10 @@
 // deployment use.
 import { Topics, loadPackageDefinition, type Topic } from '@custody/contracts';
 import { CreateEventBusTables1795478400000, OutboxRelay, PostgresOutboxStore, type BusMetrics, type EventBus, type Subscription } from '@custody/event-bus';
-import { GrpcServer, createServiceDataSource, type DatabaseConnection, type GrpcServerCredentials, type Logger, type OperatorAuditGate } from '@custody/platform';
+import { GrpcServer, createServiceDataSource, logCallerDenied, parseCallerRules, type CallerRule, type DatabaseConnection, type GrpcServerCredentials, type Logger, type OperatorAuditGate } from '@custody/platform';
 import { SIGNER_CONSUMER_GROUPS } from './consumer-groups.js';
 import { DeriveDepositAddress } from './application/deposit-addresses.js';
 import { assertDepositXpub, type DepositXpub } from './domain/deposit-address.js';
-import { parseCallerRules } from './adapters/grpc/caller-identity.js';
 import { DepositAddressServiceService, createDepositAddressService } from './adapters/grpc/deposit-address-service.js';
 import { KeyAdminServiceService, createKeyAdminService } from './adapters/grpc/key-admin-service.js';
 import { CreateDepositAddressTables1795737600000 } from './adapters/persistence/deposit-address-schema.js';
@@ -24,10 +23,10 @@ import { Pkcs11KeyCustody, type Pkcs11Options } from './adapters/custody/pkcs11.
 import { VaultKeyCustody } from './adapters/custody/vault.js';
 import { identityTopics, type TopicNamer } from './adapters/events.js';
 import { startTxPreparedConsumer } from './adapters/kafka/tx-prepared-consumer.js';
-import { CreateSignerTables1795651200000, SIGNER_ENTITIES } from './adapters/persistence/schema.js';
+import { AddSignedPayload1795824000000, CreateSignerTables1795651200000, SIGNER_ENTITIES } from './adapters/persistence/schema.js';
 import { PostgresKeyStore, PostgresSealedBlobStore, PostgresSigningStore } from './adapters/persistence/postgres-stores.js';
 
-export const SIGNER_MIGRATIONS = [CreateSignerTables1795651200000, CreateEventBusTables1795478400000, CreateDepositAddressTables1795737600000];
+export const SIGNER_MIGRATIONS = [CreateSignerTables1795651200000, CreateEventBusTables1795478400000, CreateDepositAddressTables1795737600000, AddSignedPayload1795824000000];
 export { SIGNER_ENTITIES };
 
 export interface SignerDeps {
@@ -65,7 +64,8 @@ export interface SignerDeps {
     /**
      * Client certificates allowed to call DepositAddressService (intake's): `sha256:<hex>`,
      * `dns:<SAN>`, `uri:<SAN>` or `cn:<CN>`. Required with TLS credentials (startup fails
-     * without it); other CA-valid certificates get PERMISSION_DENIED CALLER_NOT_ALLOWED.
+     * without it); other CA-valid certificates get PERMISSION_DENIED CALLER_NOT_ALLOWED
+     * (the platform's GrpcServer `allowedCallers`; health stays open).
      */
     readonly allowedCallers?: readonly string[];
   };
@@ -90,7 +90,7 @@ export interface SignerDeps {
    * means the database, the key custodies and the tx.prepared consumer are up; stopped
    * first (NOT_SERVING) on shutdown. main.ts always sets it.
    */
-  readonly healthGrpc?: { readonly host?: string; readonly port: number; readonly credentials: GrpcServerCredentials };
+  readonly healthGrpc?: { readonly host?: string; readonly port: number; readonly credentials: GrpcServerCredentials; readonly allowedCallers?: readonly CallerRule[] };
 }
 
 export interface SignerHandle {
@@ -188,7 +188,8 @@ export async function composeSigner(deps: SignerDeps): Promise<SignerHandle> {
         port: deps.grpc.port,
         credentials: deps.grpc.credentials,
         packageDefinition: loadPackageDefinition(),
-        services: [{ definition: DepositAddressServiceService, implementation: createDepositAddressService({ useCase: depositAddresses, logger: deps.logger, ...(allowedCallers ? { allowedCallers } : {}) }) as never }],
+        services: [{ definition: DepositAddressServiceService, implementation: createDepositAddressService({ useCase: depositAddresses, logger: deps.logger }) as never }],
+        ...(allowedCallers ? { allowedCallers, onCallerDenied: logCallerDenied(deps.logger) } : {}),
       });
       grpcPort = await server.start();
       cleanups.push(() => server.shutdown(2_000));
@@ -215,6 +216,7 @@ export async function composeSigner(deps: SignerDeps): Promise<SignerHandle> {
         ...(deps.healthGrpc.host ? { host: deps.healthGrpc.host } : {}),
         port: deps.healthGrpc.port,
         credentials: deps.healthGrpc.credentials,
+        ...(deps.healthGrpc.allowedCallers ? { allowedCallers: deps.healthGrpc.allowedCallers, onCallerDenied: logCallerDenied(deps.logger) } : {}),
         packageDefinition: {},
         services: [],
       });

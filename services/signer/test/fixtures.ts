@@ -5,7 +5,7 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { hex } from '@scure/base';
 import { approvalSigningBytes, signDecisionToken, type UnsignedDecisionToken } from '@custody/decision-token';
 import { TxPrepared, timestampFromDate } from '@custody/contracts';
-import type { AssetProfile } from '../src/application/sign-transaction.js';
+import type { EvmAssetProfile } from '../src/application/sign-transaction.js';
 import { eip1559UnsignedPayload, type Eip1559Transaction } from '../src/domain/crypto/evm.js';
 import { keyTransitionSigningBytes, type KeyTransitionRequest, type Operator, type OperatorSignature } from '../src/domain/operators.js';
 
@@ -37,7 +37,7 @@ export const operators: Map<string, Operator> = new Map(
   Object.values(ops).map((o) => [o.operatorId, { operatorId: o.operatorId, roles: [o.role], keys: new Map([[o.keyId, ed25519.getPublicKey(o.secret)]]) }]),
 );
 
-export const ETH: AssetProfile = {
+export const ETH: EvmAssetProfile = {
   asset: 'ETH',
   chain: 'ethereum-sepolia',
   kind: 'evm',

@@ -90,7 +90,11 @@ export async function importSignedColdBatch(batch: ColdBatch, signed: SignedCold
       out.push({ decisionId: r.decisionId, result: 'refused-offline' });
       continue;
     }
-    const result = await online.importSigned(request, new Uint8Array(Buffer.from(r.signedTx, 'base64')), { eventId: `${batch.batchId}:import:${r.decisionId}`, correlationId: batch.batchId });
+    const signedTx = new Uint8Array(Buffer.from(r.signedTx, 'base64'));
+    // The inbox key names the signed bytes: re-importing the same result is a duplicate, but a
+    // forged result refused earlier does not block the genuine one for the same decision.
+    const eventId = `${batch.batchId}:import:${r.decisionId}:${bytesToHex(sha256(signedTx)).slice(0, 32)}`;
+    const result = await online.importSigned(request, signedTx, { eventId, correlationId: batch.batchId });
     out.push({ decisionId: r.decisionId, result });
   }
   return out;

@@ -28,8 +28,13 @@ export interface SignedOutcome extends OutcomeBase {
   readonly kind: 'signed';
   readonly keyId: string;
   readonly signedTx: Uint8Array;
-  /** 0x-prefixed lowercase hex. */
+  /** 0x-prefixed lowercase hex (EVM) or the txid (Bitcoin). */
   readonly txHash: string;
+  /**
+   * The unsigned payload that was signed (EVM: the canonical unsigned type-2 payload), kept
+   * with the decision so a later fee bump is checked against exactly it (domain/fee-bump.ts).
+   */
+  readonly signedPayload?: Uint8Array;
 }
 
 export interface RefusedOutcome extends OutcomeBase {
@@ -66,6 +71,14 @@ export interface SigningStore {
    * the outbox. A suspension committed before the lock is seen; one committed after waits.
    */
   signUnderLock(ctx: EventContext, walletId: string, decisionId: string, work: (key: KeyRecord | undefined) => Promise<LockedResult>): Promise<'done' | 'duplicate'>;
+  /**
+   * Fee bump of a decision already SIGNED: one transaction: inbox insert (duplicate →
+   * nothing), the wallet's key row FOR UPDATE, the decision row FOR UPDATE, `work` gets the
+   * key and the payload signed last for the decision (undefined when none is recorded or the
+   * decision is not 'signed'); a signed outcome replaces the decision's tx hash and signed
+   * payload (bump count + 1) and goes to the outbox; a refused one only goes to the outbox.
+   */
+  bumpUnderLock(ctx: EventContext, walletId: string, decisionId: string, work: (key: KeyRecord | undefined, signedPayload: Uint8Array | undefined) => Promise<LockedResult>): Promise<'done' | 'duplicate'>;
 }
 
 export interface TransitionRecord {

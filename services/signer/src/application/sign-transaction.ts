@@ -12,14 +12,26 @@
  *   5. the unsigned transaction, decoded here with the kernel's strict decoder, pays exactly
  *      the approved amount to exactly the approved destination, on the asset's chain id
  *      (EIP-155), with no call data or access list, the declared nonce, fee within the cap;
+ *      Bitcoin (profile kind "bitcoin"): the PSBT, decoded here, has one P2WPKH key on every
+ *      input, exactly one output of exactly the approved amount to exactly the approved
+ *      destination, only change to our own addresses otherwise, fee ≤ cap (bitcoin-intent.ts);
  *   6. the decision id was never used: its row is inserted under a UNIQUE constraint and
  *      COMMITTED before any signature exists;
  *   7. inside the signing transaction, with the key row locked: the wallet's key exists, is
  *      ACTIVE (not suspended/retired, inside its activation window and signature budget),
  *      and the amount is within its tier's cap; then the custody signs, the sender recovered
  *      from the signature must be the wallet's address, and tx.signed goes to the outbox in
- *      the same transaction that marks the decision signed.
+ *      the same transaction that marks the decision signed. Bitcoin: the inputs must be
+ *      locked to that key (P2WPKH); every input gets a BIP-143 low-S signature verified
+ *      against the key, and tx.signed carries the FINALISED raw transaction (txHash = txid).
  * Otherwise it emits tx.refused with a precise reason code. Nothing here logs key material.
+ *
+ * Fee bump (EVM): a tx.prepared for a decision already SIGNED (by another event) passes steps
+ * 1-5 like any request and is then re-signed only if, under the key and decision row locks,
+ * the fee-bump rule (domain/fee-bump.ts) accepts it against the payload signed last for that
+ * decision (same transfer and nonce, fees only higher, within the same ceiling) and the key
+ * is still active and within caps; otherwise DECISION_ALREADY_USED as before (the detail
+ * names the fee-bump reason). A refused bump never spends anything: decision_consumed false.
  */
 import { hex } from '@scure/base';
 import { verifyDecisionToken, type DecisionTokenClaims, type TokenRefusal } from '@custody/decision-token';
@@ -27,6 +39,9 @@ import type { TxPrepared } from '@custody/contracts';
 import { decodeEip1559Transaction, eip1559SigningHash, eip1559UnsignedPayload } from '../domain/crypto/evm.js';
 import { equalBytes } from '../domain/crypto/bytes.js';
 import { checkEvmTransaction } from '../domain/evm-intent.js';
+import { checkFeeBump, feeCeiling } from '../domain/fee-bump.js';
+import { bitcoinSigningDigests, checkBitcoinInputsOwned, checkBitcoinPsbt, finalizeSignedBitcoin, type BitcoinNetworkName, type CheckedBitcoinTx } from '../domain/bitcoin-intent.js';
+import type { EcdsaSignature } from '../domain/crypto/secp256k1.js';
 import { autoDeactivation, effectiveState, spendSignature, type KeyRecord, type KeyTier, type KeyTransitionEvent } from '../domain/key.js';
 import { countDecisionApprovals, type Operator } from '../domain/operators.js';
 import { refusal, type Refusal, type RefusalCode } from '../domain/refusal.js';
@@ -34,7 +49,7 @@ import { serializeSignedEip1559 } from '../domain/crypto/evm.js';
 import type { KeyCustody } from './key-custody.js';
 import type { Clock, EventContext, LockedResult, OutcomeBase, RefusedOutcome, SigningStore } from './ports.js';
 
-export interface AssetProfile {
+export interface EvmAssetProfile {
   readonly asset: string;
   readonly chain: string;
   readonly kind: 'evm';
@@ -45,6 +60,21 @@ export interface AssetProfile {
   /** Largest amount one signature may move, per key tier (base units). */
   readonly tierCaps: Readonly<Record<KeyTier, bigint>>;
 }
+
+export interface BitcoinAssetProfile {
+  readonly asset: string;
+  readonly chain: string;
+  readonly kind: 'bitcoin';
+  /** Address encoding the destinations of this asset must use. */
+  readonly network: BitcoinNetworkName;
+  /** Maximum absolute fee (Σ inputs − Σ outputs) in satoshis. */
+  readonly maxFee: bigint;
+  readonly tierCaps: Readonly<Record<KeyTier, bigint>>;
+  /** Account xpub whose `/1/i` P2WPKH keys also count as our change addresses (optional). */
+  readonly changeXpub?: string;
+}
+
+export type AssetProfile = EvmAssetProfile | BitcoinAssetProfile;
 
 export interface SignTransactionDeps {
   readonly store: SigningStore;
@@ -71,12 +101,24 @@ const TOKEN_REFUSALS: Readonly<Record<TokenRefusal, RefusalCode>> = {
 const DECIMAL = /^(0|[1-9]\d{0,77})$/;
 const PRINTABLE = /^[!-~]{1,8192}$/;
 
-export interface Plan {
+export interface EvmPlan {
+  readonly kind: 'evm';
   readonly claims: DecisionTokenClaims;
-  readonly profile: AssetProfile;
+  readonly profile: EvmAssetProfile;
+  /** min(profile cap, request cap): the ceiling this signature (and any fee bump of it) is held to. */
+  readonly feeCap: bigint;
   readonly digest: Uint8Array;
   readonly tx: ReturnType<typeof checkEvmTransaction> & { ok: true };
 }
+
+export interface BitcoinPlan {
+  readonly kind: 'bitcoin';
+  readonly claims: DecisionTokenClaims;
+  readonly profile: BitcoinAssetProfile;
+  readonly btc: CheckedBitcoinTx;
+}
+
+export type Plan = EvmPlan | BitcoinPlan;
 
 export class SignTransaction {
   constructor(private readonly deps: SignTransactionDeps) {}
@@ -103,7 +145,10 @@ export class SignTransaction {
     // 6. single use: committed before any signature exists.
     const reservation = await this.deps.store.reserveDecision({ decisionId: plan.claims.decisionId, withdrawalId: plan.claims.withdrawalId, eventId: ctx.eventId, walletId: plan.claims.sourceWallet, at: now });
     if (reservation.status === 'taken') {
-      if (reservation.byEventId !== ctx.eventId) return refuseEarly(refusal('DECISION_ALREADY_USED', `decision ${plan.claims.decisionId} was already presented for signing (${reservation.state})`));
+      if (reservation.byEventId !== ctx.eventId) {
+        if (reservation.state === 'signed' && plan.kind === 'evm') return this.#feeBump(plan, ctx, base);
+        return refuseEarly(refusal('DECISION_ALREADY_USED', `decision ${plan.claims.decisionId} was already presented for signing (${reservation.state})`));
+      }
       if (reservation.state !== 'reserved') return { kind: 'duplicate' };
       // Same event, reserved but never finished (crash between the two commits): continue.
     }
@@ -112,6 +157,29 @@ export class SignTransaction {
     let finalCode: RefusalCode | undefined;
     const done = await this.deps.store.signUnderLock(ctx, plan.claims.sourceWallet, plan.claims.decisionId, async (key) => {
       const r = await this.#signLocked(plan, key, base);
+      finalKind = r.outcome.kind;
+      finalCode = r.outcome.kind === 'refused' ? r.outcome.refusal.code : undefined;
+      return r;
+    });
+    if (done === 'duplicate') return { kind: 'duplicate' };
+    return finalCode ? { kind: finalKind, code: finalCode } : { kind: finalKind };
+  }
+
+  /** A second signature for a signed decision: only a fee bump of the payload signed last. */
+  async #feeBump(plan: EvmPlan, ctx: EventContext, base: OutcomeBase): Promise<{ kind: 'signed' | 'refused' | 'duplicate'; code?: RefusalCode }> {
+    let finalKind: 'signed' | 'refused' = 'refused';
+    let finalCode: RefusalCode | undefined;
+    const candidate = eip1559UnsignedPayload(plan.tx.tx);
+    const done = await this.deps.store.bumpUnderLock(ctx, plan.claims.sourceWallet, plan.claims.decisionId, async (key, signedPayload) => {
+      let r: LockedResult;
+      if (!signedPayload) {
+        r = { outcome: { ...base, kind: 'refused', refusal: refusal('DECISION_ALREADY_USED', `decision ${plan.claims.decisionId} was already signed and no signed payload is recorded for a fee bump`), decisionConsumed: false }, transitions: [] };
+      } else {
+        const verdict = checkFeeBump({ signedPayload, candidatePayload: candidate, feeCeiling: feeCeiling(plan.profile.maxFee, plan.feeCap) });
+        r = verdict.ok
+          ? await this.#signLocked(plan, key, base, false)
+          : { outcome: { ...base, kind: 'refused', refusal: refusal('DECISION_ALREADY_USED', `decision ${plan.claims.decisionId} was already signed; not a permitted fee bump (${verdict.code}: ${verdict.detail})`), decisionConsumed: false }, transitions: [] };
+      }
       finalKind = r.outcome.kind;
       finalCode = r.outcome.kind === 'refused' ? r.outcome.refusal.code : undefined;
       return r;
@@ -154,9 +222,21 @@ export class SignTransaction {
 
     // 5. what is signed is what was approved.
     const feeCap = BigInt(p.feeCap) < profile.maxFee ? BigInt(p.feeCap) : profile.maxFee;
+    if (profile.kind === 'bitcoin') {
+      if (claims.destination.tag !== undefined && claims.destination.tag !== '') return refusal('TX_DESTINATION_MISMATCH', 'a Bitcoin destination carries no tag');
+      const checkedBtc = checkBitcoinPsbt(new Uint8Array(p.unsignedTx), {
+        network: profile.network,
+        destination: claims.destination.address,
+        amount: claims.amount,
+        feeCap,
+        ...(profile.changeXpub ? { changeXpub: profile.changeXpub } : {}),
+      });
+      if (!checkedBtc.ok) return checkedBtc.refusal;
+      return { kind: 'bitcoin', claims, profile, btc: checkedBtc.tx };
+    }
     const checked = checkEvmTransaction(new Uint8Array(p.unsignedTx), { chainId: profile.chainId, destination: claims.destination.address, amount: claims.amount, feeCap, nonce: BigInt(p.nonce) });
     if (!checked.ok) return checked.refusal;
-    return { claims, profile, digest: eip1559SigningHash(checked.tx), tx: checked };
+    return { kind: 'evm', claims, profile, feeCap, digest: eip1559SigningHash(checked.tx), tx: checked };
   }
 
   #checkApprovals(p: TxPrepared, claims: DecisionTokenClaims, now: Date): Refusal | undefined {
@@ -204,6 +284,7 @@ export class SignTransaction {
     const refuse = async (r: Refusal): Promise<'refused' | 'duplicate'> => ((await this.deps.store.recordRefusal(ctx, { ...base, kind: 'refused', refusal: r, decisionConsumed: false })) === 'duplicate' ? 'duplicate' : 'refused');
     const plan = this.verify(prepared, now);
     if ('code' in plan) return refuse(plan);
+    if (plan.kind !== 'evm') return refuse(refusal('ASSET_NOT_SUPPORTED', 'cold-signed import is implemented for EVM transactions only'));
     let decoded: ReturnType<typeof decodeEip1559Transaction>;
     try {
       decoded = decodeEip1559Transaction(signedTx);
@@ -235,10 +316,11 @@ export class SignTransaction {
   }
 
   /** Step 7, under the key row lock. */
-  async #signLocked(plan: Plan, key: KeyRecord | undefined, base: OutcomeBase): Promise<LockedResult> {
+  async #signLocked(plan: Plan, key: KeyRecord | undefined, base: OutcomeBase, consumed = true): Promise<LockedResult> {
     const now = base.at;
-    // After the reservation: the decision is spent whatever the outcome.
-    const refused = (r: Refusal, k?: KeyRecord, transitions: readonly KeyTransitionEvent[] = []): LockedResult => ({ outcome: { ...base, kind: 'refused', refusal: r, decisionConsumed: true }, ...(k ? { key: k } : {}), transitions });
+    // After the reservation: the decision is spent whatever the outcome (not for a fee bump:
+    // the first signature stands).
+    const refused = (r: Refusal, k?: KeyRecord, transitions: readonly KeyTransitionEvent[] = []): LockedResult => ({ outcome: { ...base, kind: 'refused', refusal: r, decisionConsumed: consumed }, ...(k ? { key: k } : {}), transitions });
     if (!key || key.purpose !== 'signature') return refused(refusal('WALLET_UNKNOWN', `wallet ${plan.claims.sourceWallet} has no registered signature key`));
     const auto = autoDeactivation(key, now);
     const state = effectiveState(key, now);
@@ -250,6 +332,7 @@ export class SignTransaction {
     if (plan.claims.amount > cap) return refused(refusal('TIER_CAP_EXCEEDED', `amount ${plan.claims.amount} exceeds the ${key.tier} tier cap ${cap}`));
     const custody = this.deps.custody.get(key.custody);
     if (!custody) return refused(refusal('CUSTODY_FAILED', `no ${key.custody} custody is configured`));
+    if (plan.kind === 'bitcoin') return this.#signBitcoinLocked(plan, key, custody, base, refused);
 
     let signed;
     try {
@@ -263,12 +346,36 @@ export class SignTransaction {
     const from = `0x${hex.encode(signed.from)}`;
     if (from !== key.address.toLowerCase()) return refused(refusal('TX_SENDER_MISMATCH', `signature recovers ${from}, not the wallet address`));
 
-    const spent = spendSignature(key, now);
-    const after = autoDeactivation(spent, now);
+    return this.#signedResult(base, key, signed.raw, `0x${hex.encode(signed.hash)}`, eip1559UnsignedPayload(plan.tx.tx));
+  }
+
+  #signedResult(base: OutcomeBase, key: KeyRecord, signedTx: Uint8Array, txHash: string, signedPayload?: Uint8Array): LockedResult {
+    const spent = spendSignature(key, base.at);
+    const after = autoDeactivation(spent, base.at);
     return {
-      outcome: { ...base, kind: 'signed', keyId: key.keyId, signedTx: signed.raw, txHash: `0x${hex.encode(signed.hash)}` },
+      outcome: { ...base, kind: 'signed', keyId: key.keyId, signedTx, txHash, ...(signedPayload ? { signedPayload } : {}) },
       key: after?.key ?? spent,
       transitions: after ? [after.event] : [],
     };
+  }
+
+  /** Bitcoin part of step 7: inputs are the wallet key's, one custody signature per input, each verified. */
+  async #signBitcoinLocked(plan: BitcoinPlan, key: KeyRecord, custody: KeyCustody, base: OutcomeBase, refused: (r: Refusal) => LockedResult): Promise<LockedResult> {
+    const notOurs = checkBitcoinInputsOwned(plan.btc, key.publicKey);
+    if (notOurs) return refused(notOurs);
+    const signatures: EcdsaSignature[] = [];
+    try {
+      for (const digest of bitcoinSigningDigests(plan.btc)) {
+        const result = await custody.sign(key.custodyRef, { algorithm: 'secp256k1', digest });
+        if (result.algorithm !== 'secp256k1') throw new Error('custody returned another algorithm');
+        signatures.push({ r: result.signature.r, s: result.signature.s });
+      }
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      return refused(refusal('CUSTODY_FAILED', `the ${key.custody} custody could not sign (${typeof code === 'string' ? code : 'error'})`));
+    }
+    const signed = finalizeSignedBitcoin(plan.btc, key.publicKey, signatures);
+    if (!signed) return refused(refusal('TX_SENDER_MISMATCH', 'a signature does not verify under the wallet key'));
+    return this.#signedResult(base, key, signed.raw, signed.txid);
   }
 }

@@ -4,7 +4,6 @@ import { status } from '@grpc/grpc-js';
 import { DeriveDepositAddressResponse, type DeriveDepositAddressRequest, type DepositAddressServiceServer } from '@custody/contracts';
 import { isDomainError, unaryHandler, type GrpcCodeMap, type Logger } from '@custody/platform';
 import type { DeriveDepositAddress } from '../../application/deposit-addresses.js';
-import { assertCallerAllowed, type CallerRule } from './caller-identity.js';
 
 export { DepositAddressServiceService } from '@custody/contracts';
 
@@ -17,19 +16,17 @@ export const DEPOSIT_ADDRESS_ERROR_CODES: GrpcCodeMap = Object.freeze({
   UNKNOWN_ASSET: status.INVALID_ARGUMENT,
   DEPOSIT_XPUB_INVALID: status.FAILED_PRECONDITION,
   DEPOSIT_INDEX_EXHAUSTED: status.RESOURCE_EXHAUSTED,
-  CALLER_NOT_ALLOWED: status.PERMISSION_DENIED,
 });
 
 /**
- * @param allowedCallers which client certificates may call (signer config); undefined only
- *   on an insecure local server. Given, a call without a matching verified certificate is
- *   PERMISSION_DENIED before anything is derived.
+ * Which client certificates may call is decided before this handler runs, by the platform's
+ * GrpcServer `allowedCallers` (signer.module.ts): a refused caller gets PERMISSION_DENIED
+ * CALLER_NOT_ALLOWED and nothing is derived.
  */
-export function createDepositAddressService(deps: { readonly useCase: DeriveDepositAddress; readonly logger: Logger; readonly allowedCallers?: readonly CallerRule[] }): DepositAddressServiceServer {
+export function createDepositAddressService(deps: { readonly useCase: DeriveDepositAddress; readonly logger: Logger }): DepositAddressServiceServer {
   return {
     deriveDepositAddress: unaryHandler<DeriveDepositAddressRequest, DeriveDepositAddressResponse>(
-      async (req, call) => {
-        if (deps.allowedCallers !== undefined) assertCallerAllowed(deps.allowedCallers, call);
+      async (req) => {
         const result = await deps.useCase.derive({ customerAccount: req.customerAccount, asset: req.asset });
         return DeriveDepositAddressResponse.fromPartial({ address: result.address, derivationPath: result.derivationPath, chain: result.chain });
       },

@@ -5,6 +5,12 @@
 // validated here (INVALID_ARGUMENT with a reason naming the field; nothing is stored);
 // domain errors map to gRPC status + `error-reason`. Responses carry public facts only:
 // no custody reference, no key material, shares only encrypted to their custodian.
+// With an operator audit gate, every state-changing call (generate, the lifecycle
+// transitions, backup, restore) is recorded by the audit service AFTER its input validated
+// and BEFORE the lifecycle runs: if audit does not commit the record the call is refused
+// (UNAVAILABLE, AUDIT_UNAVAILABLE) and nothing changes (ISO/TR 23576 9.3.9.4, docs/signer.md).
+import { randomUUID } from 'node:crypto';
+import { isIP } from 'node:net';
 import { status, type ServerUnaryCall } from '@grpc/grpc-js';
 import {
   ActivateKeyResponse,
@@ -36,7 +42,18 @@ import {
   type RetireKeyRequest,
   type SuspendKeyRequest,
 } from '@custody/contracts';
-import { DomainError, isDomainError, unaryHandler, type GrpcCodeMap, type Logger } from '@custody/platform';
+import {
+  AuditUnavailableError,
+  DomainError,
+  currentCorrelation,
+  isDomainError,
+  operatorRequestDigest,
+  recordOperatorAction,
+  unaryHandler,
+  type GrpcCodeMap,
+  type Logger,
+  type OperatorAuditGate,
+} from '@custody/platform';
 import type { KeyLifecycle } from '../../application/key-lifecycle.js';
 import type { BackupManifest, EncryptedShare } from '../../domain/backup.js';
 import { effectiveState, KEY_ALGORITHMS, KEY_TIERS, type AdminTransition, type CustodyKind, type KeyAlgorithm, type KeyRecord, type KeyState, type KeyTier } from '../../domain/key.js';
@@ -75,6 +92,8 @@ export const KEY_ADMIN_ERROR_CODES: GrpcCodeMap = Object.freeze({
   MANIFEST_REQUIRED: status.INVALID_ARGUMENT,
   MANIFEST_INVALID: status.INVALID_ARGUMENT,
   SHARES_INVALID: status.INVALID_ARGUMENT,
+  // the audit service did not record the action: refused, nothing changed
+  AUDIT_UNAVAILABLE: status.UNAVAILABLE,
 });
 
 /** Identifiers that end up inside signed bytes joined by '|', ',' and '=': none of those, no spaces. */
@@ -98,7 +117,7 @@ function id(value: string, code: string, field: string): string {
   return value;
 }
 
-interface Parsed {
+export interface Parsed {
   readonly request: Omit<KeyTransitionRequest, 'transition'>;
   readonly approvals: OperatorSignature[];
   readonly reason: string;
@@ -166,23 +185,80 @@ export interface KeyAdminServiceDeps {
   readonly lifecycle: KeyLifecycle;
   readonly logger: Logger;
   readonly now?: () => Date;
+  /** Every state change is recorded in audit first (fail closed); absent: unaudited (dev/test compositions). */
+  readonly audit?: OperatorAuditGate;
+}
+
+/** Domain of the audited request digest (operatorRequestDigest). */
+export const KEY_ADMIN_REQUEST_DIGEST_DOMAIN = 'custody.signer.v1.key-admin-request';
+
+/** The caller's IP from grpc-js getPeer() ("1.2.3.4:5", "[::1]:5", "ipv4:…"); "0.0.0.0" if it is not an IP. */
+export function peerIp(peer: string): string {
+  const bare = peer.replace(/^ipv[46]:/, '');
+  const host = bare.startsWith('[') ? bare.slice(1, bare.indexOf(']')) : bare.slice(0, Math.max(0, bare.lastIndexOf(':')));
+  return isIP(host) !== 0 ? host : isIP(bare) !== 0 ? bare : '0.0.0.0';
+}
+
+/**
+ * SHA-256 of a key admin request as audited: operatorRequestDigest(KEY_ADMIN_REQUEST_DIGEST_DOMAIN,
+ * [rpc, request_id, key_id, expires_at, reason, approval count, (operator_id, role, key_id,
+ * signature) per approval, then the call's own facts]). Never covers secret bytes (a restore's
+ * opened shares are represented by custodian id and index only).
+ */
+export function keyAdminRequestDigest(rpc: string, p: Parsed, facts: readonly (string | Uint8Array)[]): Uint8Array {
+  return operatorRequestDigest(KEY_ADMIN_REQUEST_DIGEST_DOMAIN, [
+    rpc,
+    p.request.requestId,
+    p.request.keyId,
+    String(p.request.expiresAt),
+    p.reason,
+    String(p.approvals.length),
+    ...p.approvals.flatMap((a) => [a.operatorId, a.role, a.keyId, a.signature]),
+    ...facts,
+  ]);
 }
 
 export function createKeyAdminService(deps: KeyAdminServiceDeps): KeyAdminServiceServer {
   const now = deps.now ?? (() => new Date());
+  /**
+   * Records the operator action in audit before anything changes; throws AuditUnavailableError
+   * when audit does not commit it. Actor = the first approving operator (the one who submits),
+   * device = its signing key, approval ids = every approving operator; request id = the
+   * signed request_id.
+   */
+  const audit = async (rpc: string, action: string, p: Parsed, call: ServerUnaryCall<unknown, unknown>, facts: readonly (string | Uint8Array)[]): Promise<void> => {
+    if (!deps.audit) return;
+    const first = p.approvals[0];
+    // Nothing changes without an audited actor: no approvals, no state change (the quorum could never be met).
+    if (!first) throw new KeyAdminInputError('QUORUM_NOT_MET', 'a key admin action needs operator approvals');
+    await recordOperatorAction(deps.audit, {
+      operatorId: first.operatorId,
+      action,
+      target: p.request.keyId,
+      deviceId: `key:${first.keyId}`,
+      sourceIp: peerIp(call.getPeer()),
+      requestId: p.request.requestId,
+      approvalIds: [...new Set(p.approvals.map((a) => a.operatorId))],
+      correlationId: currentCorrelation()?.correlationId ?? randomUUID(),
+      occurredAt: now(),
+      requestDigest: keyAdminRequestDigest(rpc, p, facts),
+    });
+  };
   const handler = <Req, Res>(rpc: string, fn: (req: Req, call: ServerUnaryCall<Req, Res>) => Promise<Res>) =>
     unaryHandler<Req, Res>(fn, {
       codeMap: KEY_ADMIN_ERROR_CODES,
       domain: SIGNER_ERROR_DOMAIN,
       // Reason codes only; an unexpected error is logged by name and message (never request bytes).
       onError: (err) =>
-        isDomainError(err)
+        err instanceof AuditUnavailableError
+          ? deps.logger.error({ rpc, reason: err.code, alert: 'signer_audit_unavailable' }, 'key admin request refused: the audit service did not record it')
+          : isDomainError(err)
           ? deps.logger.info({ rpc, reason: err.code }, 'key admin request refused')
           : deps.logger.error({ rpc, errName: (err as Error | undefined)?.name, errMessage: (err as Error | undefined)?.message }, 'key admin request failed'),
     });
 
   const transition = <Req extends { request?: AdminRequest | undefined }, Res>(rpc: string, name: AdminTransition, wrap: (key: KeyInfo) => Res) =>
-    handler<Req, Res>(rpc, async (req) => {
+    handler<Req, Res>(rpc, async (req, call) => {
       const p = parseAdmin(req.request);
       let box: { ttlSeconds?: number; maxSignatures?: number } = {};
       if (name === 'activate') {
@@ -190,6 +266,7 @@ export function createKeyAdminService(deps: KeyAdminServiceDeps): KeyAdminServic
         if (!Number.isSafeInteger(ttlSeconds) || ttlSeconds <= 0) bad('TTL_SECONDS_INVALID', 'ttl_seconds must be a positive number of seconds');
         box = { ttlSeconds, ...(maxSignatures ? { maxSignatures } : {}) };
       }
+      await audit(rpc, `signer.key.${name}`, p, call as ServerUnaryCall<unknown, unknown>, [name, String(box.ttlSeconds ?? 0), String(box.maxSignatures ?? 0)]);
       const key = await deps.lifecycle.transition({ ...p.request, transition: name, ...box }, p.approvals, p.reason);
       deps.logger.info({ rpc, keyId: key.keyId, state: key.state }, 'key transition applied');
       return wrap(keyInfo(key, now()));
@@ -207,13 +284,14 @@ export function createKeyAdminService(deps: KeyAdminServiceDeps): KeyAdminServic
       const key = await deps.lifecycle.getKey(id(req.keyId, 'KEY_ID_INVALID', 'key_id'));
       return GetKeyResponse.fromPartial({ key: keyInfo(key, now()) });
     }),
-    generateKey: handler<GenerateKeyRequest, GenerateKeyResponse>('GenerateKey', async (req) => {
+    generateKey: handler<GenerateKeyRequest, GenerateKeyResponse>('GenerateKey', async (req, call) => {
       const p = parseAdmin(req.request);
       const walletId = id(req.walletId, 'WALLET_ID_INVALID', 'wallet_id');
       const chain = id(req.chain, 'CHAIN_INVALID', 'chain');
       if (!KEY_ALGORITHMS.includes(req.algorithm as KeyAlgorithm)) bad('ALGORITHM_INVALID', `algorithm must be one of ${KEY_ALGORITHMS.join(', ')}`);
       if (!KEY_TIERS.includes(req.tier as KeyTier)) bad('TIER_INVALID', `tier must be one of ${KEY_TIERS.join(', ')}`);
       if (!CUSTODIES.includes(req.custody as CustodyKind)) bad('CUSTODY_INVALID', `custody must be one of ${CUSTODIES.join(', ')}`);
+      await audit('GenerateKey', 'signer.key.generate', p, call as ServerUnaryCall<unknown, unknown>, [walletId, chain, req.algorithm, req.tier, req.custody]);
       const key = await deps.lifecycle.generate(
         { ...p.request, walletId, chain, algorithm: req.algorithm as KeyAlgorithm, tier: req.tier as KeyTier, custody: req.custody as CustodyKind },
         p.approvals,
@@ -227,7 +305,7 @@ export function createKeyAdminService(deps: KeyAdminServiceDeps): KeyAdminServic
     resumeKey: transition<ResumeKeyRequest, ResumeKeyResponse>('ResumeKey', 'resume', (key) => ResumeKeyResponse.fromPartial({ key })),
     retireKey: transition<RetireKeyRequest, RetireKeyResponse>('RetireKey', 'retire', (key) => RetireKeyResponse.fromPartial({ key })),
     destroyKey: transition<DestroyKeyRequest, DestroyKeyResponse>('DestroyKey', 'destroy', (key) => DestroyKeyResponse.fromPartial({ key })),
-    createBackupShares: handler<CreateBackupSharesRequest, CreateBackupSharesResponse>('CreateBackupShares', async (req) => {
+    createBackupShares: handler<CreateBackupSharesRequest, CreateBackupSharesResponse>('CreateBackupShares', async (req, call) => {
       const p = parseAdmin(req.request);
       const n = req.custodians.length;
       if (n < 2 || n > 255) bad('CUSTODIANS_INVALID', 'custodians: between 2 and 255');
@@ -238,11 +316,12 @@ export function createKeyAdminService(deps: KeyAdminServiceDeps): KeyAdminServic
         return { custodianId: c.custodianId, publicKey: new Uint8Array(c.publicKey) };
       });
       if (new Set(custodians.map((c) => c.custodianId)).size !== n) bad('CUSTODIANS_INVALID', 'custodians must be distinct');
+      await audit('CreateBackupShares', 'signer.key.backup', p, call as ServerUnaryCall<unknown, unknown>, [String(req.threshold), ...custodians.flatMap((c) => [c.custodianId, c.publicKey])]);
       const result = await deps.lifecycle.createBackupShares({ ...p.request, threshold: req.threshold, custodians }, p.approvals);
       deps.logger.info({ rpc: 'CreateBackupShares', keyId: result.key.keyId, backupId: result.manifest.backupId, threshold: result.manifest.threshold, total: result.manifest.total }, 'backup shares created');
       return CreateBackupSharesResponse.fromPartial({ manifest: wireManifest(result.manifest, result.key.keyId), shares: result.shares.map(wireShare), key: keyInfo(result.key, now()) });
     }),
-    restoreFromShares: handler<RestoreFromSharesRequest, RestoreFromSharesResponse>('RestoreFromShares', async (req) => {
+    restoreFromShares: handler<RestoreFromSharesRequest, RestoreFromSharesResponse>('RestoreFromShares', async (req, call) => {
       // The opened shares are secret: copied once, zeroed whatever happens (the request buffers too).
       const shares = req.shares.map((s) => ({ custodianId: s.custodianId, index: s.index, share: Uint8Array.from(s.share) }));
       for (const s of req.shares) s.share.fill(0);
@@ -260,6 +339,7 @@ export function createKeyAdminService(deps: KeyAdminServiceDeps): KeyAdminServic
           if (s.share.length < 17 || s.share.length > 1025) bad('SHARES_INVALID', `shares[${i}].share has an impossible length`);
         });
         const manifest: BackupManifest = { backupId: m.backupId, threshold: m.threshold, total: m.total, custodians: [...m.custodians], fingerprint: m.fingerprint };
+        await audit('RestoreFromShares', 'signer.key.restore', p, call as ServerUnaryCall<unknown, unknown>, [m.backupId, m.fingerprint, String(m.threshold), String(m.total), ...shares.flatMap((s) => [s.custodianId, String(s.index)])]);
         const key = await deps.lifecycle.restoreFromShares({ ...p.request, manifest, shares }, p.approvals);
         deps.logger.info({ rpc: 'RestoreFromShares', keyId: key.keyId, backupId: manifest.backupId, shares: shares.length }, 'key restored from backup shares');
         return RestoreFromSharesResponse.fromPartial({ key: keyInfo(key, now()) });

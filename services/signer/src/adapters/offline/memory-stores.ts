@@ -7,7 +7,7 @@ import { SignerError } from '../../domain/errors.js';
 
 export class MemoryStores implements SigningStore, KeyStore {
   readonly inbox = new Set<string>();
-  readonly decisions = new Map<string, { eventId: string; status: string; reasonCode: string }>();
+  readonly decisions = new Map<string, { eventId: string; status: string; reasonCode: string; txHash?: string; signedPayload?: Uint8Array; bumps?: number }>();
   readonly keys = new Map<string, KeyRecord>();
   readonly outcomes: SigningOutcome[] = [];
   readonly transitions: TransitionRecord[] = [];
@@ -35,10 +35,33 @@ export class MemoryStores implements SigningStore, KeyStore {
       const result = await work(key);
       this.inbox.add(ctx.eventId);
       const d = this.decisions.get(decisionId);
-      if (d) this.decisions.set(decisionId, { ...d, status: result.outcome.kind, reasonCode: result.outcome.kind === 'refused' ? result.outcome.refusal.code : '' });
+      const o = result.outcome;
+      if (d) this.decisions.set(decisionId, { ...d, status: o.kind, reasonCode: o.kind === 'refused' ? o.refusal.code : '', ...(o.kind === 'signed' ? { txHash: o.txHash, ...(o.signedPayload ? { signedPayload: o.signedPayload } : {}) } : {}) });
       if (result.key) this.keys.set(result.key.keyId, result.key);
       for (const event of result.transitions) this.transitions.push({ event, requestId: undefined });
       this.outcomes.push(result.outcome);
+      return 'done';
+    };
+    const next = this.#chain.then(run, run);
+    this.#chain = next.catch(() => undefined);
+    return next;
+  }
+
+  async bumpUnderLock(ctx: EventContext, walletId: string, decisionId: string, work: (key: KeyRecord | undefined, signedPayload: Uint8Array | undefined) => Promise<LockedResult>): Promise<'done' | 'duplicate'> {
+    const run = async (): Promise<'done' | 'duplicate'> => {
+      if (this.inbox.has(ctx.eventId)) return 'duplicate';
+      const key = [...this.keys.values()].find((k) => k.walletId === walletId);
+      const d = this.decisions.get(decisionId);
+      const result = await work(key, d?.status === 'signed' ? d.signedPayload : undefined);
+      this.inbox.add(ctx.eventId);
+      const o = result.outcome;
+      if (o.kind === 'signed') {
+        if (!d || d.status !== 'signed' || !o.signedPayload) throw new Error(`decision ${decisionId} is not signed: refusing to release a bump`);
+        this.decisions.set(decisionId, { ...d, txHash: o.txHash, signedPayload: o.signedPayload, bumps: (d.bumps ?? 0) + 1 });
+      }
+      if (result.key) this.keys.set(result.key.keyId, result.key);
+      for (const event of result.transitions) this.transitions.push({ event, requestId: undefined });
+      this.outcomes.push(o);
       return 'done';
     };
     const next = this.#chain.then(run, run);

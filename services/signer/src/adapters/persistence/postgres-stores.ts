@@ -116,9 +116,39 @@ export class PostgresSigningStore implements SigningStore {
       const causal = { correlationId: ctx.correlationId, causationId: ctx.eventId };
       // The decision row must move from 'reserved' in this very transaction, or nothing leaves.
       const moved = (o.kind === 'signed'
-        ? await m.query(`UPDATE "signed_decision" SET "status" = 'signed', "key_id" = $2, "tx_hash" = $3, "updated_at" = $4 WHERE "decision_id" = $1 AND "status" = 'reserved' RETURNING "decision_id"`, [decisionId, o.keyId, o.txHash, o.at])
+        ? await m.query(`UPDATE "signed_decision" SET "status" = 'signed', "key_id" = $2, "tx_hash" = $3, "updated_at" = $4, "signed_payload" = $5 WHERE "decision_id" = $1 AND "status" = 'reserved' RETURNING "decision_id"`, [decisionId, o.keyId, o.txHash, o.at, o.signedPayload ? Buffer.from(o.signedPayload) : null])
         : await m.query(`UPDATE "signed_decision" SET "status" = 'refused', "key_id" = $2, "reason_code" = $3, "updated_at" = $4 WHERE "decision_id" = $1 AND "status" = 'reserved' RETURNING "decision_id"`, [decisionId, key?.keyId ?? '', o.refusal.code, o.at])) as unknown[];
       if (rowsOf(moved).length === 0) throw new Error(`decision ${decisionId} is not reserved: refusing to release an outcome`);
+      if (result.key) await updateKeyRow(m, result.key);
+      const entries = [o.kind === 'signed' ? txSignedEntry(o, causal, this.topicName) : txRefusedEntry(o, causal, this.topicName)];
+      for (const event of result.transitions) {
+        await insertTransition(m, { event, requestId: undefined });
+        if (result.key) entries.push(keyLifecycleEntry(result.key, event, undefined, causal, this.topicName));
+      }
+      await enqueue(m, entries);
+      return 'done';
+    });
+  }
+
+  async bumpUnderLock(ctx: EventContext, walletId: string, decisionId: string, work: (key: KeyRecord | undefined, signedPayload: Uint8Array | undefined) => Promise<LockedResult>): Promise<'done' | 'duplicate'> {
+    return this.dataSource.transaction(async (m) => {
+      if (!(await insertInbox(m, this.groupId, ctx.eventId))) return 'duplicate';
+      // Same lock order as signUnderLock (key row first), then the decision row: two bumps of
+      // one decision are serialised and each is checked against the payload signed last.
+      const rows = (await m.query(`SELECT ${KEY_COLUMNS} FROM "signer_key" WHERE "wallet_id" = $1 FOR UPDATE`, [walletId])) as KeyRow[];
+      const key = rows[0] ? toKey(rows[0]) : undefined;
+      const [decision] = (await m.query(`SELECT "signed_payload" FROM "signed_decision" WHERE "decision_id" = $1 AND "status" = 'signed' FOR UPDATE`, [decisionId])) as { signed_payload: Buffer | null }[];
+      const result = await work(key, decision?.signed_payload ? new Uint8Array(decision.signed_payload) : undefined);
+      const o = result.outcome;
+      const causal = { correlationId: ctx.correlationId, causationId: ctx.eventId };
+      if (o.kind === 'signed') {
+        if (!o.signedPayload) throw new Error(`decision ${decisionId}: a fee bump must record its payload`);
+        const moved = (await m.query(
+          `UPDATE "signed_decision" SET "tx_hash" = $2, "signed_payload" = $3, "fee_bumps" = "fee_bumps" + 1, "updated_at" = $4 WHERE "decision_id" = $1 AND "status" = 'signed' RETURNING "decision_id"`,
+          [decisionId, o.txHash, Buffer.from(o.signedPayload), o.at],
+        )) as unknown[];
+        if (rowsOf(moved).length === 0) throw new Error(`decision ${decisionId} is not signed: refusing to release a bump`);
+      }
       if (result.key) await updateKeyRow(m, result.key);
       const entries = [o.kind === 'signed' ? txSignedEntry(o, causal, this.topicName) : txRefusedEntry(o, causal, this.topicName)];
       for (const event of result.transitions) {

@@ -65,6 +65,10 @@ export const SignedDecisionEntity = new EntitySchema<Record<string, unknown>>({
     status: text,
     tx_hash: text,
     reason_code: text,
+    /** The unsigned payload signed last (EVM), for the fee-bump rule; NULL before signing. */
+    signed_payload: { type: 'bytea', nullable: true },
+    /** Fee bumps signed for this decision. */
+    fee_bumps: { type: 'integer', default: 0 },
     created_at: ts,
     updated_at: ts,
   },
@@ -118,5 +122,20 @@ export class CreateSignerTables1795651200000 implements MigrationInterface {
 
   async down(q: QueryRunner): Promise<void> {
     for (const t of ['sealed_key', 'signed_decision', 'key_transition', 'signer_key']) await q.query(`DROP TABLE "${t}"`);
+  }
+}
+
+/** Fee-bump re-signature (domain/fee-bump.ts): the payload signed per decision, and a bump counter. */
+export class AddSignedPayload1795824000000 implements MigrationInterface {
+  readonly name = 'AddSignedPayload1795824000000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`ALTER TABLE "signed_decision" ADD "signed_payload" bytea`);
+    await q.query(`ALTER TABLE "signed_decision" ADD "fee_bumps" integer NOT NULL DEFAULT 0`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`ALTER TABLE "signed_decision" DROP COLUMN "fee_bumps"`);
+    await q.query(`ALTER TABLE "signed_decision" DROP COLUMN "signed_payload"`);
   }
 }
