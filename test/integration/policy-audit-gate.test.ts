@@ -23,10 +23,10 @@ import {
   type PendingApproval,
 } from '@custody/contracts';
 import { InProcessBus, createEnvelope, protobufEnvelopeCodec } from '@custody/event-bus';
+import { createOperatorAuditGate } from '@custody/platform';
 import { createTestDatabase as createServiceTestDatabase, rand, waitFor, type TestDatabase } from '@custody/testing';
 import { AUDIT_ENTITIES, AUDIT_MIGRATIONS, LocalEd25519Signer, startAudit, type AuditHandle } from '@custody/audit';
 import { approvalSigningBytes, localDecisionSigner, startPolicy, type ApprovalSubject, type PolicyHandle, type WithdrawalFactsProvider } from '@custody/policy';
-import { grpcOperatorAuditGate } from '../../services/policy/src/adapters/audit/operator-audit-gate.js';
 import { voteRequestDigest } from '../../services/policy/src/adapters/grpc/approval-service.js';
 import { buildBundles, call, createTestDatabase as createPolicyDatabase, directoryOf, failure, newOperator, quietLogger, type Bundles, type TestOperator } from '../../services/policy/test/integration/support.js';
 
@@ -48,7 +48,7 @@ let bundles: Bundles;
 let bus: InProcessBus;
 let audit: AuditHandle | undefined;
 let policy: PolicyHandle;
-let gate: ReturnType<typeof grpcOperatorAuditGate>;
+let gate: ReturnType<typeof createOperatorAuditGate>;
 let client: ApprovalServiceClient;
 
 async function publish<K extends EventType>(type: K, key: string, message: EventMessages[K]): Promise<void> {
@@ -132,7 +132,7 @@ beforeAll(async () => {
     grpc: { host: '127.0.0.1', port: 0, credentials: { kind: 'insecure' } },
     checkpointIntervalMs: 0,
   });
-  gate = grpcOperatorAuditGate({ address: `127.0.0.1:${audit.grpcPort}`, deadlineMs: 5_000 });
+  gate = createOperatorAuditGate({ address: `127.0.0.1:${audit.grpcPort}`, credentials: credentials.createInsecure(), timeoutMs: 5_000 });
   policy = await startPolicy({
     bus,
     database: { url: policyDb.appUrl, schema: policyDb.schema },

@@ -6,6 +6,7 @@ import { Server, ServerCredentials, type ServerOptions, type ServiceDefinition, 
 import type { PackageDefinition } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, type ServingStatus } from 'grpc-health-check';
+import { callerAllowListInterceptor, type CallerRule, type PeerCertificate } from './grpc-caller-identity.js';
 import { declaredServices, reflectedFiles, reflectionPackageDefinition } from './grpc-reflection.js';
 import { DEFAULT_LISTEN_HOST, assertListenHost, formatHostPort } from './listen-address.js';
 
@@ -17,6 +18,13 @@ export interface GrpcServiceRegistration {
   readonly implementation: UntypedServiceImplementation;
   /** Fully qualified name (`package.Service`) used for health; derived from the method paths when omitted. */
   readonly name?: string;
+  /**
+   * Operators call it (with their own certificates of the client CA, through the operator
+   * network ingress): exempt from the server's `allowedCallers`, so the service must
+   * authenticate its callers itself (certificate CN/pins, signed votes). Reflection is then
+   * open too (operator tooling such as grpcurl relies on it).
+   */
+  readonly operatorFacing?: boolean;
 }
 
 export type GrpcServerCredentials =
@@ -57,6 +65,15 @@ export interface GrpcServerOptions {
    * shutdown, so load balancers and probes see the change (default 0).
    */
   readonly notServingDelayMs?: number;
+  /**
+   * Which client certificates may call (see grpc-caller-identity.ts): every registered service
+   * and reflection refuse any other CA-valid certificate with PERMISSION_DENIED
+   * (CALLER_NOT_ALLOWED); grpc.health.v1.Health stays open. [] = nobody but health. Needs mTLS
+   * credentials (`requireClientCertificate`). Undefined: any CA-valid certificate (as before).
+   */
+  readonly allowedCallers?: readonly CallerRule[];
+  /** Told about each call refused by `allowedCallers` (log it). */
+  readonly onCallerDenied?: (path: string, peer: PeerCertificate | undefined) => void;
   /** grpc-js channel options (message sizes, keepalive, interceptors). */
   readonly serverOptions?: ServerOptions;
 }
@@ -101,14 +118,25 @@ export class GrpcServer {
     if (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535) throw new RangeError(`invalid port ${options.port}`);
     this.credentials = toServerCredentials(options.credentials);
 
-    this.server = new Server(options.serverOptions);
     const names: string[] = [];
+    const ownAuth: string[] = [];
     for (const service of options.services) {
       const name = service.name ?? serviceNameOf(service.definition);
       if (names.includes(name)) throw new TypeError(`service ${name} registered twice`);
       names.push(name);
-      this.server.addService(service.definition, service.implementation);
+      if (service.operatorFacing) ownAuth.push(name);
     }
+    let serverOptions = options.serverOptions;
+    if (options.allowedCallers !== undefined) {
+      const c = options.credentials;
+      if (c.kind !== 'tls' || !c.requireClientCertificate) throw new TypeError('allowedCallers needs mTLS credentials (requireClientCertificate with clientCa)');
+      // Ours first: a refused caller reaches no other interceptor and no handler.
+      const open = ownAuth.length === 0 ? [] : [...ownAuth, ...REFLECTION_SERVICE_NAMES].map((n) => `/${n}/`);
+      const interceptor = callerAllowListInterceptor(options.allowedCallers, { open, ...(options.onCallerDenied ? { onDenied: options.onCallerDenied } : {}) });
+      serverOptions = { ...serverOptions, interceptors: [interceptor, ...(serverOptions?.interceptors ?? [])] };
+    }
+    this.server = new Server(serverOptions);
+    for (const service of options.services) this.server.addService(service.definition, service.implementation);
     this.serviceNames = Object.freeze(names);
 
     // Not serving until bound; '' is the whole server.

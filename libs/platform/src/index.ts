@@ -44,6 +44,21 @@ export type { GrpcServerCredentials, GrpcServerOptions, GrpcServiceRegistration,
 export { GrpcServerModule, GrpcServerLifecycle, GRPC_SERVER_OPTIONS } from './grpc-server.module.js';
 export type { GrpcServerModuleAsyncOptions } from './grpc-server.module.js';
 export { DEFAULT_LISTEN_HOST, assertListenHost } from './listen-address.js';
+export {
+  callerAllowListInterceptor,
+  callerAllowListVar,
+  grpcAllowedCallersEnv,
+  parseCallerRules,
+  callerAllowed,
+  assertCallerAllowed,
+  describePeer,
+  warnIfCallersUnrestricted,
+  logCallerDenied,
+  CallerNotAllowedError,
+  CALLER_NOT_ALLOWED,
+  NO_CALLERS,
+} from './grpc-caller-identity.js';
+export type { CallerRule, CallerAllowListOptions, PeerCertificate } from './grpc-caller-identity.js';
 
 // operator-action audit gate (record in audit before an admin action is applied; fail closed)
 export {

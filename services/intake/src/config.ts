@@ -2,7 +2,7 @@
 // service with a message naming the variable).
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { ConfigError, defineConfig, envVar, grpcClientCredentials, grpcClientSettings, grpcClientTlsEnv, grpcServerTlsEnv, operatorAuditEnv, operatorAuditSettings } from '@custody/platform';
+import { ConfigError, defineConfig, envVar, grpcAllowedCallersEnv, grpcClientCredentials, grpcClientSettings, grpcClientTlsEnv, grpcServerTlsEnv, operatorAuditEnv, operatorAuditSettings } from '@custody/platform';
 
 const common = z.object({
   CUSTODY_GRPC_HOST: envVar.string({ minLength: 1 }).default('127.0.0.1'),
@@ -63,7 +63,8 @@ function readOperators(path: string): ReturnType<typeof parseOperators> {
 }
 
 // mTLS is the production mode; insecure exists for local development only and must be chosen explicitly.
-const tls = grpcServerTlsEnv;
+// CUSTODY_GRPC_ALLOWED_CALLERS (optional): certificates allowed on the gateway port besides per-integrator auth (the chart leaves it unset).
+const tls = grpcServerTlsEnv.and(grpcAllowedCallersEnv);
 
 /**
  * intake's only outbound gRPC client: the signer's DepositAddressService. Address absent =
@@ -109,6 +110,7 @@ export function loadIntakeConfig(env: NodeJS.ProcessEnv = process.env) {
         port: e.CUSTODY_GRPC_PORT,
         // File paths here; read after validation (defineConfig deep-freezes, which a Buffer refuses).
         tls: e.CUSTODY_GRPC_TLS === 'mtls' ? { certFile: e.CUSTODY_GRPC_TLS_CERT_FILE, keyFile: e.CUSTODY_GRPC_TLS_KEY_FILE, clientCaFile: e.CUSTODY_GRPC_TLS_CLIENT_CA_FILE } : undefined,
+        ...(e.CUSTODY_GRPC_ALLOWED_CALLERS ? { allowedCallers: e.CUSTODY_GRPC_ALLOWED_CALLERS } : {}),
       },
       metricsPort: e.CUSTODY_METRICS_PORT,
       logLevel: e.CUSTODY_LOG_LEVEL,

@@ -3,7 +3,7 @@
 // index.ts is the entry point both main.ts and the embedded deployment use.
 import { Topics, loadPackageDefinition, type Topic } from '@custody/contracts';
 import { CreateEventBusTables1795478400000, OutboxRelay, PostgresOutboxStore, type EventBus, type Subscription } from '@custody/event-bus';
-import { GrpcServer, createServiceDataSource, type DatabaseConnection, type GrpcServerCredentials, type Logger } from '@custody/platform';
+import { GrpcServer, createServiceDataSource, logCallerDenied, type CallerRule, type DatabaseConnection, type GrpcServerCredentials, type Logger, type OperatorAuditGate } from '@custody/platform';
 import type { DataSource } from 'typeorm';
 import { INTAKE_CONSUMER_GROUPS } from './consumer-groups.js';
 import { Authenticator } from './application/authenticate.js';
@@ -32,7 +32,8 @@ export interface IntakeDeps {
   readonly database: DatabaseConnection & { readonly schema?: string };
   readonly logger: Logger;
   readonly clock?: Clock;
-  readonly grpc: { readonly host?: string; readonly port: number; readonly credentials: GrpcServerCredentials };
+  /** allowedCallers: CUSTODY_GRPC_ALLOWED_CALLERS on the gateway port (optional; integrators are authenticated per integrator). */
+  readonly grpc: { readonly host?: string; readonly port: number; readonly credentials: GrpcServerCredentials; readonly allowedCallers?: readonly CallerRule[] };
   readonly timestampWindowMs?: number;
   readonly maintenanceMinNoticeMs?: number;
   readonly perSourceLimit?: { readonly ratePerSecond: number; readonly burst: number };
@@ -57,6 +58,13 @@ export interface IntakeDeps {
     /** Longest overlap of a key rotation (default 7 days). */
     readonly maxKeyOverlapMs?: number;
   };
+  /**
+   * Operator admin actions (IntakeAdminService) are recorded by the audit service before they
+   * are stored; if it does not record them they are refused (UNAVAILABLE, AUDIT_UNAVAILABLE).
+   * main.ts always passes one (gRPC to audit, or a refusing gate without an endpoint); an
+   * in-process composition passes the audit handle's `gate`. Absent: unaudited (logged at start).
+   */
+  readonly operatorAudit?: OperatorAuditGate;
 }
 
 export interface IntakeHandle {
@@ -88,7 +96,7 @@ export async function composeIntake(deps: IntakeDeps): Promise<IntakeHandle> {
     const nonces = new PostgresNonceStore(dataSource);
     const store = new PostgresWithdrawalStore(dataSource, topicName, () => clock.now());
     const maintenanceStore = new PostgresMaintenanceStore(dataSource, topicName);
-    const maintenance = new MaintenanceUseCases({ store: maintenanceStore, registry, clock, minNoticeMs: deps.maintenanceMinNoticeMs ?? 72 * 3_600_000 });
+    const maintenance = new MaintenanceUseCases({ store: maintenanceStore, registry, clock, minNoticeMs: deps.maintenanceMinNoticeMs ?? 72 * 3_600_000, ...(deps.operatorAudit ? { audit: deps.operatorAudit } : {}) });
     const withdrawals = new WithdrawalUseCases({ store, directory, registry, maintenance: maintenanceStore, notifier: hub, clock });
     const auth = new Authenticator({
       directory,
@@ -97,7 +105,7 @@ export async function composeIntake(deps: IntakeDeps): Promise<IntakeHandle> {
       timestampWindowMs: deps.timestampWindowMs ?? 300_000,
       perSourceLimit: deps.perSourceLimit ?? { ratePerSecond: 200, burst: 400 },
     });
-    const integratorAdmin = new IntegratorAdmin({ store: directory, registry, clock, maxKeyOverlapMs: deps.admin?.maxKeyOverlapMs ?? 7 * 24 * 3_600_000 });
+    const integratorAdmin = new IntegratorAdmin({ store: directory, registry, clock, maxKeyOverlapMs: deps.admin?.maxKeyOverlapMs ?? 7 * 24 * 3_600_000, ...(deps.operatorAudit ? { audit: deps.operatorAudit } : {}) });
     const deposits = new DepositAddressUseCase({ provider: deps.depositAddressProvider, registry, directory });
     const projector = new PipelineProjector(store, hub);
 
@@ -135,6 +143,7 @@ export async function composeIntake(deps: IntakeDeps): Promise<IntakeHandle> {
       ...(deps.grpc.host ? { host: deps.grpc.host } : {}),
       port: deps.grpc.port,
       credentials: deps.grpc.credentials,
+      ...(deps.grpc.allowedCallers ? { allowedCallers: deps.grpc.allowedCallers, onCallerDenied: logCallerDenied(deps.logger) } : {}),
       packageDefinition: loadPackageDefinition(),
       services: [{ definition: CustodyGatewayServiceService, implementation: createGateway({ auth, withdrawals, maintenance, deposits, hub, logger: deps.logger }) as never }],
     });
@@ -146,6 +155,7 @@ export async function composeIntake(deps: IntakeDeps): Promise<IntakeHandle> {
       if (deps.admin.credentials.kind !== 'tls' || !deps.admin.credentials.requireClientCertificate) {
         throw new Error('the intake admin API needs mTLS (operators authenticate with a pinned client certificate)');
       }
+      if (!deps.operatorAudit) deps.logger.warn({ alert: 'intake_admin_not_audited' }, 'no operator audit gate: admin actions are applied without an audit record (dev/test composition only)');
       const operatorAuth = new OperatorAuthenticator({ operators: deps.admin.operators, nonces, clock, timestampWindowMs: window });
       const adminServer = new GrpcServer({
         ...(deps.admin.host ? { host: deps.admin.host } : {}),

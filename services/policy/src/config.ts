@@ -3,7 +3,7 @@
 // file whose path is configured; its contents never appear in config, logs or errors.
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { defineConfig, envVar, grpcServerTlsEnv, grpcServerCredentials, operatorAuditEnv, operatorAuditSettings } from '@custody/platform';
+import { defineConfig, envVar, grpcAllowedCallersEnv, grpcServerTlsEnv, grpcServerCredentials, operatorAuditEnv, operatorAuditSettings } from '@custody/platform';
 
 const common = z.object({
   CUSTODY_GRPC_HOST: envVar.string({ minLength: 1 }).default('127.0.0.1'),
@@ -33,7 +33,8 @@ const common = z.object({
   // The audit gate's variables are in AUDIT_GATE below (operatorAuditEnv).
 });
 
-const tls = grpcServerTlsEnv;
+// CUSTODY_GRPC_ALLOWED_CALLERS (optional): who may call the gRPC port (grpc-caller-identity in @custody/platform).
+const tls = grpcServerTlsEnv.and(grpcAllowedCallersEnv);
 
 /**
  * Every Approve/Reject is recorded by audit's AuditService before it is applied (the
@@ -62,6 +63,7 @@ export function loadPolicyConfig(env: NodeJS.ProcessEnv = process.env) {
         host: e.CUSTODY_GRPC_HOST,
         port: e.CUSTODY_GRPC_PORT,
         credentials: grpcServerCredentials(e),
+        ...(e.CUSTODY_GRPC_ALLOWED_CALLERS ? { allowedCallers: e.CUSTODY_GRPC_ALLOWED_CALLERS } : {}),
       },
       metricsPort: e.CUSTODY_METRICS_PORT,
       logLevel: e.CUSTODY_LOG_LEVEL,

@@ -3,7 +3,7 @@
 // operators and facts. SIGTERM/SIGINT stop it gracefully.
 import { readFileSync } from 'node:fs';
 import { KafkaBus, createKafkaClient, kafkaSecurityFromEnv } from '@custody/event-bus';
-import { createLogger, createMetrics, operatorAuditGateFor } from '@custody/platform';
+import { createLogger, createMetrics, operatorAuditGateFor, warnIfCallersUnrestricted } from '@custody/platform';
 import { decisionSignerFromFile } from './adapters/keys/local-decision-signer.js';
 import { operatorDirectoryFromFile } from './adapters/operators/operator-file.js';
 import { StaticFactsProvider, type StaticFactsDocument } from './adapters/facts/static-facts.js';
@@ -32,6 +32,8 @@ if (!config.ledger) logger.error({ alert: 'policy_no_ledger_holds' }, 'CUSTODY_P
 const auditGate = operatorAuditGateFor(config.audit);
 if (config.audit.mode === 'refuse') logger.error({ alert: 'policy_no_audit_endpoint' }, 'CUSTODY_POLICY_AUDIT_GRPC_ADDRESS is not set: every Approve/Reject will be refused (AUDIT_UNAVAILABLE)');
 if (config.audit.mode === 'disabled') logger.error({ alert: 'policy_audit_gate_disabled' }, 'CUSTODY_AUDIT_GATE=disabled: approvals are applied WITHOUT an audit record — never in production');
+// mTLS without CUSTODY_GRPC_ALLOWED_CALLERS: any certificate of the client CA may call (loud, not fatal; the chart always sets it).
+warnIfCallersUnrestricted(logger, config.grpc);
 const policy = await startPolicy({
   bus,
   database: { url: config.databaseUrl },

@@ -8,7 +8,9 @@ import {
   createBusMetrics,
   createMetrics,
   createServiceDataSource,
+  logCallerDenied,
   startMetricsServer,
+  type CallerRule,
   type DatabaseConnection,
   type GrpcServerCredentials,
   type Logger,
@@ -42,7 +44,8 @@ export interface PolicyDeps {
   readonly database: DatabaseConnection & { readonly schema?: string };
   readonly logger: Logger;
   readonly clock?: Clock;
-  readonly grpc: { readonly host?: string; readonly port: number; readonly credentials: GrpcServerCredentials };
+  /** allowedCallers: CUSTODY_GRPC_ALLOWED_CALLERS; ApprovalService is operator-facing (signed votes), exempt. */
+  readonly grpc: { readonly host?: string; readonly port: number; readonly credentials: GrpcServerCredentials; readonly allowedCallers?: readonly CallerRule[] };
   /**
    * The bundle archive (opa build -t wasm) used when the database has no active bundle
    * yet (first start). Later activations go through the admin quorum. Neither → refuse to start.
@@ -219,9 +222,12 @@ export async function composePolicy(deps: PolicyDeps): Promise<PolicyHandle> {
       ...(deps.grpc.host ? { host: deps.grpc.host } : {}),
       port: deps.grpc.port,
       credentials: deps.grpc.credentials,
+      ...(deps.grpc.allowedCallers ? { allowedCallers: deps.grpc.allowedCallers, onCallerDenied: logCallerDenied(deps.logger) } : {}),
       packageDefinition: loadPackageDefinition(),
       services: [
         {
+          // operators vote with Ed25519 signatures (operator ingress): not subject to allowedCallers
+          operatorFacing: true,
           definition: ApprovalServiceService,
           implementation: createApprovalService({ decisions, logger: deps.logger, ...(deps.operatorAudit ? { audit: deps.operatorAudit } : {}) }) as never,
         },

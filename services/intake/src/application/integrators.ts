@@ -1,13 +1,16 @@
 // Operator use cases on integrators (IntakeAdminService): register, revoke, rotate a
 // signing key with a bounded overlap, list. Input is checked field by field before
 // anything is stored (INVALID_ARGUMENT naming the proto field); each accepted change is
-// stored with the operator's evidence and published (integrator.changed) in one transaction.
+// stored with the operator's evidence and published (integrator.changed) in one transaction,
+// after the audit service recorded it (admin-audit.ts: no audit record, no change).
 import { randomUUID } from 'node:crypto';
+import type { OperatorAuditGate } from '@custody/platform';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import type { AssetRegistry } from '../domain/asset-registry.js';
 import { ConflictError, InvalidArgumentError, NotFoundError, PreconditionError } from '../domain/errors.js';
 import { Scopes, type Integrator, type Scope } from '../domain/integrator.js';
 import { validateCustomerAccount } from '../domain/withdrawal.js';
+import { auditAdminAction } from './admin-audit.js';
 import { compileAllowlist } from './ip-allowlist.js';
 import type { OperatorActor } from './operator-auth.js';
 import type { AdminActionKind, AdminRecord, Clock, IntegratorAdminStore, NewIntegrator } from './ports.js';
@@ -63,6 +66,8 @@ export class IntegratorAdmin {
       /** Upper bound of a rotation overlap. */
       readonly maxKeyOverlapMs: number;
       readonly newId?: () => string;
+      /** Every change is recorded in audit first (fail closed); absent: unaudited (dev/test compositions). */
+      readonly audit?: OperatorAuditGate;
     },
   ) {}
 
@@ -117,7 +122,9 @@ export class IntegratorAdmin {
   async register(actor: OperatorActor, input: RegisterIntegratorInput, correlationId: string): Promise<Integrator> {
     const integrator = this.validateRegistration(input);
     const now = this.deps.clock.now();
-    await this.deps.store.register(integrator, now, this.record('REGISTER_INTEGRATOR', integrator.clientId, actor, correlationId, now));
+    const record = this.record('REGISTER_INTEGRATOR', integrator.clientId, actor, correlationId, now);
+    await auditAdminAction(this.deps.audit, record);
+    await this.deps.store.register(integrator, now, record);
     return this.mustFind(integrator.clientId);
   }
 
@@ -127,7 +134,9 @@ export class IntegratorAdmin {
     const current = await this.mustFind(input.clientId);
     if (current.status !== 'active') throw new PreconditionError('INTEGRATOR_REVOKED', 'this integrator is already revoked');
     const now = this.deps.clock.now();
-    await this.deps.store.revoke(input.clientId, this.record('REVOKE_INTEGRATOR', input.clientId, actor, correlationId, now, input.reason));
+    const record = this.record('REVOKE_INTEGRATOR', input.clientId, actor, correlationId, now, input.reason);
+    await auditAdminAction(this.deps.audit, record);
+    await this.deps.store.revoke(input.clientId, record);
     return this.mustFind(input.clientId);
   }
 
@@ -144,7 +153,9 @@ export class IntegratorAdmin {
     if (current.keys.some((k) => k.keyId === input.newKeyId)) throw new ConflictError('KEY_EXISTS', 'this integrator already has a key with new_key_id');
     const now = this.deps.clock.now();
     const expireAt = new Date(now.getTime() + input.overlapSeconds * 1000);
-    await this.deps.store.rotateKey(input.clientId, { keyId: input.newKeyId, publicKey }, expireAt, now, this.record('ROTATE_INTEGRATOR_KEY', input.clientId, actor, correlationId, now));
+    const record = this.record('ROTATE_INTEGRATOR_KEY', input.clientId, actor, correlationId, now);
+    await auditAdminAction(this.deps.audit, record);
+    await this.deps.store.rotateKey(input.clientId, { keyId: input.newKeyId, publicKey }, expireAt, now, record);
     return this.mustFind(input.clientId);
   }
 

@@ -1,9 +1,11 @@
 // 9.4 maintenance notices: operators schedule windows (minimum advance notice, published
 // as maintenance.scheduled events); GetServiceStatus shows them with per-asset status.
 import { randomUUID } from 'node:crypto';
+import type { OperatorAuditGate } from '@custody/platform';
 import type { AssetRegistry } from '../domain/asset-registry.js';
 import { activeWithdrawalSuspension, coversAsset, isActive, validateMaintenance, type MaintenanceWindow, type MaintenanceWindowSpec } from '../domain/maintenance.js';
 import { InvalidArgumentError, NotFoundError, PreconditionError } from '../domain/errors.js';
+import { auditAdminAction } from './admin-audit.js';
 import type { OperatorActor } from './operator-auth.js';
 import type { AdminRecord, Clock, MaintenanceStore } from './ports.js';
 
@@ -28,6 +30,8 @@ export class MaintenanceUseCases {
       readonly clock: Clock;
       readonly minNoticeMs: number;
       readonly newId?: () => string;
+      /** Operator actions are recorded in audit first (fail closed); absent: unaudited (dev/test compositions). */
+      readonly audit?: OperatorAuditGate;
     },
   ) {}
 
@@ -41,7 +45,9 @@ export class MaintenanceUseCases {
     const effective = actor ? { ...spec, announcedBy: actor.operatorId } : spec;
     validateMaintenance(effective, now, this.deps.minNoticeMs, new Set(assets.map((a) => a.id)), new Set(assets.map((a) => a.chain)));
     const window: MaintenanceWindow = { ...effective, id: (this.deps.newId ?? randomUUID)(), announcedAt: now };
-    await this.deps.store.create(window, correlationId, actor ? this.record('SCHEDULE_MAINTENANCE', window.id, actor, correlationId, now) : undefined);
+    const record = actor ? this.record('SCHEDULE_MAINTENANCE', window.id, actor, correlationId, now) : undefined;
+    if (record) await auditAdminAction(this.deps.audit, record);
+    await this.deps.store.create(window, correlationId, record);
     return window;
   }
 
@@ -59,7 +65,9 @@ export class MaintenanceUseCases {
     if (window.cancelledAt !== undefined) throw new PreconditionError('MAINTENANCE_ALREADY_CANCELLED', 'this window was already cancelled');
     const now = this.deps.clock.now();
     if (window.endsAt <= now) throw new PreconditionError('MAINTENANCE_ENDED', 'this window has already ended');
-    const cancelled = await this.deps.store.cancel(window.id, now, actor.operatorId, correlationId, this.record('CANCEL_MAINTENANCE', window.id, actor, correlationId, now, input.reason));
+    const record = this.record('CANCEL_MAINTENANCE', window.id, actor, correlationId, now, input.reason);
+    await auditAdminAction(this.deps.audit, record);
+    const cancelled = await this.deps.store.cancel(window.id, now, actor.operatorId, correlationId, record);
     if (!cancelled) throw new PreconditionError('MAINTENANCE_ALREADY_CANCELLED', 'this window was already cancelled');
     return { ...window, cancelledAt: now, cancelledBy: actor.operatorId };
   }

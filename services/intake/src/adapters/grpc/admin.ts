@@ -1,6 +1,7 @@
 // IntakeAdminService over grpc-js (operators). Every call: pinned operator certificate +
 // Ed25519 signature over the canonical request (application/operator-auth.ts), then the
-// use case; errors map like the gateway's (status + error-reason, error-field on bad input).
+// use case (which records every change in audit first: application/admin-audit.ts); errors
+// map like the gateway's (status + error-reason, error-field on bad input).
 import { status, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
 import {
   IntakeAdminServiceService,
@@ -23,7 +24,7 @@ import {
   type ScheduleMaintenanceResponse,
   type Timestamp,
 } from '@custody/contracts';
-import { withCorrelation, type Logger } from '@custody/platform';
+import { AuditUnavailableError, withCorrelation, type Logger } from '@custody/platform';
 import type { CallCredentials } from '../../application/authenticate.js';
 import type { IntegratorAdmin } from '../../application/integrators.js';
 import { peerAddress } from '../../application/ip-allowlist.js';
@@ -141,6 +142,7 @@ export function createAdminService(deps: AdminDeps): IntakeAdminServiceServer {
             (err: unknown) => {
               const e = toStatus(err);
               if (e.code === status.INTERNAL) deps.logger.error({ err, method }, 'intake admin call failed');
+              else if (err instanceof AuditUnavailableError) deps.logger.error({ err, method, alert: 'intake_audit_unavailable' }, 'intake admin action refused: the audit service did not record it');
               else deps.logger.warn({ method, code: e.code, reason: e.metadata.get('error-reason')[0] }, 'intake admin call refused');
               callback(e);
             },

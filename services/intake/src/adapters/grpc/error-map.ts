@@ -33,6 +33,8 @@ export const INTAKE_ERROR_CODES: GrpcCodeMap = Object.freeze({
   NOT_CANCELLABLE: status.FAILED_PRECONDITION,
   MAINTENANCE: status.UNAVAILABLE,
   DEPOSIT_ADDRESS_PROVIDER_UNAVAILABLE: status.UNAVAILABLE,
+  // admin API: the audit service did not record the action (nothing changed)
+  AUDIT_UNAVAILABLE: status.UNAVAILABLE,
   // admin API (operators)
   INTEGRATOR_NOT_FOUND: status.NOT_FOUND,
   MAINTENANCE_NOT_FOUND: status.NOT_FOUND,
