@@ -131,6 +131,7 @@ export async function startEmbedded(config: EmbeddedConfig): Promise<EmbeddedSys
       operators: [...operators, ...custodians],
       chainId: chain.chainId,
       deposits: { xpub: depositXpub, mtls, port: 0 },
+      operatorAudit: audit.gate,
     });
     stack.push(() => signer.stop());
     if (signer.grpcPort === undefined) throw new Error('the signer started without its DepositAddressService');
@@ -175,7 +176,7 @@ export async function startEmbedded(config: EmbeddedConfig): Promise<EmbeddedSys
       });
     }
 
-    const intake = await composeIntake({ bus, db: db.intake, logger, clock, port: config.CUSTODY_GRPC_PORT, signer: { port: depositPort, mtls } });
+    const intake = await composeIntake({ bus, db: db.intake, logger, clock, port: config.CUSTODY_GRPC_PORT, signer: { port: depositPort, mtls }, operatorAudit: audit.gate });
     stack.push(() => intake.stop());
     services.push({ name: 'intake', schema: db.intake.roles.schema, detail: `CustodyGateway on 127.0.0.1:${intake.grpcPort} (Ed25519-signed calls); deposit addresses from the signer over mTLS${replayed(db.intake)}` });
 

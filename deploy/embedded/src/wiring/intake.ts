@@ -7,6 +7,7 @@
 import { credentials } from '@grpc/grpc-js';
 import type { EventBus } from '@custody/event-bus';
 import { GrpcDepositAddressProvider, INTAKE_MIGRATIONS, startIntake, type IntakeHandle } from '@custody/intake';
+import type { AuditHandle } from '@custody/audit';
 import type { Logger } from '@custody/platform';
 import type { EmbeddedDatabases, ServiceDatabase } from '../database.js';
 import type { LocalMtls } from './tls.js';
@@ -23,6 +24,8 @@ export async function composeIntake(deps: {
   port: number;
   /** The signer's DepositAddressService (absent: GetDepositAddress fails closed). */
   signer?: { port: number; mtls: LocalMtls };
+  /** Audit's operator-action gate: admin changes are recorded before they apply. */
+  operatorAudit: AuditHandle['gate'];
 }): Promise<IntakeHandle> {
   const logger = deps.logger.child({ service: 'intake' });
   const provider = deps.signer
@@ -40,6 +43,7 @@ export async function composeIntake(deps: {
       clock: deps.clock,
       grpc: { host: '127.0.0.1', port: deps.port, credentials: { kind: 'insecure' } },
       outboxPollIntervalMs: 50,
+      operatorAudit: deps.operatorAudit,
       ...(provider ? { depositAddressProvider: provider } : {}),
     });
     return {

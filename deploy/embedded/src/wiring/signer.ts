@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { HDKey } from '@scure/bip32';
 import type { EventBus } from '@custody/event-bus';
+import type { AuditHandle } from '@custody/audit';
 import type { Logger } from '@custody/platform';
 import { SIGNER_MIGRATIONS, generationRequest, keyTransitionSigningBytes, startSigner, type KeyTransitionRequest, type Operator, type SignerDeps, type SignerHandle } from '@custody/signer';
 import type { EmbeddedDatabases, ServiceDatabase } from '../database.js';
@@ -42,6 +43,8 @@ export function composeSigner(deps: {
   chainId: bigint;
   /** DepositAddressService: account xpub of the demo asset and the mTLS server material (signer end). */
   deposits?: { xpub: string; mtls: LocalMtls; port: number };
+  /** Audit's operator-action gate: key administration is recorded before it applies. */
+  operatorAudit: AuditHandle['gate'];
 }): Promise<SignerHandle> {
   const operators = new Map<string, Operator>(deps.operators.map((o) => [o.id, { operatorId: o.id, roles: [o.role], keys: new Map([[o.key.keyId, o.key.publicKey]]) }]));
   return startSigner({
@@ -67,6 +70,7 @@ export function composeSigner(deps: {
     ]),
     localSealed: { masterKey: deps.masterKey, kekId: 'embedded-kek-1' },
     outboxPollIntervalMs: 50,
+    operatorAudit: deps.operatorAudit,
     ...(deps.deposits ? depositServer(deps.deposits) : {}),
   });
 }
