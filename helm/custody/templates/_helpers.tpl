@@ -70,6 +70,22 @@ helm.sh/chart: {{ include "custody.chart" .root }}
 {{ toJson (sortAlpha $callers) }}
 {{- end -}}
 
+{{/* Workload identity of a service: the URI SAN of its gRPC certificate (certificates.yaml).
+dict "root" $ "name" <service> */}}
+{{- define "custody.spiffeId" -}}
+{{ printf "spiffe://%s/ns/%s/sa/%s" .root.Values.tls.clusterDomain .root.Release.Namespace (include "custody.fullname" .name) }}
+{{- end -}}
+
+{{/* CUSTODY_GRPC_ALLOWED_CALLERS of a service's gRPC port: the workload identities of exactly the
+services whose flows.yaml `calls` name it, or "none" (health only). dict "root" $ "flows" <flows> "name" <service> */}}
+{{- define "custody.allowedCallers" -}}
+{{- $ids := list -}}
+{{- range $caller := include "custody.callers" (dict "flows" .flows "name" .name) | fromJsonArray -}}
+{{- $ids = append $ids (printf "uri:%s" (include "custody.spiffeId" (dict "root" $.root "name" $caller))) -}}
+{{- end -}}
+{{ if $ids }}{{ join "," $ids }}{{ else }}none{{ end }}
+{{- end -}}
+
 {{/* Effective vault role of a service. */}}
 {{- define "custody.vaultRole" -}}
 {{ .svc.vault.role | default (printf "custody-%s" .name) }}

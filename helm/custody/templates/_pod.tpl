@@ -104,6 +104,13 @@ spec:
         - { name: CUSTODY_GRPC_TLS_CERT_FILE, value: {{ printf "%s/tls.crt" $tlsDir | quote }} }
         - { name: CUSTODY_GRPC_TLS_KEY_FILE, value: {{ printf "%s/tls.key" $tlsDir | quote }} }
         - { name: CUSTODY_GRPC_TLS_CLIENT_CA_FILE, value: {{ $caFile | quote }} }
+        {{- /* Caller identity (C-9.3.10.2-b): only the services whose flows.yaml `calls` name this one, by
+        their certificate's SPIFFE URI SAN; "none" = nobody (health stays open). Not for an
+        externally reached port (intake: integrators are authenticated per integrator). Operator
+        APIs on the same port are exempt in code (operatorFacing) and authenticate operators themselves. */}}
+        {{- if not $flow.externalIngress }}
+        - { name: CUSTODY_GRPC_ALLOWED_CALLERS, value: {{ include "custody.allowedCallers" (dict "root" $root "flows" $flows "name" $name) | quote }} }
+        {{- end }}
         - { name: CUSTODY_GRPC_TLS_SERVER_NAME, value: {{ $full | quote }} }
         - { name: CUSTODY_GRPC_PROBE_TIMEOUT, value: {{ $root.Values.healthProbe.timeoutMs | int | quote }} }
         {{- with index (include "custody.tlsServerAliases" . | fromYaml) $name }}

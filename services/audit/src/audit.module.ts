@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { loadPackageDefinition } from '@custody/contracts';
 import { CreateEventBusTables1795478400000, OutboxRelay, PostgresOutboxStore, type EventBus, type Subscription } from '@custody/event-bus';
-import { GrpcServer, createServiceDataSource, type DatabaseConnection, type GrpcServerCredentials, type Logger } from '@custody/platform';
+import { GrpcServer, createServiceDataSource, logCallerDenied, type CallerRule, type DatabaseConnection, type GrpcServerCredentials, type Logger } from '@custody/platform';
 import type { DataSource } from 'typeorm';
 import { AUDIT_CONSUMER_GROUPS } from './consumer-groups.js';
 import { AuditLog } from './application/audit-log.js';
@@ -33,7 +33,8 @@ export interface AuditDeps {
   /** Trusted checkpoint public keys by key id (default: the signer's own key). */
   readonly trustedKeys?: ReadonlyMap<string, Uint8Array>;
   /** Absent: no gRPC server (embedded use without the query API). */
-  readonly grpc?: { readonly host?: string; readonly port: number; readonly credentials: GrpcServerCredentials };
+  /** allowedCallers: CUSTODY_GRPC_ALLOWED_CALLERS (AuditService's callers); AuditQueryService is operator-facing (exempt). */
+  readonly grpc?: { readonly host?: string; readonly port: number; readonly credentials: GrpcServerCredentials; readonly allowedCallers?: readonly CallerRule[] };
   /** Milliseconds between checkpoints (default 60 s; 0 disables the timer). */
   readonly checkpointIntervalMs?: number;
   /** Topic names (tests add a prefix). */
@@ -109,9 +110,11 @@ export async function composeAudit(deps: AuditDeps): Promise<AuditHandle> {
         ...(deps.grpc.host ? { host: deps.grpc.host } : {}),
         port: deps.grpc.port,
         credentials: deps.grpc.credentials,
+        ...(deps.grpc.allowedCallers ? { allowedCallers: deps.grpc.allowedCallers, onCallerDenied: logCallerDenied(deps.logger) } : {}),
         packageDefinition: loadPackageDefinition(),
         services: [
-          { definition: AuditQueryServiceService, implementation: createQueryService({ queries: new AuditQueries(store), logger: deps.logger }) as never },
+          // operators (operatorIngress): not subject to allowedCallers
+          { operatorFacing: true, definition: AuditQueryServiceService, implementation: createQueryService({ queries: new AuditQueries(store), logger: deps.logger }) as never },
           { definition: AuditServiceService, implementation: createOperatorActionService({ log, clock, logger: deps.logger }) as never },
         ],
       });

@@ -2,7 +2,7 @@
 // service with a message naming the variable).
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { defineConfig, envVar, grpcServerTlsEnv, grpcServerCredentials } from '@custody/platform';
+import { defineConfig, envVar, grpcAllowedCallersEnv, grpcServerTlsEnv, grpcServerCredentials } from '@custody/platform';
 
 const HEX32 = /^[0-9a-fA-F]{64}$/;
 
@@ -41,7 +41,8 @@ const common = z.object({
   CUSTODY_AUDIT_CHECKPOINT_INTERVAL: envVar.duration().default(60_000),
 });
 
-const tls = grpcServerTlsEnv;
+// CUSTODY_GRPC_ALLOWED_CALLERS (optional): who may call the gRPC port (grpc-caller-identity in @custody/platform).
+const tls = grpcServerTlsEnv.and(grpcAllowedCallersEnv);
 
 export function loadAuditConfig(env: NodeJS.ProcessEnv = process.env) {
   return defineConfig(
@@ -50,6 +51,7 @@ export function loadAuditConfig(env: NodeJS.ProcessEnv = process.env) {
         host: e.CUSTODY_GRPC_HOST,
         port: e.CUSTODY_GRPC_PORT,
         credentials: grpcServerCredentials(e),
+        ...(e.CUSTODY_GRPC_ALLOWED_CALLERS ? { allowedCallers: e.CUSTODY_GRPC_ALLOWED_CALLERS } : {}),
       },
       logLevel: e.CUSTODY_LOG_LEVEL,
       databaseUrl: e.CUSTODY_DB_URL,

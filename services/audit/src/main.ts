@@ -1,7 +1,7 @@
 // Process entry: config from the environment, Kafka bus, migrations with the owner role
 // are run by the deployment (a Job), then the audit log. SIGTERM/SIGINT stop it gracefully.
 import { KafkaBus, createKafkaClient, kafkaSecurityFromEnv } from '@custody/event-bus';
-import { createLogger } from '@custody/platform';
+import { createLogger, warnIfCallersUnrestricted } from '@custody/platform';
 import { loadAuditConfig, parseTrustedKeys, readSecretKeyFile } from './config.js';
 import { LocalEd25519Signer, startAudit } from './index.js';
 
@@ -10,6 +10,8 @@ const logger = createLogger({ service: 'audit', level: config.logLevel });
 const signer = new LocalEd25519Signer(config.keyId, readSecretKeyFile(config.keyFile));
 const trustedKeys = new Map([...parseTrustedKeys(config.extraTrustedKeys), [signer.keyId, signer.publicKey]]);
 const bus = new KafkaBus({ kafka: createKafkaClient({ brokers: config.kafkaBrokers, clientId: 'audit', extra: kafkaSecurityFromEnv(process.env, config.kafkaBrokers) }) });
+// mTLS without CUSTODY_GRPC_ALLOWED_CALLERS: any certificate of the client CA may call (loud, not fatal; the chart always sets it).
+warnIfCallersUnrestricted(logger, config.grpc);
 const audit = await startAudit({
   bus,
   database: { url: config.databaseUrl },

@@ -1,10 +1,25 @@
 // The only file that reads process.env. Validated once at boot (a bad value stops the
 // service with a message naming the variable). One process per chain (C-5.5.3-b).
 import { z } from 'zod';
-import { defineConfig, envVar, grpcServerCredentials, grpcServerTlsEnv } from '@custody/platform';
+import { defineConfig, envVar, grpcAllowedCallersEnv, grpcServerCredentials, grpcServerTlsEnv } from '@custody/platform';
 import { validateQuorum } from './adapters/chain/quorum-evm-chain.js';
+import { validateDepthTiers } from './domain/finality.js';
 
 const wei = (name: string) => envVar.custom(`${name}: a non-negative integer in wei`, (raw) => (/^[0-9]{1,78}$/.test(raw) ? BigInt(raw) : undefined));
+
+/** "above:confirmations,…" (base units, ascending): larger transfers need more confirmations. */
+const depthTiers = envVar.custom('comma-separated <amount in base units>:<confirmations> pairs', (raw) => {
+  const tiers = raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0).map((item) => /^([0-9]{1,78}):([0-9]{1,5})$/.exec(item));
+  return tiers.every((m) => m !== null) ? tiers.map((m) => ({ above: BigInt(m?.[1] ?? '0'), confirmations: Number(m?.[2]) })) : undefined;
+});
+
+/** "operator-id:<Ed25519 public key, 64 hex>:<certificate sha-256, 64 hex>[+<another>]", comma-separated. */
+const operators = envVar.custom('comma-separated <operator id>:<ed25519 public key hex>:<certificate sha-256 hex>[+<sha-256>]', (raw) => {
+  const items = raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0).map((item) => /^([A-Za-z0-9._-]{1,64}):([0-9a-fA-F]{64}):([0-9a-fA-F]{64}(?:\+[0-9a-fA-F]{64})*)$/.exec(item));
+  if (!items.every((m) => m !== null)) return undefined;
+  const out = items.map((m) => ({ operatorId: m?.[1] ?? '', publicKey: Buffer.from(m?.[2] ?? '', 'hex'), certificateSha256: (m?.[3] ?? '').toLowerCase().split('+') }));
+  return new Set(out.map((o) => o.operatorId)).size === out.length ? out : undefined;
+});
 
 const schema = z.object({
   CUSTODY_LOG_LEVEL: envVar.logLevel().default('info'),
@@ -36,6 +51,14 @@ const schema = z.object({
   CUSTODY_CHAIN_ID: envVar.int({ min: 1, max: 2 ** 31 }),
   CUSTODY_CHAIN_GENESIS_HASH: envVar.custom('0x + 64 hex digits', (raw) => (/^0x[0-9a-fA-F]{64}$/.test(raw) ? raw.toLowerCase() : undefined)),
   CUSTODY_CHAIN_CONFIRMATIONS: envVar.int({ min: 1, max: 10_000 }).default(12),
+  // Amount-scaled depth (C-8.3.3-b): e.g. "1000000000000000000:24,100000000000000000000:64".
+  CUSTODY_CHAIN_CONFIRMATION_TIERS: depthTiers.default([]),
+  // Pause breaker (latched, operator resume): a reorg this deep trips it (0: only past finality).
+  CUSTODY_CHAIN_PAUSE_REORG_DEPTH: envVar.int({ min: 0, max: 10_000 }).default(0),
+  // While tripped, every required depth is multiplied by this.
+  CUSTODY_CHAIN_PAUSED_DEPTH_FACTOR: envVar.int({ min: 1, max: 100 }).default(2),
+  // ChainAdminService operators (pinned certificate + Ed25519 signature); empty: the service refuses every call.
+  CUSTODY_CHAIN_ADMIN_OPERATORS: operators.default([]),
   CUSTODY_CHAIN_MAX_FEE_PER_GAS: wei('CUSTODY_CHAIN_MAX_FEE_PER_GAS').default(200_000_000_000n),
   CUSTODY_CHAIN_MAX_PRIORITY_FEE_PER_GAS: wei('CUSTODY_CHAIN_MAX_PRIORITY_FEE_PER_GAS').default(5_000_000_000n),
   CUSTODY_CHAIN_MIN_PRIORITY_FEE_PER_GAS: wei('CUSTODY_CHAIN_MIN_PRIORITY_FEE_PER_GAS').default(1_000_000n),
@@ -48,12 +71,15 @@ const schema = z.object({
 
 export function loadChainAdapterConfig(env: NodeJS.ProcessEnv = process.env) {
   return defineConfig(
-    schema.and(grpcServerTlsEnv).superRefine((e, ctx) => {
+    // CUSTODY_GRPC_ALLOWED_CALLERS (optional): who may call the gRPC port.
+    schema.and(grpcServerTlsEnv).and(grpcAllowedCallersEnv).superRefine((e, ctx) => {
       const urls = e.CUSTODY_CHAIN_RPC_URLS ?? [e.CUSTODY_CHAIN_RPC_URL ?? e.ANVIL_RPC_URL];
       const problem = validateQuorum(urls.length, e.CUSTODY_CHAIN_RPC_QUORUM ?? Math.floor(urls.length / 2) + 1);
       if (problem) ctx.addIssue({ code: 'custom', path: ['CUSTODY_CHAIN_RPC_QUORUM'], message: problem });
+      const tiers = validateDepthTiers(e.CUSTODY_CHAIN_CONFIRMATIONS, e.CUSTODY_CHAIN_CONFIRMATION_TIERS);
+      if (tiers) ctx.addIssue({ code: 'custom', path: ['CUSTODY_CHAIN_CONFIRMATION_TIERS'], message: tiers });
     }).transform((e) => ({
-      grpc: { host: e.CUSTODY_GRPC_HOST, port: e.CUSTODY_GRPC_PORT, credentials: grpcServerCredentials(e) },
+      grpc: { host: e.CUSTODY_GRPC_HOST, port: e.CUSTODY_GRPC_PORT, credentials: grpcServerCredentials(e), ...(e.CUSTODY_GRPC_ALLOWED_CALLERS ? { allowedCallers: e.CUSTODY_GRPC_ALLOWED_CALLERS } : {}) },
       logLevel: e.CUSTODY_LOG_LEVEL,
       metricsPort: e.CUSTODY_METRICS_PORT,
       databaseUrl: e.CUSTODY_DB_URL,
@@ -62,6 +88,8 @@ export function loadChainAdapterConfig(env: NodeJS.ProcessEnv = process.env) {
       // One endpoint: [rpcUrl]; several: reads agreed by rpcQuorum of them.
       rpcUrls: e.CUSTODY_CHAIN_RPC_URLS ?? [e.CUSTODY_CHAIN_RPC_URL ?? e.ANVIL_RPC_URL],
       rpcQuorum: e.CUSTODY_CHAIN_RPC_QUORUM ?? Math.floor((e.CUSTODY_CHAIN_RPC_URLS?.length ?? 1) / 2) + 1,
+      breaker: { pauseReorgDepth: e.CUSTODY_CHAIN_PAUSE_REORG_DEPTH, depthFactor: e.CUSTODY_CHAIN_PAUSED_DEPTH_FACTOR },
+      adminOperators: e.CUSTODY_CHAIN_ADMIN_OPERATORS,
       pollIntervalMs: e.CUSTODY_CHAIN_POLL_INTERVAL,
       maxHeadAgeMs: e.CUSTODY_CHAIN_MAX_HEAD_AGE,
       stuckAfterMs: e.CUSTODY_CHAIN_STUCK_AFTER,
@@ -77,6 +105,7 @@ export function loadChainAdapterConfig(env: NodeJS.ProcessEnv = process.env) {
         chainId: BigInt(e.CUSTODY_CHAIN_ID),
         genesisHash: e.CUSTODY_CHAIN_GENESIS_HASH,
         confirmations: e.CUSTODY_CHAIN_CONFIRMATIONS,
+        depthTiers: e.CUSTODY_CHAIN_CONFIRMATION_TIERS,
         gasLimit: 21_000n,
         fees: {
           maxFeePerGas: e.CUSTODY_CHAIN_MAX_FEE_PER_GAS,

@@ -2,7 +2,7 @@
 // service with a message naming the variable).
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { defineConfig, envVar, grpcServerTlsEnv, grpcServerCredentials } from '@custody/platform';
+import { defineConfig, envVar, grpcAllowedCallersEnv, grpcServerTlsEnv, grpcServerCredentials } from '@custody/platform';
 
 const common = z.object({
   CUSTODY_GRPC_HOST: envVar.string({ minLength: 1 }).default('127.0.0.1'),
@@ -13,6 +13,8 @@ const common = z.object({
   CUSTODY_METRICS_PORT: envVar.port().default(9464),
   // Reconciliation (C-8.2.3-d): "ASSET=chain@host:port" per chain-adapter, comma-separated; empty = no job.
   CUSTODY_LEDGER_RECONCILE_TARGETS: envVar.custom('ASSET=chain@host:port[,ASSET=chain@host:port…]', parseTargets).default([]),
+  /** Fee asset per chain name as the events carry it ("ethereum-mainnet=ETH,…"), over DEFAULT_FEE_ASSETS; a chain without one cannot settle. */
+  CUSTODY_LEDGER_FEE_ASSETS: envVar.custom('chain=ASSET[,chain=ASSET…]', (raw) => (raw.split(',').every((i) => /^[a-z0-9-]{1,64}=[A-Z0-9]{2,16}$/.test(i.trim())) ? Object.fromEntries(raw.split(',').map((i) => i.trim().split('='))) as Record<string, string> : undefined)).default({}),
   CUSTODY_LEDGER_RECONCILE_INTERVAL: envVar.duration().default(60_000),
   CUSTODY_LEDGER_RECONCILE_TIMEOUT: envVar.duration().default(10_000),
   /** TLS to the chain-adapters: the CA of their certificates (absent: plaintext, loopback/dev only) and our client certificate (mTLS). */
@@ -31,7 +33,8 @@ function parseTargets(raw: string): { asset: string; chain: string; address: str
   return new Set(ok.map((t) => t.asset)).size === ok.length ? ok : undefined;
 }
 
-const tls = grpcServerTlsEnv;
+// CUSTODY_GRPC_ALLOWED_CALLERS (optional): who may call the gRPC port (grpc-caller-identity in @custody/platform).
+const tls = grpcServerTlsEnv.and(grpcAllowedCallersEnv);
 
 export function loadLedgerConfig(env: NodeJS.ProcessEnv = process.env) {
   return defineConfig(
@@ -40,11 +43,13 @@ export function loadLedgerConfig(env: NodeJS.ProcessEnv = process.env) {
         host: e.CUSTODY_GRPC_HOST,
         port: e.CUSTODY_GRPC_PORT,
         credentials: grpcServerCredentials(e),
+        ...(e.CUSTODY_GRPC_ALLOWED_CALLERS ? { allowedCallers: e.CUSTODY_GRPC_ALLOWED_CALLERS } : {}),
       },
       logLevel: e.CUSTODY_LOG_LEVEL,
       databaseUrl: e.CUSTODY_DB_URL,
       kafkaBrokers: e.KAFKA_BROKERS,
       metricsPort: e.CUSTODY_METRICS_PORT,
+      feeAssets: e.CUSTODY_LEDGER_FEE_ASSETS,
       reconciliation: {
         targets: e.CUSTODY_LEDGER_RECONCILE_TARGETS,
         intervalMs: e.CUSTODY_LEDGER_RECONCILE_INTERVAL,

@@ -2,7 +2,7 @@
 // are run by the deployment (a Job), then the ledger. SIGTERM/SIGINT stop it gracefully.
 import { KafkaBus, createKafkaClient, kafkaSecurityFromEnv } from '@custody/event-bus';
 import { credentials as grpcCredentials } from '@grpc/grpc-js';
-import { createLogger, createMetrics, startMetricsServer } from '@custody/platform';
+import { createLogger, createMetrics, startMetricsServer, warnIfCallersUnrestricted } from '@custody/platform';
 import { loadLedgerConfig } from './config.js';
 import { DEFAULT_FEE_ASSETS, GrpcChainSnapshotSource, startLedger } from './index.js';
 
@@ -16,12 +16,15 @@ const source = new GrpcChainSnapshotSource(
   rc.targets.map((t) => ({ asset: t.asset, address: t.address, credentials: chainCredentials })),
   { timeoutMs: rc.timeoutMs },
 );
+// mTLS without CUSTODY_GRPC_ALLOWED_CALLERS: any certificate of the client CA may call (loud, not fatal; the chart always sets it).
+warnIfCallersUnrestricted(logger, config.grpc);
 const ledger = await startLedger({
   bus,
   database: { url: config.databaseUrl },
   logger,
   grpc: config.grpc,
   registry,
+  feeAssets: { ...DEFAULT_FEE_ASSETS, ...config.feeAssets },
   ...(rc.targets.length > 0
     ? { reconciliation: { targets: rc.targets.map((t) => ({ asset: t.asset, chain: t.chain, feeAsset: DEFAULT_FEE_ASSETS[t.chain] ?? t.asset })), source, intervalMs: rc.intervalMs } }
     : {}),

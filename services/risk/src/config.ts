@@ -1,7 +1,7 @@
 // The only file that reads process.env. Validated once at start-up (zod), typed, frozen.
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { defineConfig, envVar } from '@custody/platform';
+import { callerAllowListVar, defineConfig, envVar } from '@custody/platform';
 
 export function loadRiskConfig(env: NodeJS.ProcessEnv = process.env) {
   return defineConfig(
@@ -28,11 +28,13 @@ export function loadRiskConfig(env: NodeJS.ProcessEnv = process.env) {
         CUSTODY_TLS_CERT_FILE: envVar.string({ minLength: 1 }),
         CUSTODY_TLS_KEY_FILE: envVar.string({ minLength: 1 }),
         CUSTODY_TLS_CLIENT_CA_FILE: envVar.string({ minLength: 1 }),
+        // Who may call the gRPC port (grpc-caller-identity in @custody/platform); optional.
+        CUSTODY_GRPC_ALLOWED_CALLERS: callerAllowListVar().optional(),
       })
       .transform((e) => ({
         database: { adminUrl: e.CUSTODY_PG_ADMIN_URL, ownerPassword: e.CUSTODY_RISK_DB_OWNER_PASSWORD, appPassword: e.CUSTODY_RISK_DB_APP_PASSWORD },
         kafkaBrokers: e.KAFKA_BROKERS,
-        grpc: { port: e.CUSTODY_GRPC_PORT, host: e.CUSTODY_GRPC_HOST, maxReceiveMessageBytes: e.CUSTODY_RISK_GRPC_MAX_RECEIVE_BYTES, certFile: e.CUSTODY_TLS_CERT_FILE, keyFile: e.CUSTODY_TLS_KEY_FILE, clientCaFile: e.CUSTODY_TLS_CLIENT_CA_FILE },
+        grpc: { port: e.CUSTODY_GRPC_PORT, host: e.CUSTODY_GRPC_HOST, maxReceiveMessageBytes: e.CUSTODY_RISK_GRPC_MAX_RECEIVE_BYTES, certFile: e.CUSTODY_TLS_CERT_FILE, keyFile: e.CUSTODY_TLS_KEY_FILE, clientCaFile: e.CUSTODY_TLS_CLIENT_CA_FILE, allowedCallers: e.CUSTODY_GRPC_ALLOWED_CALLERS },
         logLevel: e.CUSTODY_LOG_LEVEL,
         metricsPort: e.CUSTODY_METRICS_PORT,
         listMaxAgeSeconds: Math.ceil(e.CUSTODY_RISK_LIST_MAX_AGE / 1000),

@@ -1,7 +1,7 @@
 // Runs the risk service on Kafka with the environment's configuration (config.ts).
 import { readFileSync } from 'node:fs';
 import { createKafkaClient, KafkaBus, kafkaSecurityFromEnv } from '@custody/event-bus';
-import { createBusMetrics, createLogger, createMetrics } from '@custody/platform';
+import { createBusMetrics, createLogger, createMetrics, warnIfCallersUnrestricted } from '@custody/platform';
 import { loadRiskConfig, readJsonFile } from './config.js';
 import { DEFAULT_RULE_SET, DEFAULT_TRAVEL_RULE } from './domain/default-rules.js';
 import { parseRuleSet } from './domain/rules.js';
@@ -15,6 +15,8 @@ const logger = createLogger({ service: 'risk', level: config.logLevel });
 const registry = createMetrics('risk');
 const busMetrics = createBusMetrics(registry, { groups: ['risk-screening'] });
 const bus = new KafkaBus({ kafka: createKafkaClient({ clientId: 'risk', brokers: [...config.kafkaBrokers], extra: kafkaSecurityFromEnv(process.env, config.kafkaBrokers) }), metrics: busMetrics });
+// mTLS without CUSTODY_GRPC_ALLOWED_CALLERS: any certificate of the client CA may call (loud, not fatal; the chart always sets it).
+warnIfCallersUnrestricted(logger, { credentials: { kind: 'tls', requireClientCertificate: true }, ...(config.grpc.allowedCallers ? { allowedCallers: config.grpc.allowedCallers } : {}) });
 const service = await startRisk({
   bus,
   logger,
@@ -33,6 +35,7 @@ const service = await startRisk({
     credentials: { kind: 'tls', certChain: readFileSync(config.grpc.certFile), privateKey: readFileSync(config.grpc.keyFile), clientCa: readFileSync(config.grpc.clientCaFile), requireClientCertificate: true },
     authenticate: mtlsOperator,
     maxReceiveMessageBytes: config.grpc.maxReceiveMessageBytes,
+    ...(config.grpc.allowedCallers ? { allowedCallers: config.grpc.allowedCallers } : {}),
   },
   metrics: { registry, busMetrics, port: config.metricsPort },
 });

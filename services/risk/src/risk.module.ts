@@ -9,9 +9,11 @@ import {
   createMetrics,
   createServiceDataSource,
   GrpcServer,
+  logCallerDenied,
   provisionServiceDatabase,
   runMigrations,
   startMetricsServer,
+  type CallerRule,
   type GrpcServerCredentials,
   type Logger,
 } from '@custody/platform';
@@ -58,6 +60,8 @@ export interface StartRiskDeps {
         readonly host?: string;
         readonly credentials: GrpcServerCredentials;
         readonly authenticate: OperatorAuthenticator;
+        /** CUSTODY_GRPC_ALLOWED_CALLERS; both services are operator-facing (exempt), so it guards reflection only today. */
+        readonly allowedCallers?: readonly CallerRule[];
         /** Largest request accepted (an OFAC file in ImportOfacList); default DEFAULT_GRPC_MAX_RECEIVE_BYTES. */
         readonly maxReceiveMessageBytes?: number;
       }
@@ -165,12 +169,13 @@ export async function wireRisk(deps: StartRiskDeps): Promise<RiskService> {
         host: deps.grpc.host ?? '127.0.0.1',
         port: deps.grpc.port,
         services: [
-          { name: CASE_SERVICE_NAME, definition: caseServiceDefinition(), implementation: caseServiceImplementation({ uow: store, cases: store, clock }, deps.grpc.authenticate, (err) => log.warn({ err }, 'CaseService call failed')) },
-          { name: SCREENING_LIST_SERVICE_NAME, definition: screeningListServiceDefinition(), implementation: screeningListServiceImplementation(listAdmin, deps.grpc.authenticate, (err) => log.warn({ err }, 'ScreeningListService call failed')) },
+          { name: CASE_SERVICE_NAME, operatorFacing: true, definition: caseServiceDefinition(), implementation: caseServiceImplementation({ uow: store, cases: store, clock }, deps.grpc.authenticate, (err) => log.warn({ err }, 'CaseService call failed')) },
+          { name: SCREENING_LIST_SERVICE_NAME, operatorFacing: true, definition: screeningListServiceDefinition(), implementation: screeningListServiceImplementation(listAdmin, deps.grpc.authenticate, (err) => log.warn({ err }, 'ScreeningListService call failed')) },
         ],
         serverOptions: { 'grpc.max_receive_message_length': deps.grpc.maxReceiveMessageBytes ?? DEFAULT_GRPC_MAX_RECEIVE_BYTES },
         packageDefinition: loadPackageDefinition(),
         credentials: deps.grpc.credentials,
+        ...(deps.grpc.allowedCallers ? { allowedCallers: deps.grpc.allowedCallers, onCallerDenied: logCallerDenied(log) } : {}),
         shutdownGraceMs: 2_000,
       });
       grpcPort = await server.start();
