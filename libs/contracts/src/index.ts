@@ -170,6 +170,11 @@ export {
   ReconcileResponse,
   ReconciliationResult,
   ReconciliationOutcome,
+  GetWalletBalancesRequest,
+  GetWalletBalancesResponse,
+  WalletBalance,
+  CustodialTotal,
+  CustodialTier,
 } from './gen/custody/ledger/v1/ledger.js';
 export {
   ChainQueryServiceService,
@@ -184,6 +189,19 @@ export {
   ChainDepositState,
   AddressRole,
 } from './gen/custody/chain/v1/chain_query.js';
+export {
+  ChainAdminServiceService,
+  type ChainAdminServiceServer,
+  ChainAdminServiceClient,
+  GetBreakerRequest,
+  GetBreakerResponse,
+  ResumeChainRequest,
+  ResumeChainResponse,
+  CancelWithdrawalRequest as ChainCancelWithdrawalRequest,
+  CancelWithdrawalResponse as ChainCancelWithdrawalResponse,
+  Breaker as ChainBreaker,
+  BreakerState as ChainBreakerState,
+} from './gen/custody/chain/v1/chain_admin.js';
 export {
   AuditQueryServiceService,
   type AuditQueryServiceServer,

@@ -2,7 +2,7 @@
 // intake's; `startChainAdapter` in index.ts is the entry point for main.ts and the embedded
 // deployment.
 import { CreateEventBusTables1795478400000, OutboxRelay, PostgresOutboxStore, type BusMetrics, type EventBus } from '@custody/event-bus';
-import { GrpcServer, createMetrics, createServiceDataSource, type DatabaseConnection, type GrpcServerCredentials, type Logger } from '@custody/platform';
+import { GrpcServer, createMetrics, createServiceDataSource, logCallerDenied, type CallerRule, type DatabaseConnection, type GrpcServerCredentials, type Logger } from '@custody/platform';
 import { loadPackageDefinition } from '@custody/contracts';
 import type { Topic } from '@custody/contracts';
 import type { Registry } from 'prom-client';
@@ -22,13 +22,17 @@ import { identityTopics, type TopicNamer } from './adapters/events.js';
 import { startConsumers } from './adapters/kafka/consumers.js';
 import { createRefusalCounter } from './adapters/kafka/refusal-metrics.js';
 import { createChainAdapterMetrics } from './adapters/metrics.js';
-import { AddIncidentId1796256000000, AddNonceFreeList1796169600000, AddWalletRegistry1796083200000, CHAIN_ADAPTER_ENTITIES, CreateChainAdapterTables1795651200000 } from './adapters/persistence/schema.js';
+import { AddChainBreaker1796342400000, AddIncidentId1796256000000, AddNonceFreeList1796169600000, AddWalletRegistry1796083200000, CHAIN_ADAPTER_ENTITIES, CreateChainAdapterTables1795651200000 } from './adapters/persistence/schema.js';
 import { PostgresChainStore } from './adapters/persistence/postgres-store.js';
 import { ChainQueryServiceService, createChainQueryService } from './adapters/grpc/chain-query-service.js';
+import { ChainAdminServiceService, createChainAdminService } from './adapters/grpc/chain-admin-service.js';
+import { ChainAdmin } from './application/chain-admin.js';
+import { ChainOperatorAuthenticator, type ChainOperator } from './application/operator-auth.js';
+import { validateBreakerPolicy, type BreakerPolicy } from './domain/breaker.js';
 import { StoreAndConfigAddressSource } from './adapters/grpc/custodial-addresses.js';
 import { CustodialSnapshotReader, jsonRpcBalanceReader } from './adapters/grpc/custodial-snapshot.js';
 
-export const CHAIN_ADAPTER_MIGRATIONS = [CreateChainAdapterTables1795651200000, CreateEventBusTables1795478400000, AddWalletRegistry1796083200000, AddNonceFreeList1796169600000, AddIncidentId1796256000000];
+export const CHAIN_ADAPTER_MIGRATIONS = [CreateChainAdapterTables1795651200000, CreateEventBusTables1795478400000, AddWalletRegistry1796083200000, AddNonceFreeList1796169600000, AddIncidentId1796256000000, AddChainBreaker1796342400000];
 export { CHAIN_ADAPTER_ENTITIES };
 
 export interface ChainAdapterDeps {
@@ -59,12 +63,17 @@ export interface ChainAdapterDeps {
   readonly pollIntervalMs?: number;
   readonly maxHeadAgeMs?: number;
   readonly stuckAfterMs?: number;
+  /** Pause breaker (latched; operator resume): trip depth (0: only past finality) and depth factor while tripped. Default { 0, 2 }. */
+  readonly breaker?: BreakerPolicy;
+  /** ChainAdminService operators (pinned certificate + Ed25519 key); served on the `grpc` port. Empty: every admin call is refused. */
+  readonly adminOperators?: readonly ChainOperator[];
   readonly startHeight?: bigint;
   readonly registry?: Registry;
   /** Event-bus metrics hooks (the ones given to the bus, on the same registry): outbox lag and dead letters. */
   readonly busMetrics?: BusMetrics;
   /** Read-only ChainQueryService (custodial balances for the ledger's reconciliation); absent: not served. */
-  readonly grpc?: { readonly host?: string; readonly port: number; readonly credentials: GrpcServerCredentials };
+  /** allowedCallers: CUSTODY_GRPC_ALLOWED_CALLERS (ChainQueryService's callers); ChainAdminService is operator-facing, exempt. */
+  readonly grpc?: { readonly host?: string; readonly port: number; readonly credentials: GrpcServerCredentials; readonly allowedCallers?: readonly CallerRule[] };
 }
 
 export interface ChainAdapterHandle {
@@ -77,12 +86,17 @@ export interface ChainAdapterHandle {
   tick(): Promise<TickResult>;
   /** Operator speed-up of a stuck withdrawal: same nonce and intent, higher fee. */
   bumpFee(withdrawalId: string, percent?: bigint): Promise<{ attempt: number; fees: Fees }>;
+  /** The operator use cases behind ChainAdminService (already authenticated callers only). */
+  readonly admin: ChainAdmin;
   stop(): Promise<void>;
 }
 
 export async function composeChainAdapter(deps: ChainAdapterDeps): Promise<ChainAdapterHandle> {
   const clock = deps.clock ?? { now: () => new Date() };
   const profile = validateProfile(deps.profile);
+  const breakerPolicy = deps.breaker ?? { pauseReorgDepth: 0, depthFactor: 2 };
+  const breakerProblem = validateBreakerPolicy(breakerPolicy);
+  if (breakerProblem) throw new Error(`chain-adapter: breaker ${breakerProblem}`);
   const topicName = deps.topicName ?? identityTopics;
   const urls = deps.rpcUrls && deps.rpcUrls.length > 0 ? deps.rpcUrls : [deps.rpcUrl ?? 'http://127.0.0.1:18545'];
   const chain =
@@ -106,6 +120,8 @@ export async function composeChainAdapter(deps: ChainAdapterDeps): Promise<Chain
   };
   try {
     const store = new PostgresChainStore(dataSource, topicName, () => clock.now());
+    // The breaker row exists from the start, so a prepare's share lock always meets a trip's update.
+    await store.ensureBreaker(profile.chain);
     const onIncident = (i: { kind: string; detail: string; wallet: string; txHash: string }): void => {
       metrics.incidents.inc({ kind: i.kind as never });
       deps.logger.error({ incident: i.kind, wallet: i.wallet, txHash: i.txHash, detail: i.detail }, 'chain incident');
@@ -139,8 +155,10 @@ export async function composeChainAdapter(deps: ChainAdapterDeps): Promise<Chain
       custodyAddresses: new Set((deps.custodyAddresses ?? []).map(normaliseAddress)),
       ...(deps.startHeight !== undefined ? { startHeight: deps.startHeight } : {}),
       ...(deps.stuckAfterMs !== undefined ? { stuckAfterMs: deps.stuckAfterMs } : {}),
+      breaker: breakerPolicy,
       hooks: {
         onIncident,
+        onBreaker: (tripped) => metrics.breakerTripped.set({ chain: profile.chain }, tripped ? 1 : 0),
         onReorg: (depth, beyond, tracked) => {
           if (tracked) metrics.reorgs.inc({ chain: profile.chain });
           deps.logger.warn({ depth, beyondFinality: beyond, tracked }, 'chain reorganisation');
@@ -156,6 +174,8 @@ export async function composeChainAdapter(deps: ChainAdapterDeps): Promise<Chain
         },
       },
     });
+
+    const admin = new ChainAdmin({ store, flow, clock, chain: profile.chain, asset: profile.asset, onIncident, onResume: () => metrics.breakerTripped.set({ chain: profile.chain }, 0) });
 
     const relay = new OutboxRelay({
       store: new PostgresOutboxStore(dataSource),
@@ -228,14 +248,19 @@ export async function composeChainAdapter(deps: ChainAdapterDeps): Promise<Chain
         ...(deps.grpc.host ? { host: deps.grpc.host } : {}),
         port: deps.grpc.port,
         credentials: deps.grpc.credentials,
+        ...(deps.grpc.allowedCallers ? { allowedCallers: deps.grpc.allowedCallers, onCallerDenied: logCallerDenied(deps.logger) } : {}),
         packageDefinition: loadPackageDefinition(),
-        services: [{ definition: ChainQueryServiceService, implementation: createChainQueryService({ reader, logger: deps.logger, clock: () => clock.now() }) as never }],
+        services: [
+          { definition: ChainQueryServiceService, implementation: createChainQueryService({ reader, logger: deps.logger, clock: () => clock.now() }) as never },
+          // Operators: pinned certificate + Ed25519 signature on every call (application/operator-auth.ts).
+          { operatorFacing: true, definition: ChainAdminServiceService, implementation: createChainAdminService({ admin, auth: new ChainOperatorAuthenticator({ operators: deps.adminOperators ?? [], clock }), logger: deps.logger }) as never },
+        ],
       });
       grpcPort = await server.start();
       cleanups.push(() => server.shutdown(2_000));
     }
 
-    return { ...(grpcPort === undefined ? {} : { grpcPort }), dataSource, store, registry, tick, bumpFee: (id, p) => flow.bumpFee(id, p), stop: stopAll };
+    return { ...(grpcPort === undefined ? {} : { grpcPort }), dataSource, store, registry, tick, bumpFee: (id, p) => flow.bumpFee(id, p), admin, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

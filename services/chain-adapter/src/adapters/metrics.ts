@@ -7,12 +7,14 @@ export interface ChainAdapterMetrics {
   readonly reorgs: BoundedCounter<{ chain: readonly string[] }>;
   /** custody_chain_adapter_confirmation_lag_seconds{chain} (docs/metrics.md, alert CustodyConfirmationsLagging). */
   readonly confirmationLag: BoundedGauge<{ chain: readonly string[] }>;
-  readonly incidents: BoundedCounter<{ kind: readonly ['REORG_BEYOND_FINALITY', 'REORG_TOO_DEEP', 'UNMATCHED_OUTFLOW', 'NONCE_CONSUMED_ELSEWHERE', 'SIGNED_TX_MISMATCH'] }>;
+  readonly incidents: BoundedCounter<{ kind: readonly ['REORG_BEYOND_FINALITY', 'REORG_TOO_DEEP', 'UNMATCHED_OUTFLOW', 'NONCE_CONSUMED_ELSEWHERE', 'SIGNED_TX_MISMATCH', 'CHAIN_ID_MISMATCH', 'GENESIS_MISMATCH', 'CHAIN_VIEW_DIVERGENCE', 'CHAIN_PAUSED', 'CHAIN_RESUMED'] }>;
   readonly broadcasts: BoundedCounter<{ outcome: readonly ['accepted', 'already-known', 'nonce-too-low', 'underpriced', 'rejected', 'mined', 'nonce-consumed'] }>;
-  readonly waiting: BoundedCounter<{ reason: readonly ['FEE_CAP_EXCEEDED', 'NODE_UNSYNCED', 'NODE_BEHIND', 'CHAIN_ID_MISMATCH', 'GENESIS_MISMATCH', 'WALLET_UNKNOWN'] }>;
+  readonly waiting: BoundedCounter<{ reason: readonly ['FEE_CAP_EXCEEDED', 'NODE_UNSYNCED', 'NODE_BEHIND', 'CHAIN_ID_MISMATCH', 'GENESIS_MISMATCH', 'WALLET_UNKNOWN', 'CHAIN_PAUSED'] }>;
   readonly nodeHealthy: BoundedGauge<Record<never, never>>;
   readonly head: BoundedGauge<Record<never, never>>;
   readonly nonceGaps: BoundedGauge<Record<never, never>>;
+  /** custody_chain_breaker_tripped{chain}: 1 while the pause breaker is tripped (latched until an operator resumes). */
+  readonly breakerTripped: BoundedGauge<{ chain: readonly string[] }>;
 }
 
 /** `chain`: the asset profile's chain (the only value of the `chain` label). */
@@ -31,7 +33,7 @@ export function createChainAdapterMetrics(registry: Registry, chain: string): Ch
     incidents: createCounter(registry, {
       name: 'custody_chain_incidents_total',
       help: 'Chain incidents raised (alert on any increase).',
-      labels: { kind: ['REORG_BEYOND_FINALITY', 'REORG_TOO_DEEP', 'UNMATCHED_OUTFLOW', 'NONCE_CONSUMED_ELSEWHERE', 'SIGNED_TX_MISMATCH'] },
+      labels: { kind: ['REORG_BEYOND_FINALITY', 'REORG_TOO_DEEP', 'UNMATCHED_OUTFLOW', 'NONCE_CONSUMED_ELSEWHERE', 'SIGNED_TX_MISMATCH', 'CHAIN_ID_MISMATCH', 'GENESIS_MISMATCH', 'CHAIN_VIEW_DIVERGENCE', 'CHAIN_PAUSED', 'CHAIN_RESUMED'] },
     }),
     broadcasts: createCounter(registry, {
       name: 'custody_chain_broadcasts_total',
@@ -40,11 +42,16 @@ export function createChainAdapterMetrics(registry: Registry, chain: string): Ch
     }),
     waiting: createCounter(registry, {
       name: 'custody_chain_withdrawals_waiting_total',
-      help: 'Withdrawals held back (retried later) by reason: fee above cap, node unhealthy, wrong chain, wallet not (yet) registered.',
-      labels: { reason: ['FEE_CAP_EXCEEDED', 'NODE_UNSYNCED', 'NODE_BEHIND', 'CHAIN_ID_MISMATCH', 'GENESIS_MISMATCH', 'WALLET_UNKNOWN'] },
+      help: 'Withdrawals held back (retried later) by reason: fee above cap, node unhealthy, wrong chain, wallet not (yet) registered, chain paused by its breaker.',
+      labels: { reason: ['FEE_CAP_EXCEEDED', 'NODE_UNSYNCED', 'NODE_BEHIND', 'CHAIN_ID_MISMATCH', 'GENESIS_MISMATCH', 'WALLET_UNKNOWN', 'CHAIN_PAUSED'] },
     }),
     nodeHealthy: createGauge(registry, { name: 'custody_chain_node_healthy', help: '1 when the node is on the right chain and synced, else 0.' }),
     head: createGauge(registry, { name: 'custody_chain_head_height', help: 'Latest block height reported by the node.' }),
     nonceGaps: createGauge(registry, { name: 'custody_chain_nonce_gaps', help: 'Wallets whose next nonce is not signed/broadcast while later ones wait (stuck queues).' }),
+    breakerTripped: createGauge(registry, {
+      name: 'custody_chain_breaker_tripped',
+      help: '1 while the chain pause breaker is tripped (deep reorg or endpoint divergence): no withdrawal is prepared until an operator resumes.',
+      labels: { chain: [chain] },
+    }),
   };
 }

@@ -7,7 +7,9 @@
 import { DepositDetected, DepositState, TxState, timestampFromDate } from '@custody/contracts';
 import type { EvmAssetProfile } from '../domain/assets.js';
 import { ChainAdapterError } from '../domain/errors.js';
-import { confirmationsAt, inclusionState, isBeyondFinality } from '../domain/finality.js';
+import { activeDepthFactor, reorgTrip, type BreakerPolicy, type BreakerTripKind } from '../domain/breaker.js';
+import { confirmationsAt, inclusionState, isBeyondFinality, requiredConfirmations } from '../domain/finality.js';
+import { tripBreaker } from './breaker.js';
 import { findCommonAncestor } from '../domain/reorg.js';
 import type { ChainGuard } from './chain-guard.js';
 import type { Clock, EvmChain, Receipt } from './ports.js';
@@ -26,6 +28,8 @@ export interface FollowerHooks {
   onHealth?(healthy: boolean, reason: string): void;
   onHead?(head: bigint): void;
   onNonceGaps?(gaps: readonly NonceGap[]): void;
+  /** The breaker's state read at the start of each pass. */
+  onBreaker?(tripped: boolean): void;
 }
 
 export interface FollowerDeps {
@@ -45,6 +49,8 @@ export interface FollowerDeps {
   readonly maxBlocksPerTick?: number;
   /** Auto fee bump for a tx unconfirmed this long (0 = manual only). */
   readonly stuckAfterMs?: number;
+  /** Pause breaker (C-8.3.3-b): default: trips only past finality / divergence, depths ×2 while tripped. */
+  readonly breaker?: BreakerPolicy;
   readonly hooks?: FollowerHooks;
 }
 
@@ -69,6 +75,8 @@ export interface TickResult {
 
 export class Follower {
   private running: Promise<TickResult> | undefined;
+  /** The breaker's depth factor for this pass (1 when clear). */
+  private factor = 1;
 
   constructor(private readonly d: FollowerDeps) {}
 
@@ -110,6 +118,24 @@ export class Follower {
   private async raiseFor(err: unknown): Promise<void> {
     if (!(err instanceof ChainAdapterError) || !CHAIN_VIEW_INCIDENTS.has(err.code)) return;
     await this.raise({ chain: this.d.profile.chain, asset: this.d.profile.asset, kind: err.code, detail: err.message, wallet: '', txHash: '', evidence: err.evidence });
+    // Endpoints that disagree about the chain: latched pause (C-5.5.4-b), only an operator resumes.
+    if (err.code === 'CHAIN_VIEW_DIVERGENCE') await this.trip('CHAIN_VIEW_DIVERGENCE', err.message, err.evidence);
+  }
+
+  private get policy(): BreakerPolicy {
+    return this.d.breaker ?? { pauseReorgDepth: 0, depthFactor: 2 };
+  }
+
+  /** Trips the breaker in its own transaction (the incident once per trip). */
+  private async trip(kind: BreakerTripKind, detail: string, evidence?: Readonly<Record<string, string>>): Promise<void> {
+    const incident = await this.d.store.transaction((scope) => tripBreaker(scope, { chain: this.d.profile.chain, asset: this.d.profile.asset, kind, detail, depthFactor: this.policy.depthFactor, now: this.d.clock.now(), ...(evidence ? { evidence } : {}) }));
+    if (incident) this.d.hooks?.onIncident?.(incident);
+    this.d.hooks?.onBreaker?.(true);
+  }
+
+  /** Depth for a transfer of `amount` now: amount tiers, times the breaker's factor while tripped. */
+  private required(amount: bigint): number {
+    return requiredConfirmations(amount, this.d.profile, this.factor);
   }
 
   private async followChain(): Promise<TickResult> {
@@ -117,6 +143,10 @@ export class Follower {
     const head = await this.d.chain.headNumber();
     this.d.hooks?.onHead?.(head);
     const reorgDepth = await this.detectReorg(head);
+    // After the reorg check: a trip in this pass already raises this pass's depths.
+    const breaker = await this.d.store.breaker(chainName);
+    this.factor = activeDepthFactor(breaker);
+    this.d.hooks?.onBreaker?.(breaker?.state === 'TRIPPED');
     await this.indexBlocks(head);
     const top = await this.d.store.topBlock(chainName);
     const indexedHead = top?.height ?? head;
@@ -151,7 +181,7 @@ export class Follower {
         state: holder?.state ?? 'UNKNOWN',
         blockedWithdrawals: blocked,
         fix: holder?.state === 'PREPARED'
-          ? `withdrawal ${holder.withdrawalId} holds nonce ${next} and has no signature: get it signed, or have operators approve a cancellation (0-value self-transfer at nonce ${next})`
+          ? `withdrawal ${holder.withdrawalId} holds nonce ${next} and has no signature: get it signed, or have an operator cancel it (ChainAdminService.CancelWithdrawal: FAILED, nonce ${next} released and reused by the next withdrawal)`
           : rows.some((w) => w.nonce === next && w.nonceReleased)
             ? `nonce ${next} was released by a signer refusal: the next withdrawal prepared for this wallet reuses it, or operators approve a cancellation (0-value self-transfer at nonce ${next}) to unblock ${blocked} withdrawal(s)`
             : `no live withdrawal holds nonce ${next}: operators must approve a cancellation (0-value self-transfer at nonce ${next}) to unblock ${blocked} withdrawal(s)`,
@@ -177,6 +207,7 @@ export class Follower {
     if (scan.kind === 'too-deep') {
       const incident: IncidentRow = { chain: chainName, asset: this.d.profile.asset, kind: 'REORG_TOO_DEEP', detail: `no common ancestor within ${maxDepth} blocks of ${top.height}: the asset stops here until an operator looks`, wallet: '', txHash: '' };
       await this.raise(incident);
+      await this.trip('REORG_TOO_DEEP', incident.detail, { top: top.height.toString(), searched: String(maxDepth) });
       throw new ChainAdapterError('REORG_TOO_DEEP', incident.detail);
     }
     await this.rollBack(scan.ancestor, scan.depth);
@@ -187,6 +218,7 @@ export class Follower {
     const chainName = this.d.profile.chain;
     const required = this.d.profile.confirmations;
     const beyond = isBeyondFinality(depth, required);
+    const tripKind = reorgTrip(depth, beyond, this.policy);
     const affected = await this.d.store.withdrawalsAbove(chainName, ancestor);
     const deposits = await this.d.store.depositsAbove(chainName, ancestor);
     const incidents: IncidentRow[] = [];
@@ -210,8 +242,14 @@ export class Follower {
       if (beyond && incidents.length === 0) incidents.push({ chain: chainName, asset: this.d.profile.asset, kind: 'REORG_BEYOND_FINALITY', evidence: { reorgDepth: String(depth), commonAncestor: ancestor.toString(), requiredConfirmations: String(required) }, detail: `a ${depth}-block reorg below height ${ancestor + BigInt(depth)} reached past the finality depth ${required}`, wallet: '', txHash: '' });
       for (const i of incidents) if (await scope.recordIncident(i)) recorded.push(i);
       await scope.emit(events);
+      // Deep reorg (C-8.3.3-b): latched pause in the same transaction as the rollback.
+      if (tripKind) {
+        const tripped = await tripBreaker(scope, { chain: chainName, asset: this.d.profile.asset, kind: tripKind, detail: `a ${depth}-block reorg below height ${ancestor + BigInt(depth)} (pause threshold ${this.policy.pauseReorgDepth || 'finality'}, finality depth ${required})`, depthFactor: this.policy.depthFactor, evidence: { reorgDepth: String(depth), commonAncestor: ancestor.toString(), requiredConfirmations: String(required), pauseReorgDepth: String(this.policy.pauseReorgDepth) }, now: this.d.clock.now() });
+        if (tripped) recorded.push(tripped);
+      }
     });
     this.d.hooks?.onReorg?.(depth, beyond, affected.length > 0 || deposits.some((d) => d.state !== 'ORPHANED'));
+    if (tripKind) this.d.hooks?.onBreaker?.(true);
     for (const i of recorded) this.d.hooks?.onIncident?.(i);
     // Same signed bytes again (never a new payload): valid if the nonce is still free.
     for (const w of affected) await this.d.flow.broadcast(w.withdrawalId).catch(() => undefined);
@@ -249,7 +287,7 @@ export class Follower {
   }
 
   private async recordDeposit(scope: StoreScope, row: DepositRow): Promise<void> {
-    const state = inclusionState(row.confirmations, this.d.profile.confirmations) === 'FINAL' ? 'FINAL' : 'PENDING';
+    const state = inclusionState(row.confirmations, this.required(row.amount)) === 'FINAL' ? 'FINAL' : 'PENDING';
     const next: DepositRow = { ...row, state };
     await scope.upsertDeposit(next);
     await scope.emit([this.depositEvent(next)]);
@@ -274,7 +312,7 @@ export class Follower {
         detectedAt: timestampFromDate(dep.detectedAt),
         sourceAddresses: [dep.fromAddress],
         state: DEPOSIT_STATE[dep.state],
-        requiredConfirmations: this.d.profile.confirmations,
+        requiredConfirmations: this.required(dep.amount),
       }),
     };
   }
@@ -314,7 +352,7 @@ export class Follower {
       const stored = await this.d.store.block(chainName, receipt.blockNumber);
       if (!stored || stored.hash !== receipt.blockHash) continue; // not indexed yet, or about to be reorged
       const confirmations = confirmationsAt(receipt.blockNumber, indexedHead);
-      const state = receipt.status === 'reverted' ? 'FAILED' : inclusionState(confirmations, this.d.profile.confirmations);
+      const state = receipt.status === 'reverted' ? 'FAILED' : inclusionState(confirmations, this.required(w.amount));
       if (state === 'PENDING') continue;
       if (w.state === state && w.confirmations === confirmations && w.txHash === receipt.transactionHash) continue;
       await this.d.store.transaction(async (scope) => {

@@ -1,6 +1,7 @@
 // Persistence port. `ChainStore.transaction` (and the inbox's transaction, via `within`)
 // give a `StoreScope`: every write and every event of one step commit together (outbox).
 import type { DepositDetected, IncidentRaised, TxPrepared, TxStatus } from '@custody/contracts';
+import type { BreakerRow } from '../domain/breaker.js';
 import type { NonceAllocation } from '../domain/nonce-allocation.js';
 import type { RefusalOutcome } from '../domain/signer-refusal.js';
 import type { WalletRow } from '../domain/wallet-registry.js';
@@ -145,6 +146,25 @@ export interface StoreScope {
   /** The wallet registry row (key.lifecycle), locked FOR UPDATE when `lock`. */
   wallet(chain: string, walletId: string, lock?: boolean): Promise<WalletRow | undefined>;
   putWallet(row: WalletRow): Promise<void>;
+  /** The chain's pause breaker (undefined: never tripped = clear); FOR SHARE when `lock` (prepare), FOR UPDATE when 'update'. */
+  breaker(chain: string, lock?: boolean | 'update'): Promise<BreakerRow | undefined>;
+  /** Trips the breaker unless it is already tripped (latched): true when this call tripped it. */
+  tripBreaker(chain: string, kind: string, detail: string, depthFactor: number): Promise<boolean>;
+  /** Clears a tripped breaker (operator): the row after, undefined when it was not tripped. */
+  resumeBreaker(chain: string, operatorId: string, reason: string): Promise<BreakerRow | undefined>;
+  /** An operator action (PK operator id + request nonce): false when the nonce was seen (replay). */
+  recordAdminAction(a: AdminActionRow): Promise<boolean>;
+}
+
+export interface AdminActionRow {
+  readonly operatorId: string;
+  readonly nonce: string;
+  readonly method: string;
+  readonly target: string;
+  readonly reason: string;
+  readonly outcome: string;
+  readonly certificateSha256: string;
+  readonly signature: Uint8Array;
 }
 
 export interface ChainStore {
@@ -165,4 +185,5 @@ export interface ChainStore {
   deposit(depositId: string): Promise<DepositRow | undefined>;
   incidents(chain: string): Promise<IncidentRow[]>;
   wallet(chain: string, walletId: string): Promise<WalletRow | undefined>;
+  breaker(chain: string): Promise<BreakerRow | undefined>;
 }

@@ -112,6 +112,7 @@ export class WithdrawalFlow {
     const reasonCode = refusalFor(registered);
     if (reasonCode) return { kind: 'refuse', message, profile, walletId, wallet: registered.address, reasonCode };
     const wallet = registered.address;
+    await this.assertNotPaused(await this.d.store.breaker(profile.chain));
     await this.d.guard.assertHealthy({ cached: true });
     const fees = await this.currentFees();
     // The chain's count only seeds a wallet we have never allocated for; after that the
@@ -141,6 +142,8 @@ export class WithdrawalFlow {
     if (reasonCode) return this.refuse(plan, reasonCode, scope, ctx);
     // Refused in plan() but resumed since: plan again (retried) so the fees and nonce floor are fresh.
     if (plan.kind !== 'prepare') throw new ChainAdapterError('WALLET_UNKNOWN', `wallet ${JSON.stringify(plan.walletId)} changed while preparing: retried`);
+    // Re-read under a share lock: a trip committing now waits for this prepare, one committed before is seen.
+    await this.assertNotPaused(await scope.breaker(plan.profile.chain, true));
     const allocation = await scope.allocateNonce(plan.profile.chain, plan.wallet, plan.nonceFloor, plan.confirmedCount);
     for (const used of allocation.usedOnChain) {
       // Released after a refusal, yet the chain has a transaction at that nonce: something
@@ -224,6 +227,37 @@ export class WithdrawalFlow {
     await scope.emit([{ type: 'tx.status', message, correlationId: ctx.correlationId, causationId: ctx.causationId }]);
     this.d.hooks?.onWalletRefused?.(reasonCode);
     return 'refused';
+  }
+
+  /** CHAIN_PAUSED (retried: the decision waits, nothing allocated) while the chain's breaker is tripped. */
+  private assertNotPaused(breaker: { state: string; tripKind: string } | undefined): Promise<void> {
+    if (breaker?.state === 'TRIPPED') {
+      return Promise.reject(new ChainAdapterError('CHAIN_PAUSED', `chain ${this.d.profile.chain} is paused (${breaker.tripKind}) until an operator resumes it: the withdrawal waits, nothing was allocated`));
+    }
+    return Promise.resolve();
+  }
+
+  /**
+   * Operator cancellation. PREPARED with no signed attempt: FAILED (`OPERATOR_CANCELLED`),
+   * tx.status FAILED, the nonce onto the wallet's free list — one transaction, under the
+   * withdrawal's row lock (a late tx.signed is then refused NONCE_RELEASED, as after a signer
+   * refusal). Signed or broadcast: only a replacement at the same nonce (a 0-value
+   * self-transfer the signer must sign) could cancel it — refused CANCEL_NEEDS_REPLACEMENT,
+   * nothing changed. Final/failed/released: NOT_CANCELLABLE.
+   */
+  async cancel(withdrawalId: string, operatorId: string, scope: StoreScope): Promise<{ nonce: bigint }> {
+    const w = await scope.withdrawal(withdrawalId, true);
+    if (!w || w.chain !== this.d.profile.chain) throw new ChainAdapterError('NOT_FOUND', `no withdrawal ${withdrawalId} on ${this.d.profile.chain}`);
+    const signed = (await scope.attempts(withdrawalId)).some((a) => a.signedTx !== null);
+    if (w.state === 'FINAL' || w.state === 'FAILED' || w.nonceReleased === true) throw new ChainAdapterError('NOT_CANCELLABLE', `withdrawal ${withdrawalId} is ${w.state}${w.nonceReleased ? ' (nonce released)' : ''}: nothing to cancel`);
+    if (signed || w.state !== 'PREPARED') {
+      throw new ChainAdapterError('CANCEL_NEEDS_REPLACEMENT', `withdrawal ${withdrawalId} is ${w.state} with a signed transaction at nonce ${w.nonce}: only a replacement at that nonce (a 0-value self-transfer, signed by the signer under an approved decision) can cancel it; not done here`);
+    }
+    const now = this.d.clock.now();
+    await scope.updateWithdrawal(withdrawalId, { state: 'FAILED', reasonCode: 'OPERATOR_CANCELLED', updatedAt: now });
+    await scope.releaseNonce(withdrawalId, w.chain, w.wallet, w.nonce, 'OPERATOR_CANCELLED');
+    await scope.emit([statusEvent(w, TxState.TX_STATE_FAILED, now, { reasonCode: 'OPERATOR_CANCELLED' })]);
+    return { nonce: w.nonce };
   }
 
   /**

@@ -2,6 +2,7 @@
 // genesis hash, confirmation depth, fee caps. Validated once at start.
 import { ChainAdapterError } from './errors.js';
 import type { FeeCaps } from './fees.js';
+import { validateDepthTiers, type DepthTier } from './finality.js';
 
 export interface EvmAssetProfile {
   /** e.g. "ETH". Native coin only (token transfers: not yet). */
@@ -13,6 +14,8 @@ export interface EvmAssetProfile {
   readonly genesisHash: string;
   /** Blocks (incl. the one carrying the tx) for FINAL (C-5.5.4-a). */
   readonly confirmations: number;
+  /** Larger transfers need more (C-8.3.3-b): tiers ascending in amount and depth (domain/finality.ts). */
+  readonly depthTiers?: readonly DepthTier[];
   readonly fees: FeeCaps;
   /** Gas for a plain value transfer. */
   readonly gasLimit: bigint;
@@ -23,7 +26,9 @@ export function validateProfile(p: EvmAssetProfile): EvmAssetProfile {
   if (p.chainId <= 0n) throw new ChainAdapterError('CHAIN_ID_MISMATCH', `asset ${p.asset}: a chain id is required (EIP-155 replay protection)`);
   if (!/^0x[0-9a-f]{64}$/.test(p.genesisHash)) throw new ChainAdapterError('GENESIS_MISMATCH', `asset ${p.asset}: genesis hash must be 0x + 64 lower-case hex digits`);
   if (!Number.isInteger(p.confirmations) || p.confirmations < 1 || p.confirmations > 10_000) throw new ChainAdapterError('INVALID_STATE', `asset ${p.asset}: confirmations must be 1..10000`);
+  const tiers = validateDepthTiers(p.confirmations, p.depthTiers ?? []);
+  if (tiers) throw new ChainAdapterError('INVALID_STATE', `asset ${p.asset}: ${tiers}`);
   if (p.fees.maxPriorityFeePerGas > p.fees.maxFeePerGas || p.fees.maxFeePerGas <= 0n) throw new ChainAdapterError('INVALID_STATE', `asset ${p.asset}: fee caps are inconsistent`);
   if (p.gasLimit < 21_000n) throw new ChainAdapterError('INVALID_STATE', `asset ${p.asset}: gas limit below 21000`);
-  return Object.freeze({ ...p, fees: Object.freeze({ ...p.fees }) });
+  return Object.freeze({ ...p, fees: Object.freeze({ ...p.fees }), depthTiers: Object.freeze((p.depthTiers ?? []).map((t) => Object.freeze({ ...t }))) });
 }

@@ -20,7 +20,13 @@ export type ChainAdapterErrorCode =
   /** Several RPC endpoints (adapters/chain/quorum-evm-chain.ts) disagree on a fixed fact (block hash at a height, chain id, receipt): incident, nothing acted on. */
   | 'CHAIN_VIEW_DIVERGENCE'
   /** Fewer than the quorum of RPC endpoints answered, or agreed on a moving value (nonce): retried, nothing acted on. */
-  | 'CHAIN_QUORUM_UNAVAILABLE';
+  | 'CHAIN_QUORUM_UNAVAILABLE'
+  /** The chain's pause breaker is tripped (deep reorg, divergence): decisions wait, retried, nothing allocated, until an operator resumes. */
+  | 'CHAIN_PAUSED'
+  /** Operator cancellation of a withdrawal that is signed or broadcast: only a signed replacement could cancel it. */
+  | 'CANCEL_NEEDS_REPLACEMENT'
+  /** Operator cancellation of a withdrawal already final, failed or released. */
+  | 'NOT_CANCELLABLE';
 
 export class ChainAdapterError extends DomainError {
   /** Machine-readable facts for an incident's evidence (hashes, heights, endpoint labels; never URLs or secrets). */

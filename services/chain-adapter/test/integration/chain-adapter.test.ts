@@ -310,6 +310,9 @@ describe('C-5.5.4.2-a / C-5.5.4.2-c reorg detection: a real anvil reorganisation
     const metrics = await adapter!.registry.metrics();
     expect(metrics).toMatch(/custody_chain_adapter_reorgs_total\{[^}]*chain="anvil"[^}]*\} [1-9]/);
     expect(metrics).toMatch(/custody_chain_incidents_total\{[^}]*kind="REORG_BEYOND_FINALITY"[^}]*\} [1-9]/);
+    // Past finality the chain's breaker trips (latched; breaker.test.ts covers it end to end): an operator resumes it here.
+    expect((await adapter!.store.breaker('anvil'))?.state).toBe('TRIPPED');
+    await adapter!.admin.resumeChain('anvil', 'reorg reviewed', { operatorId: 'test-operator', nonce: `resume-${randomUUID()}`, certificateSha256: 'ab'.repeat(32), signature: new Uint8Array(64) });
     // the same bytes are re-broadcast (the nonce is free again on this branch) and re-confirmed
     await mineAndTick(CONFIRMATIONS);
     await waitFor(() => statuses(withdrawalId).at(-1)?.state === TxState.TX_STATE_FINAL, 10_000, () => stateNames(withdrawalId).join(','));

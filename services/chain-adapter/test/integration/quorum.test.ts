@@ -185,8 +185,9 @@ describe('C-5.5.4-b independent chain view: one node on a forked chain → diver
     expect(evidence['rpc#2']).toContain(hashB);
     expect(JSON.stringify(evidence)).not.toContain('127.0.0.1'); // endpoints by label, never by URL
 
-    // The asset is paused: a decision is refused with CHAIN_VIEW_DIVERGENCE (retried), nothing is prepared.
-    const waiting = async (): Promise<number> => (await adapter!.registry.getSingleMetricAsString('custody_chain_withdrawals_waiting_total')).split('\n').filter((l) => l.startsWith('custody_chain_withdrawals_waiting_total{') && l.includes('reason="other"')).reduce((n, l) => n + Number(l.split(' ').at(-1)), 0);
+    // The asset is paused (latched breaker): a decision is refused with CHAIN_PAUSED (retried), nothing is prepared.
+    expect(await db.admin(`SELECT "state", "trip_kind" FROM "chain_breaker" WHERE "chain" = 'anvil'`)).toEqual([{ state: 'TRIPPED', trip_kind: 'CHAIN_VIEW_DIVERGENCE' }]);
+    const waiting = async (): Promise<number> => (await adapter!.registry.getSingleMetricAsString('custody_chain_withdrawals_waiting_total')).split('\n').filter((l) => l.startsWith('custody_chain_withdrawals_waiting_total{') && l.includes('reason="CHAIN_PAUSED"')).reduce((n, l) => n + Number(l.split(' ').at(-1)), 0);
     const waitingBefore = await waiting();
     const { withdrawalId } = await withdraw(4_444_000n);
     await waitFor(async () => (await waiting()) > waitingBefore, 30_000, () => 'decision refused while the nodes disagree');
@@ -199,6 +200,12 @@ describe('C-5.5.4-b independent chain view: one node on a forked chain → diver
     await mineBoth();
     expect((await nodeB.rpc.block(height))!.hash).toBe((await nodeA.rpc.block(height))!.hash);
     expect((await adapter!.tick()).healthy).toBe(true);
+    // Latched: the views agree again, yet nothing is prepared until an operator resumes the chain.
+    const retriesBefore = await waiting();
+    await waitFor(async () => (await waiting()) > retriesBefore, 60_000, () => 'decision still refused after the views agree');
+    expect(await db.admin(`SELECT 1 FROM "withdrawal_tx" WHERE "withdrawal_id" = $1`, [withdrawalId])).toHaveLength(0);
+    // The operator use case behind ChainAdminService.ResumeChain (its gRPC authentication: breaker.test.ts).
+    await adapter!.admin.resumeChain('anvil', 'both endpoints back on one chain', { operatorId: 'alice', nonce: `resume-${rand()}-${rand()}`, certificateSha256: 'ab'.repeat(32), signature: new Uint8Array(64) });
     await untilFinal(withdrawalId);
   });
 });

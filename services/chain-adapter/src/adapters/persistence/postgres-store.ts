@@ -3,7 +3,8 @@
 // outbox event, so concurrent withdrawals and restarts can neither reuse nor skip a nonce.
 import { enqueue } from '@custody/event-bus';
 import type { DataSource, EntityManager } from 'typeorm';
-import type { AttemptRow, ChainStore, DepositRow, IncidentRow, OutEvent, RefusalRow, StoreScope, StoredBlock, WithdrawalRow, WithdrawalState } from '../../application/store.js';
+import type { AdminActionRow, AttemptRow, ChainStore, DepositRow, IncidentRow, OutEvent, RefusalRow, StoreScope, StoredBlock, WithdrawalRow, WithdrawalState } from '../../application/store.js';
+import type { BreakerRow } from '../../domain/breaker.js';
 import { allocateNonce, type NonceAllocation } from '../../domain/nonce-allocation.js';
 import type { WalletRow, WalletState } from '../../domain/wallet-registry.js';
 import { incidentEvent, incidentIdOf } from '../../application/incidents.js';
@@ -88,6 +89,21 @@ const COLUMN: Record<string, string> = {
 };
 
 const sqlValue = (v: unknown): unknown => (typeof v === 'bigint' ? v.toString() : v instanceof Uint8Array ? Buffer.from(v) : v);
+
+const ndate = (v: unknown): Date | null => (v === null || v === undefined ? null : new Date(v as string));
+function toBreaker(r: Row): BreakerRow {
+  return {
+    chain: r['chain'] as string,
+    state: r['state'] as BreakerRow['state'],
+    tripKind: r['trip_kind'] as string,
+    tripDetail: r['trip_detail'] as string,
+    trippedAt: ndate(r['tripped_at']),
+    depthFactor: Number(r['depth_factor']),
+    resumedBy: r['resumed_by'] as string,
+    resumeReason: r['resume_reason'] as string,
+    resumedAt: ndate(r['resumed_at']),
+  };
+}
 
 class PostgresScope implements StoreScope {
   constructor(private readonly m: EntityManager, private readonly topicName: TopicNamer, private readonly now: () => Date) {}
@@ -216,6 +232,43 @@ class PostgresScope implements StoreScope {
     return rows[0] ? toWallet(rows[0]) : undefined;
   }
 
+  async breaker(chain: string, lock: boolean | 'update' = false): Promise<BreakerRow | undefined> {
+    const suffix = lock === 'update' ? ' FOR UPDATE' : lock ? ' FOR SHARE' : '';
+    const rows = (await this.m.query(`SELECT * FROM "chain_breaker" WHERE "chain" = $1${suffix}`, [chain])) as Row[];
+    return rows[0] ? toBreaker(rows[0]) : undefined;
+  }
+
+  async tripBreaker(chain: string, kind: string, detail: string, depthFactor: number): Promise<boolean> {
+    const rows = (await this.m.query(
+      `INSERT INTO "chain_breaker" ("chain", "state", "trip_kind", "trip_detail", "tripped_at", "depth_factor", "resumed_by", "resume_reason", "resumed_at", "updated_at")
+       VALUES ($1, 'TRIPPED', $2, $3, $4, $5, '', '', NULL, $4)
+       ON CONFLICT ("chain") DO UPDATE SET "state" = 'TRIPPED', "trip_kind" = EXCLUDED."trip_kind", "trip_detail" = EXCLUDED."trip_detail", "tripped_at" = EXCLUDED."tripped_at",
+         "depth_factor" = EXCLUDED."depth_factor", "updated_at" = EXCLUDED."updated_at"
+       WHERE "chain_breaker"."state" = 'CLEAR' RETURNING "chain"`,
+      [chain, kind, detail, this.now(), depthFactor],
+    )) as Row[];
+    return rows.length === 1;
+  }
+
+  async resumeBreaker(chain: string, operatorId: string, reason: string): Promise<BreakerRow | undefined> {
+    const rows = (await this.m.query(
+      `UPDATE "chain_breaker" SET "state" = 'CLEAR', "resumed_by" = $2, "resume_reason" = $3, "resumed_at" = $4, "updated_at" = $4
+       WHERE "chain" = $1 AND "state" = 'TRIPPED' RETURNING *`,
+      [chain, operatorId, reason, this.now()],
+    )) as [Row[], number] | Row[];
+    const list = Array.isArray(rows[0]) ? (rows[0] as Row[]) : (rows as Row[]);
+    return list[0] ? toBreaker(list[0]) : undefined;
+  }
+
+  async recordAdminAction(a: AdminActionRow): Promise<boolean> {
+    const rows = (await this.m.query(
+      `INSERT INTO "chain_admin_action" ("operator_id", "nonce", "method", "target", "reason", "outcome", "certificate_sha256", "signature", "created_at")
+       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) ON CONFLICT DO NOTHING RETURNING "nonce"`,
+      [a.operatorId, a.nonce, a.method, a.target, a.reason, a.outcome, a.certificateSha256, Buffer.from(a.signature), this.now()],
+    )) as Row[];
+    return rows.length === 1;
+  }
+
   async putWallet(w: WalletRow): Promise<void> {
     await this.m.query(
       `INSERT INTO "custody_wallet" ("wallet_id", "chain", "address", "key_id", "state", "updated_at") VALUES ($1,$2,$3,$4,$5,$6)
@@ -311,6 +364,20 @@ export class PostgresChainStore implements ChainStore {
   /** Every registered wallet of the chain (outflow monitor, diagnostics). */
   async wallets(chain: string): Promise<WalletRow[]> {
     return (await this.rows(`SELECT * FROM "custody_wallet" WHERE "chain" = $1 ORDER BY "wallet_id"`, [chain])).map(toWallet);
+  }
+
+  /** A CLEAR row for the chain unless one exists (never changes an existing one). */
+  async ensureBreaker(chain: string): Promise<void> {
+    await this.ds.query(
+      `INSERT INTO "chain_breaker" ("chain", "state", "trip_kind", "trip_detail", "tripped_at", "depth_factor", "resumed_by", "resume_reason", "resumed_at", "updated_at")
+       VALUES ($1, 'CLEAR', '', '', NULL, 1, '', '', NULL, $2) ON CONFLICT DO NOTHING`,
+      [chain, this.now()],
+    );
+  }
+
+  async breaker(chain: string): Promise<BreakerRow | undefined> {
+    const r = (await this.rows(`SELECT * FROM "chain_breaker" WHERE "chain" = $1`, [chain]))[0];
+    return r ? toBreaker(r) : undefined;
   }
 
   async incidents(chain: string): Promise<IncidentRow[]> {

@@ -136,7 +136,60 @@ export class AddIncidentId1796256000000 implements MigrationInterface {
   }
 }
 
-export const CHAIN_ADAPTER_ENTITIES = [WalletNonceEntity, WithdrawalTxEntity, TxAttemptEntity, ChainBlockEntity, DepositEntity, ChainIncidentEntity, CustodyWalletEntity, WalletNonceFreeEntity, SignerRefusalEntity];
+/** The per-chain pause breaker (latched; only an operator clears it). */
+export const ChainBreakerEntity = new EntitySchema<Record<string, unknown>>({
+  name: 'ChainBreaker',
+  tableName: 'chain_breaker',
+  columns: {
+    chain: { ...text, primary: true },
+    state: text,
+    trip_kind: text,
+    trip_detail: text,
+    tripped_at: { ...ts, nullable: true },
+    depth_factor: { type: 'integer' },
+    resumed_by: text,
+    resume_reason: text,
+    resumed_at: { ...ts, nullable: true },
+    updated_at: ts,
+  },
+  checks: [{ name: 'chain_breaker_state', expression: `"state" IN ('CLEAR', 'TRIPPED')` }],
+});
+
+/** Every authenticated ChainAdminService call that changed something (and its replay nonce). */
+export const ChainAdminActionEntity = new EntitySchema<Record<string, unknown>>({
+  name: 'ChainAdminAction',
+  tableName: 'chain_admin_action',
+  columns: {
+    operator_id: { ...text, primary: true },
+    nonce: { ...text, primary: true },
+    method: text,
+    target: text,
+    reason: text,
+    outcome: text,
+    certificate_sha256: text,
+    signature: { type: 'bytea' },
+    created_at: ts,
+  },
+});
+
+export class AddChainBreaker1796342400000 implements MigrationInterface {
+  readonly name = 'AddChainBreaker1796342400000';
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`CREATE TABLE "chain_breaker" ("chain" text NOT NULL, "state" text NOT NULL, "trip_kind" text NOT NULL, "trip_detail" text NOT NULL,
+      "tripped_at" timestamp with time zone, "depth_factor" integer NOT NULL, "resumed_by" text NOT NULL, "resume_reason" text NOT NULL,
+      "resumed_at" timestamp with time zone, "updated_at" timestamp with time zone NOT NULL,
+      CONSTRAINT "chain_breaker_state" CHECK ("state" IN ('CLEAR', 'TRIPPED')), CONSTRAINT "PK_chain_breaker" PRIMARY KEY ("chain"))`);
+    await q.query(`CREATE TABLE "chain_admin_action" ("operator_id" text NOT NULL, "nonce" text NOT NULL, "method" text NOT NULL, "target" text NOT NULL,
+      "reason" text NOT NULL, "outcome" text NOT NULL, "certificate_sha256" text NOT NULL, "signature" bytea NOT NULL,
+      "created_at" timestamp with time zone NOT NULL, CONSTRAINT "PK_chain_admin_action" PRIMARY KEY ("operator_id", "nonce"))`);
+  }
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP TABLE "chain_admin_action"`);
+    await q.query(`DROP TABLE "chain_breaker"`);
+  }
+}
+
+export const CHAIN_ADAPTER_ENTITIES = [WalletNonceEntity, WithdrawalTxEntity, TxAttemptEntity, ChainBlockEntity, DepositEntity, ChainIncidentEntity, CustodyWalletEntity, WalletNonceFreeEntity, SignerRefusalEntity, ChainBreakerEntity, ChainAdminActionEntity];
 
 export class CreateChainAdapterTables1795651200000 implements MigrationInterface {
   readonly name = 'CreateChainAdapterTables1795651200000';
