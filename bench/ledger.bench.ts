@@ -69,7 +69,9 @@ async function main(): Promise<void> {
   const ctx = () => ({ eventId: randomUUID(), correlationId: randomUUID() });
   const tx = <T>(work: (t: unknown) => Promise<T>): Promise<T> => ledger.store.transaction(work);
 
-  // Funding (not measured).
+  // The hot wallet the settlements leave from (as key.lifecycle registers it), and funding (not measured).
+  const HOT_WALLET = 'eth-hot-01';
+  await tx((t) => ledger.postings.registerWallet({ keyId: 'bench-k1', signatureKey: true, walletId: HOT_WALLET, tier: 'hot', chain: 'ethereum', address: '', at: new Date() }, t));
   for (let a = 0; a < accounts; a++) await tx((t) => ledger.postings.depositFinal({ depositId: `fund-${a}`, clientId: 'bench', customerAccount: `acct-${a}`, asset: 'ETH', amount: 10n ** 30n }, ctx(), t));
   await tx((t) => ledger.postings.depositFinal({ depositId: 'fund-one', clientId: 'bench', customerAccount: 'one', asset: 'ETH', amount: 10n ** 30n }, ctx(), t));
 
@@ -84,7 +86,7 @@ async function main(): Promise<void> {
         for (let i = next++; i < units; i = next++) {
           const id = randomUUID();
           const h = await tx((t) => ledger.postings.withdrawalRequested({ withdrawalId: id, clientId: 'bench', customerAccount: accountOf(i), asset: 'ETH', chain: 'ethereum', amount: 1_000n + BigInt(i) }, ctx(), t));
-          const s = await tx((t) => ledger.postings.settle(id, 21_000n, ctx(), t));
+          const s = await tx((t) => ledger.postings.settle(id, HOT_WALLET, 21_000n, ctx(), t));
           if (h !== 'held') bad.push(h);
           if (s !== 'settled') bad.push(s);
         }

@@ -51,4 +51,13 @@ describe('ledger config: reconciliation targets', () => {
       expect(() => loadLedgerConfig({ ...insecure, CUSTODY_LEDGER_RECONCILE_TARGETS: bad })).toThrow(/CUSTODY_LEDGER_RECONCILE_TARGETS/);
     }
   });
+
+  it('fee assets per chain name: CUSTODY_LEDGER_FEE_ASSETS is parsed (empty by default), malformed values are refused', () => {
+    const insecure = { ...base, CUSTODY_GRPC_TLS: 'insecure' };
+    expect(loadLedgerConfig(insecure).feeAssets).toEqual({});
+    expect(loadLedgerConfig({ ...insecure, CUSTODY_LEDGER_FEE_ASSETS: 'ethereum-mainnet=ETH, bitcoin-mainnet=BTC' }).feeAssets).toEqual({ 'ethereum-mainnet': 'ETH', 'bitcoin-mainnet': 'BTC' });
+    for (const bad of ['ethereum-mainnet', 'ethereum-mainnet=eth', 'Ethereum=ETH', 'a=ETH,,b=BTC']) {
+      expect(() => loadLedgerConfig({ ...insecure, CUSTODY_LEDGER_FEE_ASSETS: bad })).toThrow(/CUSTODY_LEDGER_FEE_ASSETS/);
+    }
+  });
 });

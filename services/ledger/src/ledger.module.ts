@@ -2,7 +2,7 @@
 // index.ts is the entry point both main.ts and the embedded deployment use.
 import { CreateEventBusTables1795478400000, type Envelope, type EventBus, type Subscription } from '@custody/event-bus';
 import { loadPackageDefinition } from '@custody/contracts';
-import { GrpcServer, createServiceDataSource, type DatabaseConnection, type GrpcServerCredentials, type Logger } from '@custody/platform';
+import { GrpcServer, createServiceDataSource, logCallerDenied, type CallerRule, type DatabaseConnection, type GrpcServerCredentials, type Logger } from '@custody/platform';
 import type { DataSource } from 'typeorm';
 import { LEDGER_CONSUMER_GROUPS } from './consumer-groups.js';
 import { LedgerPostings, type PostingOutcome } from './application/postings.js';
@@ -17,7 +17,7 @@ import { PostgresLiabilitiesStore } from './adapters/persistence/postgres-liabil
 import { PostgresStatementReader } from './adapters/persistence/postgres-statement-reader.js';
 import { identityTopics, startLedgerConsumer, type TopicNamer } from './adapters/kafka/ledger-consumer.js';
 import { PostgresLedgerStore } from './adapters/persistence/postgres-ledger-store.js';
-import { CreateLedgerTables1795737600000, LEDGER_ENTITIES as BOOK_ENTITIES } from './adapters/persistence/schema.js';
+import { CreateLedgerTables1795737600000, LEDGER_ENTITIES as BOOK_ENTITIES, PerWalletCustodialAccounts1796256000000 } from './adapters/persistence/schema.js';
 import { OutboxRelay, PostgresOutboxStore } from '@custody/event-bus';
 import { createMetrics } from '@custody/platform';
 import type { Registry } from 'prom-client';
@@ -27,7 +27,13 @@ import { PostgresReconciliationStore } from './adapters/persistence/postgres-rec
 import { CreateReconciliationRuns1796169600000, RECONCILIATION_ENTITIES } from './adapters/persistence/reconciliation-schema.js';
 import { createReconciliationMetrics } from './adapters/reconciliation-metrics.js';
 
-export const LEDGER_MIGRATIONS = [CreateLedgerTables1795737600000, CreateEventBusTables1795478400000, CreateLiabilitiesSnapshots1795910400000, CreateReconciliationRuns1796169600000];
+export const LEDGER_MIGRATIONS = [
+  CreateLedgerTables1795737600000,
+  CreateEventBusTables1795478400000,
+  CreateLiabilitiesSnapshots1795910400000,
+  CreateReconciliationRuns1796169600000,
+  PerWalletCustodialAccounts1796256000000,
+];
 export const LEDGER_ENTITIES = [...BOOK_ENTITIES, ...LIABILITIES_ENTITIES, ...RECONCILIATION_ENTITIES];
 
 /** Fee asset per chain (the asset tx.status fee_paid is denominated in). */
@@ -49,6 +55,8 @@ export interface LedgerDeps {
     readonly host?: string;
     readonly port: number;
     readonly credentials: GrpcServerCredentials;
+    /** Client certificates allowed to call (CUSTODY_GRPC_ALLOWED_CALLERS); undefined: any of the client CA. */
+    readonly allowedCallers?: readonly CallerRule[];
     /** Who may build liabilities snapshots (default: the mTLS client certificate CN). */
     readonly operator?: OperatorAuthenticator;
   };
@@ -153,6 +161,7 @@ export async function composeLedger(deps: LedgerDeps): Promise<LedgerHandle> {
         ...(deps.grpc.host ? { host: deps.grpc.host } : {}),
         port: deps.grpc.port,
         credentials: deps.grpc.credentials,
+        ...(deps.grpc.allowedCallers ? { allowedCallers: deps.grpc.allowedCallers, onCallerDenied: logCallerDenied(deps.logger) } : {}),
         packageDefinition: loadPackageDefinition(),
         services: [
           {

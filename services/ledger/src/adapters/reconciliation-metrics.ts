@@ -16,7 +16,7 @@ export interface ReconciliationMetrics {
 export function createReconciliationMetrics(registry: Registry, assets: readonly string[]): ReconciliationMetrics {
   const mismatched = createGauge(registry, {
     name: 'custody_ledger_reconciliation_mismatched_wallets',
-    help: 'Custodial wallets (today: one omnibus wallet per asset) whose booked balance differs from the chain beyond in-flight withdrawals, fees and pending deposits at the last compared run (alert CustodyReconciliationDrift).',
+    help: 'Custodial wallets whose booked balance (custodian:<asset>:<wallet>) differs from the chain beyond in-flight withdrawals, fees and pending deposits at the last compared run; what no wallet id names counts as one (alert CustodyReconciliationDrift).',
     labels: { asset: [...assets] },
   });
   const runs = createCounter(registry, {
@@ -36,7 +36,7 @@ export function createReconciliationMetrics(registry: Registry, assets: readonly
     record(run) {
       runs.inc({ asset: run.asset, outcome: run.outcome === 'BALANCED' ? 'balanced' : run.outcome === 'DRIFT' ? 'drift' : 'failed' });
       if (run.outcome === 'FAILED') return;
-      mismatched.set({ asset: run.asset }, run.outcome === 'DRIFT' ? 1 : 0);
+      mismatched.set({ asset: run.asset }, run.classification ? run.classification.mismatchedWallets : run.outcome === 'DRIFT' ? 1 : 0);
       lastCompared.set({ asset: run.asset }, run.finishedAt.getTime() / 1000);
     },
   };

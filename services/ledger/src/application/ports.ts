@@ -1,5 +1,6 @@
 // Ports of the ledger use cases (adapters/persistence implements them on Postgres).
 import type { EntryKind, Line } from '../domain/postings.js';
+import type { WalletRecord } from '../domain/wallets.js';
 
 /** An open transaction (opaque to the application). */
 export type Tx = unknown;
@@ -34,7 +35,11 @@ export interface LedgerDeposit {
 
 export type PendingAction = 'RELEASE' | 'SETTLE' | 'REVERSE';
 
-/** An event parked because its withdrawal's hold has not been posted yet. */
+/**
+ * An event parked because its withdrawal's hold has not been posted yet, because its source
+ * wallet is not registered yet (SETTLE), or because an earlier event of the same withdrawal
+ * is parked (order is kept).
+ */
 export interface PendingEvent {
   readonly eventId: string;
   readonly correlationId: string;
@@ -42,6 +47,8 @@ export interface PendingEvent {
   readonly action: PendingAction;
   readonly fee: bigint;
   readonly reason: string;
+  /** SETTLE: tx.status source_wallet (the wallet id); '' otherwise. */
+  readonly sourceWallet: string;
 }
 
 export interface NewEntry {
@@ -78,6 +85,18 @@ export interface LedgerStore {
   park(event: PendingEvent, tx: Tx): Promise<void>;
   /** Removes and returns the parked events of a withdrawal, in arrival order. */
   takePending(withdrawalId: string, tx: Tx): Promise<PendingEvent[]>;
+  /** True when the withdrawal has parked events (a later event must queue behind them). */
+  hasPending(withdrawalId: string, tx: Tx): Promise<boolean>;
+  /**
+   * The registered wallet, after taking the wallet's transaction lock (a registration and a
+   * settlement parking on the same wallet serialise: no parked event is missed).
+   */
+  lockWallet(walletId: string, tx: Tx): Promise<WalletRecord | undefined>;
+  /** The registered wallet whose current address is `address` on `chain`. */
+  walletByAddress(chain: string, address: string, tx: Tx): Promise<WalletRecord | undefined>;
+  upsertWallet(wallet: WalletRecord, tx: Tx): Promise<void>;
+  /** Withdrawals (booked, sorted) with a parked SETTLE naming this source wallet. */
+  withdrawalsAwaitingWallet(walletId: string, tx: Tx): Promise<string[]>;
   lockDeposit(depositId: string, tx: Tx): Promise<LedgerDeposit | undefined>;
   insertDeposit(d: LedgerDeposit, tx: Tx): Promise<void>;
   /** Sets the state (and, when re-credited, the new credit entry). */

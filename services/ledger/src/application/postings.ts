@@ -1,7 +1,8 @@
 // Event -> posting. Each handler runs inside the inbox transaction of its event (exactly
 // once per event id) and also checks the withdrawal's / deposit's own state, so a second,
 // different event meaning the same thing (two FINAL statuses) posts nothing.
-import { customerAccount, depositLines, holdLines, negate, releaseLines, settleLines } from '../domain/postings.js';
+import { DEPOSITS_WALLET, customerAccount, depositLines, holdLines, negate, releaseLines, settleLines } from '../domain/postings.js';
+import { walletChange, type KeyLifecycleFacts } from '../domain/wallets.js';
 import { InsufficientFundsError, type LedgerStore, type PendingAction, type Tx } from './ports.js';
 
 export interface EventContext {
@@ -20,6 +21,8 @@ export type PostingOutcome =
   | 'deposit-reversed'
   | 'deposit-reversal-refused'
   | 'deferred'
+  | 'deferred-wallet-unknown'
+  | 'wallet-registered'
   | 'ignored';
 
 export class LedgerPostings {
@@ -62,13 +65,16 @@ export class LedgerPostings {
     for (const p of await this.deps.store.takePending(withdrawalId, tx)) {
       const ctx = { eventId: p.eventId, correlationId: p.correlationId };
       if (p.action === 'RELEASE') await this.release(withdrawalId, p.reason, ctx, tx);
-      else if (p.action === 'SETTLE') await this.settle(withdrawalId, p.fee, ctx, tx);
+      else if (p.action === 'SETTLE') await this.settle(withdrawalId, p.sourceWallet, p.fee, ctx, tx);
       else await this.reverse(withdrawalId, ctx, tx);
     }
   }
 
-  private async defer(withdrawalId: string, action: PendingAction, ctx: EventContext, tx: Tx, extra: { fee?: bigint; reason?: string } = {}): Promise<PostingOutcome> {
-    await this.deps.store.park({ eventId: ctx.eventId, correlationId: ctx.correlationId, withdrawalId, action, fee: extra.fee ?? 0n, reason: extra.reason ?? '' }, tx);
+  private async defer(withdrawalId: string, action: PendingAction, ctx: EventContext, tx: Tx, extra: { fee?: bigint; reason?: string; sourceWallet?: string } = {}): Promise<PostingOutcome> {
+    await this.deps.store.park(
+      { eventId: ctx.eventId, correlationId: ctx.correlationId, withdrawalId, action, fee: extra.fee ?? 0n, reason: extra.reason ?? '', sourceWallet: extra.sourceWallet ?? '' },
+      tx,
+    );
     return 'deferred';
   }
 
@@ -76,24 +82,34 @@ export class LedgerPostings {
   async release(withdrawalId: string, reason: string, ctx: EventContext, tx: Tx): Promise<PostingOutcome> {
     const { store } = this.deps;
     const w = await store.lockWithdrawal(withdrawalId, tx);
-    if (!w) return this.defer(withdrawalId, 'RELEASE', ctx, tx, { reason });
+    if (!w || (await store.hasPending(withdrawalId, tx))) return this.defer(withdrawalId, 'RELEASE', ctx, tx, { reason });
     if (w.state !== 'HELD') return 'ignored';
     await store.post({ kind: 'RELEASE', causeEventId: ctx.eventId, referenceId: withdrawalId, correlationId: ctx.correlationId, lines: releaseLines(w.account, w.asset, w.amount) }, tx);
     await store.updateWithdrawal(withdrawalId, 'RELEASED', null, reason, tx);
     return 'released';
   }
 
-  /** tx.status FINAL: the held amount leaves the books, the actual network fee is booked. */
-  async settle(withdrawalId: string, fee: bigint, ctx: EventContext, tx: Tx): Promise<PostingOutcome> {
+  /**
+   * tx.status FINAL: the held amount leaves the source wallet's account
+   * (`custodian:<asset>:<sourceWallet>`), the actual network fee is booked from the same
+   * wallet's fee-asset account. A wallet not registered from key.lifecycle is never guessed
+   * at: the event is parked until it is (and later events of the withdrawal queue behind it).
+   */
+  async settle(withdrawalId: string, sourceWallet: string, fee: bigint, ctx: EventContext, tx: Tx): Promise<PostingOutcome> {
     const { store } = this.deps;
     const w = await store.lockWithdrawal(withdrawalId, tx);
-    if (!w) return this.defer(withdrawalId, 'SETTLE', ctx, tx, { fee });
+    if (!w || (await store.hasPending(withdrawalId, tx))) return this.defer(withdrawalId, 'SETTLE', ctx, tx, { fee, sourceWallet });
     if (w.state !== 'HELD') return 'ignored';
     const feeAsset = this.deps.feeAssetOf(w.chain);
     if (feeAsset === undefined) throw new Error(`no fee asset configured for chain "${w.chain}"`);
+    const wallet = sourceWallet === '' || sourceWallet === DEPOSITS_WALLET ? undefined : await store.lockWallet(sourceWallet, tx);
+    if (!wallet) {
+      await this.defer(withdrawalId, 'SETTLE', ctx, tx, { fee, sourceWallet });
+      return 'deferred-wallet-unknown';
+    }
     try {
       const entryId = await store.post(
-        { kind: 'SETTLE', causeEventId: ctx.eventId, referenceId: withdrawalId, correlationId: ctx.correlationId, lines: settleLines(w.account, w.asset, w.amount, feeAsset, fee) },
+        { kind: 'SETTLE', causeEventId: ctx.eventId, referenceId: withdrawalId, correlationId: ctx.correlationId, lines: settleLines(w.account, w.asset, w.amount, feeAsset, fee, wallet.walletId) },
         tx,
       );
       await store.updateWithdrawal(withdrawalId, 'SETTLED', entryId, '', tx);
@@ -110,7 +126,7 @@ export class LedgerPostings {
   async reverse(withdrawalId: string, ctx: EventContext, tx: Tx): Promise<PostingOutcome> {
     const { store } = this.deps;
     const w = await store.lockWithdrawal(withdrawalId, tx);
-    if (!w) return this.defer(withdrawalId, 'REVERSE', ctx, tx);
+    if (!w || (await store.hasPending(withdrawalId, tx))) return this.defer(withdrawalId, 'REVERSE', ctx, tx);
     if (w.state !== 'SETTLED' || !w.settleEntryId) return 'ignored';
     const lines = negate(await store.entryLines(w.settleEntryId, tx));
     await store.post({ kind: 'REVERSAL', causeEventId: ctx.eventId, referenceId: withdrawalId, correlationId: ctx.correlationId, lines }, tx);
@@ -118,15 +134,42 @@ export class LedgerPostings {
     return 'reversed';
   }
 
-  /** deposit.detected FINAL: credit once per deposit; re-credit if it reappears after an orphaning. */
-  async depositFinal(d: { depositId: string; clientId: string; customerAccount: string; asset: string; amount: bigint }, ctx: EventContext, tx: Tx): Promise<PostingOutcome> {
+  /**
+   * key.lifecycle: registers a custodial wallet (id, tier, chain, address) and applies, in
+   * arrival order, the settlements that were parked waiting for it.
+   */
+  async registerWallet(e: KeyLifecycleFacts, tx: Tx): Promise<PostingOutcome> {
+    const { store } = this.deps;
+    const change = walletChange(e.walletId === '' ? undefined : await store.lockWallet(e.walletId, tx), e);
+    if (change.kind === 'ignored') return 'ignored';
+    await store.upsertWallet(change.wallet, tx);
+    for (const withdrawalId of await store.withdrawalsAwaitingWallet(change.wallet.walletId, tx)) {
+      if (await store.lockWithdrawal(withdrawalId, tx)) await this.applyPending(withdrawalId, tx);
+    }
+    return 'wallet-registered';
+  }
+
+  /**
+   * deposit.detected FINAL: credit once per deposit; re-credit if it reappears after an
+   * orphaning. The custodian side is the wallet that received the coins: a registered wallet
+   * whose address is the deposit address, else `custodian:<asset>:deposits` (HD deposit addresses).
+   */
+  async depositFinal(
+    d: { depositId: string; clientId: string; customerAccount: string; asset: string; amount: bigint; chain?: string; address?: string },
+    ctx: EventContext,
+    tx: Tx,
+  ): Promise<PostingOutcome> {
     const { store } = this.deps;
     const existing = await store.lockDeposit(d.depositId, tx);
     if (existing && existing.state !== 'REVERSED') return 'ignored';
     const account = existing?.account ?? customerAccount(d.clientId, d.customerAccount);
     const amount = existing?.amount ?? d.amount;
     const asset = existing?.asset ?? d.asset;
-    const entryId = await store.post({ kind: 'DEPOSIT', causeEventId: ctx.eventId, referenceId: d.depositId, correlationId: ctx.correlationId, lines: depositLines(account, asset, amount) }, tx);
+    const receiving = d.chain && d.address ? await store.walletByAddress(d.chain, d.address, tx) : undefined;
+    const entryId = await store.post(
+      { kind: 'DEPOSIT', causeEventId: ctx.eventId, referenceId: d.depositId, correlationId: ctx.correlationId, lines: depositLines(account, asset, amount, receiving?.walletId ?? DEPOSITS_WALLET) },
+      tx,
+    );
     if (existing) await store.updateDeposit(d.depositId, 'CREDITED', tx, entryId);
     else await store.insertDeposit({ depositId: d.depositId, account, asset, amount, state: 'CREDITED', entryId }, tx);
     return 'credited';
@@ -138,7 +181,8 @@ export class LedgerPostings {
     const d = await store.lockDeposit(depositId, tx);
     if (!d || d.state !== 'CREDITED') return 'ignored';
     try {
-      await store.post({ kind: 'DEPOSIT_REVERSAL', causeEventId: ctx.eventId, referenceId: depositId, correlationId: ctx.correlationId, lines: negate(depositLines(d.account, d.asset, d.amount)) }, tx);
+      // The exact negation of the credit as booked (a credit of the legacy omnibus account stays there).
+      await store.post({ kind: 'DEPOSIT_REVERSAL', causeEventId: ctx.eventId, referenceId: depositId, correlationId: ctx.correlationId, lines: negate(await store.entryLines(d.entryId, tx)) }, tx);
     } catch (err) {
       if (!(err instanceof InsufficientFundsError)) throw err;
       await store.updateDeposit(depositId, 'REVERSAL_REFUSED', tx);

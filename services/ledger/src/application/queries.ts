@@ -1,7 +1,8 @@
 // Read side: balances of an account, its history (paged by journal sequence) and the hold
 // of one withdrawal (what the policy service checks before it allows signing).
 import { InvalidArgumentError } from '../domain/errors.js';
-import type { Bucket, EntryKind } from '../domain/postings.js';
+import { DEPOSITS_WALLET, custodianAccount, walletOfAccount, type Bucket, type EntryKind } from '../domain/postings.js';
+import type { WalletTier } from '../domain/wallets.js';
 import type { WithdrawalState } from './ports.js';
 
 export interface BalanceView {
@@ -37,7 +38,32 @@ export interface WithdrawalHoldView {
   readonly holdEntryId: string;
 }
 
+/** One custodial account (GetWalletBalances). */
+export interface CustodialBalanceView {
+  readonly account: string;
+  readonly asset: string;
+  /** '' for the legacy omnibus custodian:<asset>. */
+  readonly walletId: string;
+  readonly tier: WalletTier | 'deposits' | 'legacy-omnibus' | 'unregistered';
+  readonly chain: string;
+  readonly address: string;
+  readonly available: bigint;
+}
+
+/** A custodial account as stored, with its registry row when the wallet is registered. */
+export interface CustodialBalanceRow {
+  readonly account: string;
+  readonly asset: string;
+  readonly available: bigint;
+  readonly walletId: string | null;
+  readonly tier: WalletTier | null;
+  readonly chain: string;
+  readonly address: string;
+}
+
 export interface LedgerReader {
+  /** Every custodian:* balance row of `asset` ('' = all), in one statement. */
+  custodialBalances(asset: string): Promise<CustodialBalanceRow[]>;
   balancesOf(account: string, assets: readonly string[]): Promise<BalanceView[]>;
   /** The withdrawal's booking, or undefined if the ledger has not seen it (read-only). */
   withdrawalHold(withdrawalId: string): Promise<WithdrawalHoldView | undefined>;
@@ -55,6 +81,20 @@ export class LedgerQueries {
   balances(account: string, assets: readonly string[]): Promise<BalanceView[]> {
     required('account', account);
     return this.reader.balancesOf(account, assets);
+  }
+
+  /** Per wallet and tier, and the custodial total per asset (= the sum over its custodial accounts). */
+  async walletBalances(asset: string): Promise<{ balances: CustodialBalanceView[]; totals: { asset: string; total: bigint }[] }> {
+    if (asset !== '' && !/^[A-Z0-9]{2,12}$/.test(asset)) throw new InvalidArgumentError('asset', 'ASSET_INVALID', 'must be [A-Z0-9]{2,12}');
+    const rows = await this.reader.custodialBalances(asset);
+    const balances = rows.map((r): CustodialBalanceView => {
+      const walletId = walletOfAccount(r.account, r.asset) ?? '';
+      const tier = r.tier ?? (r.account === custodianAccount(r.asset) ? 'legacy-omnibus' : walletId === DEPOSITS_WALLET ? 'deposits' : 'unregistered');
+      return { account: r.account, asset: r.asset, walletId, tier, chain: r.chain, address: r.address, available: r.available };
+    });
+    const totals = new Map<string, bigint>();
+    for (const b of balances) totals.set(b.asset, (totals.get(b.asset) ?? 0n) + b.available);
+    return { balances, totals: [...totals].map(([a, total]) => ({ asset: a, total })) };
   }
 
   /** undefined = the ledger has not seen this withdrawal (yet): not an error. */

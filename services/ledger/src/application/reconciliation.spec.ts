@@ -21,11 +21,12 @@ class FakeStore implements ReconciliationStore {
     return this.held;
   }
   async position(asset: string): Promise<LedgerPosition> {
-    return { asset, custodianBalance: this.custodian, withdrawals: new Map(), deposits: new Map() };
+    // The books hold it in wallet 'w' (the wallet the snapshot names).
+    return { asset, custodianBalance: this.custodian, walletBalances: new Map([['w', this.custodian]]), withdrawals: new Map(), deposits: new Map() };
   }
   async lastComparedRun(asset: string) {
     const r = [...this.runs].reverse().find((x) => x.asset === asset && x.outcome !== 'FAILED');
-    return r ? { outcome: r.outcome, unexplained: r.classification!.unexplained, incidentId: r.incidentId } : undefined;
+    return r ? { outcome: r.outcome, unexplained: r.classification!.unexplained, driftKey: r.classification!.driftKey, incidentId: r.incidentId } : undefined;
   }
   async recordRun(run: ReconciliationRun, incident?: IncidentToRaise): Promise<void> {
     this.runs.push(run);
@@ -56,7 +57,8 @@ describe('Reconciler (the job around the classification)', () => {
     const [first] = await r.runOnce();
     expect(first).toMatchObject({ outcome: 'DRIFT' });
     expect(store.incidents).toHaveLength(1);
-    expect(store.incidents[0]).toMatchObject({ incidentId: first!.incidentId, asset: 'ETH', chain: 'ethereum', evidence: { runId: first!.runId, unexplained: '-10' } });
+    expect(store.incidents[0]).toMatchObject({ incidentId: first!.incidentId, asset: 'ETH', chain: 'ethereum', wallet: 'w', evidence: { runId: first!.runId, unexplained: '-10', mismatchedWallets: ['w'] } });
+    expect(first!.classification!.mismatchedWallets).toBe(1);
     expect(store.incidents[0]!.evidence).toMatchObject({ addressCount: 1, addressesTruncated: false, addresses: [{ address: '0x01', balance: '90' }] });
     const [again] = await r.runOnce();
     expect(again!.incidentId).toBe(first!.incidentId);

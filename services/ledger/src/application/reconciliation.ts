@@ -26,6 +26,8 @@ export interface IncidentToRaise {
   readonly incidentId: string;
   readonly chain: string;
   readonly asset: string;
+  /** The one wallet that drifted ('' when several, or only the unattributed remainder). */
+  readonly wallet: string;
   readonly detail: string;
   readonly evidence: Record<string, unknown>;
   readonly raisedAt: Date;
@@ -51,10 +53,10 @@ export interface ReconciliationRun {
 export interface ReconciliationStore {
   /** Withdrawal ids of `asset` the books hold (HELD), at most `limit`. */
   heldWithdrawalIds(asset: string, limit: number): Promise<string[]>;
-  /** custodian:<asset> and the ledger state of the given withdrawals/deposits, in ONE database snapshot. */
+  /** Every custodian:<asset>% account (total and per wallet) and the ledger state of the given withdrawals/deposits, in ONE database snapshot. */
   position(asset: string, withdrawalIds: readonly string[], depositIds: readonly string[]): Promise<LedgerPosition>;
   /** The latest stored run of the asset (any outcome but FAILED), to avoid re-raising the same drift. */
-  lastComparedRun(asset: string): Promise<{ readonly outcome: RunOutcome; readonly unexplained: bigint; readonly incidentId: string } | undefined>;
+  lastComparedRun(asset: string): Promise<{ readonly outcome: RunOutcome; readonly unexplained: bigint; readonly driftKey: string; readonly incidentId: string } | undefined>;
   /** Stores the run and, when given, enqueues the incident in the same transaction. */
   recordRun(run: ReconciliationRun, incident?: IncidentToRaise): Promise<void>;
 }
@@ -137,15 +139,18 @@ export class Reconciler {
       let incidentId = '';
       if (c.outcome === 'DRIFT') {
         const last = await this.deps.store.lastComparedRun(target.asset);
-        if (last?.outcome === 'DRIFT' && last.unexplained === c.unexplained && last.incidentId) {
+        if (last?.outcome === 'DRIFT' && last.driftKey === c.driftKey && last.incidentId) {
           incidentId = last.incidentId; // the same drift as the last run: already raised
         } else {
           incidentId = randomUUID();
+          const drifting = c.wallets.filter((w) => w.unexplained !== 0n);
+          const named = drifting.filter((w) => w.walletId !== '');
           incident = {
             incidentId,
             chain: target.chain,
             asset: target.asset,
-            detail: `reconciliation of ${target.asset} on ${target.chain} at block ${snapshot.blockHeight}: unexplained ${c.unexplained} base units (chain ${c.chainBalance}, books ${c.ledgerBalance}, in flight ${c.inFlight}, fees ${c.fees}, pending deposits ${c.pendingDeposits})`,
+            wallet: drifting.length === 1 && named.length === 1 ? named[0]!.walletId : '',
+            detail: `reconciliation of ${target.asset} on ${target.chain} at block ${snapshot.blockHeight}: unexplained ${c.unexplained} base units (chain ${c.chainBalance}, books ${c.ledgerBalance}, in flight ${c.inFlight}, fees ${c.fees}, pending deposits ${c.pendingDeposits}); wallets in drift: ${drifting.map((w) => `${w.walletId === '' ? '(unattributed)' : w.walletId} ${w.unexplained}`).join(', ')}`,
             evidence: incidentEvidence(runId, evidence),
             raisedAt: finishedAt,
           };

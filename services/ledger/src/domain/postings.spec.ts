@@ -1,6 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { parseAmount } from './amount.js';
-import { assertBalanced, balanceDelta, custodianAccount, customerAccount, depositLines, feeAccount, holdLines, negate, releaseLines, settleLines, type Line } from './postings.js';
+import { assertBalanced, balanceDelta, custodianAccount, customerAccount, depositLines, depositsAccount, feeAccount, holdLines, isCustodialAccountOf, negate, releaseLines, settleLines, walletAccount, walletOfAccount, type Line } from './postings.js';
+
+const HOT = 'eth-hot-01';
 
 const alice = customerAccount('acme', 'alice');
 
@@ -23,36 +25,64 @@ describe('C-8.2.3-a double-entry postings: every entry sums to zero per asset', 
       depositLines(alice, 'ETH', 50n),
       holdLines(alice, 'USDC', 400n),
       releaseLines(alice, 'USDC', 100n),
-      settleLines(alice, 'USDC', 300n, 'ETH', 7n),
+      settleLines(alice, 'USDC', 300n, 'ETH', 7n, HOT),
     ];
     for (const e of entries) expect(() => assertBalanced(e)).not.toThrow();
     const settle = entries[4] as Line[];
     expect(settle).toEqual(
       expect.arrayContaining([
         { account: feeAccount('ETH'), asset: 'ETH', bucket: 'available', amount: 7n },
-        { account: custodianAccount('ETH'), asset: 'ETH', bucket: 'available', amount: -7n },
+        { account: walletAccount('ETH', HOT), asset: 'ETH', bucket: 'available', amount: -7n },
+        { account: walletAccount('USDC', HOT), asset: 'USDC', bucket: 'available', amount: -300n },
       ]),
     );
     const b = apply(entries);
     expect(b.get(`${alice}|USDC|available`)).toBe(700n);
     expect(b.get(`${alice}|USDC|held`)).toBe(0n);
-    expect(b.get(`${custodianAccount('USDC')}|USDC|available`)).toBe(700n);
-    expect(b.get(`${custodianAccount('ETH')}|ETH|available`)).toBe(43n);
+    // deposits in custodian:<asset>:deposits, the settlement (and its fee) out of the hot wallet's accounts
+    expect(b.get(`${depositsAccount('USDC')}|USDC|available`)).toBe(1_000n);
+    expect(b.get(`${walletAccount('USDC', HOT)}|USDC|available`)).toBe(-300n);
+    expect(b.get(`${depositsAccount('ETH')}|ETH|available`)).toBe(50n);
+    expect(b.get(`${walletAccount('ETH', HOT)}|ETH|available`)).toBe(-7n);
     expect(b.get(`${feeAccount('ETH')}|ETH|available`)).toBe(7n);
   });
 
   it('a reversal (compensation) restores exactly the balances before the settlement', () => {
     const before = [depositLines(alice, 'ETH', 100n), holdLines(alice, 'ETH', 60n)];
-    const settle = settleLines(alice, 'ETH', 60n, 'ETH', 3n);
+    const settle = settleLines(alice, 'ETH', 60n, 'ETH', 3n, HOT);
     const after = apply([...before, settle, negate(settle)]);
     const expected = apply(before);
     for (const [k, v] of expected) expect(after.get(k)).toBe(v);
     expect(after.get(`${feeAccount('ETH')}|ETH|available`)).toBe(0n);
   });
 
-  it('a fee in the withdrawal asset merges into one custodian line', () => {
-    const lines = settleLines(alice, 'ETH', 60n, 'ETH', 3n);
-    expect(lines.filter((l) => l.account === custodianAccount('ETH'))).toEqual([{ account: custodianAccount('ETH'), asset: 'ETH', bucket: 'available', amount: -63n }]);
+  it('a fee in the withdrawal asset merges into one line of the source wallet', () => {
+    const lines = settleLines(alice, 'ETH', 60n, 'ETH', 3n, HOT);
+    expect(lines.filter((l) => l.account.startsWith('custodian:'))).toEqual([{ account: walletAccount('ETH', HOT), asset: 'ETH', bucket: 'available', amount: -63n }]);
+  });
+
+  it('per-wallet postings: settle credits the source wallet (amount and fee), the reversal negates exactly, deposits debit the deposits account', () => {
+    const settle = settleLines(alice, 'ETH', 60n, 'ETH', 3n, 'eth-warm-02');
+    expect(settle).toEqual([
+      { account: 'custodian:ETH:eth-warm-02', asset: 'ETH', bucket: 'available', amount: -63n },
+      { account: alice, asset: 'ETH', bucket: 'held', amount: 60n },
+      { account: feeAccount('ETH'), asset: 'ETH', bucket: 'available', amount: 3n },
+    ]);
+    expect(negate(settle).map((l) => l.amount)).toEqual([63n, -60n, -3n]);
+    expect(depositLines(alice, 'ETH', 5n)[0]).toEqual({ account: 'custodian:ETH:deposits', asset: 'ETH', bucket: 'available', amount: 5n });
+    expect(depositLines(alice, 'ETH', 5n, HOT)[0]).toEqual({ account: 'custodian:ETH:eth-hot-01', asset: 'ETH', bucket: 'available', amount: 5n });
+  });
+
+  it('a wallet id that could not be an account id is refused, never booked', () => {
+    for (const bad of ['', 'a:b', ' hot', 'x'.repeat(129), 'hot/1']) expect(() => settleLines(alice, 'ETH', 1n, 'ETH', 0n, bad)).toThrow(expect.objectContaining({ code: 'LEDGER_INVARIANT' }));
+  });
+
+  it('custodial accounts of an asset: the legacy omnibus and every wallet account, nothing else', () => {
+    expect(isCustodialAccountOf(custodianAccount('ETH'), 'ETH')).toBe(true);
+    expect(isCustodialAccountOf(walletAccount('ETH', HOT), 'ETH')).toBe(true);
+    expect(isCustodialAccountOf('custodian:ETHW:x', 'ETH')).toBe(false);
+    expect(walletOfAccount(walletAccount('ETH', HOT), 'ETH')).toBe(HOT);
+    expect(walletOfAccount(custodianAccount('ETH'), 'ETH')).toBeUndefined();
   });
 
   it('property: 2,000 random postings each balance, and all lines together sum to zero per asset', () => {
@@ -67,7 +97,7 @@ describe('C-8.2.3-a double-entry postings: every entry sums to zero per asset', 
       const amount = BigInt(1 + rnd(1_000));
       const asset = rnd(2) === 0 ? 'ETH' : 'BTC';
       const pick = rnd(4);
-      const lines = pick === 0 ? depositLines(who, asset, amount) : pick === 1 ? holdLines(who, asset, amount) : pick === 2 ? releaseLines(who, asset, amount) : settleLines(who, asset, amount, 'ETH', BigInt(rnd(10)));
+      const lines = pick === 0 ? depositLines(who, asset, amount) : pick === 1 ? holdLines(who, asset, amount) : pick === 2 ? releaseLines(who, asset, amount) : settleLines(who, asset, amount, 'ETH', BigInt(rnd(10)), `w${rnd(3)}`);
       assertBalanced(lines);
       entries.push(lines);
     }

@@ -1,7 +1,10 @@
 // Double-entry postings as pure functions. A line's amount is signed: debit > 0, credit < 0;
 // every entry sums to zero per asset (assertBalanced; the database re-checks at commit).
 // Accounts: customer liabilities ("customer:<client>:<account>", credit-normal, buckets
-// available/held), the custodian's holdings per asset ("custodian:<asset>", debit-normal),
+// available/held), the custodian's holdings per asset and wallet ("custodian:<asset>:<wallet>",
+// debit-normal; "custodian:<asset>:deposits" for HD deposit addresses; "custodian:<asset>"
+// is the legacy omnibus account of the books before per-wallet accounts, never posted to
+// again except to reverse its own entries),
 // network fees paid ("network-fees:<asset>", debit-normal), suspense ("suspense:<asset>",
 // credit-normal). A balance is the sum of its lines in the account's normal direction and
 // can never be negative (a CHECK in the database).
@@ -19,7 +22,33 @@ export interface Line {
 }
 
 export const customerAccount = (clientId: string, account: string): string => `customer:${clientId}:${account}`;
+/** The legacy omnibus account of an asset (books before per-wallet accounts; history only). */
 export const custodianAccount = (asset: string): string => `custodian:${asset}`;
+/** The pseudo wallet id of the HD deposit addresses (not a signing wallet: never in key.lifecycle). */
+export const DEPOSITS_WALLET = 'deposits';
+/** A custodial wallet's account: `custodian:<asset>:<wallet_id>`. */
+export const walletAccount = (asset: string, walletId: string): string => `custodian:${asset}:${assertWalletId(walletId)}`;
+/** Where deposits to HD deposit addresses are booked. */
+export const depositsAccount = (asset: string): string => walletAccount(asset, DEPOSITS_WALLET);
+
+const WALLET_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+/** A wallet id usable in an account id (no ':'; bounded). */
+export function isValidWalletId(walletId: string): boolean {
+  return WALLET_ID.test(walletId);
+}
+function assertWalletId(walletId: string): string {
+  if (!isValidWalletId(walletId)) throw new LedgerInvariantError(`wallet id ${JSON.stringify(walletId.slice(0, 64))} is not [A-Za-z0-9][A-Za-z0-9._-]{0,127}`);
+  return walletId;
+}
+/** The custodial accounts of an asset: the legacy omnibus and every `custodian:<asset>:<wallet>`. */
+export function isCustodialAccountOf(account: string, asset: string): boolean {
+  return account === custodianAccount(asset) || account.startsWith(`${custodianAccount(asset)}:`);
+}
+/** The wallet id of a per-wallet custodial account (undefined for the legacy omnibus and other accounts). */
+export function walletOfAccount(account: string, asset: string): string | undefined {
+  const prefix = `${custodianAccount(asset)}:`;
+  return account.startsWith(prefix) ? account.slice(prefix.length) : undefined;
+}
 export const feeAccount = (asset: string): string => `network-fees:${asset}`;
 
 /** Normal side of an account (mirrored by ledger_normal_side() in the migration). */
@@ -32,11 +61,14 @@ function positive(amount: bigint, what: string): bigint {
   return amount;
 }
 
-/** Funds arriving at finality: the custodian holds more, the customer is owed more. */
-export function depositLines(customer: string, asset: string, amount: bigint): Line[] {
+/**
+ * Funds arriving at finality: the custodian holds more (in the wallet that received them:
+ * `custodian:<asset>:deposits` for HD deposit addresses, by default), the customer is owed more.
+ */
+export function depositLines(customer: string, asset: string, amount: bigint, walletId: string = DEPOSITS_WALLET): Line[] {
   positive(amount, 'deposit amount');
   return sorted([
-    { account: custodianAccount(asset), asset, bucket: 'available', amount },
+    { account: walletAccount(asset, walletId), asset, bucket: 'available', amount },
     { account: customer, asset, bucket: 'available', amount: -amount },
   ]);
 }
@@ -55,17 +87,20 @@ export function releaseLines(customer: string, asset: string, amount: bigint): L
   return negate(holdLines(customer, asset, amount));
 }
 
-/** tx final: the held amount leaves the custodian; the network fee is the custodian's expense. */
-export function settleLines(customer: string, asset: string, amount: bigint, feeAsset: string, fee: bigint): Line[] {
+/**
+ * tx final: the held amount leaves the source wallet (`custodian:<asset>:<wallet>`); the
+ * network fee is the custodian's expense, paid from the same wallet's fee-asset account.
+ */
+export function settleLines(customer: string, asset: string, amount: bigint, feeAsset: string, fee: bigint, walletId: string): Line[] {
   positive(amount, 'settle amount');
   if (fee < 0n) throw new LedgerInvariantError('fee must not be negative');
   const lines: Line[] = [
     { account: customer, asset, bucket: 'held', amount },
-    { account: custodianAccount(asset), asset, bucket: 'available', amount: -amount },
+    { account: walletAccount(asset, walletId), asset, bucket: 'available', amount: -amount },
   ];
   if (fee > 0n) {
     lines.push({ account: feeAccount(feeAsset), asset: feeAsset, bucket: 'available', amount: fee });
-    lines.push({ account: custodianAccount(feeAsset), asset: feeAsset, bucket: 'available', amount: -fee });
+    lines.push({ account: walletAccount(feeAsset, walletId), asset: feeAsset, bucket: 'available', amount: -fee });
   }
   return sorted(merge(lines));
 }

@@ -6,6 +6,7 @@ const ETH = 'ETH';
 const position = (custodianBalance: bigint, withdrawals: [string, 'HELD' | 'RELEASED' | 'SETTLED' | 'REJECTED'][] = [], deposits: [string, 'CREDITED' | 'REVERSED' | 'REVERSAL_REFUSED'][] = []): LedgerPosition => ({
   asset: ETH,
   custodianBalance,
+  walletBalances: new Map(),
   withdrawals: new Map(withdrawals),
   deposits: new Map(deposits),
 });
@@ -169,6 +170,77 @@ describe('reconciliation classification (properties)', () => {
         expect(withNoise.outcome).toBe(base.outcome);
       }),
       { numRuns: 300 },
+    );
+  });
+});
+
+describe('reconciliation per wallet (where the snapshot names wallet ids)', () => {
+  const hot = '0x00000000000000000000000000000000000000a1';
+  const warm = '0x00000000000000000000000000000000000000b2';
+  const dep = '0x00000000000000000000000000000000000000c3';
+  const perWallet = (chain: { hot: bigint; warm: bigint; dep: bigint }, extra: Partial<ChainSnapshot> = {}): ChainSnapshot => ({
+    chain: 'ethereum',
+    asset: ETH,
+    blockHeight: 100n,
+    blockHash: '0xabc',
+    addresses: [
+      { address: hot, walletId: 'eth-hot-01', role: 'hot-wallet', balance: chain.hot },
+      { address: warm, walletId: 'eth-warm-01', role: 'custody', balance: chain.warm },
+      { address: dep, walletId: '', role: 'deposit', balance: chain.dep },
+    ],
+    withdrawals: [],
+    deposits: [],
+    ...extra,
+  });
+  // Books: hot 600, warm 300, deposits account 50, legacy omnibus 50 (total 1,000).
+  const books = (withdrawals: [string, 'HELD' | 'SETTLED'][] = []): LedgerPosition => ({
+    asset: ETH,
+    custodianBalance: 1_000n,
+    walletBalances: new Map([
+      ['eth-hot-01', 600n],
+      ['eth-warm-01', 300n],
+      ['deposits', 50n],
+    ]),
+    withdrawals: new Map(withdrawals),
+    deposits: new Map(),
+  });
+
+  it('each named wallet is compared alone; what no wallet id names (legacy omnibus, deposits account, address without id) is one remainder', () => {
+    const c = classify(books(), perWallet({ hot: 600n, warm: 300n, dep: 100n }), { feeAsset: ETH });
+    expect(c).toMatchObject({ outcome: 'BALANCED', mismatchedWallets: 0, unexplained: 0n, driftKey: '' });
+    expect(c.wallets.map((w) => [w.walletId, w.ledgerBalance, w.chainBalance, w.unexplained])).toEqual([
+      ['eth-hot-01', 600n, 600n, 0n],
+      ['eth-warm-01', 300n, 300n, 0n],
+      ['', 100n, 100n, 0n],
+    ]);
+  });
+
+  it('drift on one wallet: that wallet alone is mismatched, named in the evidence; the asset total shows it too', () => {
+    const c = classify(books(), perWallet({ hot: 550n, warm: 300n, dep: 100n }), { feeAsset: ETH });
+    expect(c).toMatchObject({ outcome: 'DRIFT', mismatchedWallets: 1, unexplained: -50n, driftKey: 'total=-50,eth-hot-01=-50' });
+    expect(evidenceOf(perWallet({ hot: 550n, warm: 300n, dep: 100n }), c)).toMatchObject({ mismatchedWallets: ['eth-hot-01'], wallets: expect.arrayContaining([expect.objectContaining({ walletId: 'eth-hot-01', unexplained: '-50' })]) });
+  });
+
+  it('value moved between wallets without a booking: the asset total balances, the two wallets drift', () => {
+    const c = classify(books(), perWallet({ hot: 700n, warm: 200n, dep: 100n }), { feeAsset: ETH });
+    expect(c).toMatchObject({ outcome: 'DRIFT', unexplained: 0n, mismatchedWallets: 2, driftKey: 'total=0,eth-hot-01=100,eth-warm-01=-100' });
+  });
+
+  it('in-flight withdrawals and their fees count against the wallet they leave from (matched by address)', () => {
+    const w = { ...withdrawal('w1', 100n, 5n), wallet: hot };
+    const c = classify(books([['w1', 'HELD']]), perWallet({ hot: 495n, warm: 300n, dep: 100n }, { withdrawals: [w] }), { feeAsset: ETH });
+    expect(c).toMatchObject({ outcome: 'BALANCED', inFlight: 100n, fees: 5n });
+    expect(c.wallets[0]).toMatchObject({ walletId: 'eth-hot-01', inFlight: 100n, fees: 5n, unexplained: 0n });
+  });
+
+  it('property: the per-wallet unexplained amounts always sum to the asset\'s', () => {
+    fc.assert(
+      fc.property(amount, amount, amount, amount, amount, (h, wm, d, bh, bw) => {
+        const pos: LedgerPosition = { ...books(), custodianBalance: bh + bw + 100n, walletBalances: new Map([['eth-hot-01', bh], ['eth-warm-01', bw]]) };
+        const c = classify(pos, perWallet({ hot: h, warm: wm, dep: d }), { feeAsset: ETH });
+        expect(c.wallets.reduce((s, w) => s + w.unexplained, 0n)).toBe(c.unexplained);
+        expect(c.outcome === 'BALANCED').toBe(c.mismatchedWallets === 0 && c.unexplained === 0n);
+      }),
     );
   });
 });

@@ -9,6 +9,14 @@
 //     credits at FINAL): + amount.
 // expected chain = L − in-flight − fees + pending; unexplained = C − expected. Anything else —
 // an outflow nobody approved, a missed or doubled posting — is the unexplained remainder.
+//
+// Per wallet: L is the sum over every custodian:<asset>% account (the legacy omnibus, the
+// deposits account, one account per wallet). Where the snapshot names a wallet id for an
+// address, the same comparison is made for that wallet alone (its account vs its addresses,
+// its in-flight withdrawals and fees, deposits to its addresses); what no wallet id names
+// (addresses without one, the legacy omnibus, the deposits account, wallets the chain does not
+// report) is compared as one unattributed remainder. The per-wallet remainders sum to the
+// asset's unexplained amount; a run drifts when any of them is not 0.
 import { LedgerInvariantError } from './errors.js';
 
 export type LedgerWithdrawalState = 'HELD' | 'RELEASED' | 'SETTLED' | 'REJECTED';
@@ -17,8 +25,10 @@ export type LedgerDepositState = 'CREDITED' | 'REVERSED' | 'REVERSAL_REFUSED';
 /** What the books say, read in one database snapshot. */
 export interface LedgerPosition {
   readonly asset: string;
-  /** custodian:<asset>, available bucket (debit-normal: what the custodian holds). */
+  /** Sum of every custodian:<asset>% account's available (debit-normal: what the custodian holds). */
   readonly custodianBalance: bigint;
+  /** Per-wallet accounts custodian:<asset>:<wallet_id> (may be negative), by wallet id. */
+  readonly walletBalances: ReadonlyMap<string, bigint>;
   /** Ledger state of the withdrawals the chain snapshot names (absent: the ledger has not seen it). */
   readonly withdrawals: ReadonlyMap<string, LedgerWithdrawalState>;
   /** Ledger state of the deposits the chain snapshot names (absent: not credited). */
@@ -91,6 +101,17 @@ export interface UnbookedOutflow {
   readonly ledgerState: LedgerWithdrawalState;
 }
 
+/** The comparison of one wallet ('' = what no wallet id names). */
+export interface WalletComparison {
+  readonly walletId: string;
+  readonly ledgerBalance: bigint;
+  readonly chainBalance: bigint;
+  readonly inFlight: bigint;
+  readonly fees: bigint;
+  readonly pendingDeposits: bigint;
+  readonly unexplained: bigint;
+}
+
 export interface Classification {
   readonly asset: string;
   readonly ledgerBalance: bigint;
@@ -102,7 +123,14 @@ export interface Classification {
   readonly expectedChainBalance: bigint;
   /** chainBalance − expectedChainBalance: > 0 more coins than booked, < 0 coins missing. */
   readonly unexplained: bigint;
+  /** DRIFT when the asset or any wallet has an unexplained amount. */
   readonly outcome: 'BALANCED' | 'DRIFT';
+  /** Named wallets (sorted by id), then the unattributed remainder (walletId ''). */
+  readonly wallets: readonly WalletComparison[];
+  /** How many of `wallets` have unexplained ≠ 0. */
+  readonly mismatchedWallets: number;
+  /** Stable digest of the drift ('' when balanced): same drift, same key. */
+  readonly driftKey: string;
   readonly inFlightItems: readonly InFlightItem[];
   readonly pendingDepositItems: readonly PendingDepositItem[];
   readonly unbookedOutflows: readonly UnbookedOutflow[];
@@ -173,6 +201,44 @@ export function classify(ledger: LedgerPosition, snapshot: ChainSnapshot, option
 
   const expectedChainBalance = ledgerBalance - inFlight - fees + pendingDeposits;
   const unexplained = chainBalance - expectedChainBalance;
+
+  // Per wallet, where the snapshot names wallet ids.
+  const walletOfAddress = new Map<string, string>();
+  for (const a of snapshot.addresses) if (a.walletId !== '') walletOfAddress.set(a.address.toLowerCase(), a.walletId);
+  const named = [...new Set(walletOfAddress.values())].sort();
+  const groupOf = (addressOrWallet: string): string => walletOfAddress.get(addressOrWallet.toLowerCase()) ?? (named.includes(addressOrWallet) ? addressOrWallet : '');
+  const zero = (walletId: string) => ({ walletId, ledgerBalance: 0n, chainBalance: 0n, inFlight: 0n, fees: 0n, pendingDeposits: 0n });
+  const groups = new Map(named.map((id) => [id, { ...zero(id), ledgerBalance: ledger.walletBalances.get(id) ?? 0n }]));
+  for (const a of snapshot.addresses) {
+    const g = groups.get(groupOf(a.address));
+    if (g) g.chainBalance += a.balance;
+  }
+  for (const w of inFlightItems) {
+    const g = groups.get(groupOf(w.wallet));
+    if (g) {
+      g.inFlight += w.amount;
+      g.fees += w.fee;
+    }
+  }
+  for (const d of pendingDepositItems) {
+    const g = groups.get(groupOf(d.address));
+    if (g) g.pendingDeposits += d.amount;
+  }
+  const withUnexplained = (g: ReturnType<typeof zero>): WalletComparison => ({ ...g, unexplained: g.chainBalance - (g.ledgerBalance - g.inFlight - g.fees + g.pendingDeposits) });
+  const perWallet = [...groups.values()].map(withUnexplained);
+  const sum = (f: (w: WalletComparison) => bigint): bigint => perWallet.reduce((acc, w) => acc + f(w), 0n);
+  const rest = withUnexplained({
+    walletId: '',
+    ledgerBalance: ledgerBalance - sum((w) => w.ledgerBalance),
+    chainBalance: chainBalance - sum((w) => w.chainBalance),
+    inFlight: inFlight - sum((w) => w.inFlight),
+    fees: fees - sum((w) => w.fees),
+    pendingDeposits: pendingDeposits - sum((w) => w.pendingDeposits),
+  });
+  const wallets = [...perWallet, rest];
+  const drifting = wallets.filter((w) => w.unexplained !== 0n);
+  const outcome = unexplained === 0n && drifting.length === 0 ? 'BALANCED' : 'DRIFT';
+  const driftKey = outcome === 'BALANCED' ? '' : [`total=${unexplained}`, ...drifting.map((w) => `${w.walletId === '' ? '-' : w.walletId}=${w.unexplained}`)].join(',');
   return {
     asset: ledger.asset,
     ledgerBalance,
@@ -182,7 +248,10 @@ export function classify(ledger: LedgerPosition, snapshot: ChainSnapshot, option
     pendingDeposits,
     expectedChainBalance,
     unexplained,
-    outcome: unexplained === 0n ? 'BALANCED' : 'DRIFT',
+    outcome,
+    wallets,
+    mismatchedWallets: drifting.length,
+    driftKey,
     inFlightItems,
     pendingDepositItems,
     unbookedOutflows,
@@ -203,6 +272,16 @@ export function evidenceOf(snapshot: ChainSnapshot, c: Classification): Record<s
     pendingDeposits: s(c.pendingDeposits),
     expectedChainBalance: s(c.expectedChainBalance),
     unexplained: s(c.unexplained),
+    mismatchedWallets: c.wallets.filter((w) => w.unexplained !== 0n).map((w) => (w.walletId === '' ? '(unattributed)' : w.walletId)),
+    wallets: c.wallets.map((w) => ({
+      walletId: w.walletId === '' ? '(unattributed)' : w.walletId,
+      ledgerBalance: s(w.ledgerBalance),
+      chainBalance: s(w.chainBalance),
+      inFlight: s(w.inFlight),
+      fees: s(w.fees),
+      pendingDeposits: s(w.pendingDeposits),
+      unexplained: s(w.unexplained),
+    })),
     addresses: snapshot.addresses.map((a) => ({ address: a.address, walletId: a.walletId, role: a.role, balance: s(a.balance) })),
     inFlightWithdrawals: c.inFlightItems.map((w) => ({ withdrawalId: w.withdrawalId, wallet: w.wallet, txHash: w.txHash, amount: s(w.amount), fee: s(w.fee), includedHeight: s(w.includedHeight), ledgerState: w.ledgerState })),
     uncreditedDeposits: c.pendingDepositItems.map((d) => ({ depositId: d.depositId, address: d.address, amount: s(d.amount), chainState: d.chainState })),

@@ -3,8 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { InProcessBus } from '@custody/event-bus';
-import { custodianAccount, customerAccount, feeAccount, startLedger, type LedgerHandle, type PostingOutcome } from '../../src/index.js';
-import { createTestDatabase, quietLogger, type TestDatabase } from './support.js';
+import { customerAccount, depositsAccount, feeAccount, startLedger, walletAccount, type LedgerHandle, type PostingOutcome } from '../../src/index.js';
+import { HOT_WALLET, createTestDatabase, quietLogger, registerWallet, type TestDatabase } from './support.js';
 
 let db: TestDatabase;
 let bus: InProcessBus;
@@ -36,8 +36,12 @@ async function assertBooksConsistent(): Promise<void> {
     SELECT b.account, b.asset FROM ledger_balance b FULL JOIN derived d USING (account, asset)
     WHERE b.available IS DISTINCT FROM d.available OR b.held IS DISTINCT FROM d.held`);
   expect(drift).toEqual([]);
-  const negative = await db.admin(`SELECT account FROM ledger_balance WHERE available < 0 OR held < 0`);
+  // No balance below 0, but a per-wallet custodial account (value reached the wallet without a
+  // booking); the custodial total of each asset never is.
+  const negative = await db.admin(`SELECT account FROM ledger_balance WHERE held < 0 OR (available < 0 AND account NOT LIKE 'custodian:%:%')`);
   expect(negative).toEqual([]);
+  const custodialTotals = await db.admin(`SELECT asset FROM ledger_balance WHERE account LIKE 'custodian:%' GROUP BY asset HAVING sum(available) < 0`);
+  expect(custodialTotals).toEqual([]);
 }
 
 const ctx = () => ({ eventId: randomUUID(), correlationId: `corr-${randomUUID()}` });
@@ -47,6 +51,7 @@ beforeAll(async () => {
   db = await createTestDatabase();
   bus = new InProcessBus();
   ledger = await startLedger({ bus, database: { url: db.appUrl, schema: db.schema }, logger: quietLogger(), poolSize: 20 });
+  await registerWallet(ledger);
 });
 
 afterAll(async () => {
@@ -143,21 +148,23 @@ describe('C-8.2.3-a concurrency: 1,000 concurrent postings on one account never 
     expect(held).toHaveLength(600);
     const work: Promise<PostingOutcome>[] = [];
     held.forEach((id, i) => {
-      if (i % 2 === 0) work.push(post((tx) => ledger.postings.settle(id, 2n, ctx(), tx)));
+      if (i % 2 === 0) work.push(post((tx) => ledger.postings.settle(id, HOT_WALLET, 2n, ctx(), tx)));
       else work.push(post((tx) => ledger.postings.release(id, 'CANCELLED', ctx(), tx)));
     });
     // 400 more racing on the same withdrawals: a second, different FINAL / cancel for the same one.
-    held.slice(0, 400).forEach((id, i) => work.push(post((tx) => (i % 2 === 0 ? ledger.postings.settle(id, 2n, ctx(), tx) : ledger.postings.release(id, 'CANCELLED', ctx(), tx)))));
+    held.slice(0, 400).forEach((id, i) => work.push(post((tx) => (i % 2 === 0 ? ledger.postings.settle(id, HOT_WALLET, 2n, ctx(), tx) : ledger.postings.release(id, 'CANCELLED', ctx(), tx)))));
     const outcomes = await Promise.all(work);
     expect(outcomes.filter((o) => o === 'settled')).toHaveLength(300);
     expect(outcomes.filter((o) => o === 'released')).toHaveLength(300);
     expect(outcomes.filter((o) => o === 'ignored')).toHaveLength(400);
     expect(await ledger.store.balances(account)).toEqual([{ account, asset: 'ETH', available: 300n, held: 0n }]);
-    const [custodian] = await ledger.store.balances(custodianAccount('ETH'));
+    const [deposits] = await ledger.store.balances(depositsAccount('ETH'));
+    const [hot] = await ledger.store.balances(walletAccount('ETH', HOT_WALLET));
     const [fees] = await ledger.store.balances(feeAccount('ETH'));
     expect(fees?.available).toBe(600n);
-    // custodian ETH = deposits (10 + 600 + 10,000) - settled (300) - fees (600)
-    expect(custodian?.available).toBe(10n + 600n + 10_000n - 300n - 600n);
+    // deposits (10 + 600 + 10,000) went to custodian:ETH:deposits; settled (300) and fees (600) left the hot wallet
+    expect(deposits?.available).toBe(10n + 600n + 10_000n);
+    expect(hot?.available).toBe(-300n - 600n);
     await assertBooksConsistent();
   });
 });
@@ -166,9 +173,9 @@ describe('out-of-order events: a settlement that overtakes its withdrawal.reques
   it('FINAL (fee 3), then REORGED, then FINAL (fee 1) before the request -> applied in arrival order once the hold is posted', async () => {
     const id = randomUUID();
     await post((tx) => ledger.postings.depositFinal({ depositId: `d-${id}`, clientId: 'acme', customerAccount: 'late', asset: 'BTC', amount: 1_000n }, ctx(), tx));
-    expect(await post((tx) => ledger.postings.settle(id, 3n, ctx(), tx))).toBe('deferred');
+    expect(await post((tx) => ledger.postings.settle(id, HOT_WALLET, 3n, ctx(), tx))).toBe('deferred');
     expect(await post((tx) => ledger.postings.reverse(id, ctx(), tx))).toBe('deferred');
-    expect(await post((tx) => ledger.postings.settle(id, 1n, ctx(), tx))).toBe('deferred');
+    expect(await post((tx) => ledger.postings.settle(id, HOT_WALLET, 1n, ctx(), tx))).toBe('deferred');
     expect(await ledger.store.balances(customerAccount('acme', 'late'))).toEqual([{ account: customerAccount('acme', 'late'), asset: 'BTC', available: 1_000n, held: 0n }]);
     expect(await post((tx) => ledger.postings.withdrawalRequested({ withdrawalId: id, clientId: 'acme', customerAccount: 'late', asset: 'BTC', chain: 'bitcoin', amount: 400n }, ctx(), tx))).toBe('held');
     const kinds = await db.admin<{ kind: string }>(`SELECT kind FROM journal_entry WHERE reference_id = $1 ORDER BY seq`, [id]);
@@ -176,6 +183,32 @@ describe('out-of-order events: a settlement that overtakes its withdrawal.reques
     expect(await ledger.store.balances(customerAccount('acme', 'late'))).toEqual([{ account: customerAccount('acme', 'late'), asset: 'BTC', available: 600n, held: 0n }]);
     expect(await ledger.store.balances(feeAccount('BTC'))).toEqual([{ account: feeAccount('BTC'), asset: 'BTC', available: 1n, held: 0n }]);
     expect(await db.admin(`SELECT 1 FROM ledger_pending_event WHERE withdrawal_id = $1`, [id])).toEqual([]);
+    await assertBooksConsistent();
+  });
+});
+
+describe('C-8.2.3-a custodial total per asset under concurrency: settlements from different wallets never take it below 0', () => {
+  it('20 concurrent settlements from two wallets, each paying a fee of a tenth of the BTC in custody: exactly 10 settle, 10 are refused, the total never goes below 0', async () => {
+    await registerWallet(ledger, 'btc-hot-a');
+    await registerWallet(ledger, 'btc-warm-b', 'warm');
+    const btcTotal = async (): Promise<bigint> => BigInt((await db.admin<{ t: string }>(`SELECT COALESCE(sum(available), 0)::text AS t FROM ledger_balance WHERE account LIKE 'custodian:%' AND asset = 'BTC'`))[0]!.t);
+    // Custody holds T >= 100 BTC (what earlier tests left + 100); a fee of floor(T / 10) lets exactly 10 settlements pass.
+    await post((tx) => ledger.postings.depositFinal({ depositId: `d-fees-${randomUUID()}`, clientId: 'acme', customerAccount: 'fee-payer', asset: 'BTC', amount: 100n }, ctx(), tx));
+    const total = await btcTotal();
+    const fee = total / 10n;
+    // 20 LTC withdrawals held, then settled concurrently from two wallets, each paying a 10 BTC fee.
+    await post((tx) => ledger.postings.depositFinal({ depositId: `d-ltc-${randomUUID()}`, clientId: 'acme', customerAccount: 'ltc-holder', asset: 'LTC', amount: 20n }, ctx(), tx));
+    const ids = Array.from({ length: 20 }, () => randomUUID());
+    for (const id of ids) {
+      expect(await post((tx) => ledger.postings.withdrawalRequested({ withdrawalId: id, clientId: 'acme', customerAccount: 'ltc-holder', asset: 'LTC', chain: 'bitcoin', amount: 1n }, ctx(), tx))).toBe('held');
+    }
+    const outcomes = await Promise.all(ids.map((id, i) => post((tx) => ledger.postings.settle(id, i % 2 === 0 ? 'btc-hot-a' : 'btc-warm-b', fee, ctx(), tx))));
+    expect(outcomes.filter((o) => o === 'settled')).toHaveLength(10);
+    expect(outcomes.filter((o) => o === 'settle-refused-insufficient-funds')).toHaveLength(10);
+    expect(await btcTotal()).toBe(total - 10n * fee);
+    // The two wallets paid the fees: at least one of them is below 0, their sum with the deposits account is not.
+    const wallets = await db.admin<{ account: string; available: string }>(`SELECT account, available::text AS available FROM ledger_balance WHERE account IN ('custodian:BTC:btc-hot-a', 'custodian:BTC:btc-warm-b') ORDER BY account`);
+    expect(wallets.reduce((sum, w) => sum + BigInt(w.available), 0n)).toBe(-10n * fee);
     await assertBooksConsistent();
   });
 });

@@ -3,8 +3,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { KafkaBus, createKafkaClient, protobufEnvelopeCodec, type Envelope } from '@custody/event-bus';
 import type { Topic } from '@custody/contracts';
-import { custodianAccount, customerAccount, feeAccount, prefixedTopics, startLedger, type LedgerHandle, type PostingOutcome } from '../../src/index.js';
+import { customerAccount, depositsAccount, feeAccount, prefixedTopics, startLedger, walletAccount, type LedgerHandle, type PostingOutcome } from '../../src/index.js';
 import {
+  HOT_WALLET,
   DepositState,
   TxState,
   WithdrawalStatus,
@@ -12,6 +13,7 @@ import {
   createTestDatabase,
   deletePrefixedTopics,
   depositDetected,
+  keyLifecycle,
   quietLogger,
   rand,
   requireEnv,
@@ -39,9 +41,11 @@ type Snapshot = { account: string; asset: string; available: bigint; held: bigin
 const alice = customerAccount('acme', 'alice');
 const bob = customerAccount('acme', 'bob');
 const carol = customerAccount('acme', 'carol');
+const hotAccount = walletAccount('ETH', HOT_WALLET);
 const w = { w1: '11111111-1111-4111-8111-111111111111', w2: '22222222-2222-4222-8222-222222222222', w3: '33333333-3333-4333-8333-333333333333', w4: '44444444-4444-4444-8444-444444444444', w5: '55555555-5555-4555-8555-555555555555' };
 
-const deposits = [depositDetected('d-alice', 'alice', 'ETH', 1_000n), depositDetected('d-bob', 'bob', 'ETH', 500n)];
+// The signer announces the hot wallet (key.lifecycle): settlements from it are booked to custodian:ETH:eth-hot-01.
+const deposits = [keyLifecycle(HOT_WALLET), depositDetected('d-alice', 'alice', 'ETH', 1_000n), depositDetected('d-bob', 'bob', 'ETH', 500n)];
 const flow = [
   withdrawalRequested(w.w1, 'alice', 'ETH', 'ethereum', 300n),
   txStatus(w.w1, TxState.TX_STATE_FINAL, 'ethereum', '5'),
@@ -96,7 +100,9 @@ describe('event-driven postings: hold, release on deny/cancel, settle with the n
 
   it('balances: customers, custodian (amounts and actual fees out) and network fees', async () => {
     expect(await ledger.store.balances()).toEqual([
-      { account: custodianAccount('ETH'), asset: 'ETH', available: 1_500n - 300n - 5n - 100n - 6n, held: 0n },
+      // deposits to HD addresses in custodian:ETH:deposits; amounts and actual fees out of the hot wallet
+      { account: depositsAccount('ETH'), asset: 'ETH', available: 1_500n, held: 0n },
+      { account: hotAccount, asset: 'ETH', available: -(300n + 5n + 100n + 6n), held: 0n },
       { account: alice, asset: 'ETH', available: 700n, held: 0n },
       { account: bob, asset: 'ETH', available: 400n, held: 0n },
       { account: feeAccount('ETH'), asset: 'ETH', available: 11n, held: 0n },
@@ -114,9 +120,9 @@ describe('reorg: the reversal compensates exactly the reorged settlement, nothin
     const w3 = entries.filter((e) => e.reference_id === w.w3);
     expect(w3.map((e) => e.kind)).toEqual(['HOLD', 'SETTLE', 'REVERSAL', 'SETTLE']);
     const [, firstSettle, reversal, secondSettle] = w3;
-    expect(await lines(firstSettle?.entry_id ?? '')).toEqual([`${custodianAccount('ETH')}/available:-104`, `${bob}/held:100`, `${feeAccount('ETH')}/available:4`]);
-    expect(await lines(reversal?.entry_id ?? '')).toEqual([`${custodianAccount('ETH')}/available:104`, `${bob}/held:-100`, `${feeAccount('ETH')}/available:-4`]);
-    expect(await lines(secondSettle?.entry_id ?? '')).toEqual([`${custodianAccount('ETH')}/available:-106`, `${bob}/held:100`, `${feeAccount('ETH')}/available:6`]);
+    expect(await lines(firstSettle?.entry_id ?? '')).toEqual([`${hotAccount}/available:-104`, `${bob}/held:100`, `${feeAccount('ETH')}/available:4`]);
+    expect(await lines(reversal?.entry_id ?? '')).toEqual([`${hotAccount}/available:104`, `${bob}/held:-100`, `${feeAccount('ETH')}/available:-4`]);
+    expect(await lines(secondSettle?.entry_id ?? '')).toEqual([`${hotAccount}/available:-106`, `${bob}/held:100`, `${feeAccount('ETH')}/available:6`]);
     expect(entries.filter((e) => e.reference_id === w.w1).map((e) => e.kind)).toEqual(['HOLD', 'SETTLE']);
   });
 });

@@ -16,7 +16,7 @@ import {
 import { InProcessBus } from '@custody/event-bus';
 import { errorReason } from '@custody/platform';
 import { customerAccount, startLedger, type LedgerHandle } from '../../src/index.js';
-import { createTestDatabase, quietLogger, type TestDatabase } from './support.js';
+import { HOT_WALLET, createTestDatabase, quietLogger, registerWallet, type TestDatabase } from './support.js';
 
 let db: TestDatabase;
 let bus: InProcessBus;
@@ -38,6 +38,7 @@ beforeAll(async () => {
   db = await createTestDatabase();
   bus = new InProcessBus();
   ledger = await startLedger({ bus, database: { url: db.appUrl, schema: db.schema }, logger: quietLogger(), grpc: { host: '127.0.0.1', port: 0, credentials: { kind: 'insecure' } } });
+  await registerWallet(ledger);
   client = new LedgerServiceClient(`127.0.0.1:${ledger.grpcPort}`, credentials.createInsecure());
   const tx = <T>(work: (t: unknown) => Promise<T>): Promise<T> => ledger.store.transaction(work);
   await tx((t) => ledger.postings.depositFinal({ depositId: 'd-dave', clientId: 'acme', customerAccount: 'dave', asset: 'ETH', amount: 1_000n }, ctx(), t));
@@ -46,7 +47,7 @@ beforeAll(async () => {
     const id = randomUUID();
     await tx((t) => ledger.postings.withdrawalRequested({ withdrawalId: id, clientId: 'acme', customerAccount: 'dave', asset: 'ETH', chain: 'ethereum', amount: 100n }, ctx(), t));
     if (i < 2) {
-      await tx((t) => ledger.postings.settle(id, 1n, ctx(), t));
+      await tx((t) => ledger.postings.settle(id, HOT_WALLET, 1n, ctx(), t));
       settledIds.push(id);
     } else heldId = id;
   }

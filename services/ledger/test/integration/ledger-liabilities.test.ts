@@ -15,7 +15,7 @@ import { LedgerServiceClient } from '@custody/contracts';
 import { InProcessBus } from '@custody/event-bus';
 import { errorReason } from '@custody/platform';
 import { startLedger, type LedgerHandle } from '../../src/index.js';
-import { createTestDatabase, quietLogger, type TestDatabase } from './support.js';
+import { HOT_WALLET, createTestDatabase, quietLogger, registerWallet, type TestDatabase } from './support.js';
 
 type BuildResponse = Parameters<Parameters<LedgerServiceClient['buildLiabilitiesSnapshot']>[3]>[1];
 type ProofResponse = Parameters<Parameters<LedgerServiceClient['getLiabilitiesProof']>[3]>[1];
@@ -87,18 +87,19 @@ beforeAll(async () => {
   client = new LedgerServiceClient(`127.0.0.1:${ledger.grpcPort}`, credentials.createInsecure());
   const tx = <T>(work: (t: unknown) => Promise<T>): Promise<T> => ledger.store.transaction(work);
   const { postings } = ledger;
+  await registerWallet(ledger);
   for (const [i, c] of customers.entries()) {
     await tx((t) => postings.depositFinal({ depositId: `d-${c}`, clientId: i % 2 ? 'acme' : 'globex', customerAccount: c, asset: 'ETH', amount: BigInt(1_000 * (i + 1)) }, ctx(), t));
     const w = randomUUID();
     await tx((t) => postings.withdrawalRequested({ withdrawalId: w, clientId: i % 2 ? 'acme' : 'globex', customerAccount: c, asset: 'ETH', chain: 'ethereum', amount: BigInt(100 * (i + 1)) }, ctx(), t));
-    if (i % 3 === 0) await tx((t) => postings.settle(w, 7n, ctx(), t));
+    if (i % 3 === 0) await tx((t) => postings.settle(w, HOT_WALLET, 7n, ctx(), t));
     else if (i % 3 === 1) await tx((t) => postings.release(w, 'CANCELLED', ctx(), t));
   }
   // A customer whose whole balance left (balance 0, still a leaf), and another asset.
   const gone = randomUUID();
   await tx((t) => postings.depositFinal({ depositId: 'd-zed', clientId: 'acme', customerAccount: 'zed', asset: 'ETH', amount: 5n }, ctx(), t));
   await tx((t) => postings.withdrawalRequested({ withdrawalId: gone, clientId: 'acme', customerAccount: 'zed', asset: 'ETH', chain: 'ethereum', amount: 5n }, ctx(), t));
-  await tx((t) => postings.settle(gone, 1n, ctx(), t));
+  await tx((t) => postings.settle(gone, HOT_WALLET, 1n, ctx(), t));
   await tx((t) => postings.depositFinal({ depositId: 'd-btc', clientId: 'acme', customerAccount: 'c1', asset: 'BTC', amount: 3n }, ctx(), t));
 });
 

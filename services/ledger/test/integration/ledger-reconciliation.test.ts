@@ -42,7 +42,7 @@ import { createMetrics, startMetricsServer } from '@custody/platform';
 import type { Registry } from 'prom-client';
 import { keccak256, parseTransaction, type Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
-import { GrpcChainSnapshotSource, custodianAccount, prefixedTopics, startLedger, type LedgerHandle } from '../../src/index.js';
+import { GrpcChainSnapshotSource, prefixedTopics, startLedger, walletAccount, type LedgerHandle } from '../../src/index.js';
 import { createPrefixedTopics, createTestDatabase, deletePrefixedTopics, quietLogger, rand, requireEnv, waitFor, type TestDatabase } from './support.js';
 
 const root = resolve(import.meta.dirname, '../../../..');
@@ -246,8 +246,14 @@ beforeAll(async () => {
     reconciliation: { targets: [{ asset: 'ETH', chain: CHAIN, feeAsset: 'ETH' }], source, intervalMs: 0 },
   });
   client = new LedgerServiceClient(`127.0.0.1:${ledger.grpcPort}`, credentials.createInsecure());
-  // The books hold what the custody addresses hold: alice's 10 ETH.
-  await ledger.store.transaction((t) => ledger.postings.depositFinal({ depositId: 'seed-alice', clientId: 'acme', customerAccount: 'alice', asset: 'ETH', amount: 10n * ETHER }, { eventId: randomUUID(), correlationId: 'seed' }, t));
+  // The ledger registers the hot wallet from the same key.lifecycle event (its own consumer group).
+  await waitFor(async () => (await adminQuery(`SELECT 1 FROM "${db.schema}"."ledger_wallet" WHERE "wallet_id" = $1`, [WALLET_ID])).length === 1, 60_000, () => 'the ledger registering the hot wallet');
+  // The books hold what the custody addresses hold: alice's 10 ETH, received at the hot wallet's
+  // address, so booked to custodian:ETH:<hot wallet id>.
+  await ledger.store.transaction((t) =>
+    ledger.postings.depositFinal({ depositId: 'seed-alice', clientId: 'acme', customerAccount: 'alice', asset: 'ETH', amount: 10n * ETHER, chain: CHAIN, address: hotAddress }, { eventId: randomUUID(), correlationId: 'seed' }, t),
+  );
+  expect(await ledger.store.balances(walletAccount('ETH', WALLET_ID))).toEqual([{ account: walletAccount('ETH', WALLET_ID), asset: 'ETH', available: 10n * ETHER, held: 0n }]);
 }, 240_000);
 
 afterAll(async () => {
@@ -263,7 +269,7 @@ afterAll(async () => {
 }, 120_000);
 
 // ------------------------------------------------------------------ tests
-describe('ledger reconciliation against the chain (real anvil, chain-adapter over gRPC, PostgreSQL, Kafka)', () => {
+describe('ledger reconciliation against the chain, per asset and per wallet (real anvil, chain-adapter over gRPC, PostgreSQL, Kafka)', () => {
   const withdrawalId = randomUUID();
   let feePaid = 0n;
 
@@ -326,7 +332,8 @@ describe('ledger reconciliation against the chain (real anvil, chain-adapter ove
 
   it('once final, the ledger settles it from tx.status and the books equal the chain with nothing in flight', async () => {
     const final = await mine(3);
-    await waitFor(async () => (await ledger.store.balances(custodianAccount('ETH'))).some((b) => b.available === 9n * ETHER - feePaid), 60_000, () => 'the settlement of the withdrawal');
+    // Settled from tx.status source_wallet = the wallet id: custodian:ETH:<wallet id>, amount and fee.
+    await waitFor(async () => (await ledger.store.balances(walletAccount('ETH', WALLET_ID))).some((b) => b.available === 9n * ETHER - feePaid), 60_000, () => 'the settlement of the withdrawal');
     const r = await reconcileAt(final);
     expect(r).toMatchObject({ outcome: ReconciliationOutcome.RECONCILIATION_OUTCOME_BALANCED, ledgerBalance: (9n * ETHER - feePaid).toString(), chainBalance: (9n * ETHER - feePaid).toString(), inFlightWithdrawals: '0', fees: '0', unexplained: '0' });
   });
@@ -361,6 +368,9 @@ describe('ledger reconciliation against the chain (real anvil, chain-adapter ove
     const flagged = await reconcile();
     expect(flagged).toMatchObject({ outcome: ReconciliationOutcome.RECONCILIATION_OUTCOME_DRIFT, unexplained: (-(ETHER / 4n)).toString(), chainBalance: chainNow.toString() });
     expect(await incidentRowsInOutbox()).toBe(incidentsBefore + 1);
+    // Credited to custodian:ETH:deposits, which no address with a wallet id holds: the unattributed remainder drifts, the hot wallet does not.
+    const [run] = await ledger.reconciliationStore.runs('ETH', 1);
+    expect(run).toMatchObject({ mismatched_wallets: 1, evidence: expect.objectContaining({ mismatchedWallets: ['(unattributed)'] }) });
     expect(await metric('custody_ledger_reconciliation_mismatched_wallets', { asset: 'ETH' })).toBe(1);
     await ledger.store.transaction((t) => ledger.postings.depositOrphaned('synthetic', { eventId: randomUUID(), correlationId: 'synthetic' }, t));
     expect(await reconcile()).toMatchObject({ outcome: ReconciliationOutcome.RECONCILIATION_OUTCOME_BALANCED, unexplained: '0' });
@@ -388,6 +398,12 @@ describe('ledger reconciliation against the chain (real anvil, chain-adapter ove
     );
     expect(evidence).toMatchObject({ runId: raisedBy!.run_id, unexplained: (-stolen).toString(), block: { height: raisedBy!.block_height } });
     expect(evidence.addresses).toEqual(expect.arrayContaining([expect.objectContaining({ address: hotAddress, balance: (before - stolen).toString() })]));
+    // Per wallet: exactly the hot wallet drifted, named in the evidence and on the incident.
+    expect(incident.wallet).toBe(WALLET_ID);
+    expect(evidence).toMatchObject({ mismatchedWallets: [WALLET_ID] });
+    expect((evidence as unknown as { wallets: { walletId: string; unexplained: string; ledgerBalance: string; chainBalance: string }[] }).wallets).toEqual(
+      expect.arrayContaining([expect.objectContaining({ walletId: WALLET_ID, unexplained: (-stolen).toString(), ledgerBalance: before.toString(), chainBalance: (before - stolen).toString() }), expect.objectContaining({ walletId: '(unattributed)', unexplained: '0' })]),
+    );
     expect(await metric('custody_ledger_reconciliation_mismatched_wallets', { asset: 'ETH' })).toBe(1);
     const raised = await incidentRowsInOutbox();
 

@@ -8,7 +8,7 @@ import { EntryKind, LedgerServiceClient, timestampFromDate } from '@custody/cont
 import { InProcessBus } from '@custody/event-bus';
 import { errorReason } from '@custody/platform';
 import { customerAccount, startLedger, type LedgerHandle } from '../../src/index.js';
-import { createTestDatabase, quietLogger, type TestDatabase } from './support.js';
+import { HOT_WALLET, createTestDatabase, quietLogger, registerWallet, type TestDatabase } from './support.js';
 
 type StatementRequest = Parameters<LedgerServiceClient['getStatement']>[0];
 type StatementResponse = Parameters<Parameters<LedgerServiceClient['getStatement']>[3]>[1];
@@ -50,6 +50,7 @@ beforeAll(async () => {
     grpc: { host: '127.0.0.1', port: 0, credentials: { kind: 'insecure' } },
   });
   client = new LedgerServiceClient(`127.0.0.1:${ledger.grpcPort}`, credentials.createInsecure());
+  await registerWallet(ledger);
   const post = async (minuteOfDay: number, work: (t: unknown) => Promise<unknown>) => {
     now = at(minuteOfDay);
     await ledger.store.transaction(work);
@@ -59,12 +60,12 @@ beforeAll(async () => {
   await post(1, (t) => postings.depositFinal({ depositId: ids.d1, clientId: 'acme', customerAccount: 'erin', asset: 'ETH', amount: 1_000n }, ctx(), t));
   await post(1.5, (t) => postings.depositFinal({ depositId: randomUUID(), clientId: 'acme', customerAccount: 'frank', asset: 'ETH', amount: 9_999n }, ctx(), t));
   await post(2, (t) => postings.withdrawalRequested(w(ids.w1, 300n), ctx(), t));
-  await post(3, (t) => postings.settle(ids.w1, 2n, ctx(), t));
+  await post(3, (t) => postings.settle(ids.w1, HOT_WALLET, 2n, ctx(), t));
   await post(4, (t) => postings.withdrawalRequested(w(ids.w2, 200n), ctx(), t));
   await post(5, (t) => postings.release(ids.w2, 'POLICY_DENIED', ctx(), t));
   await post(6, (t) => postings.depositFinal({ depositId: ids.d2, clientId: 'acme', customerAccount: 'erin', asset: 'ETH', amount: 50n }, ctx(), t));
   await post(7, (t) => postings.withdrawalRequested(w(ids.w3, 100n), ctx(), t));
-  await post(8, (t) => postings.settle(ids.w3, 1n, ctx(), t));
+  await post(8, (t) => postings.settle(ids.w3, HOT_WALLET, 1n, ctx(), t));
   await post(9, (t) => postings.reverse(ids.w3, ctx(), t));
   await post(10, (t) => postings.release(ids.w3, 'FAILED', ctx(), t));
   await post(11, (t) => postings.depositFinal({ depositId: randomUUID(), clientId: 'acme', customerAccount: 'erin', asset: 'BTC', amount: 25n }, ctx(), t));

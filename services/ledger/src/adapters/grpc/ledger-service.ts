@@ -3,9 +3,9 @@
 // strings; a history line's amount is signed credit-positive (as the proto documents), i.e.
 // the opposite of the journal's debit-positive convention.
 import { status } from '@grpc/grpc-js';
-import { EntryKind, LedgerServiceService, WithdrawalHoldState, timestampFromDate, type LedgerServiceServer } from '@custody/contracts';
+import { CustodialTier, EntryKind, LedgerServiceService, WithdrawalHoldState, timestampFromDate, type LedgerServiceServer } from '@custody/contracts';
 import { isDomainError, unaryHandler, type GrpcCodeMap, type Logger } from '@custody/platform';
-import type { LedgerQueries } from '../../application/queries.js';
+import type { CustodialBalanceView, LedgerQueries } from '../../application/queries.js';
 import type { LiabilitiesProofs } from '../../application/liabilities.js';
 import type { LedgerStatements } from '../../application/statements.js';
 import { REPORT_ERROR_CODES, createReportHandlers, mtlsOperator, type OperatorAuthenticator } from './ledger-reports.js';
@@ -20,7 +20,17 @@ export const LEDGER_ERROR_CODES: GrpcCodeMap = Object.freeze({
   FIELD_TOO_LONG: status.INVALID_ARGUMENT,
   PAGE_SIZE_INVALID: status.INVALID_ARGUMENT,
   PAGE_TOKEN_INVALID: status.INVALID_ARGUMENT,
+  ASSET_INVALID: status.INVALID_ARGUMENT,
 });
+
+const TIER: Readonly<Record<CustodialBalanceView['tier'], CustodialTier>> = {
+  hot: CustodialTier.CUSTODIAL_TIER_HOT,
+  warm: CustodialTier.CUSTODIAL_TIER_WARM,
+  cold: CustodialTier.CUSTODIAL_TIER_COLD,
+  deposits: CustodialTier.CUSTODIAL_TIER_DEPOSITS,
+  'legacy-omnibus': CustodialTier.CUSTODIAL_TIER_LEGACY_OMNIBUS,
+  unregistered: CustodialTier.CUSTODIAL_TIER_UNREGISTERED,
+};
 
 const KIND: Readonly<Record<DomainKind, EntryKind>> = {
   DEPOSIT: EntryKind.ENTRY_KIND_DEPOSIT,
@@ -80,6 +90,15 @@ export function createLedgerService(deps: {
           sequence: l.sequence.toString(),
         })),
         nextPageToken: page.nextPageToken,
+      };
+    }, options),
+    getWalletBalances: unaryHandler(async (req) => {
+      const asOf = deps.clock();
+      const { balances, totals } = await deps.queries.walletBalances(req.asset);
+      return {
+        balances: balances.map((b) => ({ account: b.account, asset: b.asset, walletId: b.walletId, tier: TIER[b.tier], chain: b.chain, address: b.address, available: b.available.toString() })),
+        totals: totals.map((t) => ({ asset: t.asset, total: t.total.toString() })),
+        asOf: timestampFromDate(asOf),
       };
     }, options),
     getWithdrawalHold: unaryHandler(async (req) => {

@@ -1,19 +1,26 @@
 // Consumes the events that move money in the books and posts each exactly once
 // (handleOnce: inbox row + posting in one transaction). Undecodable events and malformed
 // amounts are dead-lettered; database failures are retried by the bus.
-import { DepositState, Topics, TxState, WithdrawalStatus, decodePayload, type DecodedEvent, type Topic } from '@custody/contracts';
+import { DepositState, KeyPurpose, KeyTier, Topics, TxState, WithdrawalStatus, decodePayload, timestampToDate, type DecodedEvent, type Topic } from '@custody/contracts';
 import { NonRetryableError, handleOnce, protobufEnvelopeCodec, withDeadLetter, type Envelope, type EventBus, type Subscription } from '@custody/event-bus';
 import { isDomainError } from '@custody/platform';
 import type { DataSource } from 'typeorm';
 import type { LedgerPostings, PostingOutcome } from '../../application/postings.js';
 import type { Tx } from '../../application/ports.js';
 import { parseAmount } from '../../domain/amount.js';
+import type { WalletTier } from '../../domain/wallets.js';
 
 export type TopicNamer = (topic: Topic) => string;
 export const identityTopics: TopicNamer = (topic) => topic;
 
-export const LEDGER_TOPICS: readonly Topic[] = [Topics.withdrawalRequested, Topics.withdrawalStatus, Topics.txStatus, Topics.depositDetected];
+/** One consumer group (ledger.postings) reads all of them; key.lifecycle registers the custodial wallets. */
+export const LEDGER_TOPICS: readonly Topic[] = [Topics.withdrawalRequested, Topics.withdrawalStatus, Topics.txStatus, Topics.depositDetected, Topics.keyLifecycle];
 
+const TIERS = new Map<KeyTier, WalletTier>([
+  [KeyTier.KEY_TIER_HOT, 'hot'],
+  [KeyTier.KEY_TIER_WARM, 'warm'],
+  [KeyTier.KEY_TIER_COLD, 'cold'],
+]);
 
 const RELEASING_STATUS = new Map<WithdrawalStatus, string>([
   [WithdrawalStatus.WITHDRAWAL_STATUS_DENIED, 'DENIED'],
@@ -38,7 +45,7 @@ export function postingFor(event: DecodedEvent, postings: LedgerPostings, ctx: {
       const m = event.message;
       if (m.state === TxState.TX_STATE_FINAL) {
         const fee = m.feePaid === '' ? 0n : parseAmount(m.feePaid, 'fee_paid', { allowZero: true });
-        return (tx) => postings.settle(m.withdrawalId, fee, ctx, tx);
+        return (tx) => postings.settle(m.withdrawalId, m.sourceWallet, fee, ctx, tx);
       }
       if (m.state === TxState.TX_STATE_REORGED) return (tx) => postings.reverse(m.withdrawalId, ctx, tx);
       if (m.state === TxState.TX_STATE_FAILED || m.state === TxState.TX_STATE_DROPPED) return (tx) => postings.release(m.withdrawalId, m.reasonCode || 'TX_FAILED', ctx, tx);
@@ -48,10 +55,23 @@ export function postingFor(event: DecodedEvent, postings: LedgerPostings, ctx: {
       const m = event.message;
       if (m.state === DepositState.DEPOSIT_STATE_FINAL) {
         const amount = parseAmount(m.amount, 'amount');
-        return (tx) => postings.depositFinal({ depositId: m.depositId, clientId: m.clientId, customerAccount: m.customerAccount, asset: m.asset, amount }, ctx, tx);
+        return (tx) => postings.depositFinal({ depositId: m.depositId, clientId: m.clientId, customerAccount: m.customerAccount, asset: m.asset, amount, chain: m.chain, address: m.address }, ctx, tx);
       }
       if (m.state === DepositState.DEPOSIT_STATE_ORPHANED) return (tx) => postings.depositOrphaned(m.depositId, ctx, tx);
       return undefined;
+    }
+    case Topics.keyLifecycle: {
+      const m = event.message;
+      const facts = {
+        keyId: m.keyId,
+        signatureKey: m.purpose === KeyPurpose.KEY_PURPOSE_SIGNATURE,
+        walletId: m.walletId,
+        tier: TIERS.get(m.tier),
+        chain: m.chain,
+        address: m.address.toLowerCase(),
+        at: m.transitionedAt ? timestampToDate(m.transitionedAt) : new Date(0),
+      };
+      return (tx) => postings.registerWallet(facts, tx);
     }
     default:
       return undefined;
@@ -92,6 +112,8 @@ export async function startLedgerConsumer(options: LedgerConsumerOptions): Promi
         outcome = await handleOnce(options.dataSource, options.groupId, envelope, (manager) => run(manager));
       } catch (err) {
         options.onFailure?.(envelope, err);
+        // A malformed wallet id in key.lifecycle is not guessed at, nor retried.
+        if (isDomainError(err) && err.code === 'WALLET_ID_INVALID') throw new NonRetryableError(err.message, { cause: err });
         throw err;
       }
       options.onPosted?.(envelope, outcome.status === 'duplicate' ? 'duplicate' : outcome.result);

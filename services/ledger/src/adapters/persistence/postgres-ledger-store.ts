@@ -14,8 +14,12 @@ import {
   type Tx,
   type WithdrawalState,
 } from '../../application/ports.js';
-import type { BalanceView, HistoryLine, LedgerReader, WithdrawalHoldView } from '../../application/queries.js';
+import type { BalanceView, CustodialBalanceRow, HistoryLine, LedgerReader, WithdrawalHoldView } from '../../application/queries.js';
 import { assertBalanced, type Bucket, type EntryKind, type Line } from '../../domain/postings.js';
+import type { WalletRecord, WalletTier } from '../../domain/wallets.js';
+
+type WalletRow = { wallet_id: string; chain: string; tier: WalletTier; address: string; updated_at: Date };
+const walletOf = (r: WalletRow): WalletRecord => ({ walletId: r.wallet_id, chain: r.chain, tier: r.tier, address: r.address, updatedAt: r.updated_at });
 
 const m = (tx: Tx): EntityManager => tx as EntityManager;
 
@@ -103,8 +107,8 @@ export class PostgresLedgerStore implements LedgerStore, LedgerReader {
 
   async park(e: PendingEvent, tx: Tx): Promise<void> {
     await m(tx).query(
-      `INSERT INTO "ledger_pending_event" ("event_id", "withdrawal_id", "action", "fee", "reason", "correlation_id") VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
-      [e.eventId, e.withdrawalId, e.action, e.fee.toString(), e.reason, e.correlationId],
+      `INSERT INTO "ledger_pending_event" ("event_id", "withdrawal_id", "action", "fee", "reason", "correlation_id", "source_wallet") VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
+      [e.eventId, e.withdrawalId, e.action, e.fee.toString(), e.reason, e.correlationId, e.sourceWallet],
     );
   }
 
@@ -112,10 +116,58 @@ export class PostgresLedgerStore implements LedgerStore, LedgerReader {
     const rows = (await m(tx).query(
       // (a CTE: TypeORM returns [rows, count] for a bare DELETE ... RETURNING)
       `WITH taken AS (DELETE FROM "ledger_pending_event" WHERE "withdrawal_id" = $1 RETURNING *)
-       SELECT "event_id", "withdrawal_id", "action", "fee"::text AS fee, "reason", "correlation_id", "arrival"::text AS arrival FROM taken ORDER BY "arrival"`,
+       SELECT "event_id", "withdrawal_id", "action", "fee"::text AS fee, "reason", "correlation_id", "source_wallet", "arrival"::text AS arrival FROM taken ORDER BY "arrival"`,
       [withdrawalId],
-    )) as { event_id: string; withdrawal_id: string; action: PendingEvent['action']; fee: string; reason: string; correlation_id: string; arrival: string }[];
-    return rows.map((r) => ({ eventId: r.event_id, withdrawalId: r.withdrawal_id, action: r.action, fee: BigInt(r.fee), reason: r.reason, correlationId: r.correlation_id }));
+    )) as { event_id: string; withdrawal_id: string; action: PendingEvent['action']; fee: string; reason: string; correlation_id: string; source_wallet: string; arrival: string }[];
+    return rows.map((r) => ({ eventId: r.event_id, withdrawalId: r.withdrawal_id, action: r.action, fee: BigInt(r.fee), reason: r.reason, correlationId: r.correlation_id, sourceWallet: r.source_wallet }));
+  }
+
+  async hasPending(withdrawalId: string, tx: Tx): Promise<boolean> {
+    const rows = (await m(tx).query(`SELECT 1 FROM "ledger_pending_event" WHERE "withdrawal_id" = $1 LIMIT 1`, [withdrawalId])) as unknown[];
+    return rows.length > 0;
+  }
+
+  async lockWallet(walletId: string, tx: Tx): Promise<WalletRecord | undefined> {
+    await m(tx).query(`SELECT pg_advisory_xact_lock(hashtextextended('ledger-wallet:' || $1, 0))`, [walletId]);
+    const rows = (await m(tx).query(`SELECT "wallet_id", "chain", "tier", "address", "updated_at" FROM "ledger_wallet" WHERE "wallet_id" = $1`, [walletId])) as WalletRow[];
+    return rows[0] ? walletOf(rows[0]) : undefined;
+  }
+
+  async walletByAddress(chain: string, address: string, tx: Tx): Promise<WalletRecord | undefined> {
+    const rows = (await m(tx).query(
+      `SELECT "wallet_id", "chain", "tier", "address", "updated_at" FROM "ledger_wallet" WHERE "chain" = $1 AND "address" <> '' AND lower("address") = lower($2) ORDER BY "wallet_id" LIMIT 1`,
+      [chain, address],
+    )) as WalletRow[];
+    return rows[0] ? walletOf(rows[0]) : undefined;
+  }
+
+  async upsertWallet(w: WalletRecord, tx: Tx): Promise<void> {
+    await m(tx).query(
+      `INSERT INTO "ledger_wallet" ("wallet_id", "chain", "tier", "address", "updated_at") VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT ("wallet_id") DO UPDATE SET "tier" = EXCLUDED."tier", "address" = EXCLUDED."address", "updated_at" = EXCLUDED."updated_at"`,
+      [w.walletId, w.chain, w.tier, w.address, w.updatedAt],
+    );
+  }
+
+  async withdrawalsAwaitingWallet(walletId: string, tx: Tx): Promise<string[]> {
+    const rows = (await m(tx).query(
+      `SELECT DISTINCT p."withdrawal_id" FROM "ledger_pending_event" p JOIN "ledger_withdrawal" w ON w."withdrawal_id" = p."withdrawal_id"
+       WHERE p."action" = 'SETTLE' AND p."source_wallet" = $1 ORDER BY p."withdrawal_id"`,
+      [walletId],
+    )) as { withdrawal_id: string }[];
+    return rows.map((r) => r.withdrawal_id);
+  }
+
+  /** Registered wallets with their custodial balances per asset (read API). */
+  async custodialBalances(asset: string): Promise<CustodialBalanceRow[]> {
+    const rows = (await this.dataSource.query(
+      `SELECT b."account", b."asset", b."available"::text AS available, w."wallet_id", w."tier", w."chain", w."address"
+       FROM "ledger_balance" b LEFT JOIN "ledger_wallet" w ON b."account" = 'custodian:' || b."asset" || ':' || w."wallet_id"
+       WHERE b."account" LIKE 'custodian:%' AND ($1 = '' OR b."asset" = $1)
+       ORDER BY b."asset", b."account"`,
+      [asset],
+    )) as { account: string; asset: string; available: string; wallet_id: string | null; tier: WalletTier | null; chain: string | null; address: string | null }[];
+    return rows.map((r) => ({ account: r.account, asset: r.asset, available: BigInt(r.available), walletId: r.wallet_id, tier: r.tier, chain: r.chain ?? '', address: r.address ?? '' }));
   }
 
   async lockDeposit(depositId: string, tx: Tx): Promise<LedgerDeposit | undefined> {

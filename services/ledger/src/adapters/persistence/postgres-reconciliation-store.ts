@@ -6,7 +6,7 @@ import { createEnvelope, enqueue } from '@custody/event-bus';
 import type { DataSource } from 'typeorm';
 import type { IncidentToRaise, ReconciliationRun, ReconciliationStore, RunOutcome } from '../../application/reconciliation.js';
 import type { LedgerDepositState, LedgerPosition, LedgerWithdrawalState } from '../../domain/reconciliation.js';
-import { custodianAccount } from '../../domain/postings.js';
+import { walletOfAccount } from '../../domain/postings.js';
 
 export type TopicNamer = (topic: Topic) => string;
 
@@ -29,9 +29,11 @@ export class PostgresReconciliationStore implements ReconciliationStore {
     try {
       await runner.startTransaction('REPEATABLE READ');
       await runner.query('SET TRANSACTION READ ONLY');
-      const balance = (await runner.query(`SELECT "available"::text AS available FROM "ledger_balance" WHERE "account" = $1 AND "asset" = $2`, [custodianAccount(asset), asset])) as {
-        available: string;
-      }[];
+      // Every custodial account of the asset: the legacy omnibus custodian:<asset> and custodian:<asset>:<wallet>.
+      const balances = (await runner.query(
+        `SELECT "account", "available"::text AS available FROM "ledger_balance" WHERE "asset" = $1 AND ("account" = 'custodian:' || $1 OR starts_with("account", 'custodian:' || $1 || ':'))`,
+        [asset],
+      )) as { account: string; available: string }[];
       const ws = (await runner.query(`SELECT "withdrawal_id", "state" FROM "ledger_withdrawal" WHERE "withdrawal_id" = ANY($1::text[])`, [[...withdrawalIds]])) as {
         withdrawal_id: string;
         state: LedgerWithdrawalState;
@@ -40,7 +42,11 @@ export class PostgresReconciliationStore implements ReconciliationStore {
       await runner.commitTransaction();
       return {
         asset,
-        custodianBalance: BigInt(balance[0]?.available ?? '0'),
+        custodianBalance: balances.reduce((sum, b) => sum + BigInt(b.available), 0n),
+        walletBalances: new Map(balances.flatMap((b) => {
+          const wallet = walletOfAccount(b.account, asset);
+          return wallet === undefined ? [] : [[wallet, BigInt(b.available)] as const];
+        })),
         withdrawals: new Map(ws.map((w) => [w.withdrawal_id, w.state])),
         deposits: new Map(ds.map((d) => [d.deposit_id, d.state])),
       };
@@ -52,13 +58,13 @@ export class PostgresReconciliationStore implements ReconciliationStore {
     }
   }
 
-  async lastComparedRun(asset: string): Promise<{ outcome: RunOutcome; unexplained: bigint; incidentId: string } | undefined> {
+  async lastComparedRun(asset: string): Promise<{ outcome: RunOutcome; unexplained: bigint; driftKey: string; incidentId: string } | undefined> {
     const rows = (await this.dataSource.query(
-      `SELECT "outcome", "unexplained"::text AS unexplained, "incident_id" FROM "ledger_reconciliation_run" WHERE "asset" = $1 AND "outcome" <> 'FAILED' ORDER BY "seq" DESC LIMIT 1`,
+      `SELECT "outcome", "unexplained"::text AS unexplained, "drift_key", "incident_id" FROM "ledger_reconciliation_run" WHERE "asset" = $1 AND "outcome" <> 'FAILED' ORDER BY "seq" DESC LIMIT 1`,
       [asset],
-    )) as { outcome: RunOutcome; unexplained: string; incident_id: string }[];
+    )) as { outcome: RunOutcome; unexplained: string; drift_key: string; incident_id: string }[];
     const r = rows[0];
-    return r ? { outcome: r.outcome, unexplained: BigInt(r.unexplained), incidentId: r.incident_id } : undefined;
+    return r ? { outcome: r.outcome, unexplained: BigInt(r.unexplained), driftKey: r.drift_key, incidentId: r.incident_id } : undefined;
   }
 
   async recordRun(run: ReconciliationRun, incident?: IncidentToRaise): Promise<void> {
@@ -67,8 +73,8 @@ export class PostgresReconciliationStore implements ReconciliationStore {
     await this.dataSource.transaction(async (manager) => {
       await manager.query(
         `INSERT INTO "ledger_reconciliation_run" ("run_id", "asset", "chain", "outcome", "started_at", "finished_at", "block_height", "block_hash",
-           "ledger_balance", "chain_balance", "in_flight", "fees", "pending_deposits", "unexplained", "evidence", "failure_reason", "incident_id")
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::jsonb, $16, $17)`,
+           "ledger_balance", "chain_balance", "in_flight", "fees", "pending_deposits", "unexplained", "evidence", "failure_reason", "incident_id", "mismatched_wallets", "drift_key")
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::jsonb, $16, $17, $18, $19)`,
         [
           run.runId,
           run.asset,
@@ -87,6 +93,8 @@ export class PostgresReconciliationStore implements ReconciliationStore {
           JSON.stringify(run.evidence),
           run.failureReason,
           run.incidentId,
+          c ? c.mismatchedWallets : null,
+          c?.driftKey ?? '',
         ],
       );
       if (incident) {
@@ -97,7 +105,7 @@ export class PostgresReconciliationStore implements ReconciliationStore {
           severity: IncidentSeverity.INCIDENT_SEVERITY_CRITICAL,
           chain: incident.chain,
           asset: incident.asset,
-          wallet: '',
+          wallet: incident.wallet,
           detail: incident.detail,
           evidenceJson: JSON.stringify(incident.evidence),
           raisedAt: timestampFromDate(incident.raisedAt),
@@ -120,7 +128,7 @@ export class PostgresReconciliationStore implements ReconciliationStore {
     const rows = (await this.dataSource.query(
       `SELECT "run_id", "asset", "chain", "outcome", "started_at", "block_height"::text AS block_height, "block_hash", "ledger_balance"::text AS ledger_balance,
               "chain_balance"::text AS chain_balance, "in_flight"::text AS in_flight, "fees"::text AS fees, "pending_deposits"::text AS pending_deposits,
-              "unexplained"::text AS unexplained, "evidence", "failure_reason", "incident_id"
+              "unexplained"::text AS unexplained, "mismatched_wallets", "evidence", "failure_reason", "incident_id"
        FROM "ledger_reconciliation_run" WHERE "asset" = $1 ORDER BY "seq" DESC LIMIT $2`,
       [asset, limit],
     )) as StoredRun[];
@@ -143,6 +151,7 @@ export interface StoredRun {
   readonly fees: string | null;
   readonly pending_deposits: string | null;
   readonly unexplained: string | null;
+  readonly mismatched_wallets: number | null;
   readonly evidence: Record<string, unknown>;
   readonly failure_reason: string;
   readonly incident_id: string;

@@ -8,6 +8,9 @@ const text = { type: 'text' } as const;
 const ts = { type: 'timestamp with time zone' } as const;
 const amount = { type: 'numeric', precision: 78, scale: 0, nullable: true } as const;
 
+/** After PerWalletCustodialAccounts1796256000000: a DRIFT may be a per-wallet drift with the asset total at 0. */
+export const RUN_COMPARED_CHECK = `("outcome" = 'FAILED' AND "block_height" IS NULL AND "unexplained" IS NULL AND "failure_reason" <> '') OR ("outcome" = 'BALANCED' AND "block_height" IS NOT NULL AND "unexplained" = 0 AND COALESCE("mismatched_wallets", 0) = 0) OR ("outcome" = 'DRIFT' AND "block_height" IS NOT NULL AND ("unexplained" <> 0 OR "mismatched_wallets" > 0) AND "incident_id" <> '')`;
+
 export const ReconciliationRunEntity = new EntitySchema<Record<string, unknown>>({
   name: 'LedgerReconciliationRun',
   tableName: 'ledger_reconciliation_run',
@@ -30,12 +33,16 @@ export const ReconciliationRunEntity = new EntitySchema<Record<string, unknown>>
     evidence: { type: 'jsonb' },
     failure_reason: text,
     incident_id: text,
+    // Wallets (and the unattributed remainder) with an unexplained amount; null when FAILED.
+    mismatched_wallets: { type: 'integer', nullable: true },
+    // Digest of the drift (same drift in the next runs → same incident); '' when not DRIFT.
+    drift_key: { ...text, default: '' },
   },
   checks: [
     { name: 'ledger_reconciliation_run_outcome', expression: `"outcome" IN ('BALANCED', 'DRIFT', 'FAILED')` },
     {
       name: 'ledger_reconciliation_run_compared',
-      expression: `("outcome" = 'FAILED' AND "block_height" IS NULL AND "unexplained" IS NULL AND "failure_reason" <> '') OR ("outcome" = 'BALANCED' AND "block_height" IS NOT NULL AND "unexplained" = 0) OR ("outcome" = 'DRIFT' AND "block_height" IS NOT NULL AND "unexplained" <> 0 AND "incident_id" <> '')`,
+      expression: RUN_COMPARED_CHECK,
     },
   ],
   uniques: [{ name: 'ledger_reconciliation_run_seq', columns: ['seq'] }],

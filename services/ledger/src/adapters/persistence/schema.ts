@@ -8,6 +8,7 @@
 //     lines sum to zero per asset;
 //   - journal_entry / journal_line are append-only for the runtime role (INSERT, SELECT).
 import { EntitySchema, type MigrationInterface, type QueryRunner } from 'typeorm';
+import { RUN_COMPARED_CHECK } from './reconciliation-schema.js';
 
 const ts = { type: 'timestamp with time zone' } as const;
 const text = { type: 'text' } as const;
@@ -24,7 +25,9 @@ export const LedgerBalanceEntity = new EntitySchema<Record<string, unknown>>({
     held: amount,
   },
   checks: [
-    { name: 'ledger_balance_non_negative', expression: `"available" >= 0 AND "held" >= 0` },
+    // Per-wallet custodial accounts (custodian:<asset>:<wallet>) may dip below 0 (value moved
+    // between wallets without a booking); their per-asset TOTAL may not (ledger_apply_line).
+    { name: 'ledger_balance_non_negative', expression: `"held" >= 0 AND ("available" >= 0 OR "account" LIKE 'custodian:%:%')` },
     { name: 'ledger_balance_normal_side', expression: `"normal_side" IN ('debit', 'credit')` },
   ],
 });
@@ -108,12 +111,27 @@ export const LedgerPendingEventEntity = new EntitySchema<Record<string, unknown>
     fee: amount,
     reason: text,
     correlation_id: text,
+    source_wallet: { ...text, default: '' },
   },
   checks: [{ name: 'ledger_pending_event_action', expression: `"action" IN ('RELEASE', 'SETTLE', 'REVERSE')` }],
   indices: [{ name: 'ledger_pending_event_withdrawal_idx', columns: ['withdrawal_id'] }],
 });
 
-export const LEDGER_ENTITIES = [LedgerBalanceEntity, JournalEntryEntity, JournalLineEntity, LedgerWithdrawalEntity, LedgerDepositEntity, LedgerPendingEventEntity];
+export const LedgerWalletEntity = new EntitySchema<Record<string, unknown>>({
+  name: 'LedgerWallet',
+  tableName: 'ledger_wallet',
+  columns: {
+    wallet_id: { ...text, primary: true },
+    chain: text,
+    tier: text,
+    address: text,
+    updated_at: ts,
+  },
+  checks: [{ name: 'ledger_wallet_tier', expression: `"tier" IN ('hot', 'warm', 'cold')` }],
+  indices: [{ name: 'ledger_wallet_address_idx', columns: ['chain', 'address'] }],
+});
+
+export const LEDGER_ENTITIES = [LedgerBalanceEntity, JournalEntryEntity, JournalLineEntity, LedgerWithdrawalEntity, LedgerDepositEntity, LedgerPendingEventEntity, LedgerWalletEntity];
 
 export class CreateLedgerTables1795737600000 implements MigrationInterface {
   readonly name = 'CreateLedgerTables1795737600000';
@@ -210,5 +228,67 @@ export class CreateLedgerTables1795737600000 implements MigrationInterface {
   async down(q: QueryRunner): Promise<void> {
     await Promise.resolve(q);
     throw new Error('CreateLedgerTables1795737600000 cannot be reverted: the journal is append-only');
+  }
+}
+
+/**
+ * Per-wallet custodial accounts (custodian:<asset>:<wallet_id>). The journal is not touched:
+ * the legacy omnibus custodian:<asset> keeps its lines and balance, new postings go to wallet
+ * accounts, and the custodial total of an asset is the sum over all its custodian accounts.
+ *   - ledger_wallet: the wallets registered from custody.key.lifecycle.v1 (id, chain, tier, address);
+ *   - ledger_pending_event.source_wallet: a SETTLE parked until its wallet is registered;
+ *   - ledger_balance_non_negative: a per-wallet account's available may go below 0 (value that
+ *     reached the wallet without a booking, e.g. a sweep), every other balance may not;
+ *   - ledger_apply_line: the custodial TOTAL of an asset may not go below 0 (checked under a
+ *     per-asset transaction lock, raised as ledger_balance_non_negative like the row CHECK).
+ */
+export class PerWalletCustodialAccounts1796256000000 implements MigrationInterface {
+  readonly name = 'PerWalletCustodialAccounts1796256000000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`CREATE TABLE "ledger_wallet" (
+      "wallet_id" text NOT NULL, "chain" text NOT NULL, "tier" text NOT NULL, "address" text NOT NULL,
+      "updated_at" timestamp with time zone NOT NULL,
+      CONSTRAINT "ledger_wallet_tier" CHECK ("tier" IN ('hot', 'warm', 'cold')),
+      CONSTRAINT "PK_ledger_wallet" PRIMARY KEY ("wallet_id"))`);
+    await q.query(`CREATE INDEX "ledger_wallet_address_idx" ON "ledger_wallet" ("chain", "address")`);
+    await q.query(`ALTER TABLE "ledger_pending_event" ADD "source_wallet" text NOT NULL DEFAULT ''`);
+    await q.query(`ALTER TABLE "ledger_balance" DROP CONSTRAINT "ledger_balance_non_negative"`);
+    await q.query(`ALTER TABLE "ledger_balance" ADD CONSTRAINT "ledger_balance_non_negative" CHECK ("held" >= 0 AND ("available" >= 0 OR "account" LIKE 'custodian:%:%'))`);
+    // Reconciliation per wallet: how many wallets drifted; a DRIFT may have the asset total at 0.
+    await q.query(`ALTER TABLE "ledger_reconciliation_run" ADD "mismatched_wallets" integer`);
+    await q.query(`ALTER TABLE "ledger_reconciliation_run" ADD "drift_key" text NOT NULL DEFAULT ''`);
+    await q.query(`ALTER TABLE "ledger_reconciliation_run" DROP CONSTRAINT "ledger_reconciliation_run_compared"`);
+    await q.query(`ALTER TABLE "ledger_reconciliation_run" ADD CONSTRAINT "ledger_reconciliation_run_compared" CHECK (${RUN_COMPARED_CHECK})`);
+    await q.query(`CREATE OR REPLACE FUNCTION "ledger_apply_line"() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
+      DECLARE side text := ledger_normal_side(NEW.account);
+              delta numeric(78,0) := CASE WHEN ledger_normal_side(NEW.account) = 'debit' THEN NEW.amount ELSE -NEW.amount END;
+              custodial boolean := NEW.account LIKE 'custodian:%';
+              total numeric(78,0);
+      BEGIN
+        -- Custodial postings of one asset serialise (as the single omnibus row did): the total
+        -- read below cannot miss a concurrent posting to another wallet of the asset.
+        IF custodial THEN
+          PERFORM pg_advisory_xact_lock(hashtextextended('ledger-custodial:' || NEW.asset, 0));
+        END IF;
+        INSERT INTO ledger_balance (account, asset, normal_side, available, held) VALUES (NEW.account, NEW.asset, side, 0, 0)
+          ON CONFLICT (account, asset) DO NOTHING;
+        UPDATE ledger_balance
+           SET available = available + CASE WHEN NEW.bucket = 'available' THEN delta ELSE 0 END,
+               held      = held      + CASE WHEN NEW.bucket = 'held' THEN delta ELSE 0 END
+         WHERE account = NEW.account AND asset = NEW.asset;
+        IF custodial AND delta < 0 THEN
+          SELECT sum(available) INTO total FROM ledger_balance WHERE asset = NEW.asset AND account LIKE 'custodian:%';
+          IF total < 0 THEN
+            RAISE EXCEPTION 'the custodial balance of % would go negative', NEW.asset USING ERRCODE = 'check_violation', CONSTRAINT = 'ledger_balance_non_negative';
+          END IF;
+        END IF;
+        RETURN NULL;
+      END $$`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await Promise.resolve(q);
+    throw new Error('PerWalletCustodialAccounts1796256000000 cannot be reverted: wallet accounts may hold journal lines');
   }
 }

@@ -204,6 +204,73 @@ export function reconciliationOutcomeToJSON(object: ReconciliationOutcome): stri
   }
 }
 
+/** What a custodial account is (GetWalletBalances). */
+export enum CustodialTier {
+  CUSTODIAL_TIER_UNSPECIFIED = 0,
+  CUSTODIAL_TIER_HOT = 1,
+  CUSTODIAL_TIER_WARM = 2,
+  CUSTODIAL_TIER_COLD = 3,
+  /** CUSTODIAL_TIER_DEPOSITS - custodian:<asset>:deposits: the HD deposit addresses (not a signing wallet). */
+  CUSTODIAL_TIER_DEPOSITS = 4,
+  /** CUSTODIAL_TIER_LEGACY_OMNIBUS - custodian:<asset>: the omnibus account of the books before per-wallet accounts (history). */
+  CUSTODIAL_TIER_LEGACY_OMNIBUS = 5,
+  /** CUSTODIAL_TIER_UNREGISTERED - custodian:<asset>:<wallet> of a wallet not (or no longer) in the registry. */
+  CUSTODIAL_TIER_UNREGISTERED = 6,
+  UNRECOGNIZED = -1,
+}
+
+export function custodialTierFromJSON(object: any): CustodialTier {
+  switch (object) {
+    case 0:
+    case "CUSTODIAL_TIER_UNSPECIFIED":
+      return CustodialTier.CUSTODIAL_TIER_UNSPECIFIED;
+    case 1:
+    case "CUSTODIAL_TIER_HOT":
+      return CustodialTier.CUSTODIAL_TIER_HOT;
+    case 2:
+    case "CUSTODIAL_TIER_WARM":
+      return CustodialTier.CUSTODIAL_TIER_WARM;
+    case 3:
+    case "CUSTODIAL_TIER_COLD":
+      return CustodialTier.CUSTODIAL_TIER_COLD;
+    case 4:
+    case "CUSTODIAL_TIER_DEPOSITS":
+      return CustodialTier.CUSTODIAL_TIER_DEPOSITS;
+    case 5:
+    case "CUSTODIAL_TIER_LEGACY_OMNIBUS":
+      return CustodialTier.CUSTODIAL_TIER_LEGACY_OMNIBUS;
+    case 6:
+    case "CUSTODIAL_TIER_UNREGISTERED":
+      return CustodialTier.CUSTODIAL_TIER_UNREGISTERED;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return CustodialTier.UNRECOGNIZED;
+  }
+}
+
+export function custodialTierToJSON(object: CustodialTier): string {
+  switch (object) {
+    case CustodialTier.CUSTODIAL_TIER_UNSPECIFIED:
+      return "CUSTODIAL_TIER_UNSPECIFIED";
+    case CustodialTier.CUSTODIAL_TIER_HOT:
+      return "CUSTODIAL_TIER_HOT";
+    case CustodialTier.CUSTODIAL_TIER_WARM:
+      return "CUSTODIAL_TIER_WARM";
+    case CustodialTier.CUSTODIAL_TIER_COLD:
+      return "CUSTODIAL_TIER_COLD";
+    case CustodialTier.CUSTODIAL_TIER_DEPOSITS:
+      return "CUSTODIAL_TIER_DEPOSITS";
+    case CustodialTier.CUSTODIAL_TIER_LEGACY_OMNIBUS:
+      return "CUSTODIAL_TIER_LEGACY_OMNIBUS";
+    case CustodialTier.CUSTODIAL_TIER_UNREGISTERED:
+      return "CUSTODIAL_TIER_UNREGISTERED";
+    case CustodialTier.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /** All amounts: base units, decimal integer strings (entries may be negative: "-5"). */
 export interface Balance {
   asset: string;
@@ -432,6 +499,40 @@ export interface GetLiabilitiesProofResponse {
   path: LiabilitiesProofStep[];
   /** The same proof as the JSON document the verifier reads. */
   proofJson: string;
+}
+
+export interface GetWalletBalancesRequest {
+  /** Asset symbol; empty: every asset. */
+  asset: string;
+}
+
+export interface WalletBalance {
+  /** Ledger account id: custodian:<asset>[:<wallet_id>]. */
+  account: string;
+  asset: string;
+  /** "" for the legacy omnibus account; "deposits" for the deposit addresses. */
+  walletId: string;
+  tier: CustodialTier;
+  /** From key.lifecycle ("" when not a registered wallet). */
+  chain: string;
+  address: string;
+  /**
+   * Base units, decimal string; may be negative for a wallet account (value that reached the
+   * wallet without a booking, e.g. a sweep); the per-asset total never is.
+   */
+  available: string;
+}
+
+export interface CustodialTotal {
+  asset: string;
+  /** Sum over the asset's custodial accounts. */
+  total: string;
+}
+
+export interface GetWalletBalancesResponse {
+  balances: WalletBalance[];
+  totals: CustodialTotal[];
+  asOf?: Timestamp | undefined;
 }
 
 function createBaseBalance(): Balance {
@@ -3636,6 +3737,434 @@ export const GetLiabilitiesProofResponse: MessageFns<GetLiabilitiesProofResponse
   },
 };
 
+function createBaseGetWalletBalancesRequest(): GetWalletBalancesRequest {
+  return { asset: "" };
+}
+
+export const GetWalletBalancesRequest: MessageFns<GetWalletBalancesRequest> = {
+  encode(message: GetWalletBalancesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.asset !== "") {
+      writer.uint32(10).string(message.asset);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetWalletBalancesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetWalletBalancesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.asset = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetWalletBalancesRequest {
+    return { asset: isSet(object.asset) ? globalThis.String(object.asset) : "" };
+  },
+
+  toJSON(message: GetWalletBalancesRequest): unknown {
+    const obj: any = {};
+    if (message.asset !== "") {
+      obj.asset = message.asset;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetWalletBalancesRequest>, I>>(base?: I): GetWalletBalancesRequest {
+    return GetWalletBalancesRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetWalletBalancesRequest>, I>>(object: I): GetWalletBalancesRequest {
+    const message = createBaseGetWalletBalancesRequest();
+    message.asset = object.asset ?? "";
+    return message;
+  },
+};
+
+function createBaseWalletBalance(): WalletBalance {
+  return { account: "", asset: "", walletId: "", tier: 0, chain: "", address: "", available: "" };
+}
+
+export const WalletBalance: MessageFns<WalletBalance> = {
+  encode(message: WalletBalance, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.account !== "") {
+      writer.uint32(10).string(message.account);
+    }
+    if (message.asset !== "") {
+      writer.uint32(18).string(message.asset);
+    }
+    if (message.walletId !== "") {
+      writer.uint32(26).string(message.walletId);
+    }
+    if (message.tier !== 0) {
+      writer.uint32(32).int32(message.tier);
+    }
+    if (message.chain !== "") {
+      writer.uint32(42).string(message.chain);
+    }
+    if (message.address !== "") {
+      writer.uint32(50).string(message.address);
+    }
+    if (message.available !== "") {
+      writer.uint32(58).string(message.available);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WalletBalance {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWalletBalance();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.account = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.asset = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.walletId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.tier = reader.int32() as any;
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.chain = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.address = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.available = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WalletBalance {
+    return {
+      account: isSet(object.account) ? globalThis.String(object.account) : "",
+      asset: isSet(object.asset) ? globalThis.String(object.asset) : "",
+      walletId: isSet(object.walletId)
+        ? globalThis.String(object.walletId)
+        : isSet(object.wallet_id)
+        ? globalThis.String(object.wallet_id)
+        : "",
+      tier: isSet(object.tier) ? custodialTierFromJSON(object.tier) : 0,
+      chain: isSet(object.chain) ? globalThis.String(object.chain) : "",
+      address: isSet(object.address) ? globalThis.String(object.address) : "",
+      available: isSet(object.available) ? globalThis.String(object.available) : "",
+    };
+  },
+
+  toJSON(message: WalletBalance): unknown {
+    const obj: any = {};
+    if (message.account !== "") {
+      obj.account = message.account;
+    }
+    if (message.asset !== "") {
+      obj.asset = message.asset;
+    }
+    if (message.walletId !== "") {
+      obj.walletId = message.walletId;
+    }
+    if (message.tier !== 0) {
+      obj.tier = custodialTierToJSON(message.tier);
+    }
+    if (message.chain !== "") {
+      obj.chain = message.chain;
+    }
+    if (message.address !== "") {
+      obj.address = message.address;
+    }
+    if (message.available !== "") {
+      obj.available = message.available;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<WalletBalance>, I>>(base?: I): WalletBalance {
+    return WalletBalance.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<WalletBalance>, I>>(object: I): WalletBalance {
+    const message = createBaseWalletBalance();
+    message.account = object.account ?? "";
+    message.asset = object.asset ?? "";
+    message.walletId = object.walletId ?? "";
+    message.tier = object.tier ?? 0;
+    message.chain = object.chain ?? "";
+    message.address = object.address ?? "";
+    message.available = object.available ?? "";
+    return message;
+  },
+};
+
+function createBaseCustodialTotal(): CustodialTotal {
+  return { asset: "", total: "" };
+}
+
+export const CustodialTotal: MessageFns<CustodialTotal> = {
+  encode(message: CustodialTotal, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.asset !== "") {
+      writer.uint32(10).string(message.asset);
+    }
+    if (message.total !== "") {
+      writer.uint32(18).string(message.total);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CustodialTotal {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCustodialTotal();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.asset = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.total = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CustodialTotal {
+    return {
+      asset: isSet(object.asset) ? globalThis.String(object.asset) : "",
+      total: isSet(object.total) ? globalThis.String(object.total) : "",
+    };
+  },
+
+  toJSON(message: CustodialTotal): unknown {
+    const obj: any = {};
+    if (message.asset !== "") {
+      obj.asset = message.asset;
+    }
+    if (message.total !== "") {
+      obj.total = message.total;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CustodialTotal>, I>>(base?: I): CustodialTotal {
+    return CustodialTotal.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CustodialTotal>, I>>(object: I): CustodialTotal {
+    const message = createBaseCustodialTotal();
+    message.asset = object.asset ?? "";
+    message.total = object.total ?? "";
+    return message;
+  },
+};
+
+function createBaseGetWalletBalancesResponse(): GetWalletBalancesResponse {
+  return { balances: [], totals: [], asOf: undefined };
+}
+
+export const GetWalletBalancesResponse: MessageFns<GetWalletBalancesResponse> = {
+  encode(message: GetWalletBalancesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.balances) {
+      WalletBalance.encode(v!, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.totals) {
+      CustodialTotal.encode(v!, writer.uint32(18).fork()).join();
+    }
+    if (message.asOf !== undefined) {
+      Timestamp.encode(message.asOf, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetWalletBalancesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetWalletBalancesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.balances.push(WalletBalance.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.totals.push(CustodialTotal.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.asOf = Timestamp.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetWalletBalancesResponse {
+    return {
+      balances: globalThis.Array.isArray(object?.balances)
+        ? object.balances.map((e: any) => WalletBalance.fromJSON(e))
+        : [],
+      totals: globalThis.Array.isArray(object?.totals) ? object.totals.map((e: any) => CustodialTotal.fromJSON(e)) : [],
+      asOf: isSet(object.asOf)
+        ? fromJsonTimestamp(object.asOf)
+        : isSet(object.as_of)
+        ? fromJsonTimestamp(object.as_of)
+        : undefined,
+    };
+  },
+
+  toJSON(message: GetWalletBalancesResponse): unknown {
+    const obj: any = {};
+    if (message.balances?.length) {
+      obj.balances = message.balances.map((e) => WalletBalance.toJSON(e));
+    }
+    if (message.totals?.length) {
+      obj.totals = message.totals.map((e) => CustodialTotal.toJSON(e));
+    }
+    if (message.asOf !== undefined) {
+      obj.asOf = fromTimestamp(message.asOf).toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetWalletBalancesResponse>, I>>(base?: I): GetWalletBalancesResponse {
+    return GetWalletBalancesResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetWalletBalancesResponse>, I>>(object: I): GetWalletBalancesResponse {
+    const message = createBaseGetWalletBalancesResponse();
+    message.balances = object.balances?.map((e) => WalletBalance.fromPartial(e)) || [];
+    message.totals = object.totals?.map((e) => CustodialTotal.fromPartial(e)) || [];
+    message.asOf = (object.asOf !== undefined && object.asOf !== null) ? Timestamp.fromPartial(object.asOf) : undefined;
+    return message;
+  },
+};
+
 /** LedgerService reads the double-entry books (ISO/TR 23576 8.2.3). */
 export type LedgerServiceService = typeof LedgerServiceService;
 export const LedgerServiceService = {
@@ -3737,6 +4266,22 @@ export const LedgerServiceService = {
     responseSerialize: (value: ReconcileResponse): Buffer => Buffer.from(ReconcileResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ReconcileResponse => ReconcileResponse.decode(value),
   },
+  /**
+   * The custodial books per wallet and tier (read-only): every custodian:<asset>[:<wallet>]
+   * account with its wallet id and tier (from custody.key.lifecycle.v1), and the custodial
+   * total per asset (the sum over them). Tier caps are the policy's; the ledger only reports.
+   */
+  getWalletBalances: {
+    path: "/custody.ledger.v1.LedgerService/GetWalletBalances" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetWalletBalancesRequest): Buffer =>
+      Buffer.from(GetWalletBalancesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetWalletBalancesRequest => GetWalletBalancesRequest.decode(value),
+    responseSerialize: (value: GetWalletBalancesResponse): Buffer =>
+      Buffer.from(GetWalletBalancesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetWalletBalancesResponse => GetWalletBalancesResponse.decode(value),
+  },
 } as const;
 
 export interface LedgerServiceServer extends UntypedServiceImplementation {
@@ -3771,6 +4316,12 @@ export interface LedgerServiceServer extends UntypedServiceImplementation {
    * balanced one.
    */
   reconcile: handleUnaryCall<ReconcileRequest, ReconcileResponse>;
+  /**
+   * The custodial books per wallet and tier (read-only): every custodian:<asset>[:<wallet>]
+   * account with its wallet id and tier (from custody.key.lifecycle.v1), and the custodial
+   * total per asset (the sum over them). Tier caps are the policy's; the ledger only reports.
+   */
+  getWalletBalances: handleUnaryCall<GetWalletBalancesRequest, GetWalletBalancesResponse>;
 }
 
 export interface LedgerServiceClient extends Client {
@@ -3902,6 +4453,26 @@ export interface LedgerServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ReconcileResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * The custodial books per wallet and tier (read-only): every custodian:<asset>[:<wallet>]
+   * account with its wallet id and tier (from custody.key.lifecycle.v1), and the custodial
+   * total per asset (the sum over them). Tier caps are the policy's; the ledger only reports.
+   */
+  getWalletBalances(
+    request: GetWalletBalancesRequest,
+    callback: (error: ServiceError | null, response: GetWalletBalancesResponse) => void,
+  ): ClientUnaryCall;
+  getWalletBalances(
+    request: GetWalletBalancesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetWalletBalancesResponse) => void,
+  ): ClientUnaryCall;
+  getWalletBalances(
+    request: GetWalletBalancesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetWalletBalancesResponse) => void,
   ): ClientUnaryCall;
 }
 
