@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
+import { HDKey } from '@scure/bip32';
 import { loadSignerConfig } from './config.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'signer-config-'));
@@ -89,5 +90,57 @@ describe('signer config', () => {
     expect(() => loadSignerConfig(env({ CUSTODY_SIGNER_AUDIT_GRPC_ADDRESS: 'custody-audit.custody.svc:50051' }))).toThrow(/CUSTODY_SIGNER_AUDIT_GRPC_CA_FILE/);
     expect(loadSignerConfig(env({ CUSTODY_AUDIT_GATE: 'disabled' })).audit).toEqual({ mode: 'disabled' });
     expect(() => loadSignerConfig(env({ CUSTODY_AUDIT_GATE: 'disabled', CUSTODY_SIGNER_AUDIT_GRPC_ADDRESS: '127.0.0.1:50055', CUSTODY_SIGNER_AUDIT_GRPC_TLS: 'insecure' }))).toThrow(/CUSTODY_AUDIT_GATE/);
+  });
+});
+
+describe('signer config: CUSTODY_SIGNER_ASSETS_FILE (evm | bitcoin, the parser shared with the offline device)', () => {
+  const eth = { asset: 'ETH', chain: 'ethereum-sepolia', kind: 'evm', chainId: '11155111', maxFee: '10000000000000000', tierCaps: { hot: '1', warm: '2', cold: '3' } };
+  const changeXpub = HDKey.fromMasterSeed(new Uint8Array(32).fill(7)).derive("m/84'/0'/0'").publicExtendedKey;
+  const btc = { asset: 'BTC', chain: 'bitcoin-mainnet', kind: 'bitcoin', network: 'mainnet', maxFee: '50000', tierCaps: { hot: '100000000', warm: '1000000000', cold: '2100000000000000' }, changeXpub };
+  let n = 0;
+  const withAssets = (assets: unknown) => {
+    const file = join(dir, `assets-${++n}.json`);
+    writeFileSync(file, JSON.stringify(assets));
+    return env({ CUSTODY_SIGNER_ASSETS_FILE: file });
+  };
+  const failure = (assets: unknown): string => {
+    try {
+      loadSignerConfig(withAssets(assets));
+    } catch (e) {
+      return (e as Error).message;
+    }
+    return 'accepted';
+  };
+
+  it('parses an evm and a bitcoin profile side by side, amounts as bigint', () => {
+    const c = loadSignerConfig(withAssets([eth, btc, { ...btc, asset: 'tBTC', chain: 'bitcoin-regtest', network: 'regtest', changeXpub: undefined }]));
+    expect(c.assets.get('ETH')).toEqual({ asset: 'ETH', chain: 'ethereum-sepolia', kind: 'evm', chainId: 11155111n, maxFee: 10n ** 16n, tierCaps: { hot: 1n, warm: 2n, cold: 3n } });
+    expect(c.assets.get('BTC')).toEqual({ asset: 'BTC', chain: 'bitcoin-mainnet', kind: 'bitcoin', network: 'mainnet', maxFee: 50_000n, tierCaps: { hot: 10n ** 8n, warm: 10n ** 9n, cold: 21n * 10n ** 14n }, changeXpub });
+    expect(c.assets.get('tBTC')).toEqual({ asset: 'tBTC', chain: 'bitcoin-regtest', kind: 'bitcoin', network: 'regtest', maxFee: 50_000n, tierCaps: { hot: 10n ** 8n, warm: 10n ** 9n, cold: 21n * 10n ** 14n } });
+  });
+
+  it('refuses a bad network, naming the variable and the field', () => {
+    const message = failure([eth, { ...btc, network: 'bitcoin' }]);
+    expect(message).toMatch(/CUSTODY_SIGNER_ASSETS_FILE/);
+    expect(message).toMatch(/1\.network: must be one of mainnet, testnet, regtest/);
+  });
+
+  it('refuses a float, a JSON number, a negative, an exponent or a zero fee cap, naming the field', () => {
+    expect(failure([{ ...btc, maxFee: '0.5' }])).toMatch(/0\.maxFee: must be a positive integer decimal string/);
+    expect(failure([{ ...btc, maxFee: '0' }])).toMatch(/0\.maxFee: must be a positive integer decimal string/);
+    expect(failure([{ ...eth, tierCaps: { ...eth.tierCaps, warm: 2.5 } }])).toMatch(/0\.tierCaps\.warm: must be an integer decimal string/);
+    expect(failure([{ ...eth, tierCaps: { ...eth.tierCaps, hot: '-1' } }])).toMatch(/0\.tierCaps\.hot: must be an integer decimal string/);
+    expect(failure([{ ...eth, tierCaps: { ...eth.tierCaps, cold: '1e21' } }])).toMatch(/0\.tierCaps\.cold: must be an integer decimal string/);
+    expect(failure([{ ...eth, chainId: '0' }])).toMatch(/0\.chainId: must be a positive EIP-155 chain id/);
+  });
+
+  it('refuses an unknown kind, a field of the other kind, a private extended key and a duplicate asset, naming the field', () => {
+    expect(failure([{ ...eth, kind: 'solana' }])).toMatch(/CUSTODY_SIGNER_ASSETS_FILE.*0\.kind: kind must be "evm" or "bitcoin"/);
+    expect(failure([{ ...btc, chainId: '1' }])).toMatch(/0: Unrecognized key: "chainId"/);
+    const xprv = HDKey.fromMasterSeed(new Uint8Array(32).fill(7)).derive("m/84'/0'/0'").privateExtendedKey;
+    const message = failure([{ ...btc, changeXpub: xprv }]);
+    expect(message).toMatch(/0\.changeXpub: must be an extended PUBLIC key/);
+    expect(message).not.toContain(xprv);
+    expect(failure([eth, { ...btc, asset: 'ETH' }])).toMatch(/1\.asset: duplicate asset ETH/);
   });
 });

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ConfigError, defineConfig, envVar, grpcAllowedCallersEnv, grpcServerCredentials, grpcServerTlsEnv, operatorAuditEnv, operatorAuditSettings, parseCallerRules } from '@custody/platform';
 import type { AssetProfile } from './application/sign-transaction.js';
+import { parseAssetProfiles } from './application/asset-profile-schema.js';
 import type { Operator } from './domain/operators.js';
 import type { DepositXpub } from './domain/deposit-address.js';
 
@@ -14,17 +15,6 @@ const operatorsSchema = z.array(
     operatorId: z.string().regex(/^[!-~]{1,256}$/),
     roles: z.array(z.string().regex(/^[a-z][a-z0-9_]{0,63}$/)).min(1),
     keys: z.record(z.string().min(1), z.string().regex(HEX32, 'Ed25519 public key as 64 lowercase hex')),
-  }),
-);
-
-const assetsSchema = z.array(
-  z.object({
-    asset: z.string().regex(/^[A-Za-z0-9._-]{1,32}$/),
-    chain: z.string().min(1),
-    kind: z.literal('evm'),
-    chainId: z.string().regex(/^[1-9]\d{0,18}$/),
-    maxFee: z.string().regex(/^[1-9]\d{0,77}$/),
-    tierCaps: z.object({ hot: z.string().regex(/^\d{1,78}$/), warm: z.string().regex(/^\d{1,78}$/), cold: z.string().regex(/^\d{1,78}$/) }),
   }),
 );
 
@@ -48,13 +38,9 @@ export function parseDepositXpubs(json: unknown): Map<string, DepositXpub> {
   return new Map(depositXpubsSchema.parse(json).map((x) => [x.asset, { asset: x.asset, chain: x.chain, kind: x.kind, xpub: x.xpub, account: x.account }]));
 }
 
+/** Asset profiles (kind "evm" | "bitcoin"): the parser shared with the offline device (application/asset-profile-schema.ts). */
 export function parseAssets(json: unknown): Map<string, AssetProfile> {
-  return new Map(
-    assetsSchema.parse(json).map((a) => [
-      a.asset,
-      { asset: a.asset, chain: a.chain, kind: a.kind, chainId: BigInt(a.chainId), maxFee: BigInt(a.maxFee), tierCaps: { hot: BigInt(a.tierCaps.hot), warm: BigInt(a.tierCaps.warm), cold: BigInt(a.tierCaps.cold) } },
-    ]),
-  );
+  return parseAssetProfiles(json);
 }
 
 /** "keyId=hex,keyId2=hex": trusted policy-service Ed25519 keys (validated here, decoded by parsePolicyKeys). */

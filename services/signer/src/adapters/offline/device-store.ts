@@ -12,9 +12,11 @@
  */
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ZodError } from 'zod';
 import { LocalSealedKeyCustody, type SealedBlob, type SealedBlobStore } from '../custody/local-sealed.js';
 import { MemoryStores } from './memory-stores.js';
 import { SignTransaction, type AssetProfile } from '../../application/sign-transaction.js';
+import { describeAssetIssue, parseAssetProfiles } from '../../application/asset-profile-schema.js';
 import type { Clock } from '../../application/ports.js';
 import type { KeyCustody } from '../../application/key-custody.js';
 import { SignerError } from '../../domain/errors.js';
@@ -25,7 +27,6 @@ export const DEVICE_FORMAT = 'custody.offline-device.v1';
 
 const REF = /^lk_[0-9a-f]{32}$/;
 const HEX = /^(?:[0-9a-f]{2})*$/;
-const DECIMAL = /^(0|[1-9]\d{0,77})$/;
 
 const invalid = (what: string): SignerError => new SignerError('KEY_CUSTODY_CONFIG_INVALID', `offline device: ${what}`);
 const fromHex = (value: unknown, what: string): Uint8Array => {
@@ -33,10 +34,6 @@ const fromHex = (value: unknown, what: string): Uint8Array => {
   return Uint8Array.from(Buffer.from(value, 'hex'));
 };
 const toHex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
-const decimal = (value: unknown, what: string): bigint => {
-  if (typeof value !== 'string' || !DECIMAL.test(value)) throw invalid(`${what} must be a decimal string`);
-  return BigInt(value);
-};
 const str = (value: unknown, what: string): string => {
   if (typeof value !== 'string' || value.length === 0 || value.length > 256) throw invalid(`${what} must be a non-empty string`);
   return value;
@@ -92,23 +89,13 @@ interface DeviceFile extends DeviceConfig {
   readonly journal: ReadonlyArray<{ readonly decisionId: string; readonly eventId: string; readonly status: string; readonly reasonCode: string }>;
 }
 
-function parseAsset(a: Record<string, unknown>): AssetProfile {
-  const caps = (a['tierCaps'] ?? {}) as Record<string, unknown>;
-  const base = {
-    asset: str(a['asset'], 'asset'),
-    chain: str(a['chain'], 'chain'),
-    maxFee: decimal(a['maxFee'], 'maxFee'),
-    tierCaps: { hot: decimal(caps['hot'], 'tierCaps.hot'), warm: decimal(caps['warm'], 'tierCaps.warm'), cold: decimal(caps['cold'], 'tierCaps.cold') },
-  };
-  if (a['kind'] === 'evm') return { ...base, kind: 'evm', chainId: decimal(a['chainId'], 'chainId') };
-  if (a['kind'] === 'bitcoin') {
-    const network = a['network'];
-    if (network !== 'mainnet' && network !== 'testnet' && network !== 'regtest') throw invalid('bitcoin network');
-    const changeXpub = a['changeXpub'];
-    if (changeXpub !== undefined && (typeof changeXpub !== 'string' || !/^[xt]pub[1-9A-HJ-NP-Za-km-z]{100,112}$/.test(changeXpub))) throw invalid('changeXpub must be an xpub/tpub');
-    return { ...base, kind: 'bitcoin', network, ...(typeof changeXpub === 'string' ? { changeXpub } : {}) };
+/** The online signer's parser (application/asset-profile-schema.ts); a bad profile names its field. */
+function parseAssets(list: unknown): Map<string, AssetProfile> {
+  try {
+    return parseAssetProfiles(list ?? []);
+  } catch (error) {
+    throw invalid(`assets ${error instanceof ZodError ? describeAssetIssue(error) : 'are invalid'}`);
   }
-  throw invalid('asset kind must be evm or bitcoin');
 }
 
 function keyToJson(k: KeyRecord): Record<string, unknown> {
@@ -169,7 +156,7 @@ async function writeDevice(dir: string, file: DeviceFile): Promise<void> {
 export async function initOfflineDevice(dir: string, config: DeviceConfig): Promise<void> {
   await mkdir(join(dir, 'sealed'), { recursive: true, mode: 0o700 });
   // Validate now rather than on the first batch.
-  config.assets.forEach((a) => parseAsset(a));
+  parseAssets(config.assets);
   await writeFile(devicePath(dir), '', { flag: 'wx', mode: 0o600 });
   await writeDevice(dir, { format: DEVICE_FORMAT, ...config, keys: [], journal: [] });
 }
@@ -187,7 +174,7 @@ export async function openOfflineDevice(dir: string, masterKey: Uint8Array, cloc
   const operators = new Map<string, Operator>(
     (file.operators ?? []).map((o) => [str(o.operatorId, 'operatorId'), { operatorId: o.operatorId, roles: [...o.roles], keys: new Map(Object.entries(o.keys).map(([k, v]) => [k, fromHex(v, `operator key ${k}`)])) }]),
   );
-  const assets = new Map((file.assets ?? []).map((a) => parseAsset(a)).map((p) => [p.asset, p]));
+  const assets = parseAssets(file.assets);
   const stores = new MemoryStores();
   for (const raw of file.keys ?? []) {
     const key = keyFromJson(raw);
