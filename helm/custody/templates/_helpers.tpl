@@ -163,6 +163,9 @@ intake:
 signer:
   # its one client: the operator audit gate of KeyAdminService (docs/signer.md)
   audit: { prefix: CUSTODY_SIGNER_AUDIT_GRPC, address: true, tls: true }
+chain-adapter:
+  # the operator audit gate of ChainAdminService (docs/chain-adapter.md)
+  audit: { prefix: CUSTODY_CHAIN_ADAPTER_AUDIT_GRPC, address: true, tls: true }
 ledger:
   # addresses come with the assets: services.ledger.env.CUSTODY_LEDGER_RECONCILE_TARGETS
   chain-adapter: { prefix: CUSTODY_LEDGER_CHAIN_GRPC, address: false }

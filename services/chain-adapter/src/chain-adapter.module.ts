@@ -2,7 +2,7 @@
 // intake's; `startChainAdapter` in index.ts is the entry point for main.ts and the embedded
 // deployment.
 import { CreateEventBusTables1795478400000, OutboxRelay, PostgresOutboxStore, type BusMetrics, type EventBus } from '@custody/event-bus';
-import { GrpcServer, createMetrics, createServiceDataSource, logCallerDenied, type CallerRule, type DatabaseConnection, type GrpcServerCredentials, type Logger } from '@custody/platform';
+import { GrpcServer, createMetrics, createServiceDataSource, logCallerDenied, type CallerRule, type DatabaseConnection, type GrpcServerCredentials, type Logger, type OperatorAuditGate } from '@custody/platform';
 import { loadPackageDefinition } from '@custody/contracts';
 import type { Topic } from '@custody/contracts';
 import type { Registry } from 'prom-client';
@@ -67,6 +67,13 @@ export interface ChainAdapterDeps {
   readonly breaker?: BreakerPolicy;
   /** ChainAdminService operators (pinned certificate + Ed25519 key); served on the `grpc` port. Empty: every admin call is refused. */
   readonly adminOperators?: readonly ChainOperator[];
+  /**
+   * ResumeChain / CancelWithdrawal are recorded by the audit service before they are applied;
+   * if it does not record them they are refused (UNAVAILABLE, AUDIT_UNAVAILABLE). main.ts always
+   * passes one (gRPC to audit, or a refusing gate without an endpoint); an in-process
+   * composition passes the audit handle's `gate`. Absent: unaudited (logged at start).
+   */
+  readonly operatorAudit?: OperatorAuditGate;
   readonly startHeight?: bigint;
   readonly registry?: Registry;
   /** Event-bus metrics hooks (the ones given to the bus, on the same registry): outbox lag and dead letters. */
@@ -175,7 +182,17 @@ export async function composeChainAdapter(deps: ChainAdapterDeps): Promise<Chain
       },
     });
 
-    const admin = new ChainAdmin({ store, flow, clock, chain: profile.chain, asset: profile.asset, onIncident, onResume: () => metrics.breakerTripped.set({ chain: profile.chain }, 0) });
+    if (!deps.operatorAudit) deps.logger.warn({ alert: 'chain_admin_not_audited' }, 'no operator audit gate: chain admin actions are applied without an audit record (dev/test composition only)');
+    const admin = new ChainAdmin({
+      store,
+      flow,
+      clock,
+      chain: profile.chain,
+      asset: profile.asset,
+      onIncident,
+      onResume: () => metrics.breakerTripped.set({ chain: profile.chain }, 0),
+      ...(deps.operatorAudit ? { audit: deps.operatorAudit } : {}),
+    });
 
     const relay = new OutboxRelay({
       store: new PostgresOutboxStore(dataSource),

@@ -37,3 +37,23 @@ describe('config: confirmation tiers, breaker and admin operators', () => {
     expect(() => loadChainAdapterConfig({ ...base, ...env })).toThrow(variable);
   });
 });
+
+describe('config: operator audit gate (ChainAdminService changes recorded in audit first)', () => {
+  it('no address: refuse mode (the service starts, every admin change is refused)', () => {
+    expect(loadChainAdapterConfig(base).audit).toEqual({ mode: 'refuse', addressVariable: 'CUSTODY_CHAIN_ADAPTER_AUDIT_GRPC_ADDRESS' });
+  });
+
+  it('an address: grpc mode with its deadline; CUSTODY_AUDIT_GATE=disabled alone: disabled (dev)', () => {
+    const c = loadChainAdapterConfig({ ...base, CUSTODY_CHAIN_ADAPTER_AUDIT_GRPC_ADDRESS: '127.0.0.1:50070', CUSTODY_CHAIN_ADAPTER_AUDIT_GRPC_TLS: 'insecure', CUSTODY_CHAIN_ADAPTER_AUDIT_TIMEOUT: '2s' });
+    expect(c.audit).toMatchObject({ mode: 'grpc', timeoutMs: 2_000, client: { address: '127.0.0.1:50070' } });
+    expect(loadChainAdapterConfig({ ...base, CUSTODY_AUDIT_GATE: 'disabled' }).audit).toEqual({ mode: 'disabled' });
+  });
+
+  it.each([
+    ['the gate disabled together with an address', { CUSTODY_AUDIT_GATE: 'disabled', CUSTODY_CHAIN_ADAPTER_AUDIT_GRPC_ADDRESS: '127.0.0.1:50070', CUSTODY_CHAIN_ADAPTER_AUDIT_GRPC_TLS: 'insecure' }, 'CUSTODY_AUDIT_GATE'],
+    ['an unknown gate mode', { CUSTODY_AUDIT_GATE: 'off' }, 'CUSTODY_AUDIT_GATE'],
+    ['plaintext to a non-loopback audit', { CUSTODY_CHAIN_ADAPTER_AUDIT_GRPC_ADDRESS: 'audit.custody.svc:50070', CUSTODY_CHAIN_ADAPTER_AUDIT_GRPC_TLS: 'insecure' }, 'CUSTODY_CHAIN_ADAPTER_AUDIT_GRPC'],
+  ])('refuses %s at boot', (_name, env, variable) => {
+    expect(() => loadChainAdapterConfig({ ...base, ...env })).toThrow(variable);
+  });
+});

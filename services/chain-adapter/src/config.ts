@@ -1,7 +1,7 @@
 // The only file that reads process.env. Validated once at boot (a bad value stops the
 // service with a message naming the variable). One process per chain (C-5.5.3-b).
 import { z } from 'zod';
-import { defineConfig, envVar, grpcAllowedCallersEnv, grpcServerCredentials, grpcServerTlsEnv } from '@custody/platform';
+import { defineConfig, envVar, grpcAllowedCallersEnv, grpcServerCredentials, grpcServerTlsEnv, operatorAuditEnv, operatorAuditSettings } from '@custody/platform';
 import { validateQuorum } from './adapters/chain/quorum-evm-chain.js';
 import { validateDepthTiers } from './domain/finality.js';
 
@@ -69,10 +69,26 @@ const schema = z.object({
   CUSTODY_CHAIN_DEPOSIT_ADDRESSES: envVar.list().default([]),
 });
 
+/**
+ * ChainAdminService changes (ResumeChain, CancelWithdrawal) are recorded by audit's AuditService
+ * before they are applied (the platform's operator audit gate, docs/chain-adapter.md). Address
+ * absent: every admin change is refused (AUDIT_UNAVAILABLE) unless CUSTODY_AUDIT_GATE=disabled
+ * (dev only; an error together with an address). mTLS by default, plaintext only to loopback.
+ */
+const AUDIT_GATE = {
+  address: 'CUSTODY_CHAIN_ADAPTER_AUDIT_GRPC_ADDRESS',
+  tls: 'CUSTODY_CHAIN_ADAPTER_AUDIT_GRPC_TLS',
+  caFile: 'CUSTODY_CHAIN_ADAPTER_AUDIT_GRPC_CA_FILE',
+  certFile: 'CUSTODY_CHAIN_ADAPTER_AUDIT_GRPC_CERT_FILE',
+  keyFile: 'CUSTODY_CHAIN_ADAPTER_AUDIT_GRPC_KEY_FILE',
+  timeout: 'CUSTODY_CHAIN_ADAPTER_AUDIT_TIMEOUT',
+  gate: 'CUSTODY_AUDIT_GATE',
+} as const;
+
 export function loadChainAdapterConfig(env: NodeJS.ProcessEnv = process.env) {
   return defineConfig(
     // CUSTODY_GRPC_ALLOWED_CALLERS (optional): who may call the gRPC port.
-    schema.and(grpcServerTlsEnv).and(grpcAllowedCallersEnv).superRefine((e, ctx) => {
+    schema.and(grpcServerTlsEnv).and(grpcAllowedCallersEnv).and(operatorAuditEnv(AUDIT_GATE)).superRefine((e, ctx) => {
       const urls = e.CUSTODY_CHAIN_RPC_URLS ?? [e.CUSTODY_CHAIN_RPC_URL ?? e.ANVIL_RPC_URL];
       const problem = validateQuorum(urls.length, e.CUSTODY_CHAIN_RPC_QUORUM ?? Math.floor(urls.length / 2) + 1);
       if (problem) ctx.addIssue({ code: 'custom', path: ['CUSTODY_CHAIN_RPC_QUORUM'], message: problem });
@@ -90,6 +106,8 @@ export function loadChainAdapterConfig(env: NodeJS.ProcessEnv = process.env) {
       rpcQuorum: e.CUSTODY_CHAIN_RPC_QUORUM ?? Math.floor((e.CUSTODY_CHAIN_RPC_URLS?.length ?? 1) / 2) + 1,
       breaker: { pauseReorgDepth: e.CUSTODY_CHAIN_PAUSE_REORG_DEPTH, depthFactor: e.CUSTODY_CHAIN_PAUSED_DEPTH_FACTOR },
       adminOperators: e.CUSTODY_CHAIN_ADMIN_OPERATORS,
+      /** grpc: record every admin change in audit first; refuse: no endpoint, all refused; disabled: unaudited (dev). */
+      audit: operatorAuditSettings(e, AUDIT_GATE),
       pollIntervalMs: e.CUSTODY_CHAIN_POLL_INTERVAL,
       maxHeadAgeMs: e.CUSTODY_CHAIN_MAX_HEAD_AGE,
       stuckAfterMs: e.CUSTODY_CHAIN_STUCK_AFTER,

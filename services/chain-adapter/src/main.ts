@@ -1,7 +1,7 @@
 // Process entry: config from the environment, Kafka bus, then the adapter (migrations run
 // by the deployment with the owner role). SIGTERM/SIGINT stop it gracefully.
 import { KafkaBus, createKafkaClient, kafkaSecurityFromEnv } from '@custody/event-bus';
-import { createBusMetrics, createLogger, createMetrics, startMetricsServer, warnIfCallersUnrestricted } from '@custody/platform';
+import { createBusMetrics, createLogger, createMetrics, operatorAuditGateFor, startMetricsServer, warnIfCallersUnrestricted } from '@custody/platform';
 import { loadChainAdapterConfig } from './config.js';
 import { startChainAdapter } from './index.js';
 
@@ -13,6 +13,11 @@ const busMetrics = createBusMetrics(registry, { groups: ['chain-adapter', 'chain
 const bus = new KafkaBus({ kafka: createKafkaClient({ brokers: config.kafkaBrokers, clientId: 'chain-adapter', extra: kafkaSecurityFromEnv(process.env, config.kafkaBrokers) }), metrics: busMetrics });
 // mTLS without CUSTODY_GRPC_ALLOWED_CALLERS: any certificate of the client CA may call (loud, not fatal; the chart always sets it).
 warnIfCallersUnrestricted(logger, config.grpc);
+// ResumeChain / CancelWithdrawal are recorded by audit before they are applied (fail closed). No
+// endpoint → every admin change refused, unless CUSTODY_AUDIT_GATE=disabled (dev only, logged).
+const auditGate = operatorAuditGateFor(config.audit);
+if (config.audit.mode === 'refuse') logger.error({ alert: 'chain_adapter_no_audit_endpoint' }, 'CUSTODY_CHAIN_ADAPTER_AUDIT_GRPC_ADDRESS is not set: every chain admin change will be refused (AUDIT_UNAVAILABLE)');
+if (config.audit.mode === 'disabled') logger.error({ alert: 'chain_adapter_audit_gate_disabled' }, 'CUSTODY_AUDIT_GATE=disabled: chain admin changes are applied WITHOUT an audit record — never in production');
 const adapter = await startChainAdapter({
   bus,
   database: { url: config.databaseUrl },
@@ -28,6 +33,7 @@ const adapter = await startChainAdapter({
   stuckAfterMs: config.stuckAfterMs,
   breaker: config.breaker,
   adminOperators: config.adminOperators,
+  ...(auditGate ? { operatorAudit: auditGate } : {}),
   registry,
   busMetrics,
   grpc: config.grpc,
@@ -37,6 +43,7 @@ logger.info({ chain: config.profile.chain, grpcPort: adapter.grpcPort }, 'chain-
 const stop = async (): Promise<void> => {
   await metricsServer.close();
   await adapter.stop();
+  auditGate?.close();
   await bus.close();
   process.exit(0);
 };

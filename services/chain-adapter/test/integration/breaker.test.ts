@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { ChainAdminServiceClient, ChainBreakerState, DepositState, IncidentSeverity, Topics, TxSigned, TxState, type TxPrepared, type TxStatus } from '@custody/contracts';
-import { startMetricsServer } from '@custody/platform';
+import { AuditUnavailableError, startMetricsServer, type OperatorActionRecord, type OperatorAuditGate } from '@custody/platform';
 import type { KafkaBus, Subscription } from '@custody/event-bus';
 import { keccak256, parseTransaction, type Hex } from 'viem';
 import { AdminHeaders, adminSigningDigest, prefixedTopics, startChainAdapter, type ChainAdapterHandle, type EvmAssetProfile } from '../../src/index.js';
@@ -54,6 +54,16 @@ const subscriptions: Subscription[] = [];
 const observed: Observed[] = [];
 const depositAddress = randomAddress();
 const alice = generateKeyPairSync('ed25519');
+/** The operator audit gate (our own port): records what it was given; `refusing` = audit down. */
+const audited: OperatorActionRecord[] = [];
+let auditDown = false;
+const auditGate: OperatorAuditGate = {
+  record: async (a) => {
+    if (auditDown) throw new AuditUnavailableError({ cause: new Error('audit stopped') });
+    audited.push(a);
+    return { sequence: BigInt(audited.length), recordHash: new Uint8Array(32) };
+  },
+};
 
 type Account = Awaited<ReturnType<typeof fundedAccount>>;
 
@@ -180,6 +190,7 @@ beforeAll(async () => {
     pollIntervalMs: 0,
     depositAddresses: new Map([[depositAddress, 'acct-7']]),
     breaker: { pauseReorgDepth: PAUSE_REORG_DEPTH, depthFactor: DEPTH_FACTOR },
+    operatorAudit: auditGate,
     adminOperators: [{ operatorId: 'alice', publicKey: new Uint8Array(alice.publicKey.export({ format: 'der', type: 'spki' }).subarray(12)), certificateSha256: [fingerprint(pem('op-alice.crt'))] }],
     grpc: { host: '127.0.0.1', port: 0, credentials: { kind: 'tls', certChain: pem('server.crt'), privateKey: pem('server.key'), clientCa: pem('ca.crt'), requireClientCertificate: true } },
   });
@@ -215,9 +226,19 @@ describe('operator cancellation over ChainAdminService (pinned certificate + Ed2
     expect(reasonOf(bad)).toBe('BAD_SIGNATURE');
     expect(await rowOf(a.withdrawalId)).toMatchObject({ state: 'PREPARED', nonce_released: false });
 
+    // Unauthenticated calls never reach audit; audit down: refused UNAVAILABLE, nothing changed.
+    expect(audited.filter((r) => r.target === a.withdrawalId)).toEqual([]);
+    auditDown = true;
+    const refusedByAudit = await adminCall(client, 'CancelWithdrawal', { withdrawalId: a.withdrawalId, reason: 'customer asked' }, [['withdrawal_id', a.withdrawalId], ['reason', 'customer asked']]).catch((e: unknown) => e);
+    auditDown = false;
+    expect(refusedByAudit).toMatchObject({ code: status.UNAVAILABLE });
+    expect(reasonOf(refusedByAudit)).toBe('AUDIT_UNAVAILABLE');
+    expect(await rowOf(a.withdrawalId)).toMatchObject({ state: 'PREPARED', nonce_released: false });
+
     const nonce = `cancel${rand()}${rand()}`;
     const res = await adminCall<unknown, { state: string; nonce: string }>(client, 'CancelWithdrawal', { withdrawalId: a.withdrawalId, reason: 'customer asked' }, [['withdrawal_id', a.withdrawalId], ['reason', 'customer asked']], { nonce });
     expect(res).toMatchObject({ state: 'FAILED', nonce: '0' });
+    expect(audited.filter((r) => r.target === a.withdrawalId).map((r) => [r.operatorId, r.action, r.requestId])).toEqual([['alice', 'chain.withdrawal.cancel', nonce]]);
     expect(await rowOf(a.withdrawalId)).toMatchObject({ state: 'FAILED', reason_code: 'OPERATOR_CANCELLED', nonce_released: true });
     await waitFor(() => hasState(a.withdrawalId, TxState.TX_STATE_FAILED), 30_000, () => stateNames(a.withdrawalId).join(','));
     expect(statuses(a.withdrawalId)).toEqual([expect.objectContaining({ state: TxState.TX_STATE_FAILED, reasonCode: 'OPERATOR_CANCELLED', sourceWallet: walletId })]);
@@ -334,8 +355,22 @@ describe('C-8.3.3-b deep reorg → chain paused (latched) and confirmation floor
     // Operator resume (signed, pinned); a wrong chain or an empty reason is refused first.
     const noReason = await adminCall(client, 'ResumeChain', { chain: 'anvil', reason: '' }, [['chain', 'anvil'], ['reason', '']]).catch((e: unknown) => e);
     expect(reasonOf(noReason)).toBe('REASON_REQUIRED');
-    const resumed = await adminCall<unknown, { breaker: { state: number; resumedBy: string } }>(client, 'ResumeChain', { chain: 'anvil', reason: 'reorg explained by node operators' }, [['chain', 'anvil'], ['reason', 'reorg explained by node operators']]);
+    expect(audited.filter((a) => a.action === 'chain.breaker.resume')).toEqual([]);
+    // Audit down: refused UNAVAILABLE / AUDIT_UNAVAILABLE, nothing changes (still tripped, no admin row).
+    auditDown = true;
+    const downNonce = randomUUID().replace(/-/g, '');
+    const refusedByAudit = await adminCall(client, 'ResumeChain', { chain: 'anvil', reason: 'reorg explained by node operators' }, [['chain', 'anvil'], ['reason', 'reorg explained by node operators']], { nonce: downNonce }).catch((e: unknown) => e);
+    auditDown = false;
+    expect(refusedByAudit).toMatchObject({ code: status.UNAVAILABLE });
+    expect(reasonOf(refusedByAudit)).toBe('AUDIT_UNAVAILABLE');
+    expect((await db.admin<{ state: string }>(`SELECT "state" FROM "chain_breaker"`))[0]?.state).toBe('TRIPPED');
+    expect(await db.admin(`SELECT 1 FROM "chain_admin_action" WHERE "nonce" = $1`, [downNonce])).toEqual([]);
+    expect(await scrape('custody_chain_breaker_tripped', { chain: 'anvil' })).toBe(1);
+    // Audit up: recorded first (operator, action, target, request id = nonce), then applied.
+    const resumeNonce = randomUUID().replace(/-/g, '');
+    const resumed = await adminCall<unknown, { breaker: { state: number; resumedBy: string } }>(client, 'ResumeChain', { chain: 'anvil', reason: 'reorg explained by node operators' }, [['chain', 'anvil'], ['reason', 'reorg explained by node operators']], { nonce: resumeNonce });
     expect(resumed.breaker).toMatchObject({ state: ChainBreakerState.BREAKER_STATE_CLEAR, resumedBy: 'alice' });
+    expect(audited.filter((a) => a.action === 'chain.breaker.resume').map((a) => [a.operatorId, a.target, a.requestId, a.sourceIp, a.requestDigest?.length])).toEqual([['alice', 'anvil', resumeNonce, '127.0.0.1', 32]]);
     await waitFor(() => messagesOf(observed, Topics.incidentRaised).some((i) => i.kind === 'CHAIN_RESUMED' && i.severity === IncidentSeverity.INCIDENT_SEVERITY_WARNING), 30_000, () => 'CHAIN_RESUMED event');
     const again = await adminCall(client, 'ResumeChain', { chain: 'anvil', reason: 'again' }, [['chain', 'anvil'], ['reason', 'again']]).catch((e: unknown) => e);
     expect(reasonOf(again)).toBe('BREAKER_NOT_TRIPPED');

@@ -1,10 +1,12 @@
 // ChainAdminService over grpc-js (operators): pinned client certificate + Ed25519 signature on
-// every call (application/operator-auth.ts), then the use case (application/chain-admin.ts).
-import { createHash } from 'node:crypto';
+// every call (application/operator-auth.ts), then the use case (application/chain-admin.ts),
+// which records ResumeChain/CancelWithdrawal in audit before changing anything.
+import { createHash, randomUUID } from 'node:crypto';
+import { isIP } from 'node:net';
 import { status, type ServerUnaryCall } from '@grpc/grpc-js';
 import { ChainAdminServiceService, ChainBreakerState, timestampFromDate, type ChainAdminServiceServer, type ChainBreaker } from '@custody/contracts';
-import { isDomainError, unaryHandler, type GrpcCodeMap, type Logger } from '@custody/platform';
-import type { ChainAdmin } from '../../application/chain-admin.js';
+import { currentCorrelation, isDomainError, unaryHandler, type GrpcCodeMap, type Logger } from '@custody/platform';
+import type { AdminCallContext, ChainAdmin } from '../../application/chain-admin.js';
 import type { AuthenticatedOperator, ChainOperatorAuthenticator } from '../../application/operator-auth.js';
 import type { BreakerRow } from '../../domain/breaker.js';
 
@@ -27,6 +29,8 @@ export const CHAIN_ADMIN_ERROR_CODES: GrpcCodeMap = Object.freeze({
   BREAKER_NOT_TRIPPED: status.FAILED_PRECONDITION,
   CANCEL_NEEDS_REPLACEMENT: status.FAILED_PRECONDITION,
   NOT_CANCELLABLE: status.FAILED_PRECONDITION,
+  // the audit service did not record the action: refused, nothing changed
+  AUDIT_UNAVAILABLE: status.UNAVAILABLE,
 });
 
 function toWire(b: BreakerRow): ChainBreaker {
@@ -46,6 +50,17 @@ function toWire(b: BreakerRow): ChainBreaker {
 function fingerprintOf(call: ServerUnaryCall<unknown, unknown>): string | undefined {
   const raw = call.getAuthContext().sslPeerCertificate?.raw;
   return raw && raw.length > 0 ? createHash('sha256').update(raw).digest('hex') : undefined;
+}
+
+/** The caller's IP from grpc-js getPeer() ("1.2.3.4:5", "[::1]:5", "ipv4:…"); "0.0.0.0" if it is not an IP. */
+export function peerIp(peer: string): string {
+  const bare = peer.replace(/^ipv[46]:/, '');
+  const host = bare.startsWith('[') ? bare.slice(1, bare.indexOf(']')) : bare.slice(0, Math.max(0, bare.lastIndexOf(':')));
+  return isIP(host) !== 0 ? host : isIP(bare) !== 0 ? bare : '0.0.0.0';
+}
+
+function contextOf(call: ServerUnaryCall<unknown, unknown>): AdminCallContext {
+  return { sourceIp: peerIp(call.getPeer()), correlationId: currentCorrelation()?.correlationId ?? randomUUID() };
 }
 
 export function createChainAdminService(deps: { readonly admin: ChainAdmin; readonly auth: ChainOperatorAuthenticator; readonly logger: Logger }): ChainAdminServiceServer {
@@ -71,13 +86,13 @@ export function createChainAdminService(deps: { readonly admin: ChainAdmin; read
     }, options),
     resumeChain: unaryHandler(async (req, call) => {
       const actor = authenticate('ResumeChain', call as never, [['chain', req.chain], ['reason', req.reason]]);
-      const breaker = await deps.admin.resumeChain(req.chain, req.reason, actor);
+      const breaker = await deps.admin.resumeChain(req.chain, req.reason, actor, contextOf(call as never));
       deps.logger.warn({ operator: actor.operatorId, chain: req.chain }, 'chain resumed by operator');
       return { breaker: toWire(breaker) };
     }, options),
     cancelWithdrawal: unaryHandler(async (req, call) => {
       const actor = authenticate('CancelWithdrawal', call as never, [['withdrawal_id', req.withdrawalId], ['reason', req.reason]]);
-      const out = await deps.admin.cancelWithdrawal(req.withdrawalId, req.reason, actor);
+      const out = await deps.admin.cancelWithdrawal(req.withdrawalId, req.reason, actor, contextOf(call as never));
       deps.logger.warn({ operator: actor.operatorId, withdrawalId: req.withdrawalId }, 'withdrawal cancelled by operator');
       return { withdrawalId: req.withdrawalId, state: 'FAILED', nonce: out.nonce.toString() };
     }, options),
