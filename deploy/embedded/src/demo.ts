@@ -475,6 +475,11 @@ export async function runDemo(deps: DemoDeps): Promise<PathResult[]> {
     if (!audit) return undefined;
     let story: PathResult['audit'];
     const deadline = Date.now() + timeoutMs;
+    // Settled = the audit log holds every event the bus carried for this correlation AND no
+    // new one arrived for a quiet second: intake's last withdrawal.status leaves its outbox
+    // after GetWithdrawal already answers the final state, so equal counts alone can be early.
+    let settledSince: number | undefined;
+    let lastCount = -1;
     for (let i = 0; i < 1_000; i++) {
       const res = await unary<object, { records: { sequence: string | number; eventType: string; producer: string; kind: string; actor: string }[]; chainVerified: boolean }>(
         audit.queryByCorrelation.bind(audit) as never,
@@ -487,7 +492,12 @@ export async function runDemo(deps: DemoDeps): Promise<PathResult[]> {
         operatorActions: operators.map((r) => ({ sequence: String(r.sequence), action: r.eventType, actor: r.actor })),
         chainVerified: res.chainVerified,
       };
-      if (events.length > 0 && events.length === (observer.perCorrelation.get(correlationId) ?? 0) && operators.length >= operatorActions) break;
+      const seen = observer.perCorrelation.get(correlationId) ?? 0;
+      const caughtUp = events.length > 0 && events.length === seen && operators.length >= operatorActions;
+      if (!caughtUp) settledSince = undefined;
+      else if (settledSince === undefined || seen !== lastCount) settledSince = Date.now();
+      lastCount = seen;
+      if (settledSince !== undefined && Date.now() - settledSince >= 1_000) break;
       if (Date.now() > deadline) break;
       await new Promise((r) => setTimeout(r, 100));
     }

@@ -154,7 +154,8 @@ describe('npm start (embedded default)', () => {
     expect(normal).toMatch(/on chain: +tx 0x[0-9a-f]{64} FINAL at 2 confirmations; destination balance \+0\.1 ETH\n/);
     expect(normal).toMatch(/ledger: +SETTLED/);
     expect(normal).toMatch(/audit log \(correlation [0-9a-f-]{36}\): \d+ records, hash chain verified/);
-    expect(normal).toMatch(/custody\.tx\.prepared\.v1 +by chain-adapter\n.*\n.*custody\.tx\.signed\.v1 +by signer/);
+    // prepared before signed (intake's PREPARED status may land on either side of tx.signed)
+    expect(normal).toMatch(/custody\.tx\.prepared\.v1 +by chain-adapter\n(?:.*\n)*?.*custody\.tx\.signed\.v1 +by signer/);
     expect(normal).toMatch(/outcome: COMPLETED — expected COMPLETED: ok/);
 
     // (a') tampered: the allowed withdrawal's tx.prepared injected on the bus with 100× the
