@@ -144,7 +144,7 @@ export async function startEmbedded(config: EmbeddedConfig): Promise<EmbeddedSys
       schema: db.signer.roles.schema,
       detail: `local sealed key store; hot wallet ${ETH_HOT_WALLET.id} key ${hot.keyId} at ${hot.address}${hot.generated ? ' (generated: 2 custodians signed the ceremony)' : ''}${hot.activated ? ', activated for 24 h by 2 custodians' : ''}; DepositAddressService on 127.0.0.1:${depositPort} (mTLS, caller allow-list: intake's certificate ${mtls.client.pin.slice(0, 19)}…), deposit xpub ${DEPOSIT_ACCOUNT_PATH} ${depositXpub.slice(0, 12)}…${depositXpub.slice(-6)}${replayed(db.signer)}`,
     });
-    const chainAdapter = await composeChainAdapter({ bus, db: db.chainAdapter, logger, clock, chain, custodyAddresses: [hot.address] });
+    const chainAdapter = await composeChainAdapter({ bus, db: db.chainAdapter, logger, clock, chain, custodyAddresses: [hot.address], operatorAudit: audit.gate });
     stack.push(() => chainAdapter.stop());
     services.push({
       name: 'chain-adapter',

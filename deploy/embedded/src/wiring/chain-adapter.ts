@@ -1,6 +1,7 @@
 // chain-adapter: the demo chain (ETH on DEMO_CHAIN) served by the local anvil (chain id
 // 31337). Learns the hot wallet's address from the signer's key.lifecycle events (its wallet
 // registry); policy.decided names the wallet id. FINAL after 2 blocks (1 s blocks).
+import type { AuditHandle } from '@custody/audit';
 import { CHAIN_ADAPTER_MIGRATIONS, startChainAdapter, type ChainAdapterHandle } from '@custody/chain-adapter';
 import type { EventBus } from '@custody/event-bus';
 import type { Logger } from '@custody/platform';
@@ -35,7 +36,7 @@ export async function forgetLostChain(db: ServiceDatabase): Promise<number> {
   }
 }
 
-export function composeChainAdapter(deps: { bus: EventBus; db: ServiceDatabase; logger: Logger; clock: { now(): Date }; chain: DevChain; custodyAddresses: readonly string[] }): Promise<ChainAdapterHandle> {
+export function composeChainAdapter(deps: { bus: EventBus; db: ServiceDatabase; logger: Logger; clock: { now(): Date }; chain: DevChain; custodyAddresses: readonly string[]; operatorAudit: AuditHandle['gate'] }): Promise<ChainAdapterHandle> {
   return startChainAdapter({
     bus: deps.bus,
     database: deps.db.app,
@@ -52,6 +53,7 @@ export function composeChainAdapter(deps: { bus: EventBus; db: ServiceDatabase; 
       fees: { maxFeePerGas: MAX_FEE_PER_GAS, maxPriorityFeePerGas: 2_000_000_000n, minPriorityFeePerGas: 1_000_000n },
     },
     custodyAddresses: deps.custodyAddresses,
+    operatorAudit: deps.operatorAudit,
     outboxPollIntervalMs: 50,
     pollIntervalMs: 250,
     // The embedded clock may be moved forward (CUSTODY_EMBEDDED_CLOCK_OFFSET): no head-age check.
