@@ -38,7 +38,7 @@ export default {
     {
       ...common,
       displayName: 'integration',
-      testMatch: ['<rootDir>/{libs,services,deploy}/*/test/{integration,e2e}/**/*.test.ts', '<rootDir>/test/**/*.test.ts'],
+      testMatch: ['<rootDir>/{libs,services,deploy}/*/test/{integration,e2e}/**/*.test.ts', '<rootDir>/test/**/*.test.ts', '<rootDir>/scripts/distributed/**/*.test.ts'],
       globalSetup: '<rootDir>/scripts/jest/integration-setup.mjs',
     },
   ],
