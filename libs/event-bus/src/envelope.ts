@@ -36,6 +36,8 @@ export interface EnvelopeCodec {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Throws EventBusError('ENVELOPE_INVALID') naming the first bad field; returns the envelope unchanged. */
+const TRACE_CONTEXT_NAME = /^[a-z0-9][a-z0-9_.-]{0,63}$/;
+
 export function assertValidEnvelope(envelope: Envelope): Envelope {
   const fail = (field: string, why: string): never => {
     throw new EventBusError('ENVELOPE_INVALID', `envelope.${field} ${why}`);
@@ -53,6 +55,9 @@ export function assertValidEnvelope(envelope: Envelope): Envelope {
   if (!(envelope.payload instanceof Uint8Array)) fail('payload', 'must be a Uint8Array');
   if (typeof envelope.traceContext !== 'object' || envelope.traceContext === null) fail('traceContext', 'must be an object');
   for (const [name, value] of Object.entries(envelope.traceContext)) {
+    // W3C trace-context style names (traceparent, tracestate, baggage…): lowercase, no
+    // "__proto__"-like keys that a decoder's plain-object map would silently swallow.
+    if (!TRACE_CONTEXT_NAME.test(name)) fail('traceContext', `name ${JSON.stringify(name.slice(0, 64))} must match ${TRACE_CONTEXT_NAME.source}`);
     if (typeof value !== 'string') fail(`traceContext.${name}`, 'must be a string');
   }
   return envelope;

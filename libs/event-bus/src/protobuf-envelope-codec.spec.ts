@@ -21,7 +21,7 @@ describe('protobufEnvelopeCodec', () => {
         fc.string({ minLength: 1 }),
         fc.string({ minLength: 1 }),
         fc.option(fc.string({ minLength: 1 }), { nil: undefined }),
-        fc.dictionary(fc.string(), fc.string()),
+        fc.dictionary(fc.stringMatching(/^[a-z0-9][a-z0-9_.-]{0,20}$/), fc.string()),
         fc.date({ min: new Date(0), max: new Date('2200-01-01'), noInvalidDate: true }),
         fc.integer({ min: 1, max: 1000 }),
         fc.uint8Array({ maxLength: 200 }),
@@ -68,5 +68,9 @@ describe('createEnvelope', () => {
     expect(() => createEnvelope({ ...base, key: '' })).toThrow('envelope.key must be a non-empty string');
     expect(() => createEnvelope({ ...base, schemaVersion: 0 })).toThrow('envelope.schemaVersion must be an integer >= 1');
     expect(() => createEnvelope({ ...base, id: 'not-a-uuid' })).toThrow(/envelope\.id must be a UUID/);
+    // Trace-context names a plain-object map would lose or misread are refused, not dropped.
+    expect(() => createEnvelope({ ...base, traceContext: JSON.parse('{"__proto__":"x"}') as Record<string, string> })).toThrow(/envelope\.traceContext name "__proto__" must match/);
+    expect(() => createEnvelope({ ...base, traceContext: { TraceParent: '00-x' } })).toThrow(/envelope\.traceContext name "TraceParent"/);
+    expect(createEnvelope({ ...base, traceContext: { traceparent: '00-abc-01' } }).traceContext).toEqual({ traceparent: '00-abc-01' });
   });
 });
