@@ -61,7 +61,7 @@ const derivedSuffixes = (text: string): string[] => [...text.matchAll(/`\$\{\s*[
 describe('Kafka consumer groups: the KafkaUser of each service reads exactly the groups its code joins', () => {
   it('reads the constants, the flows and the rendered KafkaUsers (sanity: the source scanners find what they look for)', () => {
     for (const svc of SERVICES) expect([svc, CODE[svc].groups.length > 0]).toEqual([svc, true]);
-    expect(CHAIN_ADAPTER_CONSUMER_GROUPS).toEqual(['chain-adapter', 'chain-adapter.wallets']);
+    expect(CHAIN_ADAPTER_CONSUMER_GROUPS).toEqual(['chain-adapter', 'chain-adapter.wallets', 'chain-adapter.bitcoin', 'chain-adapter.bitcoin.wallets']);
     expect(literalGroups("deps.consumerGroupId ?? 'ledger.postings'; const INBOX_GROUP_DEFAULT = 'signer.tx-prepared'; groupId: 'x'")).toEqual(['ledger.postings', 'signer.tx-prepared', 'x']);
     expect(derivedSuffixes('const walletsGroup = `${o.groupId}.wallets`;')).toEqual(['.wallets']);
   });

@@ -13,7 +13,7 @@ import { Follower, type TickResult } from './application/follower.js';
 import type { Clock, EvmChain } from './application/ports.js';
 import { WithdrawalFlow } from './application/withdrawals.js';
 import { WalletRegistry } from './application/wallets.js';
-import { validateProfile, type EvmAssetProfile } from './domain/assets.js';
+import { validateProfile, type BitcoinAssetProfile, type EvmAssetProfile } from './domain/assets.js';
 import { normaliseAddress } from './domain/evm-tx.js';
 import type { Fees } from './domain/fees.js';
 import { EvmJsonRpc } from './adapters/chain/evm-json-rpc.js';
@@ -22,7 +22,9 @@ import { identityTopics, type TopicNamer } from './adapters/events.js';
 import { startConsumers } from './adapters/kafka/consumers.js';
 import { createRefusalCounter } from './adapters/kafka/refusal-metrics.js';
 import { createChainAdapterMetrics } from './adapters/metrics.js';
-import { AddChainBreaker1796342400000, AddIncidentId1796256000000, AddNonceFreeList1796169600000, AddWalletRegistry1796083200000, CHAIN_ADAPTER_ENTITIES, CreateChainAdapterTables1795651200000 } from './adapters/persistence/schema.js';
+import { AddChainBreaker1796342400000, AddIncidentId1796256000000, AddNonceFreeList1796169600000, AddWalletRegistry1796083200000, CHAIN_ADAPTER_ENTITIES as EVM_ENTITIES, CreateChainAdapterTables1795651200000 } from './adapters/persistence/schema.js';
+import { AddBitcoinUtxos1796428800000, BITCOIN_ENTITIES } from './adapters/persistence/bitcoin-schema.js';
+import { composeBitcoinOnlyAdapter, startBitcoinFlow } from './bitcoin.module.js';
 import { PostgresChainStore } from './adapters/persistence/postgres-store.js';
 import { ChainQueryServiceService, createChainQueryService } from './adapters/grpc/chain-query-service.js';
 import { ChainAdminServiceService, createChainAdminService } from './adapters/grpc/chain-admin-service.js';
@@ -32,8 +34,8 @@ import { validateBreakerPolicy, type BreakerPolicy } from './domain/breaker.js';
 import { StoreAndConfigAddressSource } from './adapters/grpc/custodial-addresses.js';
 import { CustodialSnapshotReader, jsonRpcBalanceReader } from './adapters/grpc/custodial-snapshot.js';
 
-export const CHAIN_ADAPTER_MIGRATIONS = [CreateChainAdapterTables1795651200000, CreateEventBusTables1795478400000, AddWalletRegistry1796083200000, AddNonceFreeList1796169600000, AddIncidentId1796256000000, AddChainBreaker1796342400000];
-export { CHAIN_ADAPTER_ENTITIES };
+export const CHAIN_ADAPTER_MIGRATIONS = [CreateChainAdapterTables1795651200000, CreateEventBusTables1795478400000, AddWalletRegistry1796083200000, AddNonceFreeList1796169600000, AddIncidentId1796256000000, AddChainBreaker1796342400000, AddBitcoinUtxos1796428800000];
+export const CHAIN_ADAPTER_ENTITIES = [...EVM_ENTITIES, ...BITCOIN_ENTITIES];
 
 export interface ChainAdapterDeps {
   readonly bus: EventBus;
@@ -52,6 +54,8 @@ export interface ChainAdapterDeps {
   readonly rpcQuorum?: number;
   readonly chain?: EvmChain;
   readonly profile: EvmAssetProfile;
+  /** A Bitcoin asset (application/bitcoin-withdrawals.ts): wired only when given. */
+  readonly bitcoin?: BitcoinAssetProfile;
   /** Deposit address → customer account. */
   readonly depositAddresses?: ReadonlyMap<string, string>;
   /** Custody addresses whose every outflow must match a signed withdrawal (hot wallets, deposit addresses, backups). */
@@ -98,7 +102,19 @@ export interface ChainAdapterHandle {
   stop(): Promise<void>;
 }
 
-export async function composeChainAdapter(deps: ChainAdapterDeps): Promise<ChainAdapterHandle> {
+/** A Bitcoin-only adapter (no EVM profile): no follower, no admin service. */
+export type BitcoinOnlyHandle = Pick<ChainAdapterHandle, 'dataSource' | 'store' | 'registry' | 'stop'>;
+
+/** No EVM profile, a Bitcoin one: no EVM node is needed (no chain guard, follower, admin or query service). */
+export type BitcoinOnlyDeps = Omit<ChainAdapterDeps, 'profile' | 'bitcoin'> & { readonly profile?: undefined; readonly bitcoin: BitcoinAssetProfile };
+
+export async function composeChainAdapter(deps: ChainAdapterDeps): Promise<ChainAdapterHandle>;
+export async function composeChainAdapter(deps: BitcoinOnlyDeps): Promise<BitcoinOnlyHandle>;
+export async function composeChainAdapter(deps: ChainAdapterDeps | BitcoinOnlyDeps): Promise<ChainAdapterHandle | BitcoinOnlyHandle> {
+  if (!deps.profile) {
+    if (!deps.bitcoin) throw new Error('chain-adapter: an EVM profile or a Bitcoin profile is required');
+    return composeBitcoinOnlyAdapter(deps, deps.bitcoin);
+  }
   const clock = deps.clock ?? { now: () => new Date() };
   const profile = validateProfile(deps.profile);
   const breakerPolicy = deps.breaker ?? { pauseReorgDepth: 0, depthFactor: 2 };
@@ -214,8 +230,13 @@ export async function composeChainAdapter(deps: ChainAdapterDeps): Promise<Chain
       topicName,
       onWaiting: (code) => metrics.waiting.inc({ reason: code as never }),
       ...(deps.busMetrics ? { metrics: deps.busMetrics } : {}),
+      ...(deps.bitcoin ? { otherChains: new Set([deps.bitcoin.chain]) } : {}),
     });
     cleanups.push(() => subscription.stop());
+    if (deps.bitcoin) {
+      const bitcoin = await startBitcoinFlow({ deps, profile: deps.bitcoin, dataSource, store, clock, topicName, logger: deps.logger });
+      cleanups.push(() => bitcoin.stop());
+    }
 
     // Each pass, then the confirmation lag (also while the node is unhealthy: the age still grows).
     const tick = async (): Promise<TickResult> => {

@@ -57,3 +57,19 @@ describe('config: operator audit gate (ChainAdminService changes recorded in aud
     expect(() => loadChainAdapterConfig({ ...base, ...env })).toThrow(variable);
   });
 });
+
+describe('config: Bitcoin profile (wired only when CUSTODY_BTC_CHAIN_NAME is set)', () => {
+  it('absent by default; parsed with bigint fee rate and cap when the chain name is set', () => {
+    expect(loadChainAdapterConfig(base).bitcoin).toBeUndefined();
+    const c = loadChainAdapterConfig({ ...base, CUSTODY_BTC_CHAIN_NAME: 'bitcoin-regtest', CUSTODY_BTC_NETWORK: 'regtest', CUSTODY_BTC_FEE_RATE_SAT_PER_VB: '3', CUSTODY_BTC_MAX_FEE_SAT: '20000' });
+    expect(c.bitcoin).toEqual({ asset: 'BTC', chain: 'bitcoin-regtest', network: 'regtest', feeRateSatPerVb: 3n, maxFeeSat: 20_000n, confirmations: 6 });
+  });
+
+  it.each([
+    ['a fractional fee rate', { CUSTODY_BTC_FEE_RATE_SAT_PER_VB: '1.5' }, 'CUSTODY_BTC_FEE_RATE_SAT_PER_VB'],
+    ['a zero fee cap', { CUSTODY_BTC_MAX_FEE_SAT: '0' }, 'CUSTODY_BTC_MAX_FEE_SAT'],
+    ['an unknown network', { CUSTODY_BTC_NETWORK: 'signet' }, 'CUSTODY_BTC_NETWORK'],
+  ])('refuses %s at boot', (_name, env, variable) => {
+    expect(() => loadChainAdapterConfig({ ...base, CUSTODY_BTC_CHAIN_NAME: 'bitcoin-regtest', ...env })).toThrow(variable);
+  });
+});

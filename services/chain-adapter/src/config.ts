@@ -67,6 +67,13 @@ const schema = z.object({
   CUSTODY_CHAIN_STUCK_AFTER: envVar.duration().default(0),
   CUSTODY_CHAIN_CUSTODY_ADDRESSES: envVar.list().default([]),
   CUSTODY_CHAIN_DEPOSIT_ADDRESSES: envVar.list().default([]),
+  // Bitcoin withdrawals (application/bitcoin-withdrawals.ts) next to the EVM chain: wired only when CUSTODY_BTC_CHAIN_NAME is set.
+  CUSTODY_BTC_CHAIN_NAME: envVar.string({ minLength: 1 }).optional(),
+  CUSTODY_BTC_ASSET: envVar.string({ minLength: 2 }).default('BTC'),
+  CUSTODY_BTC_NETWORK: z.enum(['mainnet', 'testnet', 'regtest']).default('mainnet'),
+  CUSTODY_BTC_FEE_RATE_SAT_PER_VB: envVar.custom('an integer fee rate in sat/vB', (raw) => (/^[1-9][0-9]{0,4}$/.test(raw) ? BigInt(raw) : undefined)).default(2n),
+  CUSTODY_BTC_MAX_FEE_SAT: envVar.custom('an integer fee cap in satoshis', (raw) => (/^[1-9][0-9]{0,15}$/.test(raw) ? BigInt(raw) : undefined)).default(100_000n),
+  CUSTODY_BTC_CONFIRMATIONS: envVar.int({ min: 1, max: 10_000 }).default(6),
 });
 
 /**
@@ -117,6 +124,18 @@ export function loadChainAdapterConfig(env: NodeJS.ProcessEnv = process.env) {
         const [address = '', account = ''] = item.split('=');
         return { address, account };
       }),
+      ...(e.CUSTODY_BTC_CHAIN_NAME
+        ? {
+            bitcoin: {
+              asset: e.CUSTODY_BTC_ASSET,
+              chain: e.CUSTODY_BTC_CHAIN_NAME,
+              network: e.CUSTODY_BTC_NETWORK,
+              feeRateSatPerVb: e.CUSTODY_BTC_FEE_RATE_SAT_PER_VB,
+              maxFeeSat: e.CUSTODY_BTC_MAX_FEE_SAT,
+              confirmations: e.CUSTODY_BTC_CONFIRMATIONS,
+            },
+          }
+        : {}),
       profile: {
         asset: e.CUSTODY_CHAIN_ASSET,
         chain: e.CUSTODY_CHAIN_NAME,

@@ -6,8 +6,10 @@ export {
   CHAIN_ADAPTER_ENTITIES,
   type ChainAdapterDeps,
   type ChainAdapterHandle,
+  type BitcoinOnlyHandle,
+  type BitcoinOnlyDeps,
 } from './chain-adapter.module.js';
-export type { EvmAssetProfile } from './domain/assets.js';
+export type { BitcoinAssetProfile, EvmAssetProfile } from './domain/assets.js';
 export type { DepthTier } from './domain/finality.js';
 export type { BreakerPolicy } from './domain/breaker.js';
 export type { ChainOperator } from './application/operator-auth.js';

@@ -3,13 +3,14 @@
 import { KafkaBus, createKafkaClient, kafkaSecurityFromEnv } from '@custody/event-bus';
 import { createBusMetrics, createLogger, createMetrics, operatorAuditGateFor, startMetricsServer, warnIfCallersUnrestricted } from '@custody/platform';
 import { loadChainAdapterConfig } from './config.js';
+import { CHAIN_ADAPTER_CONSUMER_GROUPS } from './consumer-groups.js';
 import { startChainAdapter } from './index.js';
 
 const config = loadChainAdapterConfig();
 const logger = createLogger({ service: 'chain-adapter', level: config.logLevel });
 const registry = createMetrics('chain-adapter');
 // Two consumer groups: withdrawals (policy.decided, tx.signed) and the wallet registry (key.lifecycle).
-const busMetrics = createBusMetrics(registry, { groups: ['chain-adapter', 'chain-adapter.wallets'] });
+const busMetrics = createBusMetrics(registry, { groups: [...CHAIN_ADAPTER_CONSUMER_GROUPS] });
 const bus = new KafkaBus({ kafka: createKafkaClient({ brokers: config.kafkaBrokers, clientId: 'chain-adapter', extra: kafkaSecurityFromEnv(process.env, config.kafkaBrokers) }), metrics: busMetrics });
 // mTLS without CUSTODY_GRPC_ALLOWED_CALLERS: any certificate of the client CA may call (loud, not fatal; the chart always sets it).
 warnIfCallersUnrestricted(logger, config.grpc);
@@ -26,6 +27,7 @@ const adapter = await startChainAdapter({
   rpcUrls: config.rpcUrls,
   rpcQuorum: config.rpcQuorum,
   profile: config.profile,
+  ...(config.bitcoin ? { bitcoin: config.bitcoin } : {}),
   depositAddresses: new Map(config.depositAddresses.map((d) => [d.address, d.account])),
   custodyAddresses: config.custodyAddresses,
   pollIntervalMs: config.pollIntervalMs,

@@ -62,3 +62,31 @@ export interface EvmChain {
 export interface Clock {
   now(): Date;
 }
+
+/** One unspent output of a custody wallet (Bitcoin). */
+export interface WalletUtxo {
+  readonly txid: string;
+  readonly vout: number;
+  readonly amount: bigint;
+  /** The wallet's address the output pays (P2WPKH of the wallet key). */
+  readonly address: string;
+}
+
+/**
+ * Where a Bitcoin wallet's spendable outputs come from, inside the caller's transaction.
+ * Adapter: adapters/persistence/bitcoin-store.ts (table btc_utxo, fed by an operator or a
+ * test; a node/indexer adapter is not built yet).
+ */
+export interface UtxoSource {
+  /** Unspent, unreserved outputs of the wallet, row-locked until commit (a concurrent withdrawal waits, then sees them reserved). */
+  lockAvailable(chain: string, walletId: string): Promise<WalletUtxo[]>;
+  reserve(chain: string, outpoints: readonly { txid: string; vout: number }[], withdrawalId: string): Promise<void>;
+  /** Outputs reserved by the withdrawal become available again; returns how many. */
+  release(chain: string, withdrawalId: string): Promise<number>;
+  reservedBy(chain: string, withdrawalId: string): Promise<WalletUtxo[]>;
+}
+
+/** Sends a finalised raw Bitcoin transaction. NOT IMPLEMENTED yet (needs a node): signed withdrawals stay SIGNED. */
+export interface BitcoinBroadcaster {
+  broadcast(raw: Uint8Array): Promise<SendOutcome>;
+}

@@ -27,6 +27,8 @@ export interface ConsumerOptions {
   readonly maxAttempts?: number;
   readonly onResult?: (result: string, envelope: Envelope) => void;
   readonly metrics?: BusMetrics;
+  /** Chains handled by another flow in this process (Bitcoin: bitcoin-consumers.ts): their tx.signed is not this flow's. */
+  readonly otherChains?: ReadonlySet<string>;
 }
 
 export async function startConsumers(o: ConsumerOptions): Promise<Subscription> {
@@ -65,6 +67,7 @@ export async function startConsumers(o: ConsumerOptions): Promise<Subscription> 
       }
       if (event.type === Topics.txSigned) {
         const m = event.message;
+        if (o.otherChains?.has(m.chain)) return;
         const outcome = await handleOnce(o.dataSource, o.groupId, envelope, (manager) => o.flow.acceptSignature(m, o.store.within(manager)));
         if (outcome.status === 'handled' && outcome.result.outcome === 'refused') {
           o.onResult?.('refused', envelope);
