@@ -20,10 +20,10 @@ import { identityTopics, type TopicNamer } from './adapters/events.js';
 import { IntakeAdminServiceService, createAdminService } from './adapters/grpc/admin.js';
 import { CustodyGatewayServiceService, createGateway } from './adapters/grpc/gateway.js';
 import { startPipelineConsumer } from './adapters/kafka/pipeline-consumer.js';
-import { AddIntakeAdmin1795910400000, CreateIntakeTables1795564800000, INTAKE_ENTITIES } from './adapters/persistence/schema.js';
-import { PostgresIntegratorDirectory, PostgresMaintenanceStore, PostgresNonceStore, PostgresWithdrawalStore } from './adapters/persistence/postgres-stores.js';
+import { AddIntakeAdmin1795910400000, AddIntakePendingEvent1796169600000, CreateIntakeTables1795564800000, INTAKE_ENTITIES } from './adapters/persistence/schema.js';
+import { PostgresIntegratorDirectory, PostgresMaintenanceStore, PostgresNonceStore, PostgresPendingPipelineEvents, PostgresWithdrawalStore } from './adapters/persistence/postgres-stores.js';
 
-export const INTAKE_MIGRATIONS = [CreateIntakeTables1795564800000, CreateEventBusTables1795478400000, AddIntakeAdmin1795910400000];
+export const INTAKE_MIGRATIONS = [CreateIntakeTables1795564800000, CreateEventBusTables1795478400000, AddIntakeAdmin1795910400000, AddIntakePendingEvent1796169600000];
 export { INTAKE_ENTITIES };
 
 export interface IntakeDeps {
@@ -107,7 +107,7 @@ export async function composeIntake(deps: IntakeDeps): Promise<IntakeHandle> {
     });
     const integratorAdmin = new IntegratorAdmin({ store: directory, registry, clock, maxKeyOverlapMs: deps.admin?.maxKeyOverlapMs ?? 7 * 24 * 3_600_000, ...(deps.operatorAudit ? { audit: deps.operatorAudit } : {}) });
     const deposits = new DepositAddressUseCase({ provider: deps.depositAddressProvider, registry, directory });
-    const projector = new PipelineProjector(store, hub);
+    const projector = new PipelineProjector(store, hub, new PostgresPendingPipelineEvents(dataSource, () => clock.now()));
 
     const relay = new OutboxRelay({
       store: new PostgresOutboxStore(dataSource),
@@ -126,7 +126,8 @@ export async function composeIntake(deps: IntakeDeps): Promise<IntakeHandle> {
       topicName,
       onResult: (result, envelope) => {
         if (result === 'unknown-withdrawal') deps.logger.warn({ eventId: envelope.id, type: envelope.type }, 'pipeline event for an unknown withdrawal');
-        if (result === 'ignored') deps.logger.info({ eventId: envelope.id, type: envelope.type }, 'pipeline event does not move the withdrawal forward; ignored');
+        if (result === 'parked') deps.logger.info({ eventId: envelope.id, type: envelope.type }, 'pipeline event ahead of its withdrawal; parked until the event it follows is applied');
+        if (result === 'stale' || result === 'terminal') deps.logger.info({ eventId: envelope.id, type: envelope.type, result }, 'pipeline event behind its withdrawal; dropped');
       },
     });
     cleanups.push(() => subscription.stop());

@@ -61,6 +61,34 @@ export interface WithdrawalStore {
   transition(id: string, decide: (current: Withdrawal) => StateChange | undefined, context: { readonly correlationId: string; readonly causationId?: string }, tx?: Tx): Promise<{ readonly before: Withdrawal; readonly after: Withdrawal } | undefined>;
 }
 
+/** A pipeline event that arrived ahead of its withdrawal's state (table intake_pending_event). */
+export interface ParkedPipelineEvent {
+  readonly eventId: string;
+  readonly withdrawalId: string;
+  readonly topic: string;
+  /** The fact in intake's terms plus the context its transition is recorded with. */
+  readonly payload: {
+    readonly to: WithdrawalStateName;
+    readonly reasonCode: string;
+    readonly reasonDetail: string;
+    readonly txHash?: string;
+    readonly confirmations?: number;
+    readonly correlationId: string;
+  };
+  /** Arrival order within the withdrawal (assigned by the store). */
+  readonly arrival?: number;
+}
+
+/** Parking for early pipeline events; every call runs in the caller's transaction. */
+export interface PendingPipelineEvents {
+  /** Runs `work` in `tx`, or in a new transaction when absent. */
+  inTransaction<T>(work: (tx: Tx) => Promise<T>, tx?: Tx): Promise<T>;
+  park(event: ParkedPipelineEvent, tx: Tx): Promise<void>;
+  /** The withdrawal's parked events in arrival order. */
+  parked(withdrawalId: string, tx: Tx): Promise<readonly ParkedPipelineEvent[]>;
+  remove(eventIds: readonly string[], tx: Tx): Promise<void>;
+}
+
 export type AdminActionKind = 'REGISTER_INTEGRATOR' | 'REVOKE_INTEGRATOR' | 'ROTATE_INTEGRATOR_KEY' | 'SCHEDULE_MAINTENANCE' | 'CANCEL_MAINTENANCE';
 
 /**

@@ -28,7 +28,7 @@ export const TERMINAL_STATES: ReadonlySet<WithdrawalStateName> = new Set(['FINAL
 export const CANCELLABLE_STATES: ReadonlySet<WithdrawalStateName> = new Set(['REQUESTED', 'SCREENED', 'HELD', 'AWAITING_APPROVAL', 'APPROVED']);
 
 /** Position on the happy path; terminal side states sit where they can occur. */
-const RANK: Readonly<Record<WithdrawalStateName, number>> = {
+export const RANK: Readonly<Record<WithdrawalStateName, number>> = {
   REQUESTED: 0,
   SCREENED: 1,
   HELD: 2,

@@ -9,6 +9,7 @@ import {
   RiskVerdict,
   Topics,
   TxPrepared,
+  TxSigned,
   TxState,
   TxStatus,
   WithdrawalRequested,
@@ -352,6 +353,8 @@ describe('C-5.3-a pipeline events drive the state machine forward only, exactly 
     await waitState(WithdrawalState.WITHDRAWAL_STATE_APPROVED);
     await publish(Topics.txPrepared, 'wallet-1', TxPrepared.fromPartial({ withdrawalId: id, decisionId: 'd1', sourceWallet: 'wallet-1' }));
     await waitState(WithdrawalState.WITHDRAWAL_STATE_SIGNING);
+    await publish(Topics.txSigned, 'wallet-1', TxSigned.fromPartial({ withdrawalId: id, decisionId: 'd1', txHash: '0xabc' }));
+    await waitFor(async () => (await db.admin<{ state: string }>('SELECT state FROM withdrawal WHERE id = $1', [id]))[0]?.state === 'SIGNED', 20_000, () => 'SIGNED');
     // A late, backwards event (policy again) is ignored.
     await publish(Topics.policyDecided, id, PolicyDecided.fromPartial({ decisionId: 'd0', withdrawalId: id, decision: PolicyDecision.POLICY_DECISION_REQUIRE_APPROVAL }));
     await publish(Topics.txStatus, 'wallet-1', TxStatus.fromPartial({ withdrawalId: id, txHash: '0xabc', state: TxState.TX_STATE_BROADCAST }));
@@ -364,7 +367,7 @@ describe('C-5.3-a pipeline events drive the state machine forward only, exactly 
     expect(final).toMatchObject({ txHash: '0xabc', confirmations: 12 });
 
     const transitions = await db.admin<{ from_state: string | null; to_state: string }>('SELECT from_state, to_state FROM withdrawal_transition WHERE withdrawal_id = $1 ORDER BY at, to_state', [id]);
-    expect(transitions.map((t) => t.to_state)).toEqual(['REQUESTED', 'SCREENED', 'APPROVED', 'PREPARED', 'BROADCAST', 'CONFIRMED', 'FINAL']);
+    expect(transitions.map((t) => t.to_state)).toEqual(['REQUESTED', 'SCREENED', 'APPROVED', 'PREPARED', 'SIGNED', 'BROADCAST', 'CONFIRMED', 'FINAL']);
     await waitFor(() => streamed.some((w) => w.state === WithdrawalState.WITHDRAWAL_STATE_COMPLETED), 10_000, () => 'final state streamed');
     const states = streamed.map((w) => w.state);
     expect(states.indexOf(WithdrawalState.WITHDRAWAL_STATE_SCREENED)).toBeLessThan(states.indexOf(WithdrawalState.WITHDRAWAL_STATE_COMPLETED));
@@ -392,6 +395,7 @@ describe('C-5.3-a pipeline events drive the state machine forward only, exactly 
     expect(cancelled.withdrawal).toMatchObject({ state: WithdrawalState.WITHDRAWAL_STATE_CANCELLED, reasonCode: 'CANCELLED_BY_CLIENT' });
 
     const b = (await submit(baseRequest())).withdrawal.withdrawalId;
+    await publish(Topics.riskAssessed, b, RiskAssessed.fromPartial({ assessmentId: 'ab', withdrawalId: b, verdict: RiskVerdict.RISK_VERDICT_CLEAR }));
     await publish(Topics.policyDecided, b, PolicyDecided.fromPartial({ decisionId: 'db', withdrawalId: b, decision: PolicyDecision.POLICY_DECISION_ALLOW }));
     await publish(Topics.txPrepared, 'wallet-3', TxPrepared.fromPartial({ withdrawalId: b, sourceWallet: 'wallet-3' }));
     await waitFor(async () => (await db.admin<{ state: string }>('SELECT state FROM withdrawal WHERE id = $1', [b]))[0]?.state === 'PREPARED', 20_000, () => 'PREPARED');

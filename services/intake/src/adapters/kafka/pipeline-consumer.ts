@@ -109,7 +109,7 @@ export async function startPipelineConsumer(options: PipelineConsumerOptions): P
       const fact = factOf(event);
       if (!fact) return;
       const outcome = await handleOnce(options.dataSource, options.groupId, envelope, (manager) =>
-        options.projector.apply(fact, { correlationId: envelope.correlationId, causationId: envelope.id }, manager),
+        options.projector.apply(fact, { correlationId: envelope.correlationId, causationId: envelope.id, topic: envelope.type }, manager),
       );
       options.onResult?.(outcome.status === 'duplicate' ? 'duplicate' : outcome.result, envelope);
     },

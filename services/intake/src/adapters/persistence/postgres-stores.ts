@@ -7,7 +7,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { Integrator, Scope } from '../../domain/integrator.js';
 import type { MaintenanceWindow } from '../../domain/maintenance.js';
 import type { Withdrawal } from '../../domain/withdrawal.js';
-import { isWithdrawalState } from '../../domain/withdrawal-state.js';
+import { isWithdrawalState, type WithdrawalStateName } from '../../domain/withdrawal-state.js';
 import { ConflictError, PreconditionError } from '../../domain/errors.js';
 import type {
   AdminRecord,
@@ -18,6 +18,8 @@ import type {
   MaintenanceStore,
   NewIntegrator,
   NonceStore,
+  ParkedPipelineEvent,
+  PendingPipelineEvents,
   StateChange,
   Tx,
   WithdrawalStore,
@@ -435,5 +437,65 @@ export class PostgresMaintenanceStore implements MaintenanceStore {
       if (record) await recordAdminAction(m, record);
       return true;
     });
+  }
+}
+
+interface PendingRow {
+  event_id: string;
+  withdrawal_id: string;
+  topic: string;
+  payload: Record<string, unknown>;
+  arrival: string;
+}
+
+/** intake_pending_event: callers hold the withdrawal's row lock (store.transition's FOR UPDATE). */
+export class PostgresPendingPipelineEvents implements PendingPipelineEvents {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly clock: () => Date,
+  ) {}
+
+  inTransaction<T>(work: (tx: Tx) => Promise<T>, tx?: Tx): Promise<T> {
+    return tx ? work(tx) : this.dataSource.transaction((m) => work(m));
+  }
+
+  async park(event: ParkedPipelineEvent, tx: Tx): Promise<void> {
+    await (tx as EntityManager).query(
+      `INSERT INTO "intake_pending_event" ("event_id", "withdrawal_id", "topic", "payload", "arrival", "parked_at")
+       SELECT $1, $2, $3, $4::jsonb, COALESCE(MAX("arrival"), 0) + 1, $5 FROM "intake_pending_event" WHERE "withdrawal_id" = $2
+       ON CONFLICT ("event_id") DO NOTHING`,
+      [event.eventId, event.withdrawalId, event.topic, JSON.stringify(event.payload), this.clock()],
+    );
+  }
+
+  async parked(withdrawalId: string, tx: Tx): Promise<readonly ParkedPipelineEvent[]> {
+    const rows = (await (tx as EntityManager).query(
+      `SELECT "event_id", "withdrawal_id", "topic", "payload", "arrival" FROM "intake_pending_event" WHERE "withdrawal_id" = $1 ORDER BY "arrival"`,
+      [withdrawalId],
+    )) as PendingRow[];
+    return rows.map((r) => {
+      const p = r.payload;
+      const to = String(p['to']);
+      if (!isWithdrawalState(to)) throw new Error(`parked event ${r.event_id} has an unknown state`);
+      return {
+        eventId: r.event_id,
+        withdrawalId: r.withdrawal_id,
+        topic: r.topic,
+        arrival: Number(r.arrival),
+        payload: {
+          to: to as WithdrawalStateName,
+          reasonCode: String(p['reasonCode'] ?? ''),
+          reasonDetail: String(p['reasonDetail'] ?? ''),
+          correlationId: String(p['correlationId'] ?? ''),
+          ...(typeof p['txHash'] === 'string' ? { txHash: p['txHash'] } : {}),
+          ...(typeof p['confirmations'] === 'number' ? { confirmations: p['confirmations'] } : {}),
+        },
+      };
+    });
+  }
+
+  async remove(eventIds: readonly string[], tx: Tx): Promise<void> {
+    if (eventIds.length === 0) return;
+    await (tx as EntityManager).query(`DELETE FROM "intake_pending_event" WHERE "event_id" = ANY($1::text[])`, [eventIds]);
   }
 }

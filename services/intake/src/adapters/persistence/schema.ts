@@ -154,6 +154,21 @@ export const AdminActionEntity = new EntitySchema<Record<string, unknown>>({
   indices: [{ name: 'admin_action_target_idx', columns: ['target', 'at'] }],
 });
 
+/** Pipeline events that arrived ahead of their withdrawal's state, retried after each of its transitions. */
+export const PendingPipelineEventEntity = new EntitySchema<Record<string, unknown>>({
+  name: 'PendingPipelineEvent',
+  tableName: 'intake_pending_event',
+  columns: {
+    event_id: { ...text, primary: true },
+    withdrawal_id: { type: 'uuid' },
+    topic: text,
+    payload: { type: 'jsonb' },
+    arrival: { type: 'bigint' },
+    parked_at: ts,
+  },
+  uniques: [{ name: 'intake_pending_event_arrival', columns: ['withdrawal_id', 'arrival'] }],
+});
+
 export const INTAKE_ENTITIES = [
   IntegratorEntity,
   IntegratorKeyEntity,
@@ -164,6 +179,7 @@ export const INTAKE_ENTITIES = [
   WithdrawalTransitionEntity,
   MaintenanceWindowEntity,
   AdminActionEntity,
+  PendingPipelineEventEntity,
 ];
 
 export class CreateIntakeTables1795564800000 implements MigrationInterface {
@@ -245,5 +261,22 @@ export class AddIntakeAdmin1795910400000 implements MigrationInterface {
     await q.query(`ALTER TABLE "maintenance_window" DROP COLUMN "cancelled_by"`);
     await q.query(`ALTER TABLE "maintenance_window" DROP COLUMN "cancelled_at"`);
     await q.query(`ALTER TABLE "integrator_key" DROP COLUMN "expires_at"`);
+  }
+}
+
+/** Out-of-order pipeline events: parked until the event they follow has been applied. */
+export class AddIntakePendingEvent1796169600000 implements MigrationInterface {
+  readonly name = 'AddIntakePendingEvent1796169600000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`CREATE TABLE "intake_pending_event" (
+      "event_id" text NOT NULL, "withdrawal_id" uuid NOT NULL, "topic" text NOT NULL, "payload" jsonb NOT NULL,
+      "arrival" bigint NOT NULL, "parked_at" timestamp with time zone NOT NULL,
+      CONSTRAINT "intake_pending_event_arrival" UNIQUE ("withdrawal_id", "arrival"),
+      CONSTRAINT "PK_intake_pending_event" PRIMARY KEY ("event_id"))`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP TABLE "intake_pending_event"`);
   }
 }
