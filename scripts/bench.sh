@@ -4,6 +4,9 @@
 # into .local/bench-dist and run with node. The workspace packages it imports (@custody/*)
 # are resolved through node_modules to their dist/ builds, so those are compiled first.
 # Infrastructure facts come from .local/infra.env (npm run infra:up writes it).
+# `pipeline` is the exception that starts processes: it runs the distributed deployment
+# (scripts/up.mjs --no-build after this build, `down` at the end unless --keep) and loads it
+# over intake's gRPC (docs/distributed.md, "Load").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
