@@ -291,7 +291,12 @@ describe('C-5.5.4-a (adapter side) / C-8.3.3-b (deposit above X requires N_high)
     const depositsOf = (hash: string) => messagesOf(observed, Topics.depositDetected).filter((d) => d.txHash === hash);
 
     await mineAndTick(CONFIRMATIONS);
-    await waitFor(() => hasState(small.withdrawalId, TxState.TX_STATE_FINAL) && depositsOf(smallDeposit).some((d) => d.state === DepositState.DEPOSIT_STATE_FINAL), 30_000, () => stateNames(small.withdrawalId).join(','));
+    // Events leave the outbox asynchronously: wait for the large deposit's third observation too.
+    await waitFor(
+      () => hasState(small.withdrawalId, TxState.TX_STATE_FINAL) && depositsOf(smallDeposit).some((d) => d.state === DepositState.DEPOSIT_STATE_FINAL) && depositsOf(largeDeposit).some((d) => d.confirmations === CONFIRMATIONS),
+      30_000,
+      () => stateNames(small.withdrawalId).join(','),
+    );
     expect(statuses(small.withdrawalId).at(-1)?.blockHeight).toBe(statuses(large.withdrawalId).at(-1)?.blockHeight);
     expect(hasState(large.withdrawalId, TxState.TX_STATE_FINAL)).toBe(false);
     expect(await rowOf(large.withdrawalId)).toMatchObject({ state: 'CONFIRMED' });
