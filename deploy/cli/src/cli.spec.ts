@@ -89,8 +89,8 @@ describe('custody dispatch', () => {
 });
 
 describe('the command registry', () => {
-  it('lists approvals, audit, controls and policy — not keys, maintenance or reconcile until their APIs exist', () => {
-    expect(COMMAND_GROUPS.map((g) => g.name)).toEqual(['approvals', 'audit', 'controls', 'policy']);
+  it('lists approvals, audit, controls, keys, policy and reconcile — not maintenance until its commands exist', () => {
+    expect(COMMAND_GROUPS.map((g) => g.name)).toEqual(['approvals', 'audit', 'controls', 'keys', 'policy', 'reconcile']);
     expect(COMMAND_GROUPS.find((g) => g.name === 'approvals')?.commands.map((c) => c.name)).toEqual(['list', 'show', 'approve', 'reject']);
   });
 

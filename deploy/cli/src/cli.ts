@@ -6,7 +6,7 @@ import { CliError, ExitCode, UsageError, type CommandGroup, type Io } from './ty
 const HELP = new Set(['-h', '--help', 'help']);
 
 export async function runCli(argv: readonly string[], io: Io, groups: readonly CommandGroup[]): Promise<ExitCode> {
-  const [groupName, commandName, ...rest] = argv;
+  const [groupName, ...afterGroup] = argv;
   const json = argv.includes('--json');
   try {
     if (groupName === undefined) {
@@ -19,6 +19,9 @@ export async function runCli(argv: readonly string[], io: Io, groups: readonly C
     }
     const group = groups.find((g) => g.name === groupName);
     if (!group) throw new UsageError(`unknown command group "${groupName}" (groups: ${groups.map((g) => g.name).join(', ')})`);
+    // A group with a default command takes options right after its name.
+    const implicit = group.defaultCommand !== undefined && (afterGroup[0] === undefined || afterGroup[0].startsWith('-'));
+    const [commandName, ...rest] = implicit ? [group.defaultCommand, ...afterGroup] : afterGroup;
     if (commandName === undefined) {
       io.err(groupHelp(group));
       return ExitCode.USAGE;

@@ -78,4 +78,6 @@ export interface CommandGroup {
   readonly name: string;
   readonly summary: string;
   readonly commands: readonly CommandSpec[];
+  /** The command run when the group is followed by options only (`custody reconcile --asset ETH`). */
+  readonly defaultCommand?: string;
 }
