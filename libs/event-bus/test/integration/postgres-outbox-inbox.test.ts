@@ -200,7 +200,8 @@ describe('Postgres outbox, relay and inbox', () => {
     const relay = new OutboxRelay({ store: new PostgresOutboxStore(ds), bus: after, pollIntervalMs: 5 });
     relay.start();
     cleanups.push(() => relay.stop());
-    await waitFor(() => consumer.stats.deliveries >= 100, 30_000, () => `${consumer.stats.deliveries} of 100 redelivered`);
+    // A delivery is counted when the handler starts; its effect commits a moment later.
+    await waitFor(async () => consumer.stats.deliveries >= 100 && (await effectSummary(ds, 'ledger')).rows >= 100, 30_000, () => `${consumer.stats.deliveries} of 100 redelivered`);
     const summary = await effectSummary(ds, 'ledger');
     expect(summary.rows).toBe(100);
     expect(summary.distinctEvents).toBe(100);
