@@ -1,27 +1,11 @@
 // The policy service's ApprovalService over grpc-js (loaded only by the approvals commands).
-import { readFileSync } from 'node:fs';
-import { credentials, Metadata, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js';
 import { ApprovalServiceClient, type ApproveResponse, type ListPendingApprovalsResponse, type PendingApproval } from '@custody/contracts';
-import { UsageError } from '../types.js';
-import { callFailureToError } from './grpc-errors.js';
+import { channelCredentials, unaryCaller } from '../service-client.js';
 import type { SignedVote } from './signing.js';
 import { formatTarget, type ServerAddress, type Transport } from './transport.js';
 
 /** Pages of ListPendingApprovals read at most (500 each): bounded. */
 const MAX_PAGES = 200;
-
-function readFileOption(name: string, path: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (err) {
-    throw new UsageError(`cannot read ${name} ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
-  }
-}
-
-function channelCredentials(t: Transport): ChannelCredentials {
-  if (t.kind === 'insecure-loopback') return credentials.createInsecure();
-  return credentials.createSsl(readFileOption('--ca', t.caFile), readFileOption('--key', t.keyFile), readFileOption('--cert', t.certFile));
-}
 
 export interface ApprovalApi {
   listAll(): Promise<PendingApproval[]>;
@@ -35,18 +19,7 @@ export interface ApprovalApi {
 export function connectApprovals(address: ServerAddress, transport: Transport, timeoutMs: number): ApprovalApi {
   const target = formatTarget(address);
   const client = new ApprovalServiceClient(target, channelCredentials(transport));
-  const unary = <Req, Res>(method: string, req: Req, requestId?: string): Promise<Res> =>
-    new Promise((resolve, reject) => {
-      const fn = (client as unknown as Record<string, (r: Req, md: Metadata, o: { deadline: Date }, cb: (e: ServiceError | null, r: Res) => void) => void>)[method];
-      if (!fn) throw new Error(`no method ${method}`);
-      const metadata = new Metadata();
-      if (requestId !== undefined) metadata.set('x-request-id', requestId);
-      fn.call(client, req, metadata, { deadline: new Date(Date.now() + timeoutMs) }, (err, res) => {
-        if (!err) return resolve(res);
-        const reason = err.metadata?.get('error-reason')[0];
-        reject(callFailureToError(target, { code: err.code, details: err.details, ...(typeof reason === 'string' ? { reason } : {}) }));
-      });
-    });
+  const unary = unaryCaller(client, target, timeoutMs);
   const listAll = async (): Promise<PendingApproval[]> => {
     const out: PendingApproval[] = [];
     let pageToken = '';

@@ -1,24 +1,8 @@
 // The ledger's LedgerService (Reconcile, GetWalletBalances) over grpc-js, loaded only when
 // `custody reconcile` runs.
-import { readFileSync } from 'node:fs';
-import { credentials, Metadata, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js';
 import { LedgerServiceClient, type GetWalletBalancesResponse, type ReconcileResponse } from '@custody/contracts';
-import { UsageError } from '../types.js';
-import { callFailureToError } from '../approvals/grpc-errors.js';
+import { channelCredentials, unaryCaller } from '../service-client.js';
 import { formatTarget, type ServerAddress, type Transport } from '../approvals/transport.js';
-
-function readFileOption(name: string, path: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (err) {
-    throw new UsageError(`cannot read ${name} ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
-  }
-}
-
-function channelCredentials(t: Transport): ChannelCredentials {
-  if (t.kind === 'insecure-loopback') return credentials.createInsecure();
-  return credentials.createSsl(readFileOption('--ca', t.caFile), readFileOption('--key', t.keyFile), readFileOption('--cert', t.certFile));
-}
 
 export interface LedgerApi {
   reconcile(assets: readonly string[]): Promise<ReconcileResponse>;
@@ -29,16 +13,7 @@ export interface LedgerApi {
 export function connectLedger(address: ServerAddress, transport: Transport, timeoutMs: number): LedgerApi {
   const target = formatTarget(address);
   const client = new LedgerServiceClient(target, channelCredentials(transport));
-  const unary = <Req, Res>(method: string, req: Req): Promise<Res> =>
-    new Promise((resolve, reject) => {
-      const fn = (client as unknown as Record<string, (r: Req, md: Metadata, o: { deadline: Date }, cb: (e: ServiceError | null, r: Res) => void) => void>)[method];
-      if (!fn) throw new Error(`no method ${method}`);
-      fn.call(client, req, new Metadata(), { deadline: new Date(Date.now() + timeoutMs) }, (err, res) => {
-        if (!err) return resolve(res);
-        const reason = err.metadata?.get('error-reason')[0];
-        reject(callFailureToError(target, { code: err.code, details: err.details, ...(typeof reason === 'string' ? { reason } : {}) }));
-      });
-    });
+  const unary = unaryCaller(client, target, timeoutMs);
   return {
     reconcile: (assets) => unary<object, ReconcileResponse>('reconcile', { assets: [...assets] }),
     walletBalances: (asset) => unary<object, GetWalletBalancesResponse>('getWalletBalances', { asset }),
