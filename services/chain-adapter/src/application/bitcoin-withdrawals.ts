@@ -11,9 +11,10 @@ import { KeyTransition, PolicyDecision, TxPrepared, TxState, TxStatus, timestamp
 import type { BitcoinAssetProfile } from '../domain/assets.js';
 import { buildWithdrawalPsbt, networkOf, type Utxo } from '../domain/bitcoin/psbt.js';
 import { ChainAdapterError } from '../domain/errors.js';
-import { applyKeyLifecycle, refusalFor } from '../domain/wallet-registry.js';
+import { refusalFor } from '../domain/wallet-registry.js';
 import type { Clock, UtxoSource } from './ports.js';
 import type { StoreScope } from './store.js';
+import { WalletRegistry } from './wallets.js';
 
 export type BtcWithdrawalState = 'PREPARED' | 'SIGNED' | 'FAILED';
 
@@ -85,7 +86,11 @@ export function checkSignedRaw(raw: Uint8Array, psbt: Uint8Array, announcedTxid:
 }
 
 export class BitcoinWithdrawalFlow {
-  constructor(private readonly d: { readonly profile: BitcoinAssetProfile; readonly clock: Clock; readonly hooks?: BitcoinHooks }) {}
+  private readonly registry: WalletRegistry;
+
+  constructor(private readonly d: { readonly profile: BitcoinAssetProfile; readonly clock: Clock; readonly hooks?: BitcoinHooks }) {
+    this.registry = new WalletRegistry({ profile: d.profile, clock: d.clock });
+  }
 
   get chain(): string {
     return this.d.profile.chain;
@@ -109,11 +114,7 @@ export class BitcoinWithdrawalFlow {
   /** key.lifecycle of a key on our chain → the registry row (state; the address there is the signer's EVM form and is not used). */
   async applyLifecycle(event: KeyLifecycle, scope: StoreScope): Promise<'registered' | 'ignored'> {
     if (event.chain !== this.d.profile.chain || event.transition === KeyTransition.KEY_TRANSITION_UNSPECIFIED) return 'ignored';
-    const current = event.walletId ? await scope.wallet(this.d.profile.chain, event.walletId, true) : undefined;
-    const change = applyKeyLifecycle(current, event, this.d.profile.chain, this.d.clock.now());
-    if (change.kind === 'ignored') return 'ignored';
-    await scope.putWallet(change.row);
-    return 'registered';
+    return (await this.registry.apply(event, scope)).outcome;
   }
 
   /**

@@ -1,7 +1,6 @@
 // key.lifecycle → the wallet registry (wallet id → chain address, state), in the inbox
 // transaction so each event counts once. The rule itself is domain/wallet-registry.ts.
 import type { KeyLifecycle } from '@custody/contracts';
-import type { EvmAssetProfile } from '../domain/assets.js';
 import { applyKeyLifecycle, type WalletRow } from '../domain/wallet-registry.js';
 import type { Clock } from './ports.js';
 import type { StoreScope } from './store.js';
@@ -9,7 +8,7 @@ import type { StoreScope } from './store.js';
 export type RegistryOutcome = { readonly outcome: 'registered'; readonly row: WalletRow } | { readonly outcome: 'ignored'; readonly reason: string };
 
 export class WalletRegistry {
-  constructor(private readonly d: { readonly profile: EvmAssetProfile; readonly clock: Clock }) {}
+  constructor(private readonly d: { readonly profile: { readonly chain: string }; readonly clock: Clock }) {}
 
   /** Applies one key.lifecycle event under the wallet row's lock. */
   async apply(event: KeyLifecycle, scope: StoreScope): Promise<RegistryOutcome> {
