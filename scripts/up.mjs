@@ -10,6 +10,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   ANVIL_URL,
+  assertPortsFree,
   DIR,
   dbUrl,
   PORTS,
@@ -73,14 +74,15 @@ async function main() {
 
   const ctx = { m, urls, infra, genesisHash, bundleFile, hotAddress: undefined };
   const started = {};
-  const launch = (svc) => {
+  const launch = async (svc) => {
+    if (ownPid(svc, serviceMarker(svc)) === undefined) await assertPortsFree(svc);
     const r = startService(svc, serviceEnv(svc, ctx));
     started[svc] = r;
     log(`${svc.padEnd(13)} ${r.started ? 'started' : 'already running'} (pid ${r.pid})`);
   };
   // 1. Everything the chain-adapter and intake do not depend on.
   const first = SERVICES.filter((s) => s !== 'chain-adapter' && s !== 'intake');
-  first.forEach(launch);
+  for (const s of first) await launch(s);
   await Promise.all(first.map((s) => waitHealthy(s)));
 
   // 2. The hot key (signer's KeyAdminService), funded on the dev chain.
@@ -90,7 +92,7 @@ async function main() {
   ctx.hotAddress = hot.address;
 
   // 3. chain-adapter (custody address known now) and intake.
-  ['chain-adapter', 'intake'].forEach(launch);
+  for (const s of ['chain-adapter', 'intake']) await launch(s);
   await Promise.all(['chain-adapter', 'intake'].map((s) => waitHealthy(s)));
 
   // 4. Integrator, allow list, opening balances.

@@ -13,7 +13,9 @@ import { join, resolve } from 'node:path';
 export const ROOT = resolve(new URL('../..', import.meta.url).pathname);
 export const DIR = resolve(ROOT, process.env.CUSTODY_DIST_DIR ?? '.local/distributed');
 export const DATABASE = 'custody_distributed';
-const BASE = Number(process.env.CUSTODY_DIST_PORT_BASE ?? 56100);
+// Below Linux's ephemeral range (net.ipv4.ip_local_port_range, 32768–60999 by default): a fixed
+// listening port inside it can be taken at any moment by some outgoing connection's local port.
+const BASE = Number(process.env.CUSTODY_DIST_PORT_BASE ?? 24100);
 
 /** Ports (127.0.0.1). grpc = the port health is checked on. */
 export const PORTS = Object.freeze({
@@ -464,6 +466,30 @@ export function healthTarget(svc) {
 // Processes
 
 /** Starts `node services/<svc>/dist/main.js` detached (own process group), unless ours is running. */
+/** The 127.0.0.1 ports a service listens on (gRPC, admin gRPC, metrics). */
+export function portsOf(svc) {
+  const key = { 'chain-adapter': 'chainAdapter' }[svc] ?? svc;
+  const grpc = svc === 'signer' ? [PORTS.signerAdmin] : svc === 'intake' ? [PORTS.intake, PORTS.intakeAdmin] : [PORTS[key]];
+  return [...grpc, PORTS.metrics[key]].filter((p) => p !== undefined);
+}
+
+/** Refuses to start a service whose port another process holds, naming the holder (`ss -ltnp`). */
+export async function assertPortsFree(svc) {
+  const net = await import('node:net');
+  for (const port of portsOf(svc)) {
+    const free = await new Promise((resolveFree) => {
+      const probe = net.createServer();
+      probe.once('error', () => resolveFree(false));
+      probe.listen({ host: '127.0.0.1', port, exclusive: true }, () => probe.close(() => resolveFree(true)));
+    });
+    if (!free) {
+      const ss = spawnSync('ss', ['-Htanp', `( sport = :${port} )`], { encoding: 'utf8' });
+      const holder = (ss.stdout ?? '').trim() || '(ss shows no holder)';
+      throw new Error(`${svc}: 127.0.0.1:${port} is taken by another process — not starting it (CUSTODY_DIST_PORT_BASE moves all ports):\n${holder}`);
+    }
+  }
+}
+
 export function startService(svc, env) {
   const existing = ownPid(svc, serviceMarker(svc));
   if (existing) return { pid: existing, started: false };
