@@ -27,7 +27,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 RULES=policies/custody
-DATA=policies/data
+DATA="${POLICY_DATA_DIR:-policies/data}"   # another data directory: only for `build` (scripts/up.mjs)
 OUT=.local/policy
 ENTRYPOINT=custody/decision/decision
 COVERAGE_MIN="${POLICY_COVERAGE_MIN:-90}"

@@ -6,7 +6,7 @@
 //   node scripts/up.mjs [--no-build] [--no-infra]
 //     --no-build   skip `bash scripts/build.sh` (dist/ is already fresh)
 //     --no-infra   skip `bash scripts/infra/up.sh` (Kafka and PostgreSQL are already up)
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   ANVIL_URL,
@@ -28,6 +28,8 @@ import {
   serviceEnv,
   serviceMarker,
   ownPid,
+  policyDataDir,
+  policySourceDigest,
   startAnvil,
   startService,
   stopProcess,
@@ -50,11 +52,22 @@ async function main() {
   // bundle as the bootstrap one; any later bundle needs the admin quorum (or `down --purge`).
   const m = materials();
   const bundleFile = join(DIR, 'policy', 'bundle.tar.gz');
-  if (!existsSync(bundleFile)) {
+  const sourceFile = join(DIR, 'policy', 'bundle.source.sha256');
+  const source = policySourceDigest();
+  if (existsSync(bundleFile)) {
+    const builtFrom = existsSync(sourceFile) ? readFileSync(sourceFile, 'utf8').trim() : 'unknown';
+    if (builtFrom !== source) {
+      throw new Error(
+        `the policy bundle in ${join(DIR, 'policy')} was built from other rules or data than ${policyDataDir()} now holds; ` +
+          'policy accepts a new bundle only with its admin quorum (docs/policies.md): `npm run down -- --purge` starts the deployment over',
+      );
+    }
+  } else {
     const opa = process.env.OPA_BIN ?? infra.OPA_BIN;
     if (!opa || !existsSync(opa)) throw new Error('no opa CLI (OPA_BIN in .local/infra.env; bash scripts/infra/opa.sh): the policy service cannot start without its bundle');
-    run('bash', ['scripts/policy-test.sh', 'build', join(DIR, 'policy')], { env: { ...process.env, OPA_BIN: opa }, stdio: ['ignore', 'ignore', 'inherit'] });
+    run('bash', ['scripts/policy-test.sh', 'build', join(DIR, 'policy')], { env: { ...process.env, OPA_BIN: opa, POLICY_DATA_DIR: policyDataDir() }, stdio: ['ignore', 'ignore', 'inherit'] });
     if (!existsSync(bundleFile)) throw new Error(`opa build wrote no ${bundleFile}`);
+    writeFileSync(sourceFile, `${source}\n`);
   }
 
   const anvil = await startAnvil();

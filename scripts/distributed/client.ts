@@ -3,7 +3,7 @@
 // to the dev chain, and read-only queries on the services' schemas (admin role).
 import { spawn } from 'node:child_process';
 import { createPrivateKey, randomBytes, sign, type KeyObject } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
 import pg from 'pg';
@@ -37,7 +37,25 @@ export function testEnv(): NodeJS.ProcessEnv {
   const rulesFile = resolve(DIR, 'test-risk-rules.json');
   const rules = { ...DEFAULT_RULE_SET, version: 'distributed-test-1', rules: DEFAULT_RULE_SET.rules.filter((r) => r.code !== 'rapid_succession' && r.code !== 'velocity_customer_count_1h') };
   writeFileSync(rulesFile, `${JSON.stringify(rules, null, 2)}\n`, { mode: 0o600 });
-  return { CUSTODY_DIST_RISK_RULES_FILE: rulesFile };
+  return { CUSTODY_DIST_RISK_RULES_FILE: rulesFile, CUSTODY_DIST_POLICY_DATA: testPolicyData() };
+}
+
+/**
+ * The shipped policy data without its daily time-of-day freezes (policies/data/freezes.json
+ * freezes ETH every day 23:30–00:30 UTC): the tests are about processes and crashes and must
+ * not depend on the hour they run at. The freeze rules have their own opa tests.
+ */
+function testPolicyData(): string {
+  const dir = resolve(DIR, 'test-policy-data');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const shipped = resolve(ROOT, 'policies/data');
+  for (const name of readdirSync(shipped).filter((n) => n.endsWith('.json'))) {
+    const data = JSON.parse(readFileSync(resolve(shipped, name), 'utf8')) as Record<string, unknown>;
+    if (name === 'freezes.json') (data['freezes'] as { daily: unknown[] }).daily = [];
+    writeFileSync(resolve(dir, name), `${JSON.stringify(data, null, 2)}\n`);
+  }
+  return dir;
 }
 
 export const readState = (): UpState => JSON.parse(readFileSync(resolve(DIR, 'state.json'), 'utf8')) as UpState;

@@ -3,11 +3,13 @@
 // intake's real gRPC API (mTLS + Ed25519-signed call, as an integrator does) and must become
 // FINAL on the dev chain, then `npm run down` stops exactly what up started.
 import { randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { WithdrawalState } from '@custody/contracts';
-import { ETH, Integrator, TERMINAL, alive, readState, rpc, runScript, testEnv, type UpState } from './client.js';
+import { ETH, Integrator, ROOT, TERMINAL, alive, readState, rpc, runScript, testEnv, type UpState } from './client.js';
 
-// Risk without the rapid-repeat review rules (client.ts testEnv): restarted by down + up.
+// Risk without the rapid-repeat review rules, policy without the daily freeze (client.ts
+// testEnv): restarted by down + up.
 const env = testEnv();
 
 describe('distributed deployment: seven processes over real Kafka and PostgreSQL, one withdrawal FINAL on the dev chain', () => {
@@ -15,7 +17,7 @@ describe('distributed deployment: seven processes over real Kafka and PostgreSQL
   let state: UpState;
 
   beforeAll(async () => {
-    await runScript(['scripts/distributed/down.mjs'], 60_000);
+    await runScript(['scripts/distributed/down.mjs', '--purge-if-stale'], 60_000, env);
     up = await runScript(['scripts/up.mjs'], 150_000, env);
     if (up.code === 0) state = readState();
   }, 220_000);
@@ -39,6 +41,15 @@ describe('distributed deployment: seven processes over real Kafka and PostgreSQL
     expect(readState().pids).toEqual(state.pids);
     expect(again.output).not.toContain(' started (pid');
   }, 130_000);
+
+  it('up refuses to run policy on a bundle built from other rules or data (it names the purge), and changes nothing', async () => {
+    const other = await runScript(['scripts/up.mjs', '--no-build', '--no-infra'], 60_000, { CUSTODY_DIST_POLICY_DATA: resolve(ROOT, 'policies/data') });
+    expect(other.code).toBe(1);
+    expect(other.output).toContain('was built from other rules or data');
+    expect(other.output).toContain('npm run down -- --purge');
+    expect(readState().pids).toEqual(state.pids);
+    for (const pid of Object.values(state.pids)) expect(pid !== null && alive(pid)).toBe(true);
+  }, 70_000);
 
   it('a withdrawal submitted over intake gRPC (mTLS + signed) is FINAL on anvil, across the processes', async () => {
     const integrator = new Integrator(state);

@@ -9,8 +9,12 @@
 //   npm run down -- --purge   also drops database custody_distributed and forgets the chain
 //                             state and the policy bundle (the next up starts from nothing;
 //                             secrets and certificates are kept)
-import { rmSync } from 'node:fs';
-import { DATABASE, SERVICES, file, infraEnv, serviceMarker, stopProcess } from './lib.mjs';
+//   npm run down -- --purge-if-stale
+//                             purges only when the policy bundle was built from other
+//                             rules/data than now (policy would refuse the new bundle
+//                             without its admin quorum; the tests use this)
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { DATABASE, SERVICES, file, infraEnv, policySourceDigest, serviceMarker, stopProcess } from './lib.mjs';
 
 const results = await Promise.all(SERVICES.map((svc) => stopProcess(svc, serviceMarker(svc))));
 results.push(await stopProcess('anvil', 'anvil'));
@@ -20,7 +24,13 @@ for (const r of results) {
   else process.stdout.write(`[down] ${r.name.padEnd(13)} pid ${r.pid} ${r.stopped ? 'stopped' : 'STILL RUNNING'}\n`);
   if (!r.stopped) failed++;
 }
-if (process.argv.includes('--purge') && failed === 0) {
+const stale = () => {
+  const source = file('policy/bundle.source.sha256');
+  if (!existsSync(file('policy/bundle.tar.gz'))) return false;
+  return !existsSync(source) || readFileSync(source, 'utf8').trim() !== policySourceDigest();
+};
+const purge = process.argv.includes('--purge') || (process.argv.includes('--purge-if-stale') && stale());
+if (purge && failed === 0) {
   const admin = infraEnv().CUSTODY_PG_ADMIN_URL;
   if (admin) {
     const { default: pg } = await import('pg');

@@ -32,7 +32,7 @@ describe('distributed fault injection: 10 withdrawals while two services are SIG
 
   beforeAll(async () => {
     // Risk must start with the test rules: stop whatever runs, then up.
-    await runScript(['scripts/distributed/down.mjs'], 60_000);
+    await runScript(['scripts/distributed/down.mjs', '--purge-if-stale'], 60_000, env);
     upOk = await runScript(['scripts/up.mjs'], 150_000, env);
     if (upOk.code === 0) state = readState();
   }, 230_000);

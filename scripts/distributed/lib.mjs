@@ -6,9 +6,9 @@
 // State under .local/distributed/ (mode 0700): secrets (0600), TLS material, config files,
 // <svc>.pid and <svc>.log per process, anvil.pid/anvil.log/anvil-state.json.
 import { spawn, spawnSync } from 'node:child_process';
-import { createPrivateKey, createPublicKey, randomBytes, randomUUID, sign, X509Certificate } from 'node:crypto';
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { createHash, createPrivateKey, createPublicKey, randomBytes, randomUUID, sign, X509Certificate } from 'node:crypto';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
 
 export const ROOT = resolve(new URL('../..', import.meta.url).pathname);
 export const DIR = resolve(ROOT, process.env.CUSTODY_DIST_DIR ?? '.local/distributed');
@@ -56,6 +56,28 @@ const OPERATORS = Object.freeze([
 ]);
 /** Intake's and risk's operator (client certificate CN, intake admin signature). */
 const ADMIN_OPERATOR = 'op-admin';
+
+/**
+ * The policy data the distributed bundle is built from: policies/data, or the directory in
+ * CUSTODY_DIST_POLICY_DATA (the tests' copy without the daily freeze: client.ts testEnv).
+ */
+export const policyDataDir = () => resolve(ROOT, process.env.CUSTODY_DIST_POLICY_DATA ?? 'policies/data');
+
+/**
+ * SHA-256 over what a bundle is built from: the Rego rules (policies/custody, tests excluded)
+ * and the data directory (names and contents, sorted). Recorded next to the bundle, so up
+ * can tell that the bundle policy runs was built from other sources.
+ */
+export function policySourceDigest(dataDir = policyDataDir()) {
+  const hash = createHash('sha256');
+  const walk = (dir) => readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name)).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]));
+  const rules = walk(join(ROOT, 'policies/custody')).filter((f) => f.endsWith('.rego') && !f.endsWith('_test.rego'));
+  const data = walk(dataDir).filter((f) => f.endsWith('.json'));
+  for (const [root, files] of [[join(ROOT, 'policies/custody'), rules], [dataDir, data]]) {
+    for (const f of files) hash.update(`${relative(root, f)}\0`).update(readFileSync(f)).update('\0');
+  }
+  return hash.digest('hex');
+}
 
 export const log = (msg) => process.stdout.write(`[up] ${msg}\n`);
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
