@@ -3,30 +3,21 @@
 // configures it (mTLS, client certificate required, one certificate per pod with server and client
 // auth usages), with throw-away certificates made by openssl.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFile, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { GrpcServer } from '@custody/platform';
+import { createTestPki, type TestCertificateRequest, type TestPki } from '@custody/testing';
 import { ROOT } from './harness.js';
 
 const PROBE = join(ROOT, 'deploy/docker/grpc-health-probe.mjs');
-const dir = mkdtempSync(join(tmpdir(), 'custody-probe-'));
-const file = (name: string): string => join(dir, name);
+let pki: TestPki | undefined;
+const file = (name: string): string => {
+  if (!pki) throw new Error('the test PKI is made in beforeAll');
+  return pki.path(name);
+};
 
-function openssl(args: readonly string[]): void {
-  const r = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`openssl ${args[0]} failed: ${r.stderr}`);
-}
-
-/** A CA and a leaf certificate it signs, like cert-manager issues them for the chart. */
-function issue(ca: string, leaf: string, dnsNames: readonly string[]): void {
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
-  openssl(['req', '-x509', ...ec, '-keyout', `${ca}.key`, '-out', `${ca}.crt`, '-subj', `/CN=${ca}`, '-days', '1', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign']);
-  openssl(['req', ...ec, '-keyout', `${leaf}.key`, '-out', `${leaf}.csr`, '-subj', `/CN=${dnsNames[0]}`]);
-  writeFileSync(file(`${leaf}.ext`), `subjectAltName=${dnsNames.map((d) => `DNS:${d}`).join(',')}\nextendedKeyUsage=serverAuth,clientAuth\nkeyUsage=critical,digitalSignature\n`);
-  openssl(['x509', '-req', '-in', `${leaf}.csr`, '-CA', `${ca}.crt`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-out', `${leaf}.crt`, '-days', '1', '-extfile', `${leaf}.ext`]);
-}
+/** A leaf certificate like cert-manager issues them for the chart: server and client auth. */
+const podCertificate = (dnsNames: readonly string[]): TestCertificateRequest => ({ cn: dnsNames[0], dns: dnsNames, extendedKeyUsage: ['serverAuth', 'clientAuth'], keyUsage: 'critical,digitalSignature' });
 
 interface ProbeResult {
   readonly code: number | null;
@@ -56,21 +47,22 @@ const podEnv = (): Record<string, string> => ({
 });
 
 beforeAll(async () => {
-  issue('ca', 'pod', ['custody-intake', 'custody-intake.custody.svc']);
-  issue('rogue-ca', 'rogue', ['custody-intake']);
+  pki = createTestPki({ prefix: 'custody-probe-', caName: 'ca' });
+  const pod = pki.issue('pod', podCertificate(['custody-intake', 'custody-intake.custody.svc']));
+  pki.root('rogue-ca').issue('rogue', podCertificate(['custody-intake']));
   server = new GrpcServer({
     host: '127.0.0.1',
     port: 0,
     services: [],
     packageDefinition: {},
-    credentials: { kind: 'tls', certChain: readFileSync(file('pod.crt')), privateKey: readFileSync(file('pod.key')), clientCa: readFileSync(file('ca.crt')), requireClientCertificate: true },
+    credentials: { kind: 'tls', certChain: Buffer.from(pod.cert), privateKey: Buffer.from(pod.key), clientCa: Buffer.from(pki.ca.cert), requireClientCertificate: true },
   });
   port = await server.start();
 });
 
 afterAll(async () => {
   await server.shutdown(1_000);
-  rmSync(dir, { recursive: true, force: true });
+  pki?.cleanup();
 });
 
 describe('gRPC health exec probe over mutual TLS (deploy/docker/grpc-health-probe.mjs)', () => {

@@ -4,3 +4,4 @@ export { requireEnv, rand } from './env.js';
 export { waitFor } from './wait-for.js';
 export { createTestDatabase, type TestDatabase, type TestDatabaseOptions } from './test-database.js';
 export { createPrefixedTopics, deletePrefixedTopics } from './kafka-topics.js';
+export { createTestPki, type TestPki, type TestPkiOptions, type TestIssuer, type TestCertificate, type TestCertificateRequest, type ExtendedKeyUsage } from './pki.js';

@@ -1,8 +1,8 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
+import { createTestPki } from '@custody/testing';
 import { loadIntakeConfig } from './config.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'intake-config-'));
@@ -15,11 +15,9 @@ const file = (name: string): string => {
 let pemFiles: Record<string, string> | undefined;
 const clientPem = (): Record<string, string> => {
   if (pemFiles) return pemFiles;
-  const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  ssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '1', '-subj', '/CN=intake-config-ca');
-  ssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'client.key', '-out', 'client.csr', '-subj', '/CN=custody-intake');
-  ssl('x509', '-req', '-in', 'client.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'client.crt', '-days', '1');
-  pemFiles = { CUSTODY_INTAKE_SIGNER_TLS_CA_FILE: join(dir, 'ca.crt'), CUSTODY_INTAKE_SIGNER_TLS_CERT_FILE: join(dir, 'client.crt'), CUSTODY_INTAKE_SIGNER_TLS_KEY_FILE: join(dir, 'client.key') };
+  const pki = createTestPki({ dir, caName: 'intake-config-ca' });
+  const client = pki.client('client', { cn: 'custody-intake' });
+  pemFiles = { CUSTODY_INTAKE_SIGNER_TLS_CA_FILE: pki.ca.certPath, CUSTODY_INTAKE_SIGNER_TLS_CERT_FILE: client.certPath, CUSTODY_INTAKE_SIGNER_TLS_KEY_FILE: client.keyPath };
   return pemFiles;
 };
 const env = (extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv => ({

@@ -3,16 +3,13 @@
 // signatures), amount-scaled confirmation depth, and the latched pause breaker after a deep
 // reorganisation. The signer is a stand-in that signs exactly the prepared bytes when told.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync, randomUUID, sign as edSign, type KeyObject } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { ChainAdminServiceClient, ChainBreakerState, DepositState, IncidentSeverity, Topics, TxSigned, TxState, type TxPrepared, type TxStatus } from '@custody/contracts';
 import { AuditUnavailableError, startMetricsServer, type OperatorActionRecord, type OperatorAuditGate } from '@custody/platform';
 import type { KafkaBus, Subscription } from '@custody/event-bus';
+import { createTestPki, type TestPki } from '@custody/testing';
 import { keccak256, parseTransaction, type Hex } from 'viem';
 import { AdminHeaders, adminSigningDigest, prefixedTopics, startChainAdapter, type ChainAdapterHandle, type EvmAssetProfile } from '../../src/index.js';
 import {
@@ -49,7 +46,7 @@ let bus: KafkaBus;
 let adapter: ChainAdapterHandle;
 let client: ChainAdminServiceClient;
 let unpinnedClient: ChainAdminServiceClient;
-let dir: string;
+let pki: TestPki | undefined;
 const subscriptions: Subscription[] = [];
 const observed: Observed[] = [];
 const depositAddress = randomAddress();
@@ -146,21 +143,12 @@ function adminCall<Req, Res>(c: ChainAdminServiceClient, method: 'GetBreaker' | 
 const reasonOf = (err: unknown): string | undefined => (err as ServiceError).metadata?.get('error-reason')[0] as string | undefined;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'chain-admin-'));
-  const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  const key = (name: string) => ssl('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', `${name}.key`);
-  key('ca');
-  ssl('req', '-x509', '-new', '-key', 'ca.key', '-out', 'ca.crt', '-days', '1', '-subj', '/CN=ca', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign');
-  const leaf = (name: string, ext: string) => {
-    key(name);
-    ssl('req', '-new', '-key', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`);
-    writeFileSync(join(dir, `${name}.ext`), ext);
-    ssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.crt`, '-days', '1', '-extfile', `${name}.ext`);
-  };
-  leaf('server', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
-  leaf('op-alice', 'extendedKeyUsage=clientAuth\n');
-  leaf('op-unpinned', 'extendedKeyUsage=clientAuth\n');
-  const pem = (n: string) => readFileSync(join(dir, n));
+  pki = createTestPki({ prefix: 'chain-admin-', caName: 'ca' });
+  pki.server('server');
+  pki.client('op-alice');
+  pki.client('op-unpinned');
+  const pems = pki.pemFiles();
+  const pem = (n: string): Buffer => pems[n]!;
   const fingerprint = (cert: Buffer) => createHash('sha256').update(Buffer.from(cert.toString().replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64')).digest('hex');
 
   anvil = await startAnvil();
@@ -207,7 +195,7 @@ afterAll(async () => {
   await deletePrefixedTopics(prefix).catch(() => undefined);
   await db?.drop();
   await anvil?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  pki?.cleanup();
 });
 
 describe('operator cancellation over ChainAdminService (pinned certificate + Ed25519 signature)', () => {

@@ -3,17 +3,18 @@
 // GetServiceStatus, and a signed SubmitWithdrawal built outside this codebase's client).
 import { execFile, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { credentials, status } from '@grpc/grpc-js';
 import { WithdrawalState, type CustodyGatewayServiceClient, type Withdrawal } from '@custody/contracts';
 import { InProcessBus } from '@custody/event-bus';
+import { createTestPki, type TestPki } from '@custody/testing';
 import { startIntake, type IntakeHandle } from '../../src/index.js';
 import { TestClock, call, createTestDatabase, failure, newClient, newSigningKey, quietLogger, rand, signedMetadata, submitBodyOf, type TestDatabase } from './support.js';
 
 const clock = new TestClock();
+let pki: TestPki | undefined;
 let dir: string;
 let db: TestDatabase;
 let bus: InProcessBus;
@@ -50,23 +51,11 @@ function grpcurl(args: string[]): Promise<{ code: number; stdout: string; stderr
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'intake-mtls-'));
-  const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  const key = (name: string) => ssl('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', `${name}.key`);
-  key('ca');
-  ssl('req', '-x509', '-new', '-key', 'ca.key', '-out', 'ca.crt', '-days', '1', '-subj', '/CN=intake-test-ca', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign');
-  const leaf = (name: string, ext: string) => {
-    key(name);
-    ssl('req', '-new', '-key', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`);
-    writeFileSync(join(dir, `${name}.ext`), ext);
-    ssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.crt`, '-days', '1', '-extfile', `${name}.ext`);
-  };
-  leaf('server', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
-  for (const c of ['acme', 'other-co', 'gone-co', 'unregistered']) leaf(c, 'extendedKeyUsage=clientAuth\n');
-  for (const n of ['ca', 'server', 'acme', 'other-co', 'gone-co', 'unregistered']) {
-    pem[`${n}.crt`] = readFileSync(file(`${n}.crt`));
-    pem[`${n}.key`] = readFileSync(file(`${n}.key`));
-  }
+  pki = createTestPki({ prefix: 'intake-mtls-', caName: 'intake-test-ca' });
+  dir = pki.dir;
+  pki.server('server');
+  for (const c of ['acme', 'other-co', 'gone-co', 'unregistered']) pki.client(c);
+  Object.assign(pem, pki.pemFiles());
   grpcurlBin = execFileSync('bash', ['scripts/infra/grpcurl.sh'], { encoding: 'utf8' }).trim().split('\n').pop() as string;
 
   db = await createTestDatabase();
@@ -103,7 +92,7 @@ afterAll(async () => {
   await bus?.close();
   await db?.drop();
   if (process.env.INTAKE_GRPCURL_TRANSCRIPT) writeFileSync(process.env.INTAKE_GRPCURL_TRANSCRIPT, transcript.join('\n'));
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  pki?.cleanup();
 });
 
 const listReq = { customerAccount: '', states: [], pageSize: 0, pageToken: '' };

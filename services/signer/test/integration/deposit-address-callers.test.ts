@@ -1,23 +1,20 @@
 // DepositAddressService caller identity over real gRPC with mTLS and real PostgreSQL: two
 // client certificates from the SAME client CA; only the one on the signer's allow-list
 // (intake's) may derive addresses, the other gets PERMISSION_DENIED and nothing is stored.
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Metadata, credentials, status, type ServiceError } from '@grpc/grpc-js';
 import { HDKey } from '@scure/bip32';
 import { DepositAddressServiceClient, DeriveDepositAddressRequest, type DeriveDepositAddressResponse } from '@custody/contracts';
 import { InProcessBus } from '@custody/event-bus';
 import { errorReason } from '@custody/platform';
+import { createTestPki, type TestPki } from '@custody/testing';
 import { startSigner, type SignerDeps, type SignerHandle } from '../../src/index.js';
 import { createTestDatabase, quietLogger, rand, type TestDatabase } from './support.js';
 
 const XPUB = HDKey.fromMasterSeed(Uint8Array.from(Buffer.from('000102030405060708090a0b0c0d0e0f', 'hex'))).derive("m/44'/60'/0'").publicExtendedKey;
 
-let dir: string;
+let pki: TestPki | undefined;
 let db: TestDatabase;
 let bus: InProcessBus;
 const pem: Record<string, Buffer> = {};
@@ -71,25 +68,12 @@ async function refusal(p: Promise<unknown>): Promise<{ code: number; reason: str
 const stored = async (account: string): Promise<number> => Number((await db.admin<{ n: string }>(`SELECT count(*)::text AS n FROM deposit_address WHERE customer_account = $1`, [account]))[0]?.n);
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'signer-callers-'));
-  const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  const key = (name: string) => ssl('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', `${name}.key`);
-  key('ca');
-  ssl('req', '-x509', '-new', '-key', 'ca.key', '-out', 'ca.crt', '-days', '1', '-subj', '/CN=custody-internal-ca', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign');
-  const leaf = (name: string, cn: string, ext: string) => {
-    key(name);
-    ssl('req', '-new', '-key', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`);
-    writeFileSync(join(dir, `${name}.ext`), ext);
-    ssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.crt`, '-days', '1', '-extfile', `${name}.ext`);
-  };
-  leaf('server', 'signer', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
+  pki = createTestPki({ prefix: 'signer-callers-', caName: 'custody-internal-ca' });
+  pki.server('server', { cn: 'signer' });
   // Both from the same CA: only the names and the keys differ.
-  leaf('intake', 'intake', 'subjectAltName=DNS:intake.custody.svc,URI:spiffe://custody/ns/custody/sa/intake\nextendedKeyUsage=clientAuth\n');
-  leaf('ledger', 'ledger', 'subjectAltName=DNS:ledger.custody.svc,URI:spiffe://custody/ns/custody/sa/ledger\nextendedKeyUsage=clientAuth\n');
-  for (const n of ['ca', 'server', 'intake', 'ledger']) {
-    pem[`${n}.crt`] = readFileSync(join(dir, `${n}.crt`));
-    pem[`${n}.key`] = readFileSync(join(dir, `${n}.key`));
-  }
+  pki.client('intake', { dns: ['intake.custody.svc'], uri: ['spiffe://custody/ns/custody/sa/intake'] });
+  pki.client('ledger', { dns: ['ledger.custody.svc'], uri: ['spiffe://custody/ns/custody/sa/ledger'] });
+  Object.assign(pem, pki.pemFiles());
   db = await createTestDatabase();
   bus = new InProcessBus();
 }, 120_000);
@@ -99,7 +83,7 @@ afterAll(async () => {
   for (const h of handles) await h.stop();
   await bus?.close();
   await db?.drop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  pki?.cleanup();
 });
 
 describe('DepositAddressService: the client CA is not enough, the caller must be on the allow-list', () => {

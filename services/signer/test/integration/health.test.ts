@@ -3,21 +3,22 @@
 // config.ts), and the chart's exec probe (deploy/docker/grpc-health-probe.mjs) run as a real
 // process: SERVING once the signer is up on the real PostgreSQL and Kafka, refused without the
 // pod's certificate, failing after stop and for a signer whose key custody did not open.
-import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Metadata, credentials, status, type ServiceError } from '@grpc/grpc-js';
 import { DepositAddressServiceClient, DeriveDepositAddressRequest } from '@custody/contracts';
 import { KafkaBus, createKafkaClient } from '@custody/event-bus';
+import { createTestPki, type TestCertificateRequest, type TestPki } from '@custody/testing';
 import { loadSignerConfig, type SignerConfig } from '../../src/config.js';
 import { prefixedTopics, startSigner, type SignerHandle } from '../../src/index.js';
 import { createPrefixedTopics, createTestDatabase, deletePrefixedTopics, pkcs11Options, quietLogger, rand, requireEnv, type TestDatabase } from './support.js';
 
 const PROBE = join(process.cwd(), 'deploy/docker/grpc-health-probe.mjs');
 const prefix = `it-health-${rand()}.`;
+let pki: TestPki | undefined;
 let dir: string;
 let db: TestDatabase;
 let bus: KafkaBus;
@@ -91,24 +92,12 @@ function freePort(): Promise<number> {
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'signer-health-'));
-  const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  const key = (name: string) => ssl('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', `${name}.key`);
-  const ca = (name: string) => {
-    key(name);
-    ssl('req', '-x509', '-new', '-key', `${name}.key`, '-out', `${name}.crt`, '-days', '1', '-subj', `/CN=${name}`, '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign');
-  };
-  const leaf = (name: string, issuer: string) => {
-    key(name);
-    ssl('req', '-new', '-key', `${name}.key`, '-out', `${name}.csr`, '-subj', '/CN=custody-signer');
-    // like cert-manager issues it for the chart: one certificate, server and client auth
-    writeFileSync(file(`${name}.ext`), 'subjectAltName=DNS:custody-signer,DNS:custody-signer.custody.svc,URI:spiffe://cluster.local/ns/custody/sa/custody-signer\nextendedKeyUsage=serverAuth,clientAuth\nkeyUsage=critical,digitalSignature\n');
-    ssl('x509', '-req', '-in', `${name}.csr`, '-CA', `${issuer}.crt`, '-CAkey', `${issuer}.key`, '-CAcreateserial', '-out', `${name}.crt`, '-days', '1', '-extfile', `${name}.ext`);
-  };
-  ca('ca');
-  ca('rogue-ca');
-  leaf('pod', 'ca');
-  leaf('rogue', 'rogue-ca');
+  pki = createTestPki({ prefix: 'signer-health-', caName: 'ca' });
+  dir = pki.dir;
+  // like cert-manager issues it for the chart: one certificate, server and client auth
+  const podCert: TestCertificateRequest = { cn: 'custody-signer', dns: ['custody-signer', 'custody-signer.custody.svc'], uri: ['spiffe://cluster.local/ns/custody/sa/custody-signer'], extendedKeyUsage: ['serverAuth', 'clientAuth'], keyUsage: 'critical,digitalSignature' };
+  pki.issue('pod', podCert);
+  pki.root('rogue-ca').issue('rogue', podCert);
   writeFileSync(file('operators.json'), JSON.stringify([{ operatorId: 'carol', roles: ['key_custodian'], keys: { k1: 'ab'.repeat(32) } }]));
   writeFileSync(file('assets.json'), JSON.stringify([{ asset: 'ETH', chain: 'ethereum-sepolia', kind: 'evm', chainId: '11155111', maxFee: '10000000000000000', tierCaps: { hot: '1', warm: '2', cold: '3' } }]));
 
@@ -126,7 +115,7 @@ afterAll(async () => {
   await bus?.close();
   await deletePrefixedTopics(prefix).catch(() => undefined);
   await db?.drop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  pki?.cleanup();
 });
 
 describe('signer gRPC health on its main port (CUSTODY_GRPC_PORT) over mTLS, for the chart exec probe', () => {

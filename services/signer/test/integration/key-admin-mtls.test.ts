@@ -2,19 +2,19 @@
 // CUSTODY_SIGNER_ADMIN_GRPC_PORT and the platform's CUSTODY_GRPC_TLS* (grpcServerTlsEnv),
 // startSigner serves it on 127.0.0.1; a client without a certificate (or plaintext) is
 // refused, an operator console with a CA-signed client certificate lists the keys.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Metadata, credentials, status, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { KeyAdminServiceClient, ListKeysRequest, type ListKeysResponse } from '@custody/contracts';
 import { InProcessBus } from '@custody/event-bus';
+import { createTestPki, type TestPki } from '@custody/testing';
 import { loadSignerConfig } from '../../src/config.js';
 import { startSigner, type SignerHandle } from '../../src/index.js';
 import { createTestDatabase, quietLogger, rand, type TestDatabase } from './support.js';
 
+let pki: TestPki | undefined;
 let dir: string;
 let db: TestDatabase;
 let bus: InProcessBus;
@@ -30,23 +30,11 @@ function listKeys(creds: ChannelCredentials): Promise<ListKeysResponse> {
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'signer-admin-mtls-'));
-  const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  const key = (name: string) => ssl('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', `${name}.key`);
-  key('ca');
-  ssl('req', '-x509', '-new', '-key', 'ca.key', '-out', 'ca.crt', '-days', '1', '-subj', '/CN=signer-admin-test-ca', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign');
-  const leaf = (name: string, ext: string) => {
-    key(name);
-    ssl('req', '-new', '-key', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`);
-    writeFileSync(file(`${name}.ext`), ext);
-    ssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.crt`, '-days', '1', '-extfile', `${name}.ext`);
-  };
-  leaf('server', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
-  leaf('console', 'extendedKeyUsage=clientAuth\n');
-  for (const n of ['ca', 'server', 'console']) {
-    pem[`${n}.crt`] = readFileSync(file(`${n}.crt`));
-    pem[`${n}.key`] = readFileSync(file(`${n}.key`));
-  }
+  pki = createTestPki({ prefix: 'signer-admin-mtls-', caName: 'signer-admin-test-ca' });
+  dir = pki.dir;
+  pki.server('server');
+  pki.client('console');
+  Object.assign(pem, pki.pemFiles());
   writeFileSync(file('operators.json'), JSON.stringify([{ operatorId: 'carol', roles: ['key_custodian'], keys: { k1: Buffer.from(ed25519.getPublicKey(ed25519.utils.randomSecretKey())).toString('hex') } }]));
   writeFileSync(file('assets.json'), JSON.stringify([{ asset: 'ETH', chain: 'ethereum-sepolia', kind: 'evm', chainId: '11155111', maxFee: '10000000000000000', tierCaps: { hot: '1', warm: '2', cold: '3' } }]));
 
@@ -83,7 +71,7 @@ afterAll(async () => {
   await signer?.stop();
   await bus?.close();
   await db?.drop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  pki?.cleanup();
 });
 
 describe('KeyAdminService over mTLS (config.ts → grpcServerTlsEnv → startSigner)', () => {
