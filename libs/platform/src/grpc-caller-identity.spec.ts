@@ -3,10 +3,13 @@
 // (throw-away certificates from one CA made by openssl): an allowed certificate is served,
 // another CA-valid one is PERMISSION_DENIED before the handler runs, health stays open.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { credentials, Metadata, status, type Client, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
 import { z } from 'zod';
-import { createTestPki, type TestPki } from '@custody/testing';
 import { EchoServiceClient, HealthClient, ReflectionV1Client, echoPackageDefinition, echoServiceDefinition } from '../test/fixtures/grpc.js';
 import { ConfigError, defineConfig } from './config.js';
 import { CALLER_NOT_ALLOWED, callerAllowed, callerAllowListVar, grpcAllowedCallersEnv, parseCallerRules, warnIfCallersUnrestricted, type PeerCertificate } from './grpc-caller-identity.js';
@@ -80,7 +83,7 @@ describe('GrpcServer allowedCallers', () => {
 });
 
 describe('GrpcServer allowedCallers over mTLS on 127.0.0.1', () => {
-  let pki: TestPki | undefined;
+  const dir = mkdtempSync(join(tmpdir(), 'platform-callers-'));
   const pem: Record<string, Buffer> = {};
   const clients: Client[] = [];
   const servers: GrpcServer[] = [];
@@ -90,17 +93,29 @@ describe('GrpcServer allowedCallers over mTLS on 127.0.0.1', () => {
   const RISK = 'spiffe://cluster.local/ns/custody/sa/custody-risk';
 
   beforeAll(() => {
-    pki = createTestPki({ prefix: 'platform-callers-', caName: 'callers-test-ca' });
-    pki.server('server', { cn: 'custody-server' });
-    pki.client('policy', { cn: 'custody-policy', uri: [POLICY] });
-    pki.client('risk', { cn: 'custody-risk', uri: [RISK] });
-    Object.assign(pem, pki.pemFiles());
+    const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+    const key = (name: string) => ssl('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', `${name}.key`);
+    key('ca');
+    ssl('req', '-x509', '-new', '-key', 'ca.key', '-out', 'ca.crt', '-days', '1', '-subj', '/CN=callers-test-ca', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign');
+    const leaf = (name: string, ext: string) => {
+      key(name);
+      ssl('req', '-new', '-key', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=custody-${name}`);
+      writeFileSync(join(dir, `${name}.ext`), ext);
+      ssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.crt`, '-days', '1', '-extfile', `${name}.ext`);
+    };
+    leaf('server', 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
+    leaf('policy', `subjectAltName=URI:${POLICY}\nextendedKeyUsage=clientAuth\n`);
+    leaf('risk', `subjectAltName=URI:${RISK}\nextendedKeyUsage=clientAuth\n`);
+    for (const n of ['ca', 'server', 'policy', 'risk']) {
+      pem[`${n}.crt`] = readFileSync(join(dir, `${n}.crt`));
+      pem[`${n}.key`] = readFileSync(join(dir, `${n}.key`));
+    }
   });
 
   afterAll(async () => {
     for (const c of clients) c.close();
     for (const s of servers) await s.shutdown(1_000);
-    pki?.cleanup();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   async function serve(operatorFacing: boolean): Promise<number> {

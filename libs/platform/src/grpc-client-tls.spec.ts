@@ -2,11 +2,11 @@
 // real mutual-TLS round trip against the platform's GrpcServer on 127.0.0.1 with throw-away
 // certificates made by openssl.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Metadata, type ChannelCredentials } from '@grpc/grpc-js';
-import { createTestPki } from '@custody/testing';
 import { defineConfig } from './config.js';
 import { grpcClientCredentials, grpcClientSettings, grpcClientTlsEnv, isLoopbackAddress, type GrpcClientSettings } from './grpc-client-tls.js';
 import { GrpcServer } from './grpc-server.js';
@@ -73,16 +73,24 @@ describe('grpcClientCredentials', () => {
   let port: number;
 
   beforeAll(async () => {
-    const pki = createTestPki({ dir, caName: 'client-tls-test-ca' });
-    pki.server('server');
-    pki.client('client');
-    const pem = pki.pemFiles();
+    const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+    const key = (name: string) => ssl('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', `${name}.key`);
+    key('ca');
+    ssl('req', '-x509', '-new', '-key', 'ca.key', '-out', 'ca.crt', '-days', '1', '-subj', '/CN=client-tls-test-ca', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign');
+    const leaf = (name: string, ext: string) => {
+      key(name);
+      ssl('req', '-new', '-key', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`);
+      writeFileSync(file(`${name}.ext`), ext);
+      ssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.crt`, '-days', '1', '-extfile', `${name}.ext`);
+    };
+    leaf('server', 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
+    leaf('client', 'extendedKeyUsage=clientAuth\n');
     server = new GrpcServer({
       host: '127.0.0.1',
       port: 0,
       services: [],
       packageDefinition: {},
-      credentials: { kind: 'tls', certChain: pem['server.crt']!, privateKey: pem['server.key']!, clientCa: pem['ca.crt']!, requireClientCertificate: true },
+      credentials: { kind: 'tls', certChain: readFileSync(file('server.crt')), privateKey: readFileSync(file('server.key')), clientCa: readFileSync(file('ca.crt')), requireClientCertificate: true },
     });
     port = await server.start();
   });

@@ -2,10 +2,13 @@
 // reflection (v1 and v1alpha), loopback-only binding, graceful and forced shutdown, mTLS,
 // and the Nest module lifecycle.
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Inject, Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { createTestPki, type TestPki } from '@custody/testing';
 import { Client, Metadata, credentials, logVerbosity, setLogVerbosity, status, type ChannelCredentials, type ServiceError, type ClientDuplexStream } from '@grpc/grpc-js';
 import {
   DomainError,
@@ -265,19 +268,35 @@ describe('GrpcServer shutdown', () => {
 });
 
 describe('GrpcServer with mTLS', () => {
-  let pki: TestPki | undefined;
+  let dir: string;
   const pem: Record<string, Buffer> = {};
 
   beforeAll(() => {
-    pki = createTestPki({ prefix: 'platform-mtls-', caName: 'ca' });
-    const rogue = pki.root('rogue-ca');
-    pki.server('server');
-    pki.client('client');
-    rogue.client('rogue-client');
-    Object.assign(pem, pki.pemFiles());
+    dir = mkdtempSync(join(tmpdir(), 'platform-mtls-'));
+    const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+    const key = (name: string) => ssl('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', `${name}.key`);
+    const ca = (name: string) => {
+      key(name);
+      ssl('req', '-x509', '-new', '-key', `${name}.key`, '-out', `${name}.crt`, '-days', '1', '-subj', `/CN=${name}`, '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign');
+    };
+    const leaf = (name: string, issuer: string, ext: string) => {
+      key(name);
+      ssl('req', '-new', '-key', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`);
+      writeFileSync(join(dir, `${name}.ext`), ext);
+      ssl('x509', '-req', '-in', `${name}.csr`, '-CA', `${issuer}.crt`, '-CAkey', `${issuer}.key`, '-CAcreateserial', '-out', `${name}.crt`, '-days', '1', '-extfile', `${name}.ext`);
+    };
+    ca('ca');
+    ca('rogue-ca');
+    leaf('server', 'ca', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
+    leaf('client', 'ca', 'extendedKeyUsage=clientAuth\n');
+    leaf('rogue-client', 'rogue-ca', 'extendedKeyUsage=clientAuth\n');
+    for (const name of ['ca', 'server', 'client', 'rogue-client']) {
+      pem[`${name}.crt`] = readFileSync(join(dir, `${name}.crt`));
+      pem[`${name}.key`] = readFileSync(join(dir, `${name}.key`));
+    }
   });
 
-  afterAll(() => pki?.cleanup());
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   const get = (name: string): Buffer => {
     const value = pem[name];
