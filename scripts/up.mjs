@@ -12,12 +12,12 @@ import {
   ANVIL_URL,
   assertPortsFree,
   DIR,
-  dbUrl,
   PORTS,
   ROOT,
   SERVICES,
   createTopics,
   file,
+  kafkaPrincipals,
   forgetLostChain,
   infraEnv,
   log,
@@ -42,7 +42,7 @@ const args = new Set(process.argv.slice(2));
 async function main() {
   if (!args.has('--no-infra')) run('bash', ['scripts/infra/up.sh']);
   const infra = infraEnv();
-  for (const v of ['CUSTODY_PG_ADMIN_URL', 'KAFKA_BROKERS']) if (!infra[v]) throw new Error(`${v} missing from .local/infra.env: run bash scripts/infra/up.sh`);
+  for (const v of ['CUSTODY_PG_ADMIN_URL', 'KAFKA_BROKERS', 'KAFKA_SASL_BROKERS', 'KAFKA_SASL_CA_FILE']) if (!infra[v]) throw new Error(`${v} missing from .local/infra.env: run bash scripts/infra/up.sh`);
   if (!args.has('--no-build')) {
     log('building (scripts/build.sh)');
     run('bash', ['scripts/build.sh']);
@@ -84,6 +84,8 @@ async function main() {
   }
   const topics = await createTopics(brokers);
   log(`kafka ${brokers.join(',')}: topics ensured (${JSON.stringify(topics).slice(0, 80)})`);
+  const principals = await kafkaPrincipals();
+  log(`kafka ${infra.KAFKA_SASL_BROKERS} (SASL_SSL): one SCRAM principal per service, ACLs from helm/custody/files/flows.yaml (${Object.values(principals).map((p) => `${p.user} ${p.acls.length}`).join(', ')})`);
 
   const ctx = { m, urls, infra, genesisHash, bundleFile, hotAddress: undefined };
   const started = {};
@@ -98,10 +100,9 @@ async function main() {
   for (const s of first) await launch(s);
   await Promise.all(first.map((s) => waitHealthy(s)));
 
-  // 2. The hot key (signer's KeyAdminService), funded on the dev chain.
+  // 2. The hot key (signer's KeyAdminService); funded with the opening balances (step 4).
   const hot = await ensureHotKey(m);
-  const funding = await fundHotWallet(hot.address);
-  log(`hot wallet ${hot.keyId} at ${hot.address}${hot.generated ? ' (generated: 2 custodians signed)' : ''}${hot.activated ? ', activated 24 h' : ''}${funding.funded ? ', funded 1000 ETH' : ''}`);
+  log(`hot wallet ${hot.keyId} at ${hot.address}${hot.generated ? ' (generated: 2 custodians signed)' : ''}${hot.activated ? ', activated 24 h' : ''}`);
   ctx.hotAddress = hot.address;
 
   // 3. chain-adapter (custody address known now) and intake.
@@ -111,9 +112,11 @@ async function main() {
   // 4. Integrator, allow list, opening balances.
   const integrator = await ensureIntegrator(m);
   const allow = await ensureAllowList();
-  const profiles = await ensureCustomerProfiles(dbUrl(infra.CUSTODY_PG_ADMIN_URL, 'risk_owner', m.db.risk.owner));
-  const opened = await publishOpeningBalances(brokers);
-  log(`integrator ${integrator.clientId} ${integrator.registered ? 'registered' : 'already registered'}; ${allow.added} allow-list entries and ${profiles.recorded} customer profiles added; ${opened} opening-balance deposits published`);
+  const profiles = await ensureCustomerProfiles();
+  // Opening balances booked to the hot wallet, and the same coins put on it: books = chain.
+  const opened = await publishOpeningBalances(brokers, hot.address, urls.ledger.owner);
+  const funding = await fundHotWallet(hot.address, opened.amount);
+  log(`integrator ${integrator.clientId} ${integrator.registered ? 'registered' : 'already registered'}; ${allow.added} allow-list entries and ${profiles.recorded} customer profiles added; ${opened.published} opening-balance deposits published${funding.funded ? `, hot wallet funded with them (${opened.amount} wei)` : ''}`);
 
   const state = {
     pids: Object.fromEntries(SERVICES.map((s) => [s, ownPid(s, serviceMarker(s)) ?? null])),
@@ -121,7 +124,7 @@ async function main() {
     anvil: { url: ANVIL_URL, pid: anvil.pid },
     hotWallet: { keyId: hot.keyId, address: hot.address },
     integrator: { clientId: integrator.clientId, keyId: m.integrator.keyId, seedFile: m.integrator.key.seedFile, cert: m.tls.path('integrator.crt'), key: m.tls.path('integrator.key'), ca: m.tls.path('ca.crt') },
-    approvers: Object.fromEntries(['op-alice', 'op-bob'].map((id) => [id, { keyId: m.operators[id].keyId, seedFile: m.operators[id].key.seedFile }])),
+    approvers: Object.fromEntries(['op-alice', 'op-bob'].map((id) => [id, { keyId: m.operators[id].keyId, seedFile: m.operators[id].key.seedFile, authenticatorFile: m.operators[id].authenticator.file }])),
     kafkaBrokers: brokers,
     database: 'custody_distributed',
   };
@@ -132,7 +135,7 @@ async function main() {
     [
       '',
       'Custody policy engine — distributed (one process per service)',
-      `  kafka           ${brokers.join(',')} (topics + .dlq, 3 partitions)`,
+      `  kafka           ${brokers.join(',')} (topics + .dlq, 3 partitions); services on ${infra.KAFKA_SASL_BROKERS} (SASL_SSL, SCRAM user custody-<svc>, flows.yaml ACLs)`,
       `  postgresql      database custody_distributed on ${new URL(infra.CUSTODY_PG_ADMIN_URL).host}: schema + owner/app roles per service`,
       `  dev chain       ${ANVIL_URL} (anvil, chain id 31337, 1 s blocks; FINAL at 2 confirmations)`,
       `  state           ${rel(DIR)}/ (secrets 0600, <svc>.pid, <svc>.log, state.json)`,

@@ -6,7 +6,7 @@
 // State under .local/distributed/ (mode 0700): secrets (0600), TLS material, config files,
 // <svc>.pid and <svc>.log per process, anvil.pid/anvil.log/anvil-state.json.
 import { spawn, spawnSync } from 'node:child_process';
-import { createHash, createPrivateKey, createPublicKey, randomBytes, randomUUID, sign, X509Certificate } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, randomUUID, sign, X509Certificate } from 'node:crypto';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 
@@ -27,6 +27,8 @@ export const PORTS = Object.freeze({
   signerAdmin: BASE + 6,
   chainAdapter: BASE + 7,
   risk: BASE + 8,
+  /** the signer's health server (CUSTODY_GRPC_PORT; its own default 50058 would collide with any other signer on the machine) */
+  signerHealth: BASE + 9,
   anvil: BASE + 10,
   metrics: { policy: BASE + 103, ledger: BASE + 104, signer: BASE + 106, chainAdapter: BASE + 107, risk: BASE + 108, intake: BASE + 101 },
 });
@@ -42,10 +44,15 @@ export const HOT_KEY = `${HOT_WALLET}-k1`;
 export const CLIENT_ID = 'demo-exchange';
 export const CONFIRMATIONS = 2;
 const MAX_FEE_PER_GAS = 100_000_000_000n;
-/** The customers of the shipped policy data (policies/data/*.json), as in the embedded demo. */
+/**
+ * The customers of the shipped policy data (policies/data/*.json), as in the embedded demo.
+ * Their opening balances are the hot wallet's coins (seed.mjs): together 25 ETH, between the
+ * treasury's ETH floor (5) and target (30) of policies/data/treasury.json, under the 50 ETH hot
+ * cap — more would make policy sweep the excess to the cold wallet (and pause hot withdrawals).
+ */
 export const ACCOUNTS = Object.freeze([
   { id: 'acct-retail-1', tier: 'retail', openedAt: '2024-03-15T09:30:00Z', opening: 5n * ETH, destination: '0x1111111111111111111111111111111111111111' },
-  { id: 'acct-inst-1', tier: 'institutional', openedAt: '2023-01-01T00:00:00Z', opening: 100n * ETH, destination: '0x2222222222222222222222222222222222222222' },
+  { id: 'acct-inst-1', tier: 'institutional', openedAt: '2023-01-01T00:00:00Z', opening: 20n * ETH, destination: '0x2222222222222222222222222222222222222222' },
 ]);
 /** Approvers (policy ApprovalService; their approvals travel in tx.prepared to the signer) and key custodians (signer admin quorum). */
 const OPERATORS = Object.freeze([
@@ -128,6 +135,29 @@ export function ed25519(name) {
   return { publicKey, publicHex: Buffer.from(publicKey).toString('hex'), sign: (bytes) => sign(null, bytes, privateKey), seedFile: file(`keys/${name}.seed`) };
 }
 
+/** The approvers' operator console as a WebAuthn relying party (policy checks every assertion against it). */
+export const APPROVAL_CONSOLE = Object.freeze({ rpId: 'localhost', origin: 'http://localhost' });
+
+/**
+ * A software FIDO2 authenticator of an approver, created once into
+ * .local/distributed/keys/<name>.authenticator.json (0600) in the format of
+ * `custody approvals enrol-authenticator` (the CLI's --authenticator-file advances its counter),
+ * and the device entry the policy's operators file registers for it (C-8.2.2.5-e).
+ */
+export function softwareAuthenticator(name) {
+  mkdirSync(file('keys'), { recursive: true, mode: 0o700 });
+  const rel = `keys/${name}.authenticator.json`;
+  if (!existsSync(file(rel))) {
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const doc = { credentialId: randomBytes(32).toString('base64url'), keyType: 'es256', privateKey: String(privateKey.export({ format: 'pem', type: 'pkcs8' })), ...APPROVAL_CONSOLE, signCount: 0 };
+    writeSecret(rel, `${JSON.stringify(doc, null, 2)}\n`);
+  }
+  const doc = JSON.parse(readFileSync(file(rel), 'utf8'));
+  const jwk = createPublicKey(createPrivateKey(doc.privateKey)).export({ format: 'jwk' });
+  const publicKey = Buffer.concat([Buffer.from([4]), Buffer.from(String(jwk.x), 'base64url'), Buffer.from(String(jwk.y), 'base64url')]).toString('hex');
+  return { file: file(rel), device: { id: doc.credentialId, keyType: 'es256', publicKey, kind: 'software', registeredAt: '2026-01-01T00:00:00Z' } };
+}
+
 export function pidAlive(pid) {
   try {
     process.kill(pid, 0);
@@ -201,7 +231,7 @@ export function materials() {
   const signerMaster = secret('signer-master.key', hex32);
   const decision = ed25519('policy-decision');
   const auditKey = ed25519('audit-checkpoint');
-  const operators = Object.fromEntries(OPERATORS.map((o) => [o.id, { ...o, keyId: `${o.id}-dist`, key: ed25519(o.id) }]));
+  const operators = Object.fromEntries(OPERATORS.map((o) => [o.id, { ...o, keyId: `${o.id}-dist`, key: ed25519(o.id), ...(o.role === 'compliance' || o.role === 'treasury' ? { authenticator: softwareAuthenticator(o.id) } : {}) }]));
   const admin = { id: ADMIN_OPERATOR, keyId: `${ADMIN_OPERATOR}-dist`, key: ed25519(ADMIN_OPERATOR) };
   const integrator = { clientId: CLIENT_ID, keyId: 'k1', key: ed25519('integrator') };
 
@@ -214,7 +244,11 @@ export function materials() {
     signerAssets: cfg('signer-assets.json', [
       { asset: ASSET, chain: CHAIN, kind: 'evm', chainId: '31337', maxFee: String(MAX_FEE_PER_GAS * 21_000n), tierCaps: { hot: String(50n * ETH), warm: String(1_000n * ETH), cold: String(100_000n * ETH) } },
     ]),
-    policyOperators: cfg('policy-operators.json', { operators: Object.values(operators).filter((o) => o.role === 'compliance' || o.role === 'treasury').map((o) => ({ id: o.id, roles: [o.role], keys: { [o.keyId]: o.key.publicHex } })) }),
+    // Votes need an assertion of the approver's registered authenticator (software ones here; docs/policies.md "Approver devices").
+    policyOperators: cfg('policy-operators.json', {
+      approvalDevices: { required: true, rpId: APPROVAL_CONSOLE.rpId, origins: [APPROVAL_CONSOLE.origin], allowedKinds: ['software'] },
+      operators: Object.values(operators).filter((o) => o.authenticator).map((o) => ({ id: o.id, roles: [o.role], keys: { [o.keyId]: o.key.publicHex }, devices: [o.authenticator.device] })),
+    }),
     policyFacts: cfg('policy-facts.json', {
       accounts: Object.fromEntries(ACCOUNTS.map((a) => [a.id, { tier: a.tier, opened_at: a.openedAt }])),
       source_wallets: { [ASSET]: { id: HOT_WALLET, tier: 'hot' } },
@@ -361,13 +395,32 @@ export async function createTopics(brokers) {
   }
 }
 
+/**
+ * One Kafka principal per service on the broker's SASL_SSL listener: SCRAM-SHA-512 user
+ * custody-<svc> (password generated into kafka-<svc>.password, 0600) with exactly the ACLs
+ * helm/custody/files/flows.yaml grants it (scripts/infra/kafka-principals.mjs). Idempotent.
+ */
+export async function kafkaPrincipals() {
+  const { ensureServicePrincipals } = await import('../infra/kafka-principals.mjs');
+  return ensureServicePrincipals({ secretsDir: DIR });
+}
+
+/** A service's Kafka client: its own principal over SASL_SSL (read by kafkaSecurityFromEnv, libs/event-bus). */
+const kafkaClientEnv = (svc, infra) => ({
+  KAFKA_BROKERS: infra.KAFKA_SASL_BROKERS,
+  CUSTODY_KAFKA_SECURITY: 'scram-sha-512',
+  CUSTODY_KAFKA_CA_FILE: infra.KAFKA_SASL_CA_FILE,
+  CUSTODY_KAFKA_USERNAME: `custody-${svc}`,
+  CUSTODY_KAFKA_PASSWORD_FILE: file(`kafka-${svc}.password`),
+});
+
 // ---------------------------------------------------------------------------------------
 // Process environments (read each service's config.ts for the variables)
 
 export function serviceEnv(svc, ctx) {
   const { m, urls, infra, genesisHash, hotAddress, bundleFile } = ctx;
   const t = m.tls;
-  const base = { PATH: process.env.PATH ?? '/usr/bin:/bin', NODE_ENV: 'production', CUSTODY_LOG_LEVEL: process.env.CUSTODY_LOG_LEVEL ?? 'info', KAFKA_BROKERS: infra.KAFKA_BROKERS, CUSTODY_GRPC_HOST: '127.0.0.1' };
+  const base = { PATH: process.env.PATH ?? '/usr/bin:/bin', NODE_ENV: 'production', CUSTODY_LOG_LEVEL: process.env.CUSTODY_LOG_LEVEL ?? 'info', ...kafkaClientEnv(svc, infra), CUSTODY_GRPC_HOST: '127.0.0.1' };
   const insecure = { CUSTODY_GRPC_TLS: 'insecure' };
   const mtls = { CUSTODY_GRPC_TLS: 'mtls', CUSTODY_GRPC_TLS_CERT_FILE: t.path('server.crt'), CUSTODY_GRPC_TLS_KEY_FILE: t.path('server.key'), CUSTODY_GRPC_TLS_CLIENT_CA_FILE: t.path('ca.crt') };
   switch (svc) {
@@ -375,7 +428,17 @@ export function serviceEnv(svc, ctx) {
       return { ...base, ...insecure, CUSTODY_DB_URL: urls.audit.app, CUSTODY_GRPC_PORT: String(PORTS.audit), CUSTODY_AUDIT_KEY_ID: 'dist-audit-k1', CUSTODY_AUDIT_KEY_FILE: m.auditKey.seedFile, CUSTODY_AUDIT_CHECKPOINT_INTERVAL: '30s' };
     case 'ledger':
       // Intake names chains "<network>-mainnet"; the ledger's defaults know "ethereum" / "bitcoin".
-      return { ...base, ...insecure, CUSTODY_DB_URL: urls.ledger.app, CUSTODY_GRPC_PORT: String(PORTS.ledger), CUSTODY_METRICS_PORT: String(PORTS.metrics.ledger), CUSTODY_LEDGER_FEE_ASSETS: `${CHAIN}=${ASSET}` };
+      // Reconciliation with the dev chain through the chain-adapter's ChainQueryService
+      // (`custody reconcile`; the job itself runs every 60 s).
+      return {
+        ...base,
+        ...insecure,
+        CUSTODY_DB_URL: urls.ledger.app,
+        CUSTODY_GRPC_PORT: String(PORTS.ledger),
+        CUSTODY_METRICS_PORT: String(PORTS.metrics.ledger),
+        CUSTODY_LEDGER_FEE_ASSETS: `${CHAIN}=${ASSET}`,
+        CUSTODY_LEDGER_RECONCILE_TARGETS: `${ASSET}=${CHAIN}@127.0.0.1:${PORTS.chainAdapter}`,
+      };
     case 'risk':
       return {
         ...base,
@@ -389,6 +452,9 @@ export function serviceEnv(svc, ctx) {
         CUSTODY_TLS_CLIENT_CA_FILE: t.path('ca.crt'),
         CUSTODY_RISK_OFAC_FILE: join(ROOT, 'deploy/embedded/demo/sdn_advanced.xml'),
         CUSTODY_RISK_TRAVEL_RULE_FILE: m.files.riskTravelRule,
+        // CustomerProfileService upserts are recorded by audit first (fail closed).
+        CUSTODY_RISK_AUDIT_GRPC_ADDRESS: `127.0.0.1:${PORTS.audit}`,
+        CUSTODY_RISK_AUDIT_GRPC_TLS: 'insecure',
         // A custodian's rule set instead of the defaults (the fault-injection test drops the
         // behaviour rules that hold rapid, repeated withdrawals of one customer for review).
         ...(process.env.CUSTODY_DIST_RISK_RULES_FILE ? { CUSTODY_RISK_RULES_FILE: resolve(process.env.CUSTODY_DIST_RISK_RULES_FILE) } : {}),
@@ -414,6 +480,7 @@ export function serviceEnv(svc, ctx) {
         ...base,
         ...insecure,
         CUSTODY_DB_URL: urls.signer.app,
+        CUSTODY_GRPC_PORT: String(PORTS.signerHealth),
         CUSTODY_METRICS_PORT: String(PORTS.metrics.signer),
         CUSTODY_SIGNER_POLICY_PUBLIC_KEYS: `dist-policy-k1=${m.decision.publicHex}`,
         CUSTODY_SIGNER_OPERATORS_FILE: m.files.signerOperators,
@@ -491,7 +558,7 @@ export function healthTarget(svc) {
 /** The 127.0.0.1 ports a service listens on (gRPC, admin gRPC, metrics). */
 export function portsOf(svc) {
   const key = { 'chain-adapter': 'chainAdapter' }[svc] ?? svc;
-  const grpc = svc === 'signer' ? [PORTS.signerAdmin] : svc === 'intake' ? [PORTS.intake, PORTS.intakeAdmin] : [PORTS[key]];
+  const grpc = svc === 'signer' ? [PORTS.signerAdmin, PORTS.signerHealth] : svc === 'intake' ? [PORTS.intake, PORTS.intakeAdmin] : [PORTS[key]];
   return [...grpc, PORTS.metrics[key]].filter((p) => p !== undefined);
 }
 

@@ -2,15 +2,14 @@
 // own APIs where they have one:
 //   signer   the hot wallet key: generation ceremony + 24 h activation over KeyAdminService,
 //            each signed by two key custodians (op-carol, op-dave: the admin quorum)
-//   anvil    the hot wallet funded (anvil_setBalance)
+//   anvil    the hot wallet funded with the opening balances' coins (anvil_setBalance)
 //   intake   the demo integrator registered over IntakeAdminService (operator mTLS + Ed25519)
 //   risk     the demo customers' whitelisted destinations on the allow list (ScreeningListService, mTLS)
+//            and their KYC profiles (CustomerProfileService, mTLS, audited first)
 //   ledger   opening balances: deposit.detected FINAL events on Kafka (see docs/distributed.md:
 //            the ledger has no API to book them, and the chain-adapter's deposits carry no client id)
 import { randomBytes, randomUUID } from 'node:crypto';
-import { ACCOUNTS, ASSET, CHAIN, CLIENT_ID, ETH, HOT_KEY, HOT_WALLET, PORTS, TLS_NAME, clientTls, rpc } from './lib.mjs';
-
-const HOT_WALLET_FUNDING = 1_000n * ETH;
+import { ACCOUNTS, ASSET, CHAIN, CLIENT_ID, HOT_KEY, HOT_WALLET, PORTS, TLS_NAME, clientTls, rpc } from './lib.mjs';
 
 const unary = (client, method, request, metadata) =>
   new Promise((resolveCall, reject) => {
@@ -70,11 +69,16 @@ export async function ensureHotKey(m) {
   }
 }
 
-export async function fundHotWallet(address) {
+/**
+ * Puts the coins of the opening balances just booked (publishOpeningBalances: deposits to this
+ * address) on the hot wallet (anvil_setBalance, balance + amount), so the books and the chain
+ * hold the same: `custody reconcile` is BALANCED. Nothing else mints.
+ */
+export async function fundHotWallet(address, amount) {
   const balance = BigInt(await rpc('eth_getBalance', [address, 'latest']));
-  if (balance >= HOT_WALLET_FUNDING / 2n) return { funded: false, balance };
-  await rpc('anvil_setBalance', [address, `0x${HOT_WALLET_FUNDING.toString(16)}`]);
-  return { funded: true, balance: HOT_WALLET_FUNDING };
+  if (amount <= 0n) return { funded: false, balance };
+  await rpc('anvil_setBalance', [address, `0x${(balance + amount).toString(16)}`]);
+  return { funded: true, balance: balance + amount };
 }
 
 /** Metadata of a call signed the intake way (docs/intake.md): Ed25519 over the canonical encoding. */
@@ -154,8 +158,13 @@ export async function ensureAllowList() {
   }
 }
 
-/** Opening balances as deposit.detected FINAL (deposit id per customer: booked once). */
-export async function publishOpeningBalances(brokers) {
+/**
+ * Opening balances as deposit.detected FINAL (deposit id per customer: booked once) to the hot
+ * wallet's address: the ledger books them to that wallet (`custodian:ETH:eth-hot-01`, once its
+ * registry knows the address from the signer's key event — waited for, 30 s), and up puts the
+ * same coins on the chain (fundHotWallet). Returns how many were published and their sum.
+ */
+export async function publishOpeningBalances(brokers, hotAddress, ledgerOwnerUrl) {
   const { DepositDetected, DepositState, Topics, encodeEvent, topicVersion, timestampFromDate } = await import('@custody/contracts');
   const { KafkaBus, createEnvelope, createKafkaClient, protobufEnvelopeCodec } = await import('@custody/event-bus');
   const bus = new KafkaBus({ kafka: createKafkaClient({ brokers, clientId: 'custody-distributed-seed', logLevel: 'nothing' }) });
@@ -174,14 +183,15 @@ export async function publishOpeningBalances(brokers) {
     } finally {
       ledger.close();
     }
-    if (unbooked.length === 0) return 0;
+    if (unbooked.length === 0) return { published: 0, amount: 0n };
+    await waitLedgerWallet(ledgerOwnerUrl, hotAddress);
     const messages = unbooked.map((a) => {
       const depositId = `opening-${CLIENT_ID}-${a.id}`;
       const message = DepositDetected.fromPartial({
         depositId,
         chain: CHAIN,
         asset: ASSET,
-        address: '',
+        address: hotAddress,
         customerAccount: a.id,
         clientId: CLIENT_ID,
         amount: a.opening.toString(),
@@ -196,40 +206,58 @@ export async function publishOpeningBalances(brokers) {
       return { topic: Topics.depositDetected, key: depositId, value: protobufEnvelopeCodec.encode(envelope) };
     });
     await bus.publish(messages);
-    return messages.length;
+    return { published: messages.length, amount: unbooked.reduce((sum, a) => sum + a.opening, 0n) };
   } finally {
     await bus.close();
   }
 }
 
-/**
- * The demo customers' KYC profiles in risk (verified, US, opening date). Risk run as a process
- * has no way to receive them (no RPC, no event, no config file: only the in-process handle's
- * recordCustomerProfile — see docs/distributed.md), and without a profile every withdrawal is
- * held for review (customer_unknown). Written here as risk's own store writes them (same row,
- * same audit-log entry), as risk's owner role, only where missing.
- */
-export async function ensureCustomerProfiles(riskOwnerUrl) {
+/** Waits (bounded) until the ledger's wallet registry names the address (schema ledger, its owner role). */
+async function waitLedgerWallet(ownerUrl, address) {
   const { default: pg } = await import('pg');
-  const client = new pg.Client({ connectionString: riskOwnerUrl });
-  await client.connect();
+  const deadline = Date.now() + 30_000;
+  for (let n = 0; n < 300; n++) {
+    const client = new pg.Client({ connectionString: ownerUrl });
+    await client.connect();
+    try {
+      const { rowCount } = await client.query(`SELECT 1 FROM "ledger"."ledger_wallet" WHERE "chain" = $1 AND lower("address") = lower($2)`, [CHAIN, address]);
+      if (rowCount) return;
+    } finally {
+      await client.end();
+    }
+    if (Date.now() > deadline) throw new Error(`the ledger has not registered the hot wallet ${address} after 30 s (custody.key.lifecycle.v1 from the signer): see ledger.log`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/**
+ * The demo customers' KYC profiles in risk (verified, US, opening date) over
+ * CustomerProfileService (operator mTLS; each upsert is recorded by audit first), only where
+ * missing: expected_version 0 creates, so a profile an operator has since changed is never
+ * overwritten. Without a profile every withdrawal is held for review (customer_unknown).
+ */
+export async function ensureCustomerProfiles() {
+  const grpc = await import('@grpc/grpc-js');
+  const { CustomerProfileServiceClient, KycStatus, UpsertCustomerProfileRequest, timestampFromDate } = await import('@custody/contracts');
+  const c = clientTls('operator');
+  const client = new CustomerProfileServiceClient(`127.0.0.1:${PORTS.risk}`, grpc.credentials.createSsl(c.ca, c.key, c.cert), TLS_NAME);
   let recorded = 0;
   try {
     for (const a of ACCOUNTS) {
-      const { rowCount } = await client.query('SELECT 1 FROM "risk"."risk_customer" WHERE "customer_account" = $1', [a.id]);
-      if (rowCount) continue;
-      const at = new Date();
-      await client.query('BEGIN');
-      await client.query('INSERT INTO "risk"."risk_customer" ("customer_account", "kyc_status", "jurisdiction", "opened_at", "updated_by", "updated_at") VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT ("customer_account") DO NOTHING', [a.id, 'verified', 'US', new Date(a.openedAt), 'distributed-seed', at]);
-      await client.query('INSERT INTO "risk"."risk_audit_log" ("id", "at", "actor", "action", "subject", "detail") VALUES ($1, $2, $3, $4, $5, $6)', [randomUUID(), at, 'distributed-seed', 'customer.profile.recorded', a.id, JSON.stringify({ kycStatus: 'verified', jurisdiction: 'US' })]);
-      await client.query('COMMIT');
+      const exists = await unary(client, 'getCustomerProfile', { customerAccount: a.id }).then(
+        () => true,
+        (err) => {
+          if (err.code === grpc.status.NOT_FOUND) return false;
+          throw err;
+        },
+      );
+      if (exists) continue;
+      const request = UpsertCustomerProfileRequest.fromPartial({ customerAccount: a.id, kycStatus: KycStatus.KYC_STATUS_VERIFIED, jurisdiction: 'US', openedAt: timestampFromDate(new Date(a.openedAt)), expectedVersion: 0, note: 'distributed up: demo customer' });
+      await unary(client, 'upsertCustomerProfile', request);
       recorded++;
     }
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
   } finally {
-    await client.end();
+    client.close();
   }
   return { recorded };
 }

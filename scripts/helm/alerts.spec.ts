@@ -38,7 +38,7 @@ describe('alert rules pass promtool (check + unit tests)', () => {
 
   it('promtool check rules accepts the rendered rules (incl. annotation templates)', () => {
     const r = run(tool('promtool'), ['check', 'rules', 'custody-rules-annotated.yaml'], dir);
-    expect(r.stdout + r.stderr).toMatch(/SUCCESS: 12 rules found/);
+    expect(r.stdout + r.stderr).toMatch(/SUCCESS: 13 rules found/);
     expect(r.status).toBe(0);
   });
 
@@ -99,6 +99,7 @@ describe('alerts, dashboard, metric names and runbooks agree', () => {
         'CustodyConsumerLag',
         'CustodyDeadLetterQueueGrowing',
         'CustodyGrpcCertificateRestartDue',
+        'CustodyHotWalletAboveCap',
         'CustodyPolicyBundleMissing',
         'CustodyReconciliationDrift',
         'CustodyReorgDetected',

@@ -184,7 +184,7 @@ describe('C-9.3.10.2-a default-deny network policy: only the architecture flows 
 
   it('the service-to-service gRPC connectivity matrix is exactly the architecture\'s', () => {
     expect(connectivityMatrix()).toEqual(
-      ['chain-adapter->audit', 'intake->audit', 'intake->chain-adapter', 'intake->ledger', 'intake->policy', 'intake->risk', 'ledger->chain-adapter', 'policy->audit', 'policy->ledger', 'signer->audit'].sort(),
+      ['chain-adapter->audit', 'intake->audit', 'intake->chain-adapter', 'intake->ledger', 'intake->policy', 'intake->risk', 'ledger->chain-adapter', 'policy->audit', 'policy->ledger', 'risk->audit', 'signer->audit'].sort(),
     );
   });
 

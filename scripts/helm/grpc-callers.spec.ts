@@ -34,10 +34,10 @@ describe('chart: each gRPC server allows exactly its callers from files/flows.ya
     if (expected.length === 0) expect(value).toBe('none');
   });
 
-  it('the figures: ledger ← intake, policy; audit ← chain-adapter, intake, policy, signer; chain-adapter ← intake, ledger; signer ← nobody', () => {
+  it('the figures: ledger ← intake, policy; audit ← chain-adapter, intake, policy, risk, signer; chain-adapter ← intake, ledger; signer ← nobody', () => {
     const names = (svc: ServiceName) => rulesOf(envIn(manifests, svc)[VARIABLE]!).map((r) => r.replace(/^uri:spiffe:\/\/cluster\.local\/ns\/custody\/sa\/custody-/, ''));
     expect(names('ledger')).toEqual(['intake', 'policy']);
-    expect(names('audit')).toEqual(['chain-adapter', 'intake', 'policy', 'signer']);
+    expect(names('audit')).toEqual(['chain-adapter', 'intake', 'policy', 'risk', 'signer']);
     expect(names('chain-adapter')).toEqual(['intake', 'ledger']);
     expect(names('signer')).toEqual([]);
   });

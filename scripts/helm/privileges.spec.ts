@@ -22,7 +22,7 @@ describe('Kafka: one principal per service with ACLs for only its topics', () =>
     const producers = new Map<string, string[]>();
     for (const svc of SERVICES) for (const t of f[svc].produces) producers.set(t, [...(producers.get(t) ?? []), svc]);
     // Incidents are raised by whichever control detects them; every other topic has one owner.
-    const shared: Record<string, string[]> = { [Topics.incidentRaised]: ['chain-adapter', 'ledger'] };
+    const shared: Record<string, string[]> = { [Topics.incidentRaised]: ['chain-adapter', 'ledger', 'policy'] };
     for (const t of ALL_TOPICS) expect([t, [...(producers.get(t) ?? [])].sort()]).toEqual([t, shared[t] ?? [producers.get(t)?.[0] ?? '(none)']]);
     for (const svc of SERVICES) for (const t of [...f[svc].produces, ...f[svc].consumes]) expect(ALL_TOPICS).toContain(t);
   });

@@ -2,8 +2,16 @@
 # A real Apache Kafka broker for integration tests: single node, KRaft (combined
 # broker+controller), jars from Maven Central, run with Java 17.
 #   bash scripts/infra/kafka.sh start|stop|restart|status
-# PLAINTEXT://127.0.0.1:19092 (clients), CONTROLLER://127.0.0.1:19093 — loopback only.
-# Jars: $CUSTODY_CACHE/kafka-<version>/libs; data, config, logs, pid: .local/kafka/.
+#   bash scripts/infra/kafka.sh scram-user USER PASSWORD_FILE   (SCRAM-SHA-512 credential upsert)
+#   bash scripts/infra/kafka.sh tool CLASS ARGS...   (Kafka's own CLI, org.apache.kafka.tools.CLASS)
+# PLAINTEXT://127.0.0.1:19092 (clients, principal ANONYMOUS = super user: the tests and admin),
+# SASL_SSL://127.0.0.1:19094 (SCRAM-SHA-512 over TLS: one principal per service, ACLs from
+# helm/custody/files/flows.yaml via scripts/infra/kafka-principals.mjs),
+# CONTROLLER://127.0.0.1:19093 — loopback only. Authorizer: KRaft StandardAuthorizer.
+# Jars: $CUSTODY_CACHE/kafka-<version>/libs (+ tools/: kafka-tools, for ConfigCommand);
+# data, config, TLS material, logs, pid: .local/kafka/.
+# A running broker started before the SASL_SSL listener existed is restarted once by `start`
+# (the upgrade; scripts/infra/README.md).
 # Version choice: docs/decisions/kafka-broker-version.md (override with KAFKA_VERSION=...).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -12,22 +20,27 @@ KAFKA_VERSION="${KAFKA_VERSION:-4.4.0}"
 KAFKA_HOST=127.0.0.1
 KAFKA_PORT="${INFRA_KAFKA_PORT:-19092}"                       # overrides: only to run a second,
 KAFKA_CONTROLLER_PORT="${INFRA_KAFKA_CONTROLLER_PORT:-19093}"  # isolated copy (README)
+KAFKA_SASL_PORT="${INFRA_KAFKA_SASL_PORT:-19094}"
 KAFKA_HEAP="${KAFKA_HEAP:--Xms256m -Xmx512m}"
 START_TIMEOUT=90   # seconds until the broker must answer metadata requests
 STOP_TIMEOUT=20    # seconds after SIGTERM before SIGKILL
 
 KAFKA_LIBS="$CUSTODY_CACHE/kafka-$KAFKA_VERSION/libs"
+KAFKA_TOOLS="$CUSTODY_CACHE/kafka-$KAFKA_VERSION/tools"   # kafka-tools jar only (runs on KAFKA_LIBS)
 KAFKA_BASE="$LOCAL_DIR/kafka"
 KAFKA_DATA="$KAFKA_BASE/data"
 KAFKA_LOGS="$KAFKA_BASE/logs"
 KAFKA_CONF="$KAFKA_BASE/server.properties"
 KAFKA_PID="$KAFKA_BASE/kafka.pid"
 KAFKA_VERSION_FILE="$KAFKA_BASE/version"
+KAFKA_TLS="$KAFKA_BASE/tls"   # ca.crt (clients trust it), ca.key, server.pem (broker key + cert)
 
 mkdir -p "$KAFKA_BASE"
 # Serialise concurrent start/stop/restart calls from parallel test runs.
-exec 9>"$KAFKA_BASE/.lock"
-flock -w 180 9 || die "another kafka.sh is still running (lock $KAFKA_BASE/.lock)"
+lock() {
+  exec 9>"$KAFKA_BASE/.lock"
+  flock -w 180 9 || die "another kafka.sh is still running (lock $KAFKA_BASE/.lock)"
+}
 
 ensure_toolchain() {
   need java "install a Java 17+ runtime (Debian: apt-get install -y openjdk-17-jre-headless, or run scripts/infra/apt.sh)"
@@ -48,19 +61,72 @@ ensure_libs() {
   touch "$KAFKA_LIBS/.complete"
 }
 
-write_config() {
-  mkdir -p "$KAFKA_DATA" "$KAFKA_LOGS"
-  cat > "$KAFKA_CONF.tmp" <<CONF
+# The kafka-tools jar alone (ConfigCommand for SCRAM credentials; kafkajs has no
+# AlterUserScramCredentials): its dependencies are the broker's jars, so no transitive fetch.
+# A directory of its own, so fetching it never touches the jars a running broker loads.
+ensure_tools() {
+  [ -f "$KAFKA_TOOLS/.complete" ] && return 0
+  need mvn "install Maven 3.8+ (Debian: apt-get install -y maven, or run scripts/infra/apt.sh)"
+  rm -rf "$KAFKA_TOOLS"
+  mkdir -p "$(dirname "$KAFKA_TOOLS")"
+  local mvn_log; mvn_log="$(dirname "$KAFKA_TOOLS")/mvn-tools.log"
+  mvn -B -Dstyle.color=never -f "$INFRA_DIR/kafka/tools-pom.xml" -Dkafka.version="$KAFKA_VERSION" \
+    dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$KAFKA_TOOLS" >"$mvn_log" 2>&1 ||
+    { grep -E 'ERROR|BUILD' "$mvn_log" | head -n 20 >&2 || true; die "could not fetch kafka-tools $KAFKA_VERSION with Maven (log: $mvn_log)"; }
+  [ -f "$KAFKA_TOOLS/kafka-tools-$KAFKA_VERSION.jar" ] || die "Maven did not produce kafka-tools-$KAFKA_VERSION.jar in $KAFKA_TOOLS"
+  touch "$KAFKA_TOOLS/.complete"
+}
+
+# A private CA and the broker's certificate (SAN IP:127.0.0.1) for the SASL_SSL listener, made
+# once and kept: clients verify the broker with ca.crt (CUSTODY_KAFKA_CA_FILE). The broker reads
+# server.pem (unencrypted PKCS#8 key + certificate) as a PEM key store.
+ensure_tls() {
+  [ -f "$KAFKA_TLS/server.pem" ] && [ -f "$KAFKA_TLS/ca.crt" ] && return 0
+  need openssl "install openssl (Debian: apt-get install -y openssl)"
+  rm -rf "$KAFKA_TLS"; mkdir -p "$KAFKA_TLS"; chmod 0700 "$KAFKA_TLS"
+  local d="$KAFKA_TLS" log="$KAFKA_TLS/openssl.log"
+  {
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 -subj "/CN=custody local Kafka CA" \
+      -keyout "$d/ca.key" -out "$d/ca.crt" &&
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$KAFKA_HOST" -keyout "$d/server.key" -out "$d/server.csr" &&
+    printf 'subjectAltName=IP:%s,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' "$KAFKA_HOST" > "$d/server.ext" &&
+    openssl x509 -req -in "$d/server.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial -days 3650 -extfile "$d/server.ext" -out "$d/server.crt" &&
+    openssl pkcs8 -topk8 -nocrypt -in "$d/server.key" -out "$d/server.pk8"
+  } >"$log" 2>&1 || { cat "$log" >&2; die "could not create the Kafka TLS material in $KAFKA_TLS"; }
+  cat "$d/server.pk8" "$d/server.crt" > "$d/server.pem.tmp"
+  chmod 0600 "$d/ca.key" "$d/server.key" "$d/server.pk8" "$d/server.pem.tmp"
+  mv "$d/server.pem.tmp" "$d/server.pem"
+  rm -f "$d/server.csr" "$d/server.ext" "$d/ca.srl"
+}
+
+# config_text — the broker configuration (written on every start).
+config_text() {
+  cat <<CONF
 # Generated by scripts/infra/kafka.sh — edits are overwritten on every start.
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@$KAFKA_HOST:$KAFKA_CONTROLLER_PORT
-listeners=PLAINTEXT://$KAFKA_HOST:$KAFKA_PORT,CONTROLLER://$KAFKA_HOST:$KAFKA_CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://$KAFKA_HOST:$KAFKA_PORT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listeners=PLAINTEXT://$KAFKA_HOST:$KAFKA_PORT,CONTROLLER://$KAFKA_HOST:$KAFKA_CONTROLLER_PORT,SASL_SSL://$KAFKA_HOST:$KAFKA_SASL_PORT
+advertised.listeners=PLAINTEXT://$KAFKA_HOST:$KAFKA_PORT,SASL_SSL://$KAFKA_HOST:$KAFKA_SASL_PORT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
 log.dirs=$KAFKA_DATA
+
+# Authorization (KRaft StandardAuthorizer). PLAINTEXT and CONTROLLER connections are
+# unauthenticated (principal User:ANONYMOUS): a super user, so the loopback test listener and
+# the controller work exactly as without an authorizer. SASL_SSL principals (User:<scram
+# user>) get only what their ACLs allow: no allow.everyone.if.no.acl.found (default false).
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+super.users=User:ANONYMOUS
+
+# SASL_SSL: SCRAM-SHA-512 (credentials in the metadata log: kafka.sh scram-user) over TLS
+# (server.pem from ensure_tls; no client certificates).
+listener.name.sasl_ssl.sasl.enabled.mechanisms=SCRAM-SHA-512
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_ssl.ssl.keystore.type=PEM
+listener.name.sasl_ssl.ssl.keystore.location=$KAFKA_TLS/server.pem
+listener.name.sasl_ssl.ssl.client.auth=none
 
 # topics are created explicitly by the services / tests
 auto.create.topics.enable=false
@@ -85,8 +151,19 @@ num.io.threads=4
 log.retention.hours=24
 log.segment.bytes=67108864
 CONF
+}
+
+write_config() {
+  mkdir -p "$KAFKA_DATA" "$KAFKA_LOGS"
+  config_text > "$KAFKA_CONF.tmp"
   mv "$KAFKA_CONF.tmp" "$KAFKA_CONF"
 }
+
+# has_sasl_listener — true if the config the running broker was started with has the SASL_SSL
+# listener (a broker started by an older kafka.sh has neither it nor the authorizer). Only this
+# upgrade restarts a running broker: other config changes need `kafka.sh restart`, so a start
+# with other ports in the environment never stops a running broker.
+has_sasl_listener() { grep -q '^listeners=.*SASL_SSL://' "$KAFKA_CONF" 2>/dev/null; }
 
 java_cmd() {
   # shellcheck disable=SC2086 # KAFKA_HEAP is a list of JVM flags
@@ -126,16 +203,24 @@ start() {
   if [ -f "$KAFKA_VERSION_FILE" ] && [ "$(cat "$KAFKA_VERSION_FILE")" != "$KAFKA_VERSION" ] && [ -f "$KAFKA_DATA/meta.properties" ]; then
     echo "kafka: note: data in $KAFKA_DATA was last used by Kafka $(cat "$KAFKA_VERSION_FILE"), starting $KAFKA_VERSION" >&2
   fi
+  if pid="$(broker_pid)" && ! has_sasl_listener; then
+    # the upgrade of a broker started before the SASL_SSL listener and the authorizer: once
+    echo "kafka: the running broker (pid $pid) has no SASL_SSL listener (started by an older kafka.sh): restarting it once with SASL_SSL on $KAFKA_HOST:$KAFKA_SASL_PORT and the StandardAuthorizer" >&2
+    stop
+  fi
   if pid="$(broker_pid)"; then
     wait_for "$START_TIMEOUT" ready || die "Kafka (pid $pid) is running but not ready on $KAFKA_HOST:$KAFKA_PORT (log: $KAFKA_LOGS/server.log)"
-    echo "kafka: already running on $KAFKA_HOST:$KAFKA_PORT (pid $pid)"
+    ensure_tools
+    echo "kafka: already running on $KAFKA_HOST:$KAFKA_PORT, SASL_SSL $KAFKA_HOST:$KAFKA_SASL_PORT (pid $pid)"
     return 0
   fi
   rm -f "$KAFKA_PID"
-  for port in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT"; do
+  for port in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT" "$KAFKA_SASL_PORT"; do
     if tcp_open "$KAFKA_HOST" "$port"; then die "port $KAFKA_HOST:$port is taken by another process"; fi
   done
   ensure_libs
+  ensure_tools
+  ensure_tls
   write_config
   format_storage
   echo "$KAFKA_VERSION" > "$KAFKA_VERSION_FILE"
@@ -153,7 +238,40 @@ start() {
     [ "$(date +%s)" -lt "$deadline" ] || die "Kafka did not become ready within ${START_TIMEOUT}s (logs: $KAFKA_LOGS)"
     sleep 0.3
   done
-  echo "kafka: $KAFKA_VERSION started on $KAFKA_HOST:$KAFKA_PORT (pid $(cat "$KAFKA_PID"))"
+  wait_for 10 tcp_open "$KAFKA_HOST" "$KAFKA_SASL_PORT" || die "Kafka does not listen on SASL_SSL $KAFKA_HOST:$KAFKA_SASL_PORT (logs: $KAFKA_LOGS)"
+  echo "kafka: $KAFKA_VERSION started on $KAFKA_HOST:$KAFKA_PORT, SASL_SSL $KAFKA_HOST:$KAFKA_SASL_PORT (pid $(cat "$KAFKA_PID"))"
+}
+
+# scram_user USER PASSWORD_FILE — create or replace USER's SCRAM-SHA-512 credential with Kafka's
+# ConfigCommand (= kafka-configs.sh --alter --entity-type users), over the PLAINTEXT listener as
+# the super user. The password never reaches a command line (ps): the whole java invocation is
+# a 0600 launcher @argfile, removed afterwards. (ConfigCommand's --add-config-file rejects SCRAM
+# properties, hence --add-config inside the @argfile.)
+scram_user() {
+  local user=${1:-} pwfile=${2:-} args password out
+  [[ "$user" =~ ^[A-Za-z0-9._-]+$ ]] || die "scram-user: expected a user name [A-Za-z0-9._-]+"
+  [ -r "$pwfile" ] || die "scram-user: cannot read the password file"
+  password="$(head -n1 "$pwfile" | tr -d '\r\n')"
+  [[ "$password" =~ ^[A-Za-z0-9._~+/=-]{8,}$ ]] || die "scram-user: the password must be 8+ characters of [A-Za-z0-9._~+/=-]"
+  ensure_toolchain
+  ensure_libs
+  ensure_tools
+  broker_pid >/dev/null || die "Kafka is not running (bash scripts/infra/kafka.sh start)"
+  mkdir -p "$KAFKA_LOGS/tools"
+  args="$(mktemp "$KAFKA_BASE/.scram.XXXXXX")"
+  out="$(mktemp "$KAFKA_LOGS/tools/scram-out.XXXXXX")"
+  chmod 0600 "$args" "$out"
+  # shellcheck disable=SC2064
+  trap "rm -f '$args' '$out'" EXIT
+  printf '%s\n' -cp "\"$KAFKA_LIBS/*:$KAFKA_TOOLS/*\"" org.apache.kafka.tools.ConfigCommand \
+    --bootstrap-server "$KAFKA_HOST:$KAFKA_PORT" --alter --entity-type users --entity-name "$user" \
+    --add-config "SCRAM-SHA-512=[password=$password]" > "$args"
+  if ! java -Xmx256m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Djava.awt.headless=true -Dkafka.logs.dir="$KAFKA_LOGS/tools" \
+      -Dlog4j2.configurationFile="$INFRA_DIR/kafka/log4j2.xml" "@$args" >"$out" 2>&1 ||
+     ! grep -q "Completed updating config for user $user" "$out"; then
+    grep -v -i password "$out" | tail -n 5 >&2 || true
+    die "could not set the SCRAM credential of $user (ConfigCommand output above, without lines naming the password)"
+  fi
 }
 
 stop() {
@@ -186,10 +304,24 @@ status() {
   echo "kafka: not ready on $KAFKA_HOST:$KAFKA_PORT"; return 1
 }
 
+# tool CLASS ARGS... — one of Kafka's own command-line tools (org.apache.kafka.tools.CLASS, e.g.
+# ConsoleProducer = kafka-console-producer.sh), its log on stderr (kafka/log4j2-tools.xml).
+tool() {
+  local class=${1:-}; shift || true
+  [[ "$class" =~ ^[A-Za-z.]+$ ]] || die "tool: expected a class name of org.apache.kafka.tools"
+  ensure_toolchain
+  ensure_libs
+  ensure_tools
+  exec java -Xmx256m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Djava.awt.headless=true \
+    -Dlog4j2.configurationFile="$INFRA_DIR/kafka/log4j2-tools.xml" -cp "$KAFKA_LIBS/*:$KAFKA_TOOLS/*" "org.apache.kafka.tools.$class" "$@"
+}
+
 case "${1:-}" in
-  start) start ;;
-  stop) stop ;;
-  restart) stop; start ;;
+  start) lock; start ;;
+  stop) lock; stop ;;
+  restart) lock; stop; start ;;
   status) status ;;
-  *) echo "usage: $0 start|stop|restart|status" >&2; exit 2 ;;
+  scram-user) scram_user "${2:-}" "${3:-}" ;;
+  tool) shift; tool "$@" ;;
+  *) echo "usage: $0 start|stop|restart|status|scram-user USER PASSWORD_FILE|tool CLASS ARGS..." >&2; exit 2 ;;
 esac

@@ -89,9 +89,11 @@ describe('custody dispatch', () => {
 });
 
 describe('the command registry', () => {
-  it('lists approvals, audit, controls, keys, policy and reconcile — not maintenance until its commands exist', () => {
-    expect(COMMAND_GROUPS.map((g) => g.name)).toEqual(['approvals', 'audit', 'controls', 'keys', 'policy', 'reconcile']);
-    expect(COMMAND_GROUPS.find((g) => g.name === 'approvals')?.commands.map((c) => c.name)).toEqual(['list', 'show', 'approve', 'reject']);
+  it('lists approvals, audit, controls, keys, list, maintenance, policy and reconcile', () => {
+    expect(COMMAND_GROUPS.map((g) => g.name)).toEqual(['approvals', 'audit', 'controls', 'keys', 'list', 'maintenance', 'policy', 'reconcile']);
+    expect(COMMAND_GROUPS.find((g) => g.name === 'maintenance')?.commands.map((c) => c.name)).toEqual(['list', 'schedule', 'cancel']);
+    expect(COMMAND_GROUPS.find((g) => g.name === 'list')?.commands.map((c) => c.name)).toEqual(['import', 'import-ofac', 'status']);
+    expect(COMMAND_GROUPS.find((g) => g.name === 'approvals')?.commands.map((c) => c.name)).toEqual(['list', 'show', 'approve', 'reject', 'enrol-authenticator']);
   });
 
   it('every command has a help text with --json, and no option collides with --help/--json', async () => {

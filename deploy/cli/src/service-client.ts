@@ -21,16 +21,20 @@ export function channelCredentials(t: Transport): ChannelCredentials {
   return credentials.createSsl(readFileOption('--ca', t.caFile), readFileOption('--key', t.keyFile), readFileOption('--cert', t.certFile));
 }
 
-/** `requestId`, when given, is sent as x-request-id (audit records of operator actions carry it). */
-export type UnaryCall = <Req, Res>(method: string, req: Req, requestId?: string) => Promise<Res>;
+/**
+ * `requestId`, when given, is sent as x-request-id (audit records of operator actions carry it);
+ * `headers` are further metadata (e.g. intake's x-custody-* request signature).
+ */
+export type UnaryCall = <Req, Res>(method: string, req: Req, requestId?: string, headers?: Readonly<Record<string, string>>) => Promise<Res>;
 
 export function unaryCaller(client: Client, target: string, timeoutMs: number): UnaryCall {
-  return <Req, Res>(method: string, req: Req, requestId?: string): Promise<Res> =>
+  return <Req, Res>(method: string, req: Req, requestId?: string, headers?: Readonly<Record<string, string>>): Promise<Res> =>
     new Promise((resolve, reject) => {
       const fn = (client as unknown as Record<string, (r: Req, md: Metadata, o: { deadline: Date }, cb: (e: ServiceError | null, r: Res) => void) => void>)[method];
       if (!fn) throw new Error(`no method ${method}`);
       const metadata = new Metadata();
       if (requestId !== undefined) metadata.set('x-request-id', requestId);
+      for (const [name, value] of Object.entries(headers ?? {})) metadata.set(name, value);
       fn.call(client, req, metadata, { deadline: new Date(Date.now() + timeoutMs) }, (err, res) => {
         if (!err) return resolve(res);
         const reason = err.metadata?.get('error-reason')[0];

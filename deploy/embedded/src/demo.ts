@@ -32,7 +32,7 @@ import { createEnvelope, protobufEnvelopeCodec, type EventBus, type Subscription
 import { AuthHeaders, encodeSigningInput, type BodyField, type IntakeHandle } from '@custody/intake';
 import type { LedgerHandle } from '@custody/ledger';
 import { CORRELATION_ID_KEY, errorReason } from '@custody/platform';
-import { approvalSigningBytes, type ApprovalSubject } from '@custody/policy';
+import { SoftwareAuthenticator, approvalSigningBytes, type ApprovalSubject } from '@custody/policy';
 import { DEMO_ACCOUNTS, DEMO_ASSET, DEMO_CHAIN, DEMO_DEPOSITOR, DEMO_OPERATORS, DEMO_WITHDRAWALS, TAMPER_FACTOR, TAMPERED_TITLE, type DemoPath, type DemoWithdrawal } from './demo-data.js';
 
 const GATEWAY = '/custody.intake.v1.CustodyGatewayService';
@@ -58,11 +58,20 @@ export interface DemoOperator {
   readonly id: string;
   readonly role: string;
   readonly key: LocalKey;
+  /** The operator's registered (software) FIDO2 authenticator: each vote carries its assertion (C-8.2.2.5-e). */
+  readonly device: SoftwareAuthenticator;
 }
 
-/** Operators of the demo: keys generated at each start (public keys go to the policy's directory). */
+/** The demo's operator console as a WebAuthn relying party (policy checks rpId and origin of every assertion). */
+export const DEMO_CONSOLE = Object.freeze({ rpId: 'localhost', origin: 'http://localhost' });
+
+/**
+ * Operators of the demo: keys and authenticators generated at each start (public keys go to
+ * the policy's directory). The authenticator's credential id is stable and policy keeps the
+ * last counter per device, so the counter starts at the current time: it keeps growing across restarts.
+ */
 export function demoOperators(): DemoOperator[] {
-  return DEMO_OPERATORS.map((o) => ({ id: o.id, role: o.role, key: new LocalKey(`${o.id}-embedded`) }));
+  return DEMO_OPERATORS.map((o) => ({ id: o.id, role: o.role, key: new LocalKey(`${o.id}-embedded`), device: SoftwareAuthenticator.generate({ ...DEMO_CONSOLE, credentialId: `${o.id}-embedded-device`, signCount: Math.floor(Date.now() / 1000) }) }));
 }
 
 export interface DemoIntegrator {
@@ -413,9 +422,11 @@ export async function runDemo(deps: DemoDeps): Promise<PathResult[]> {
         for (const op of deps.operators) {
           if (!pending.roles.includes(op.role)) continue;
           const signature = op.key.sign(approvalSigningBytes(subjectOf(pending), op.id, op.role, 'approve'));
+          const a = op.device.assertVote(subjectOf(pending), op.id, op.role, 'approve');
+          const deviceAssertion = { credentialId: a.credentialId, authenticatorData: Buffer.from(a.authenticatorData), clientDataJson: Buffer.from(a.clientDataJSON), signature: Buffer.from(a.signature) };
           const md = new Metadata();
           md.set(CORRELATION_ID_KEY, correlationId);
-          await unary(approvals.approve.bind(approvals) as never, { decisionId: pending.decisionId, operatorId: op.id, role: op.role, keyId: op.key.keyId, signature }, md);
+          await unary(approvals.approve.bind(approvals) as never, { decisionId: pending.decisionId, operatorId: op.id, role: op.role, keyId: op.key.keyId, signature, deviceAssertion }, md);
           operatorVotes.push(`${op.id} (${op.role})`);
           voters.push(op.id);
         }

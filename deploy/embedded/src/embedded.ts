@@ -8,7 +8,7 @@ import { InProcessBus, CreateEventBusTables1795478400000 } from '@custody/event-
 import { createLogger, createMetrics, createServiceDataSource, runMigrations, startMetricsServer, type Logger } from '@custody/platform';
 import type { EmbeddedConfig } from './config.js';
 import { EmbeddedDatabases, ensureDatabase, localRolePassword, type ServiceDatabase } from './database.js';
-import { demoOperators, formatDemo, LocalKey, registerDemoIntegrator, registerDepositIntegrator, runDemo, runDeposits, type DepositResult, type PathResult } from './demo.js';
+import { DEMO_CONSOLE, demoOperators, formatDemo, LocalKey, registerDemoIntegrator, registerDepositIntegrator, runDemo, runDeposits, type DepositResult, type PathResult } from './demo.js';
 import { ETH, ETH_HOT_WALLET } from './demo-data.js';
 import { CreateWalkthroughTables1795478500000 } from './walkthrough-migration.js';
 import { runPlatformWalkthrough, type WalkthroughResult } from './platform-walkthrough.js';
@@ -162,7 +162,8 @@ export async function startEmbedded(config: EmbeddedConfig): Promise<EmbeddedSys
         port: config.CUSTODY_APPROVAL_GRPC_PORT,
         bundleFile,
         decisionSeed,
-        operators: operatorDirectory(operators.map((o) => ({ id: o.id, role: o.role, keyId: o.key.keyId, publicKey: o.key.publicKey }))),
+        // Votes need an assertion of the operator's registered authenticator (software ones in the demo).
+        operators: operatorDirectory(operators.map((o) => ({ id: o.id, role: o.role, keyId: o.key.keyId, publicKey: o.key.publicKey, device: o.device.registration('software') })), DEMO_CONSOLE),
         facts: embeddedFacts(ledger),
         // Approvals are recorded in audit (same hash chain) before they are applied.
         operatorAudit: audit.gate,

@@ -166,6 +166,9 @@ signer:
 chain-adapter:
   # the operator audit gate of ChainAdminService (docs/chain-adapter.md)
   audit: { prefix: CUSTODY_CHAIN_ADAPTER_AUDIT_GRPC, address: true, tls: true }
+risk:
+  # the operator audit gate of CustomerProfileService (docs/risk.md)
+  audit: { prefix: CUSTODY_RISK_AUDIT_GRPC, address: true, tls: true }
 ledger:
   # addresses come with the assets: services.ledger.env.CUSTODY_LEDGER_RECONCILE_TARGETS
   chain-adapter: { prefix: CUSTODY_LEDGER_CHAIN_GRPC, address: false }

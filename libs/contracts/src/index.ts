@@ -23,6 +23,7 @@ export {
   PolicyDecided,
   PolicyDecision,
   RequiredApprovals,
+  TreasuryTransfer,
   policyDecisionFromJSON,
   policyDecisionToJSON,
 } from './gen/custody/events/v1/policy.js';
@@ -132,6 +133,9 @@ export {
   ScheduleMaintenanceResponse,
   CancelMaintenanceRequest,
   CancelMaintenanceResponse,
+  ListMaintenanceNoticesRequest,
+  ListMaintenanceNoticesResponse,
+  MaintenanceNotice,
   IntegratorInfo,
   IntegratorKeyInfo,
 } from './gen/custody/intake/v1/intake_admin.js';
@@ -147,6 +151,7 @@ export {
   ApproveResponse,
   RejectRequest,
   RejectResponse,
+  DeviceAssertion,
 } from './gen/custody/policy/v1/approval.js';
 export {
   LedgerServiceService,
@@ -175,6 +180,8 @@ export {
   WalletBalance,
   CustodialTotal,
   CustodialTier,
+  GetOutflowRequest,
+  GetOutflowResponse,
 } from './gen/custody/ledger/v1/ledger.js';
 export {
   ChainQueryServiceService,
@@ -246,7 +253,25 @@ export {
   RemoveInternalEntryResponse,
   ListInternalEntriesRequest,
   ListInternalEntriesResponse,
+  ImportInternalEntry,
+  ImportInternalEntriesRequest,
+  ImportInternalEntriesResponse,
+  ImportEntryOutcome,
+  ImportEntryResult,
 } from './gen/custody/risk/v1/lists.js';
+export {
+  CustomerProfileServiceService,
+  type CustomerProfileServiceServer,
+  CustomerProfileServiceClient,
+  CustomerProfile,
+  KycStatus,
+  UpsertCustomerProfileRequest,
+  UpsertCustomerProfileResponse,
+  GetCustomerProfileRequest,
+  GetCustomerProfileResponse,
+  ListCustomerProfilesRequest,
+  ListCustomerProfilesResponse,
+} from './gen/custody/risk/v1/customers.js';
 export {
   DepositAddressServiceService,
   type DepositAddressServiceServer,

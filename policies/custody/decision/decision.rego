@@ -21,6 +21,10 @@ import data.custody.freezes.halt
 import data.custody.freezes.maintenance
 import data.custody.freezes.time_of_day
 import data.custody.holds.new_account
+import data.custody.jurisdiction.ledger_velocity
+import data.custody.jurisdiction.limits as jurisdiction_limits
+import data.custody.jurisdiction.pack as jurisdiction_pack
+import data.custody.jurisdiction.travel_rule
 import data.custody.ledger.hold
 import data.custody.lib.timestamps
 import data.custody.limits.rolling_24h
@@ -30,6 +34,8 @@ import data.custody.risk.freshness
 import data.custody.risk.sanctions
 import data.custody.risk.score
 import data.custody.risk.verdict
+import data.custody.treasury.hot_pause
+import data.custody.treasury.transfer
 
 default allow := false
 
@@ -51,7 +57,11 @@ default decision := {
 	"approvals": {"quorum": 0, "roles": [], "expires_in_seconds": 0},
 }
 
-decision := _deny([{"code": no_rule, "detail": concat("", ["no rule decides requests of kind ", input.kind])}]) if {
+# A treasury transfer between our own wallets (sweep / replenishment) is decided by
+# treasury/transfer.rego alone.
+decision := transfer.decision if {
+	input.kind == "treasury_transfer"
+} else := _deny([{"code": no_rule, "detail": concat("", ["no rule decides requests of kind ", input.kind])}]) if {
 	validation.kind_unsupported
 } else := _deny([{"code": input_invalid, "detail": concat("; ", sort(validation.errors))}]) if {
 	count(validation.errors) > 0
@@ -88,7 +98,11 @@ decision := _deny([{"code": no_rule, "detail": concat("", ["no rule decides requ
 
 # deny_reasons is every deny of every rule. Approval requirements are combined by
 # approvals/quorum.rego, which imports the rules that raise them.
-deny_reasons := (((((((((((((asset.deny | tier.deny) | single.deny) | rolling_24h.deny) | whitelist.deny) | cooling_off.deny) | verdict.deny) | sanctions.deny) | score.deny) | freshness.deny) | hold.deny) | maintenance.deny) | time_of_day.deny) | halt.deny) | quorum.deny
+deny_reasons := (((((((((((((((asset.deny | tier.deny) | single.deny) | rolling_24h.deny) | whitelist.deny) | cooling_off.deny) | verdict.deny) | sanctions.deny) | score.deny) | freshness.deny) | hold.deny) | maintenance.deny) | time_of_day.deny) | halt.deny) | quorum.deny) | hot_pause.deny) | jurisdiction_deny
+
+# jurisdiction_deny is every deny of the account's jurisdiction pack and of the
+# ledger-confirmed rolling outflow (custody/jurisdiction).
+jurisdiction_deny := ((jurisdiction_pack.deny | jurisdiction_limits.deny) | travel_rule.deny) | ledger_velocity.deny
 
 # holds is every hold of every rule ({code, detail, until}).
 holds := new_account.hold

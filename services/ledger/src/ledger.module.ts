@@ -26,6 +26,8 @@ import { createReconcileHandler } from './adapters/grpc/reconcile-rpc.js';
 import { PostgresReconciliationStore } from './adapters/persistence/postgres-reconciliation-store.js';
 import { CreateReconciliationRuns1796169600000, RECONCILIATION_ENTITIES } from './adapters/persistence/reconciliation-schema.js';
 import { createReconciliationMetrics } from './adapters/reconciliation-metrics.js';
+import { PostgresTransferStore } from './adapters/persistence/postgres-transfer-store.js';
+import { TRANSFER_ENTITIES, TreasuryTransfers1796342400000 } from './adapters/persistence/transfer-schema.js';
 
 export const LEDGER_MIGRATIONS = [
   CreateLedgerTables1795737600000,
@@ -33,8 +35,9 @@ export const LEDGER_MIGRATIONS = [
   CreateLiabilitiesSnapshots1795910400000,
   CreateReconciliationRuns1796169600000,
   PerWalletCustodialAccounts1796256000000,
+  TreasuryTransfers1796342400000,
 ];
-export const LEDGER_ENTITIES = [...BOOK_ENTITIES, ...LIABILITIES_ENTITIES, ...RECONCILIATION_ENTITIES];
+export const LEDGER_ENTITIES = [...BOOK_ENTITIES, ...LIABILITIES_ENTITIES, ...RECONCILIATION_ENTITIES, ...TRANSFER_ENTITIES];
 
 /** Fee asset per chain (the asset tx.status fee_paid is denominated in). */
 export const DEFAULT_FEE_ASSETS: Readonly<Record<string, string>> = Object.freeze({ bitcoin: 'BTC', ethereum: 'ETH' });
@@ -102,7 +105,7 @@ export async function composeLedger(deps: LedgerDeps): Promise<LedgerHandle> {
       throw new Error(`ledger: the runtime database role holds privileges the books forbid (${excess.join(', ')}); revoke them (docs/ledger.md)`);
     }
     const feeAssets = deps.feeAssets ?? DEFAULT_FEE_ASSETS;
-    const postings = new LedgerPostings({ store, feeAssetOf: (chain) => feeAssets[chain] });
+    const postings = new LedgerPostings({ store, feeAssetOf: (chain) => feeAssets[chain], transfers: new PostgresTransferStore() });
     const subscription: Subscription = await startLedgerConsumer({
       bus: deps.bus,
       dataSource,

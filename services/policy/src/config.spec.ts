@@ -25,7 +25,8 @@ describe('policy config', () => {
 
   it('the ledger gRPC address is optional (no hold source: fail closed); with it, call deadline and hold wait (defaults 2 s / 30 s)', () => {
     expect(loadPolicyConfig(env).ledger).toBeUndefined();
-    expect(loadPolicyConfig({ ...env, CUSTODY_POLICY_LEDGER_GRPC_ADDRESS: 'ledger:50054' }).ledger).toEqual({ address: 'ledger:50054', tls: undefined, callTimeoutMs: 2_000, holdWaitMs: 30_000 });
+    expect(loadPolicyConfig({ ...env, CUSTODY_POLICY_LEDGER_GRPC_ADDRESS: 'ledger:50054' }).ledger).toEqual({ address: 'ledger:50054', tls: undefined, callTimeoutMs: 2_000, holdWaitMs: 30_000, hotWalletMonitorIntervalMs: 30_000 });
+    expect(loadPolicyConfig({ ...env, CUSTODY_POLICY_LEDGER_GRPC_ADDRESS: 'ledger:50054', CUSTODY_POLICY_HOT_WALLET_MONITOR_INTERVAL: '5m' }).ledger?.hotWalletMonitorIntervalMs).toBe(300_000);
     expect(loadPolicyConfig({ ...env, CUSTODY_POLICY_LEDGER_GRPC_ADDRESS: 'ledger:50054', CUSTODY_POLICY_LEDGER_HOLD_WAIT: '1m' }).ledger?.holdWaitMs).toBe(60_000);
     expect(() => loadPolicyConfig({ ...env, CUSTODY_POLICY_LEDGER_GRPC_ADDRESS: 'ledger:50054', CUSTODY_POLICY_LEDGER_TIMEOUT: 'soon' })).toThrow(/CUSTODY_POLICY_LEDGER_TIMEOUT/);
   });

@@ -30,6 +30,8 @@ const common = z.object({
   CUSTODY_POLICY_LEDGER_TIMEOUT: envVar.duration().default(2_000),
   /** How long "hold not placed yet" / "ledger unreachable" is retried before denying. */
   CUSTODY_POLICY_LEDGER_HOLD_WAIT: envVar.duration().default(30_000),
+  /** Interval of the hot-wallet cap monitor's rounds (needs the ledger address; docs/policies.md "Hot-wallet cap and rebalancing"). */
+  CUSTODY_POLICY_HOT_WALLET_MONITOR_INTERVAL: envVar.duration().default(30_000),
   // The audit gate's variables are in AUDIT_GATE below (operatorAuditEnv).
 });
 
@@ -88,6 +90,7 @@ export function loadPolicyConfig(env: NodeJS.ProcessEnv = process.env) {
               : undefined,
             callTimeoutMs: e.CUSTODY_POLICY_LEDGER_TIMEOUT,
             holdWaitMs: e.CUSTODY_POLICY_LEDGER_HOLD_WAIT,
+            hotWalletMonitorIntervalMs: e.CUSTODY_POLICY_HOT_WALLET_MONITOR_INTERVAL,
           }
         : undefined,
       /** grpc: record every vote in audit first; refuse: no endpoint, every vote refused; disabled: unaudited (dev). */

@@ -8,6 +8,8 @@ import { decisionSignerFromFile } from './adapters/keys/local-decision-signer.js
 import { operatorDirectoryFromFile } from './adapters/operators/operator-file.js';
 import { StaticFactsProvider, type StaticFactsDocument } from './adapters/facts/static-facts.js';
 import { LedgerFactsProvider, createLedgerClient, grpcHoldLookup, redeliveryFor, withLedgerHolds } from './adapters/facts/ledger-grpc-facts.js';
+import { grpcWalletBalances } from './adapters/facts/ledger-wallet-balances.js';
+import { LedgerOutflowProvider, grpcOutflowLookup, withLedgerOutflow } from './adapters/facts/ledger-outflow.js';
 import { credentials as grpcCredentials } from '@grpc/grpc-js';
 import { loadPolicyConfig } from './config.js';
 import { createPolicyBusMetrics, startPolicy } from './index.js';
@@ -44,9 +46,13 @@ const policy = await startPolicy({
   operators: operatorDirectoryFromFile(config.operatorsFile),
   facts:
     config.ledger && ledgerClient
-      ? withLedgerHolds(
-          staticFacts,
-          new LedgerFactsProvider({ lookup: grpcHoldLookup(ledgerClient), callTimeoutMs: config.ledger.callTimeoutMs, holdWaitMs: config.ledger.holdWaitMs, logger }),
+      ? withLedgerOutflow(
+          withLedgerHolds(
+            staticFacts,
+            new LedgerFactsProvider({ lookup: grpcHoldLookup(ledgerClient), callTimeoutMs: config.ledger.callTimeoutMs, holdWaitMs: config.ledger.holdWaitMs, logger }),
+          ),
+          // The 24 h outflow the rolling limits compare (max with the policy's own record); same bounds as the hold.
+          new LedgerOutflowProvider({ lookup: grpcOutflowLookup(ledgerClient), callTimeoutMs: config.ledger.callTimeoutMs, waitMs: config.ledger.holdWaitMs, logger }),
         )
       : staticFacts,
   ...(config.ledger ? { redelivery: redeliveryFor(config.ledger.holdWaitMs) } : {}),
@@ -54,6 +60,8 @@ const policy = await startPolicy({
   adminQuorum: config.adminQuorum,
   metrics: { registry, busMetrics, port: config.metricsPort },
   ...(auditGate ? { operatorAudit: auditGate } : {}),
+  // Hot-wallet cap monitor: the ledger's wallet balances (C-9.3.7.1-a).
+  ...(config.ledger && ledgerClient ? { treasury: { balances: grpcWalletBalances(ledgerClient, config.ledger.callTimeoutMs), intervalMs: config.ledger.hotWalletMonitorIntervalMs } } : {}),
 });
 logger.info({ grpcPort: policy.grpcPort, metricsUrl: policy.metricsUrl }, 'policy started');
 const stop = async (): Promise<void> => {

@@ -29,14 +29,22 @@ import { maintenanceGroupOf, startMaintenanceConsumer } from './adapters/kafka/m
 import { PostgresMaintenanceStore } from './adapters/persistence/maintenance-store.js';
 import { CreateMaintenanceWindows1795737600000, CreatePolicyTables1795651200000, POLICY_ENTITIES } from './adapters/persistence/schema.js';
 import { PostgresBundleStore, PostgresPolicyStore } from './adapters/persistence/postgres-store.js';
+import { CreateTreasuryTables1795824000000, TREASURY_ENTITIES } from './adapters/persistence/treasury-schema.js';
+import { APPROVAL_DEVICE_ENTITIES, AddApprovalDevices1795910400000 } from './adapters/persistence/approval-device-schema.js';
+import { PostgresTreasuryStore } from './adapters/persistence/treasury-store.js';
+import { startTreasuryConsumer, treasuryGroupOf } from './adapters/kafka/treasury-consumer.js';
+import { createTreasuryMetrics } from './adapters/treasury-metrics.js';
+import { TreasuryService, type WalletBalanceSource } from './application/treasury.js';
 import { BundleRegistry } from './application/bundle-registry.js';
 import { DecisionService, expirePending, type PolicyStore } from './application/decisions.js';
 import { MaintenanceService } from './application/maintenance.js';
 import type { DecisionSigner, OperatorDirectory, WithdrawalFactsProvider } from './application/ports.js';
 import type { Clock } from './domain/clock.js';
+import { treasurySettingsFromData } from './domain/treasury.js';
 
-export const POLICY_MIGRATIONS = [CreatePolicyTables1795651200000, CreateEventBusTables1795478400000, CreateMaintenanceWindows1795737600000];
-export { POLICY_ENTITIES };
+export const POLICY_MIGRATIONS = [CreatePolicyTables1795651200000, CreateEventBusTables1795478400000, CreateMaintenanceWindows1795737600000, CreateTreasuryTables1795824000000, AddApprovalDevices1795910400000];
+const ALL_POLICY_ENTITIES = [...POLICY_ENTITIES, ...TREASURY_ENTITIES, ...APPROVAL_DEVICE_ENTITIES];
+export { ALL_POLICY_ENTITIES as POLICY_ENTITIES };
 
 export interface PolicyDeps {
   readonly bus: EventBus;
@@ -82,11 +90,18 @@ export interface PolicyDeps {
    * composition passes the audit handle's `gate`. Absent: votes are not audited (logged at start).
    */
   readonly operatorAudit?: OperatorAuditGate;
+  /**
+   * Hot-wallet cap monitor (C-9.3.7.1-a, application/treasury.ts): the ledger's wallet
+   * balances (main.ts: GetWalletBalances over the ledger client) and the round interval
+   * (default 30 s). Absent: no monitor (logged at start, `alert: policy_no_hot_wallet_monitor`);
+   * transfers proposed otherwise are still decided and closed.
+   */
+  readonly treasury?: { readonly balances: WalletBalanceSource; readonly intervalMs?: number };
 }
 
 /** The bus metrics hooks of the policy service (pass the same object to the bus and to startPolicy). */
 export function createPolicyBusMetrics(registry: Registry, topicName: TopicNamer = identityTopics, consumerGroupId: string = POLICY_CONSUMER_GROUPS[0]): BusMetrics {
-  return createBusMetrics(registry, { topics: ALL_TOPICS.map(topicName), groups: [consumerGroupId, maintenanceGroupOf(consumerGroupId)] });
+  return createBusMetrics(registry, { topics: ALL_TOPICS.map(topicName), groups: [consumerGroupId, maintenanceGroupOf(consumerGroupId), treasuryGroupOf(consumerGroupId)] });
 }
 
 export interface PolicyHandle {
@@ -95,6 +110,8 @@ export interface PolicyHandle {
   readonly bundles: BundleRegistry;
   readonly decisions: DecisionService;
   readonly store: PolicyStore;
+  /** Hot-wallet monitor and treasury transfers (tick() runs one round now). */
+  readonly treasury: TreasuryService;
   readonly registry: Registry;
   /** The /metrics server's URL when a metrics port was given. */
   readonly metricsUrl?: string;
@@ -104,7 +121,7 @@ export interface PolicyHandle {
 export async function composePolicy(deps: PolicyDeps): Promise<PolicyHandle> {
   const clock = deps.clock ?? { now: () => new Date() };
   const topicName = deps.topicName ?? identityTopics;
-  const dataSource = createServiceDataSource({ service: 'policy', ...deps.database, entities: POLICY_ENTITIES, poolSize: 10 });
+  const dataSource = createServiceDataSource({ service: 'policy', ...deps.database, entities: ALL_POLICY_ENTITIES, poolSize: 10 });
   await dataSource.initialize();
   const cleanups: (() => Promise<unknown>)[] = [() => dataSource.destroy()];
   const stopAll = async (): Promise<void> => {
@@ -139,7 +156,9 @@ export async function composePolicy(deps: PolicyDeps): Promise<PolicyHandle> {
 
     const store = new PostgresPolicyStore(dataSource, topicName);
     const maintenanceStore = new PostgresMaintenanceStore();
+    const treasuryStore = new PostgresTreasuryStore(topicName);
     const decisions = new DecisionService({
+      hotWalletPause: (tx, asset) => treasuryStore.hotPause(tx, asset),
       maintenance: maintenanceStore,
       store,
       registry: bundles,
@@ -190,6 +209,53 @@ export async function composePolicy(deps: PolicyDeps): Promise<PolicyHandle> {
     });
     cleanups.push(() => maintenanceSubscription.stop());
 
+    // Hot-wallet cap monitor: sweeps, replenishments, breach incident and pause (C-9.3.7.1-a).
+    const treasuryAssets = (() => {
+      try {
+        return [...treasurySettingsFromData(bundles.current().data).assets.keys()];
+      } catch {
+        return [];
+      }
+    })();
+    const treasury = new TreasuryService({
+      store: treasuryStore,
+      decisions: store,
+      decisionService: decisions,
+      registry: bundles,
+      evaluator,
+      balances: deps.treasury?.balances ?? { walletBalances: () => Promise.reject(new Error('no wallet balance source configured')) },
+      clock,
+      logger: deps.logger,
+      metrics: createTreasuryMetrics(registry, treasuryAssets),
+    });
+    const treasurySubscription = await startTreasuryConsumer({
+      bus: deps.bus,
+      dataSource,
+      treasury,
+      groupId: consumerGroupId,
+      topicName,
+      metrics: busMetrics,
+      onResult: (result, envelope) => deps.logger.info({ eventId: envelope.id, type: envelope.type, result }, 'treasury transfer chain outcome handled'),
+    });
+    cleanups.push(() => treasurySubscription.stop());
+    if (deps.treasury) {
+      let monitoring = false;
+      const monitorTimer = setInterval(() => {
+        if (monitoring) return;
+        monitoring = true;
+        treasury
+          .tick()
+          .catch((err: unknown) => deps.logger.error({ err, alert: 'treasury_round_failed' }, 'hot-wallet monitor round failed'))
+          .finally(() => {
+            monitoring = false;
+          });
+      }, Math.max(1_000, deps.treasury.intervalMs ?? 30_000));
+      monitorTimer.unref();
+      cleanups.push(async () => clearInterval(monitorTimer));
+    } else {
+      deps.logger.warn({ alert: 'policy_no_hot_wallet_monitor' }, 'no wallet balance source: the hot-wallet cap is not monitored (no automatic sweeps, no breach pause)');
+    }
+
     // Staged activations (policy-bundle CLI): verified here, swapped between messages.
     let polling = false;
     const bundleTimer = setInterval(() => {
@@ -237,7 +303,7 @@ export async function composePolicy(deps: PolicyDeps): Promise<PolicyHandle> {
     cleanups.push(() => server.shutdown(2_000));
     if (!deps.operatorAudit) deps.logger.warn({ alert: 'policy_approvals_not_audited' }, 'no operator audit gate: approvals are applied without an audit record (dev/test composition only)');
 
-    return { grpcPort, dataSource, bundles, decisions, store, registry, ...(metricsUrl ? { metricsUrl } : {}), stop: stopAll };
+    return { grpcPort, dataSource, bundles, decisions, store, treasury, registry, ...(metricsUrl ? { metricsUrl } : {}), stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

@@ -1,7 +1,22 @@
 // The only file that reads process.env. Validated once at start-up (zod), typed, frozen.
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { callerAllowListVar, defineConfig, envVar } from '@custody/platform';
+import { callerAllowListVar, defineConfig, envVar, operatorAuditEnv, operatorAuditSettings } from '@custody/platform';
+
+/**
+ * The operator audit gate (CustomerProfileService upserts are recorded in audit first):
+ * without an address every upsert is refused (AUDIT_UNAVAILABLE) unless
+ * CUSTODY_AUDIT_GATE=disabled (dev only; an error together with an address).
+ */
+const AUDIT_GATE = {
+  address: 'CUSTODY_RISK_AUDIT_GRPC_ADDRESS',
+  tls: 'CUSTODY_RISK_AUDIT_GRPC_TLS',
+  caFile: 'CUSTODY_RISK_AUDIT_GRPC_CA_FILE',
+  certFile: 'CUSTODY_RISK_AUDIT_GRPC_CERT_FILE',
+  keyFile: 'CUSTODY_RISK_AUDIT_GRPC_KEY_FILE',
+  timeout: 'CUSTODY_RISK_AUDIT_TIMEOUT',
+  gate: 'CUSTODY_AUDIT_GATE',
+} as const;
 
 export function loadRiskConfig(env: NodeJS.ProcessEnv = process.env) {
   return defineConfig(
@@ -31,6 +46,7 @@ export function loadRiskConfig(env: NodeJS.ProcessEnv = process.env) {
         // Who may call the gRPC port (grpc-caller-identity in @custody/platform); optional.
         CUSTODY_GRPC_ALLOWED_CALLERS: callerAllowListVar().optional(),
       })
+      .and(operatorAuditEnv(AUDIT_GATE))
       .transform((e) => ({
         database: { adminUrl: e.CUSTODY_PG_ADMIN_URL, ownerPassword: e.CUSTODY_RISK_DB_OWNER_PASSWORD, appPassword: e.CUSTODY_RISK_DB_APP_PASSWORD },
         kafkaBrokers: e.KAFKA_BROKERS,
@@ -44,6 +60,7 @@ export function loadRiskConfig(env: NodeJS.ProcessEnv = process.env) {
         provider: e.CUSTODY_RISK_PROVIDER_URL ? { url: e.CUSTODY_RISK_PROVIDER_URL, apiKeyFile: e.CUSTODY_RISK_PROVIDER_API_KEY_FILE } : undefined,
         providerTimeoutMs: e.CUSTODY_RISK_PROVIDER_TIMEOUT,
         providerThresholds: { reviewAtScore: e.CUSTODY_RISK_PROVIDER_REVIEW_SCORE, blockAtScore: e.CUSTODY_RISK_PROVIDER_BLOCK_SCORE },
+        audit: operatorAuditSettings(e, AUDIT_GATE),
       })),
     env,
   );

@@ -1,7 +1,7 @@
 // Runs the risk service on Kafka with the environment's configuration (config.ts).
 import { readFileSync } from 'node:fs';
 import { createKafkaClient, KafkaBus, kafkaSecurityFromEnv } from '@custody/event-bus';
-import { createBusMetrics, createLogger, createMetrics, warnIfCallersUnrestricted } from '@custody/platform';
+import { createBusMetrics, createLogger, createMetrics, operatorAuditGateFor, warnIfCallersUnrestricted } from '@custody/platform';
 import { loadRiskConfig, readJsonFile } from './config.js';
 import { DEFAULT_RULE_SET, DEFAULT_TRAVEL_RULE } from './domain/default-rules.js';
 import { parseRuleSet } from './domain/rules.js';
@@ -17,8 +17,11 @@ const busMetrics = createBusMetrics(registry, { groups: ['risk-screening'] });
 const bus = new KafkaBus({ kafka: createKafkaClient({ clientId: 'risk', brokers: [...config.kafkaBrokers], extra: kafkaSecurityFromEnv(process.env, config.kafkaBrokers) }), metrics: busMetrics });
 // mTLS without CUSTODY_GRPC_ALLOWED_CALLERS: any certificate of the client CA may call (loud, not fatal; the chart always sets it).
 warnIfCallersUnrestricted(logger, { credentials: { kind: 'tls', requireClientCertificate: true }, ...(config.grpc.allowedCallers ? { allowedCallers: config.grpc.allowedCallers } : {}) });
+// CustomerProfileService upserts are recorded in audit first (refused when it is unreachable).
+const auditGate = operatorAuditGateFor(config.audit);
 const service = await startRisk({
   bus,
+  ...(auditGate ? { operatorAudit: auditGate } : {}),
   logger,
   database: config.database,
   settings: {
@@ -45,6 +48,7 @@ if (config.ofacFile) await service.importOfac(readFileSync(config.ofacFile, 'utf
 const shutdown = async (signal: string): Promise<void> => {
   logger.info({ signal }, 'stopping');
   await service.stop();
+  auditGate?.close();
   await bus.close();
   process.exit(0);
 };

@@ -1,5 +1,5 @@
 // The only place that wires risk adapters to ports (Postgres store, HTTP provider, Kafka
-// consumers, outbox relay, gRPC case and screening-list services). Plain composition: the service has no
+// consumers, outbox relay, gRPC case, screening-list and customer-profile services). Plain composition: the service has no
 // request-scoped providers, so a Nest container would add nothing but indirection.
 import type { DataSource } from 'typeorm';
 import { OutboxRelay, PostgresOutboxStore, type BusMetrics, type EventBus, type Subscription } from '@custody/event-bus';
@@ -16,10 +16,12 @@ import {
   type CallerRule,
   type GrpcServerCredentials,
   type Logger,
+  type OperatorAuditGate,
 } from '@custody/platform';
 import type { Registry } from 'prom-client';
 import { RISK_CONSUMER_GROUPS } from './consumer-groups.js';
 import { addInternalEntry, recordCustomerProfile, removeInternalEntry, type AddInternalEntry } from './application/admin.js';
+import { getCustomerProfile, type CustomerAdminDeps } from './application/customer-admin.js';
 import { importList, type ImportResult } from './application/import-list.js';
 import type { ListAdminDeps } from './application/list-admin.js';
 import { checkOwnAddresses, type OwnAddress, type OwnAddressFinding } from './application/own-addresses.js';
@@ -27,6 +29,7 @@ import type { AddressRiskProvider, Clock, InternalListEntry } from './applicatio
 import { SanctionsIndex } from './application/sanctions-index.js';
 import type { ScreeningSettings } from './application/screen-transfer.js';
 import { caseServiceDefinition, caseServiceImplementation, CASE_SERVICE_NAME, type OperatorAuthenticator } from './adapters/grpc/case-service.js';
+import { customerProfileServiceDefinition, customerProfileServiceImplementation, CUSTOMER_PROFILE_SERVICE_NAME } from './adapters/grpc/customer-profile-service.js';
 import { screeningListServiceDefinition, screeningListServiceImplementation, SCREENING_LIST_SERVICE_NAME } from './adapters/grpc/list-service.js';
 import { subscribeScreening } from './adapters/kafka/consumers.js';
 import { createRiskMetrics } from './adapters/metrics.js';
@@ -34,6 +37,8 @@ import { OFAC_SDN_SOURCE, parseOfac } from './adapters/lists/ofac.js';
 import { RISK_ENTITIES } from './adapters/persistence/entities.js';
 import { RISK_MIGRATIONS } from './adapters/persistence/migrations.js';
 import { PgRiskStore } from './adapters/persistence/pg-risk-store.js';
+import type { CustomerProfileRecord } from './domain/customer-profile.js';
+import { RiskError } from './domain/errors.js';
 import type { CustomerProfile } from './domain/screening.js';
 
 export const RISK_SERVICE = 'risk';
@@ -66,6 +71,12 @@ export interface StartRiskDeps {
         readonly maxReceiveMessageBytes?: number;
       }
     | undefined;
+  /**
+   * Operator audit gate (AuditService/RecordOperatorAction): CustomerProfileService upserts are
+   * recorded there first and refused (AUDIT_UNAVAILABLE) when it does not commit. Omitted =
+   * applied unaudited (dev/test compositions only; logged).
+   */
+  readonly operatorAudit?: OperatorAuditGate | undefined;
   readonly topics?: Partial<RiskTopics>;
   readonly consumerGroup?: string;
   readonly relayPollIntervalMs?: number;
@@ -83,7 +94,10 @@ export interface RiskService {
   importOfac(text: string, importedBy: string): Promise<ImportResult>;
   addInternalEntry(cmd: AddInternalEntry): Promise<InternalListEntry>;
   removeInternalEntry(id: string, by: string, why: string): Promise<boolean>;
+  /** In-process, unconditional (version + 1); operators use CustomerProfileService (versioned, audited first). */
   recordCustomerProfile(profile: CustomerProfile, by: string): Promise<void>;
+  /** The stored profile with its version; undefined when the customer has none. */
+  getCustomerProfile(customerAccount: string): Promise<CustomerProfileRecord | undefined>;
   /** C-8.3.4-c: checks own addresses; flagged ones get a remediation case. Run it on a schedule. */
   checkOwnAddresses(addresses: readonly OwnAddress[], by: string): Promise<OwnAddressFinding[]>;
   /** The runtime (app-role) data source, for read-only inspection in tests and tools. */
@@ -163,14 +177,18 @@ export async function wireRisk(deps: StartRiskDeps): Promise<RiskService> {
     };
     const listAdmin: ListAdminDeps = { lists: store, internal: store, clock, index, parse: parseOfac, source: OFAC_SDN_SOURCE, maxAgeSeconds: settings.listMaxAgeSeconds, onImported: logImport };
 
+    const customerAdmin: CustomerAdminDeps = { customers: store, clock, audit: deps.operatorAudit };
+
     let grpcPort: number | undefined;
     if (deps.grpc) {
+      if (!deps.operatorAudit) log.warn({ alert: 'risk_admin_not_audited' }, 'no operator audit gate: customer profile upserts are applied without an audit record (dev/test composition only)');
       const server = new GrpcServer({
         host: deps.grpc.host ?? '127.0.0.1',
         port: deps.grpc.port,
         services: [
           { name: CASE_SERVICE_NAME, operatorFacing: true, definition: caseServiceDefinition(), implementation: caseServiceImplementation({ uow: store, cases: store, clock }, deps.grpc.authenticate, (err) => log.warn({ err }, 'CaseService call failed')) },
           { name: SCREENING_LIST_SERVICE_NAME, operatorFacing: true, definition: screeningListServiceDefinition(), implementation: screeningListServiceImplementation(listAdmin, deps.grpc.authenticate, (err) => log.warn({ err }, 'ScreeningListService call failed')) },
+          { name: CUSTOMER_PROFILE_SERVICE_NAME, operatorFacing: true, definition: customerProfileServiceDefinition(), implementation: customerProfileServiceImplementation(customerAdmin, deps.grpc.authenticate, (err) => log.warn({ err }, 'CustomerProfileService call failed')) },
         ],
         serverOptions: { 'grpc.max_receive_message_length': deps.grpc.maxReceiveMessageBytes ?? DEFAULT_GRPC_MAX_RECEIVE_BYTES },
         packageDefinition: loadPackageDefinition(),
@@ -196,6 +214,10 @@ export async function wireRisk(deps: StartRiskDeps): Promise<RiskService> {
       addInternalEntry: (cmd) => addInternalEntry({ internal: store, clock }, cmd),
       removeInternalEntry: (id, by, why) => removeInternalEntry({ internal: store, clock }, id, by, why),
       recordCustomerProfile: (profile, by) => recordCustomerProfile({ customers: store, clock }, profile, by),
+      getCustomerProfile: (customerAccount) => getCustomerProfile(customerAdmin, customerAccount).catch((err: unknown) => {
+        if (err instanceof RiskError && err.riskCode === 'PROFILE_NOT_FOUND') return undefined;
+        throw err;
+      }),
       checkOwnAddresses: async (addresses, by) => {
         await index.ensure((await store.current(OFAC_SDN_SOURCE))?.version);
         const found = await checkOwnAddresses({ uow: store, sanctions: index, clock, provider: deps.provider, settings }, addresses, by);

@@ -16,6 +16,8 @@ export interface ApprovalApi {
   close(): void;
 }
 
+const device = (v: SignedVote): { deviceAssertion?: SignedVote['deviceAssertion'] } => (v.deviceAssertion ? { deviceAssertion: v.deviceAssertion } : {});
+
 export function connectApprovals(address: ServerAddress, transport: Transport, timeoutMs: number): ApprovalApi {
   const target = formatTarget(address);
   const client = new ApprovalServiceClient(target, channelCredentials(transport));
@@ -34,9 +36,9 @@ export function connectApprovals(address: ServerAddress, transport: Transport, t
   return {
     listAll,
     find: async (decisionId) => (await listAll()).find((p) => p.decisionId === decisionId),
-    approve: (v, requestId) => unary<object, ApproveResponse>('approve', { decisionId: v.decisionId, operatorId: v.operatorId, role: v.role, keyId: v.keyId, signature: v.signature }, requestId),
+    approve: (v, requestId) => unary<object, ApproveResponse>('approve', { decisionId: v.decisionId, operatorId: v.operatorId, role: v.role, keyId: v.keyId, signature: v.signature, ...device(v) }, requestId),
     reject: async (v, reason, requestId) => {
-      await unary<object, object>('reject', { decisionId: v.decisionId, operatorId: v.operatorId, role: v.role, keyId: v.keyId, signature: v.signature, reason }, requestId);
+      await unary<object, object>('reject', { decisionId: v.decisionId, operatorId: v.operatorId, role: v.role, keyId: v.keyId, signature: v.signature, reason, ...device(v) }, requestId);
     },
     close: () => client.close(),
   };

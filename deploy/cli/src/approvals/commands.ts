@@ -7,6 +7,7 @@ import { integerOption, requiredOption, stringOption } from '../args.js';
 import { CliError, ExitCode, UsageError, type CommandContext, type CommandGroup, type CommandSpec, type OptionSpec } from '../types.js';
 import { formatPendingDetail, formatPendingTable, pendingToJson } from './format.js';
 import { parseOperatorKey, publicKeyHex, requireIdentifier, signVote } from './signing.js';
+import { createAuthenticatorFile, useAuthenticatorFile } from './authenticator.js';
 import { formatTarget, parseServerAddress, transportOf, type ServerAddress, type Transport } from './transport.js';
 import type { ApprovalApi } from './client.js';
 
@@ -27,6 +28,7 @@ const VOTE_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   role: { type: 'string', placeholder: 'role', description: 'the role you vote in (e.g. compliance, treasury)' },
   'key-id': { type: 'string', placeholder: 'id', description: 'the id of your registered key' },
   'key-file': { type: 'string', placeholder: 'file', description: 'your Ed25519 private key: PKCS#8 PEM, or a 32-byte seed as hex or base64 (never printed)' },
+  'authenticator-file': { type: 'string', placeholder: 'file', description: 'software FIDO2 authenticator (dev/demo: `approvals enrol-authenticator`); its assertion binds the vote to your registered device' },
   yes: { type: 'boolean', short: 'y', description: 'do not ask for confirmation (required when stdin is not a terminal)' },
 };
 
@@ -129,12 +131,15 @@ function voteCommand(verdict: ApprovalVerdict, connect: ConnectApprovals): Comma
       if (!confirmed && !ctx.io.interactive) throw new UsageError('--yes is required when stdin is not a terminal');
       const c = connectionOf(ctx);
       const key = loadKeyFile(keyFile, ctx.io.err);
+      const authenticatorFile = stringOption(ctx.values, 'authenticator-file');
       return withApi(connect, c, async (api) => {
         const p = await api.find(id);
         if (!p) throw notPending(id);
-        const vote = signVote(p, { operatorId, role, keyId, verdict }, key);
+        const authenticator = authenticatorFile ? useAuthenticatorFile(authenticatorFile, ctx.io.err) : undefined;
+        const vote = signVote(p, { operatorId, role, keyId, verdict }, key, authenticator);
         if (!confirmed) {
-          ctx.io.err(`${formatPendingDetail(p)}\n\nYou are about to ${verdict.toUpperCase()} this withdrawal as ${operatorId} (${role}), key ${keyId} (public key ${publicKeyHex(key)}) on ${formatTarget(c.address)}.`);
+          const device = authenticator ? `, authenticator ${authenticator.credentialId}` : '';
+          ctx.io.err(`${formatPendingDetail(p)}\n\nYou are about to ${verdict.toUpperCase()} this withdrawal as ${operatorId} (${role}), key ${keyId} (public key ${publicKeyHex(key)})${device} on ${formatTarget(c.address)}.`);
           const answer = (await ctx.io.ask(`Type "${verdict}" to sign and send: `)).trim();
           if (answer !== verdict) throw new CliError(ExitCode.FAILED, 'not confirmed: nothing was signed or sent', 'NOT_CONFIRMED');
         }
@@ -159,11 +164,38 @@ function voteCommand(verdict: ApprovalVerdict, connect: ConnectApprovals): Comma
   };
 }
 
+const enrolAuthenticator: CommandSpec = {
+  name: 'enrol-authenticator',
+  summary: 'create a software FIDO2 authenticator file (dev/demo) and print the device entry to register for your operator',
+  options: {
+    out: { type: 'string', placeholder: 'file', description: 'where to write the authenticator (created with mode 0600; never overwritten)' },
+    'rp-id': { type: 'string', placeholder: 'domain', description: 'the operator console\'s relying-party id (approvalDevices.rpId of the operators file)' },
+    origin: { type: 'string', placeholder: 'url', description: 'the console origin (one of approvalDevices.origins)' },
+    'key-type': { type: 'string', placeholder: 'es256|ed25519', description: 'signature algorithm (default es256)' },
+  },
+  details: 'Production operators register hardware security keys or managed-device platform authenticators instead; software devices are accepted only where approvalDevices.allowedKinds lists "software".',
+  run: async (ctx) => {
+    const out = requiredOption(ctx.values, 'out');
+    const rpId = requiredOption(ctx.values, 'rp-id');
+    const origin = requiredOption(ctx.values, 'origin');
+    const keyType = stringOption(ctx.values, 'key-type') ?? 'es256';
+    if (keyType !== 'es256' && keyType !== 'ed25519') throw new UsageError('--key-type must be es256 or ed25519');
+    let made: { device: Record<string, string> };
+    try {
+      made = createAuthenticatorFile(out, { rpId, origin, keyType, now: new Date() });
+    } catch (err) {
+      throw new UsageError(`cannot create --out ${out}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+    }
+    ctx.io.out(ctx.json ? JSON.stringify({ ok: true, device: made.device }) : `wrote ${out}; register this device for your operator (operators file, "devices"):\n${JSON.stringify(made.device, null, 2)}`);
+    return Promise.resolve(ExitCode.OK);
+  },
+};
+
 export function approvalsGroupWith(connect: ConnectApprovals = grpcConnect): CommandGroup {
   return {
     name: 'approvals',
-    summary: 'withdrawals held for operator approval (policy ApprovalService): list, show, approve, reject',
-    commands: [list(connect), show(connect), voteCommand('approve', connect), voteCommand('reject', connect)],
+    summary: 'withdrawals held for operator approval (policy ApprovalService): list, show, approve, reject, enrol-authenticator',
+    commands: [list(connect), show(connect), voteCommand('approve', connect), voteCommand('reject', connect), enrolAuthenticator],
   };
 }
 

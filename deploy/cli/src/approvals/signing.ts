@@ -7,6 +7,7 @@ import { createPrivateKey, createPublicKey, sign, type KeyObject } from 'node:cr
 import { approvalSigningBytes, approvalSubjectBytes, type ApprovalSubject, type ApprovalVerdict } from '@custody/decision-token';
 import type { PendingApproval } from '@custody/contracts';
 import { CliError, ExitCode, UsageError } from '../types.js';
+import type { DeviceAssertionWire } from './authenticator.js';
 
 /** PKCS#8 DER prefix of an Ed25519 private key (RFC 8410): the 32-byte seed follows. */
 const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
@@ -80,18 +81,27 @@ export interface SignedVote {
   readonly role: string;
   readonly keyId: string;
   readonly signature: Buffer;
+  /** The WebAuthn assertion of the operator's registered authenticator (C-8.2.2.5-e), when one is used. */
+  readonly deviceAssertion?: DeviceAssertionWire;
 }
 
 /**
  * Signs `verdict` on the listed decision as `operatorId` in `role`. Refuses (exit 1,
  * APPROVE_PAYLOAD_MISMATCH) when the listed fields and approve_payload disagree.
  */
-export function signVote(p: PendingApproval, vote: { operatorId: string; role: string; keyId: string; verdict: ApprovalVerdict }, key: KeyObject): SignedVote {
+export function signVote(
+  p: PendingApproval,
+  vote: { operatorId: string; role: string; keyId: string; verdict: ApprovalVerdict },
+  key: KeyObject,
+  authenticator?: { assert: (subject: ApprovalSubject, operatorId: string, role: string, verdict: ApprovalVerdict) => DeviceAssertionWire },
+): SignedVote {
   if (!payloadMatches(p)) {
     throw new CliError(ExitCode.FAILED, `the server's approve_payload for ${p.decisionId} does not match the fields it listed: not signing`, 'APPROVE_PAYLOAD_MISMATCH');
   }
-  const bytes = approvalSigningBytes(subjectOf(p), vote.operatorId, vote.role, vote.verdict);
-  return { decisionId: p.decisionId, operatorId: vote.operatorId, role: vote.role, keyId: vote.keyId, signature: sign(null, bytes, key) };
+  const subject = subjectOf(p);
+  const bytes = approvalSigningBytes(subject, vote.operatorId, vote.role, vote.verdict);
+  const signed = { decisionId: p.decisionId, operatorId: vote.operatorId, role: vote.role, keyId: vote.keyId, signature: sign(null, bytes, key) };
+  return authenticator ? { ...signed, deviceAssertion: authenticator.assert(subject, vote.operatorId, vote.role, vote.verdict) } : signed;
 }
 
 const IDENT = /^[!-~]{1,256}$/;

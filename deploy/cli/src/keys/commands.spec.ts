@@ -8,11 +8,11 @@ import { KeyInfo, KeyState, type AdminRequest } from '@custody/contracts';
 // The composition layer may use a service's exported API (as deploy/embedded does); the whole-graph
 // rule is checked by scripts/workspace/boundaries.spec.ts.
 // eslint-disable-next-line @nx/enforce-module-boundaries
-import { keyTransitionSigningBytes } from '@custody/signer';
+import { backupRequest, generationRequest, keyTransitionSigningBytes, openShare, restoreRequest } from '@custody/signer';
 import { runCli } from '../cli.js';
 import { ExitCode, type Io } from '../types.js';
 import type { KeyAdminApi } from './client.js';
-import { keysGroupWith, type ConnectKeyAdmin } from './commands.js';
+import { keysGroupWith, parseX25519Secret, type ConnectKeyAdmin } from './commands.js';
 import { formatKeyTable, keyToJson } from './format.js';
 import { expiryOf, parseApprovalsFile, type ApprovalDoc } from './transition.js';
 
@@ -41,6 +41,9 @@ function fake(): { connect: ConnectKeyAdmin; sent: { transition: string; request
       sent.push({ transition, request });
       return Promise.resolve(info);
     },
+    generate: () => Promise.resolve(info),
+    backup: () => Promise.reject(new Error('not used')),
+    restore: () => Promise.resolve(info),
     close: () => undefined,
   };
   return { connect: () => Promise.resolve(api), sent };
@@ -105,5 +108,50 @@ describe('custody keys: suspend/resume sign the signer\'s own key-transition byt
   it('parseApprovalsFile rejects approvals of different requests', () => {
     const base = { format: 'custody.key-approval.v1', requestId: 'r', keyId: 'k', transition: 'resume', expiresAt: 5, role: 'x', operatorKeyId: 'k1', signature: 'ab'.repeat(64) };
     expect(() => parseApprovalsFile(JSON.stringify([{ ...base, operatorId: 'a' }, { ...base, operatorId: 'b', requestId: 'other' }]))).toThrow(/same request/);
+  });
+});
+
+describe('custody keys ceremony / backup / restore: what is signed is the signer\'s own composite request', () => {
+  const params = ['--wallet', 'eth-hot-9', '--chain', 'ethereum', '--algorithm', 'secp256k1', '--tier', 'hot', '--custody', 'local-sealed'];
+  const loadRequests = () => Promise.resolve({ generationRequest, backupRequest, restoreRequest, openShare });
+  const groupWith = (f: ReturnType<typeof fake>) => [keysGroupWith(f.connect, () => Promise.resolve(keyTransitionSigningBytes), loadRequests)];
+  it('sign-transition --transition generate signs generationRequest (every parameter bound); ceremony sends the inventory key id and the parameters', async () => {
+    const io = fakeIo();
+    expect(await runCli(['keys', 'sign-transition', 'key-9', '--transition', 'generate', ...params, '--request-id', 'req-g', ...as('dave')], io, groupWith(fake()))).toBe(ExitCode.OK);
+    const doc = JSON.parse(io.stdout.join('')) as ApprovalDoc;
+    expect(doc.keyId).toBe('key-9|eth-hot-9|ethereum|secp256k1|hot|local-sealed');
+    const signed = generationRequest({ requestId: 'req-g', keyId: 'key-9', walletId: 'eth-hot-9', chain: 'ethereum', algorithm: 'secp256k1', tier: 'hot', custody: 'local-sealed', expiresAt: doc.expiresAt });
+    expect(ed25519.verify(Buffer.from(doc.signature, 'hex'), keyTransitionSigningBytes(signed, 'dave'), ed25519.getPublicKey(new Uint8Array(seeds.dave)))).toBe(true);
+    const file = join(dir, 'gen.jsonl');
+    writeFileSync(file, JSON.stringify(doc));
+    const f = fake();
+    const sent: unknown[] = [];
+    const connect: ConnectKeyAdmin = async (a, t, ms) => {
+      const api = await f.connect(a, t, ms);
+      return { ...api, generate: (request, p) => (sent.push({ request, p }), Promise.resolve(info)) };
+    };
+    expect(await runCli(['keys', 'ceremony', 'key-9', ...SERVER, ...params, ...as('carol'), '--approvals-file', file, '--yes'], fakeIo(), [keysGroupWith(connect, () => Promise.resolve(keyTransitionSigningBytes), loadRequests)])).toBe(ExitCode.OK);
+    expect(sent[0]).toMatchObject({ request: { requestId: 'req-g', keyId: 'key-9' }, p: { walletId: 'eth-hot-9', chain: 'ethereum', algorithm: 'secp256k1', tier: 'hot', custody: 'local-sealed' } });
+    // Approvals of another tier are not this request: refused before sending.
+    expect(await runCli(['keys', 'ceremony', 'key-9', ...SERVER, ...params.map((p) => (p === 'hot' ? 'cold' : p)), ...as('carol'), '--approvals-file', file, '--yes'], fakeIo(), [keysGroupWith(connect, () => Promise.resolve(keyTransitionSigningBytes), loadRequests)])).toBe(ExitCode.USAGE);
+    expect(sent).toHaveLength(1);
+  });
+  it('backup arguments: custodians as id=64 hex, at least 2, no duplicates, threshold 2..N; bad ones are usage errors', async () => {
+    const c = (id: string) => ['--custodian', `${id}=${'ab'.repeat(32)}`];
+    const base = ['keys', 'sign-transition', 'key-9', '--transition', 'backup', ...as('dave')];
+    expect(await runCli([...base, ...c('c1'), ...c('c2'), '--threshold', '2'], fakeIo(), groupWith(fake()))).toBe(ExitCode.OK);
+    for (const bad of [[...c('c1'), '--threshold', '2'], [...c('c1'), ...c('c1'), '--threshold', '2'], [...c('c1'), ...c('c2'), '--threshold', '3'], [...c('c1'), ...c('c2')], ['--custodian', 'c1=zz', ...c('c2'), '--threshold', '2']]) {
+      expect(await runCli([...base, ...bad], fakeIo(), groupWith(fake()))).toBe(ExitCode.USAGE);
+    }
+  });
+  it('custodian X25519 secrets: 64 hex or base64 of 32 bytes, anything else refused without echoing it', () => {
+    expect(parseX25519Secret('11'.repeat(32))).toHaveLength(32);
+    expect(parseX25519Secret(Buffer.alloc(32, 7).toString('base64'))).toHaveLength(32);
+    expect(() => parseX25519Secret('secret-words')).toThrow(/32-byte X25519/);
+    try {
+      parseX25519Secret('secret-words');
+    } catch (e) {
+      expect((e as Error).message).not.toContain('secret-words');
+    }
   });
 });

@@ -11,7 +11,9 @@ import type { KeyTransitionRequest } from '@custody/signer';
 import { CliError, ExitCode, UsageError } from '../types.js';
 
 export type CliTransition = 'suspend' | 'resume';
-export const TRANSITIONS: readonly CliTransition[] = ['suspend', 'resume'];
+/** Every request the CLI signs: the two transitions, the generation ceremony and a backup / restore of a key. */
+export type SignedTransition = CliTransition | 'generate' | 'backup' | 'restore';
+export const TRANSITIONS: readonly SignedTransition[] = ['suspend', 'resume', 'generate', 'backup', 'restore'];
 
 /** The format tag of an approval document printed by `custody keys sign-transition`. */
 export const APPROVAL_FORMAT = 'custody.key-approval.v1';
@@ -20,8 +22,13 @@ export type SigningBytes = (request: KeyTransitionRequest, operatorId: string) =
 
 export interface TransitionRequest {
   readonly requestId: string;
+  /**
+   * The key id as signed: the inventory key id for suspend/resume; for generate, backup and
+   * restore the signer's composite ("<key>|<wallet>|…", from its generationRequest /
+   * backupRequest / restoreRequest), so an approval binds every parameter of the request.
+   */
   readonly keyId: string;
-  readonly transition: CliTransition;
+  readonly transition: SignedTransition;
   /** Unix seconds. */
   readonly expiresAt: number;
 }
@@ -43,9 +50,9 @@ export function requireRequestId(value: string): string {
   return value;
 }
 
-export function requireTransition(value: string): CliTransition {
+export function requireTransition(value: string): SignedTransition {
   if (!(TRANSITIONS as readonly string[]).includes(value)) throw new UsageError(`--transition must be one of ${TRANSITIONS.join(', ')}`);
-  return value as CliTransition;
+  return value as SignedTransition;
 }
 
 /** Expiry from --expires-at (unix seconds) or now + --expires-in; at most one hour ahead, never in the past. */

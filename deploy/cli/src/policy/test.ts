@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { stringOption } from '../args.js';
 import { repositoryRoot } from '../paths.js';
 import { runProcess, type RunProcess } from '../process.js';
+import { activateCommand, signBundleCommand } from './activate.js';
+import { policyBacktestCommand } from './backtest.js';
 import { CliError, ExitCode, type CommandGroup, type CommandSpec, type ExitCode as Code } from '../types.js';
 
 /** OPA_BIN, else the repository's .local/bin/opa (scripts/infra/opa.sh), else `opa` on PATH. */
@@ -41,6 +43,6 @@ export function policyTestCommand(run: RunProcess = runProcess, root: string = r
 
 export const policyGroup: CommandGroup = {
   name: 'policy',
-  summary: 'the Rego policies: test',
-  commands: [policyTestCommand()],
+  summary: 'the Rego policies: test, backtest, sign-bundle, activate',
+  commands: [policyTestCommand(), policyBacktestCommand(), signBundleCommand(), activateCommand()],
 };

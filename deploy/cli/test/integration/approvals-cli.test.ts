@@ -5,7 +5,10 @@
 // (compliance + treasury); two operators approve it with the CLI, one with a PKCS#8 PEM key
 // file and one with a hex seed, and the decision becomes ALLOW. A wrong key is refused with
 // the server's reason (exit 1); a client certificate from another CA, plaintext, or a stopped
-// server is unreachable (exit 3).
+// server is unreachable (exit 3). Then `custody policy backtest` replays the stored decision
+// inputs of the same database against a candidate bundle with a lower BTC institutional limit:
+// the approved 1.5 BTC would be denied (exit 1, reasons on each side); the active bundle changes
+// nothing (exit 0); an unreachable database is exit 3.
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -37,9 +40,9 @@ interface Cli {
 }
 
 /** Runs the built CLI asynchronously (the policy server answers in this process meanwhile). */
-function cli(args: readonly string[]): Promise<Cli> {
+function cli(args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<Cli> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [cliMain, ...args], { cwd: root, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [cliMain, ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -282,5 +285,46 @@ describe('custody approvals (built CLI) against the real policy ApprovalService'
     expect(down.code).toBe(3);
     expect(json(down)).toMatchObject({ ok: false, exitCode: 3, reason: 'UNREACHABLE' });
     expect(down.stderr).toContain(`cannot reach the server at 127.0.0.1:${port}`);
+  });
+});
+
+describe('custody policy backtest (built CLI) against the real policy database', () => {
+  let candidate: string;
+  beforeAll(async () => {
+    const opa = process.env['OPA_BIN'] ?? resolve(root, '.local/bin/opa');
+    const data = join(dir, 'candidate-data');
+    await run('cp', ['-r', resolve(root, 'policies/data'), data]);
+    const limits = JSON.parse(await readFile(join(data, 'limits.json'), 'utf8')) as { limits: { version: string; assets: { BTC: { tiers: { institutional: { single_max: string } } } } } };
+    limits.limits.version = 'candidate-cli-test';
+    limits.limits.assets.BTC.tiers.institutional.single_max = '100000000';
+    await writeFile(join(data, 'limits.json'), JSON.stringify(limits, null, 2));
+    candidate = join(dir, 'candidate.tar.gz');
+    // scripts/policy-test.sh build wrote the Wasm SDK's capabilities to .local/policy/capabilities.json.
+    await run(opa, ['build', '-t', 'wasm', '-e', 'custody/decision/decision', '--capabilities', resolve(root, '.local/policy/capabilities.json'), '--ignore', '*_test.rego', '-o', candidate, 'policies/custody', data], { cwd: root });
+  }, 120_000);
+  const env = (): NodeJS.ProcessEnv => ({ ...process.env, CUSTODY_DB_URL: db.appUrl, CUSTODY_DB_SCHEMA: db.schema });
+
+  it('a candidate with a lower BTC institutional limit: the held/approved 1.5 BTC would be denied, listed with the reasons on each side (exit 1)', async () => {
+    const r = await cli(['policy', 'backtest', '--bundle', candidate, '--json'], env());
+    expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 1 });
+    const doc = json<{ ok: boolean; replayed: number; changed: number; transitions: Record<string, number>; changes: { withdrawalId: string; before: { outcome: string; reasons: string[]; quorum: number }; after: { outcome: string; reasons: string[] } }[] }>(r);
+    expect(doc.ok).toBe(false);
+    expect(doc.replayed).toBeGreaterThan(0);
+    expect(doc.transitions['require_approval -> deny']).toBeGreaterThanOrEqual(1);
+    expect(doc.changes).toContainEqual(expect.objectContaining({ before: { outcome: 'require_approval', reasons: ['amount_requires_approval'], quorum: 2 }, after: expect.objectContaining({ outcome: 'deny', reasons: ['limit_single_exceeded'] }) }));
+    expect(r.stderr).toMatch(/replaying up to 10000 stored decision inputs/);
+    const text = await cli(['policy', 'backtest', '--bundle', candidate], env());
+    expect(text.stdout).toMatch(/require_approval \[amount_requires_approval\] quorum 2 -> deny \[limit_single_exceeded\]/);
+  });
+
+  it('the active bundle itself changes nothing (exit 0); an unreachable database is exit 3; no CUSTODY_DB_URL is a usage error', async () => {
+    const same = await cli(['policy', 'backtest', '--bundle', join(dir, 'bundle', 'bundle.tar.gz'), '--json'], env());
+    expect({ code: same.code, stderr: same.stderr }).toMatchObject({ code: 0 });
+    expect(json<{ ok: boolean; changed: number }>(same)).toMatchObject({ ok: true, changed: 0 });
+    const down = await cli(['policy', 'backtest', '--bundle', candidate, '--json'], { ...process.env, CUSTODY_DB_URL: 'postgres://nobody:x@127.0.0.1:1/none' });
+    expect(down.code).toBe(3);
+    expect(json<{ reason: string }>(down).reason).toBe('UNREACHABLE');
+    const { CUSTODY_DB_URL: _unset, ...noUrl } = process.env;
+    expect((await cli(['policy', 'backtest', '--bundle', candidate], noUrl)).code).toBe(2);
   });
 });

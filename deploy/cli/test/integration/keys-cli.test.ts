@@ -15,7 +15,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Metadata, credentials, type ServiceError } from '@grpc/grpc-js';
-import { ed25519 } from '@noble/curves/ed25519.js';
+import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 import { ActivateKeyRequest, AdminApproval, GenerateKeyRequest, KeyAdminServiceClient } from '@custody/contracts';
 import { InProcessBus } from '@custody/event-bus';
 import { createLogger } from '@custody/platform';
@@ -173,10 +173,92 @@ describe('custody keys (built CLI) against the real signer KeyAdminService and P
     expect(replay.code).toBe(1);
   });
 
+});
+
+describe('C-5.4.2-a key ceremony and C-9.3.7.3-c backup shares (built CLI) against the real signer: quorum, custodian-encrypted shares, restore', () => {
+  const NEW = `key-ceremony-${rand()}`;
+  const NEW_WALLET = `eth-hot-ceremony-${rand()}`;
+  const params = ['--wallet', NEW_WALLET, '--chain', 'ethereum', '--algorithm', 'secp256k1', '--tier', 'hot', '--custody', 'local-sealed'];
+  const custodians = (['c1', 'c2', 'c3'] as const).map((id) => {
+    const secret = x25519.utils.randomSecretKey();
+    return { id, secret, publicKey: x25519.getPublicKey(secret) };
+  });
+  const custodianArgs = ['--threshold', '2', ...custodians.flatMap((c) => ['--custodian', `${c.id}=${Buffer.from(c.publicKey).toString('hex')}`])];
+  const backupDir = () => join(dir, 'backup');
+  const stateOfNew = async (): Promise<string | undefined> => {
+    const r = await cli(['keys', 'list', ...server, '--wallet', NEW_WALLET, '--json']);
+    return (JSON.parse(r.stdout) as { keys: { keyId: string; state: string }[] }).keys.find((k) => k.keyId === NEW)?.state;
+  };
+  const approvalOf = async (transition: string, extra: readonly string[]): Promise<string> => {
+    const signed = await cli(['keys', 'sign-transition', NEW, '--transition', transition, '--expires-in', '600', ...extra, ...as('dave')]);
+    expect({ code: signed.code, stdout: signed.stdout, stderr: signed.stderr }).toMatchObject({ code: 0 });
+    const file = join(dir, `${transition}-${rand()}.jsonl`);
+    await writeFile(file, signed.stdout);
+    return file;
+  };
+
+  it('ceremony as one operator: QUORUM_NOT_MET (exit 1), no key; approvals over other parameters are refused before sending (exit 2)', async () => {
+    const alone = await cli(['keys', 'ceremony', NEW, ...server, ...params, ...as('carol'), '--yes', '--json']);
+    expect({ code: alone.code, stdout: alone.stdout, stderr: alone.stderr }).toMatchObject({ code: 1 });
+    expect(JSON.parse(alone.stdout)).toMatchObject({ ok: false, reason: 'QUORUM_NOT_MET' });
+    const otherTier = await approvalOf('generate', params.map((p) => (p === 'hot' ? 'warm' : p)));
+    const mismatch = await cli(['keys', 'ceremony', NEW, ...server, ...params, ...as('carol'), '--approvals-file', otherTier, '--yes', '--json']);
+    expect({ code: mismatch.code, stdout: mismatch.stdout, stderr: mismatch.stderr }).toMatchObject({ code: 2 });
+    expect(await stateOfNew()).toBeUndefined();
+  });
+
+  it('ceremony with a second operator\'s approval of the same parameters: exit 0, the signer generated the key (inactive, public key and address only)', async () => {
+    const file = await approvalOf('generate', params);
+    const r = await cli(['keys', 'ceremony', NEW, ...server, ...params, ...as('carol'), '--approvals-file', file, '--reason', 'hot wallet rotation', '--yes', '--json']);
+    expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toMatchObject({ code: 0 });
+    const doc = JSON.parse(r.stdout) as { ok: boolean; operators: string[]; key: { keyId: string; state: string; publicKey: string; address: string; algorithm: string } };
+    expect(doc).toMatchObject({ ok: true, operators: ['dave', 'carol'], key: { keyId: NEW, state: 'inactive', algorithm: 'secp256k1' } });
+    expect(doc.key.publicKey).toMatch(/^0[23][0-9a-f]{64}$/);
+    expect(doc.key.address).toMatch(/^0x[0-9a-fA-F]{40}$/);
+    expect(await stateOfNew()).toBe('inactive');
+  });
+
+  it('backup 2-of-3 with the quorum: a manifest and one share file per custodian, each opened only by its custodian\'s key', async () => {
+    const alone = await cli(['keys', 'backup', NEW, ...server, ...custodianArgs, '--out-dir', join(dir, 'backup-alone'), ...as('carol'), '--yes', '--json']);
+    expect({ code: alone.code, stdout: alone.stdout, stderr: alone.stderr }).toMatchObject({ code: 1 });
+    expect(JSON.parse(alone.stdout)).toMatchObject({ reason: 'QUORUM_NOT_MET' });
+    const file = await approvalOf('backup', custodianArgs);
+    const r = await cli(['keys', 'backup', NEW, ...server, ...custodianArgs, '--out-dir', backupDir(), ...as('carol'), '--approvals-file', file, '--yes', '--json']);
+    expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toMatchObject({ code: 0 });
+    const doc = JSON.parse(r.stdout) as { manifest: { backupId: string; threshold: number; total: number; custodians: string[]; fingerprint: string; keyId: string }; files: string[] };
+    expect(doc.manifest).toMatchObject({ keyId: NEW, threshold: 2, total: 3, custodians: ['c1', 'c2', 'c3'] });
+    expect(doc.files.map((f) => f.slice(backupDir().length + 1))).toEqual(['manifest.json', 'share-c1.json', 'share-c2.json', 'share-c3.json']);
+    for (const c of custodians) await writeFile(join(dir, `${c.id}.x25519`), Buffer.from(c.secret).toString('hex'), { mode: 0o600 });
+    for (const c of custodians.slice(0, 2)) {
+      const opened = await cli(['keys', 'open-share', '--share-file', join(backupDir(), `share-${c.id}.json`), '--custodian-key-file', join(dir, `${c.id}.x25519`), '--out', join(dir, `opened-${c.id}.json`), '--json']);
+      expect({ code: opened.code, stdout: opened.stdout, stderr: opened.stderr }).toMatchObject({ code: 0 });
+      expect(opened.stdout).not.toMatch(/"share"/);
+    }
+    const wrong = await cli(['keys', 'open-share', '--share-file', join(backupDir(), 'share-c3.json'), '--custodian-key-file', join(dir, 'c1.x25519'), '--out', join(dir, 'opened-wrong.json'), '--json']);
+    expect({ code: wrong.code, stdout: wrong.stdout, stderr: wrong.stderr }).toMatchObject({ code: 1 });
+    expect(JSON.parse(wrong.stdout)).toMatchObject({ reason: 'SHARE_NOT_OPENED' });
+  });
+
+  it('restore: one share is a usage error, one operator QUORUM_NOT_MET (exit 1); 2 opened shares with the quorum: exit 0, the signer checked it is the same key', async () => {
+    const manifest = join(backupDir(), 'manifest.json');
+    const one = await cli(['keys', 'restore', NEW, ...server, '--manifest', manifest, '--opened-share', join(dir, 'opened-c1.json'), ...as('carol'), '--yes']);
+    expect({ code: one.code, stdout: one.stdout, stderr: one.stderr }).toMatchObject({ code: 2 });
+    const opened = ['--opened-share', join(dir, 'opened-c1.json'), '--opened-share', join(dir, 'opened-c2.json')];
+    const single = await cli(['keys', 'restore', NEW, ...server, '--manifest', manifest, ...opened, ...as('carol'), '--yes', '--json']);
+    expect({ code: single.code, stdout: single.stdout, stderr: single.stderr }).toMatchObject({ code: 1 });
+    expect(JSON.parse(single.stdout)).toMatchObject({ reason: 'QUORUM_NOT_MET' });
+    const file = await approvalOf('restore', ['--manifest', manifest]);
+    const r = await cli(['keys', 'restore', NEW, ...server, '--manifest', manifest, '--opened-share', join(dir, 'opened-c1.json'), '--opened-share', join(dir, 'opened-c2.json'), ...as('carol'), '--approvals-file', file, '--yes', '--json']);
+    expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toMatchObject({ code: 0 });
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, transition: 'restore', operators: ['dave', 'carol'], key: { keyId: NEW } });
+  });
+});
+
+describe('custody keys: the signer stopped', () => {
   it('a stopped signer is unreachable (exit 3)', async () => {
     await signer.stop();
     signerStopped = true;
     const r = await cli(['keys', 'list', ...server, '--timeout', '5', '--json']);
-    expect(r.code).toBe(3);
+    expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toMatchObject({ code: 3 });
   });
 });

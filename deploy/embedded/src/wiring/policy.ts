@@ -9,7 +9,7 @@ import type { AuditHandle } from '@custody/audit';
 import type { EventBus } from '@custody/event-bus';
 import type { LedgerHandle } from '@custody/ledger';
 import type { Logger } from '@custody/platform';
-import { POLICY_MIGRATIONS, localDecisionSigner, startPolicy, type Operator, type OperatorDirectory, type PolicyHandle, type WithdrawalFactsProvider } from '@custody/policy';
+import { POLICY_MIGRATIONS, localDecisionSigner, startPolicy, type Operator, type OperatorDirectory, type PolicyHandle, type RegisteredDevice, type WithdrawalFactsProvider } from '@custody/policy';
 import type { EmbeddedDatabases, ServiceDatabase } from '../database.js';
 import { DEMO_ACCOUNTS, DEMO_ASSET, ETH_HOT_WALLET } from '../demo-data.js';
 import { ledgerHoldOf } from './ledger.js';
@@ -32,10 +32,18 @@ export function embeddedFacts(ledger: LedgerHandle | undefined): WithdrawalFacts
   };
 }
 
-export function operatorDirectory(operators: readonly { id: string; role: string; keyId: string; publicKey: Uint8Array }[]): OperatorDirectory {
+/**
+ * The demo operators with their Ed25519 keys and registered (software) authenticators. With
+ * `console`, device assertions are required, from software authenticators of that relying
+ * party (docs/policies.md "Approver devices"; production registries accept hardware only).
+ */
+export function operatorDirectory(
+  operators: readonly { id: string; role: string; keyId: string; publicKey: Uint8Array; device?: RegisteredDevice }[],
+  console?: { rpId: string; origin: string },
+): OperatorDirectory {
   const map = new Map<string, Operator>();
-  for (const o of operators) map.set(o.id, { operatorId: o.id, roles: [o.role], keys: new Map([[o.keyId, o.publicKey]]) });
-  return { operators: map };
+  for (const o of operators) map.set(o.id, { operatorId: o.id, roles: [o.role], keys: new Map([[o.keyId, o.publicKey]]), ...(o.device ? { devices: new Map([[o.device.deviceId, o.device]]) } : {}) });
+  return { operators: map, ...(console ? { deviceAssertions: { required: true, rpId: console.rpId, origins: [console.origin], allowedKinds: ['software'] } } : {}) };
 }
 
 export async function composePolicy(deps: {

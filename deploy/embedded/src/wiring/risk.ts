@@ -51,7 +51,10 @@ export async function composeRisk(deps: { bus: EventBus; dbs: EmbeddedDatabases;
     for (const account of DEMO_ACCOUNTS) {
       const reason = `whitelisted destination of ${account.id}: ${account.destination}`;
       if (!have.has(reason)) await service.addInternalEntry({ list: 'allow', chain: DEMO_CHAIN, address: account.destination, reason, by: SEEDED_BY });
-      await service.recordCustomerProfile({ customerAccount: account.id, kycStatus: 'verified', jurisdiction: DEMO_JURISDICTION, openedAt: new Date(account.openedAt) }, SEEDED_BY);
+      // Only where missing: a profile an operator changed (CustomerProfileService) is kept.
+      if (!(await service.getCustomerProfile(account.id))) {
+        await service.recordCustomerProfile({ customerAccount: account.id, kycStatus: 'verified', jurisdiction: DEMO_JURISDICTION, openedAt: new Date(account.openedAt) }, SEEDED_BY);
+      }
     }
     return { service, list: { version: result.version, entries: result.entryCount, changed: result.changed } };
   } catch (error) {

@@ -223,8 +223,9 @@ describe('npm start (embedded default)', () => {
     );
     const decisionIds = (await query<{ id: string }>(`SELECT "id"::text AS id FROM "policy"."decision" WHERE "withdrawal_id" = $1`, [largeWithdrawal?.id])).map((d) => d.id);
     expect(votes.map((v) => ({ actor: v.actor, action: v.action, device: v.device }))).toEqual([
-      { actor: 'op-alice', action: 'policy.approval.approve', device: 'key:op-alice-embedded' },
-      { actor: 'op-bob', action: 'policy.approval.approve', device: 'key:op-bob-embedded' },
+      // The registered authenticator that asserted the vote (C-8.2.2.5-e).
+      { actor: 'op-alice', action: 'policy.approval.approve', device: 'webauthn:op-alice-embedded-device' },
+      { actor: 'op-bob', action: 'policy.approval.approve', device: 'webauthn:op-bob-embedded-device' },
     ]);
     for (const v of votes) expect(decisionIds).toContain(v.target);
     const [allow] = await query<{ sequence: string }>(

@@ -73,6 +73,7 @@ function fakes(gateRecords: boolean) {
       return Promise.resolve();
     },
     listCurrentAndUpcoming: () => Promise.resolve([...windows.values()]),
+    listNotices: () => Promise.resolve([...windows.values()]),
     get: (id) => Promise.resolve(windows.get(id)),
     cancel: (id, at, by, _c, record) => {
       log.push('store:cancel');

@@ -22,6 +22,20 @@ export interface ServiceStatus {
   readonly maintenance: readonly MaintenanceWindow[];
 }
 
+export type MaintenanceNoticeState = 'upcoming' | 'active' | 'ended' | 'cancelled';
+
+export interface MaintenanceNoticeList {
+  readonly notices: readonly { readonly window: MaintenanceWindow; readonly state: MaintenanceNoticeState }[];
+  readonly truncated: boolean;
+}
+
+/** A window's state at `now`: cancelled wins; otherwise by its start and end. */
+export function noticeState(w: MaintenanceWindow, now: Date): MaintenanceNoticeState {
+  if (w.cancelledAt !== undefined) return 'cancelled';
+  if (w.endsAt <= now) return 'ended';
+  return w.startsAt <= now ? 'active' : 'upcoming';
+}
+
 export class MaintenanceUseCases {
   constructor(
     private readonly deps: {
@@ -74,6 +88,23 @@ export class MaintenanceUseCases {
 
   private record(action: AdminRecord['action'], target: string, actor: OperatorActor, correlationId: string, at: Date, reason?: string): AdminRecord {
     return { id: randomUUID(), action, target, actor, correlationId, at, ...(reason ? { reason } : {}) };
+  }
+
+  /**
+   * The operators' listing (ListMaintenanceNotices, read-only): by default the windows that
+   * have not ended and were not cancelled; earliest start first. `truncated` when more matched
+   * than `limit` (the latest-starting ones are kept).
+   */
+  async listNotices(query: { readonly includeEnded: boolean; readonly includeCancelled: boolean; readonly limit: number }): Promise<MaintenanceNoticeList> {
+    const limit = query.limit === 0 ? 100 : query.limit;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new InvalidArgumentError('limit', 'LIMIT_OUT_OF_RANGE', 'must be 0 (= 100) to 1000');
+    const now = this.deps.clock.now();
+    const rows = await this.deps.store.listNotices({ now, includeEnded: query.includeEnded, includeCancelled: query.includeCancelled, limit: limit + 1 });
+    const kept = rows.slice(0, limit);
+    return {
+      notices: [...kept].sort((a, b) => a.startsAt.getTime() - b.startsAt.getTime() || a.id.localeCompare(b.id)).map((window) => ({ window, state: noticeState(window, now) })),
+      truncated: rows.length > limit,
+    };
   }
 
   async status(): Promise<ServiceStatus> {

@@ -107,12 +107,25 @@ export interface AdminRecord {
   readonly reason?: string;
 }
 
+export interface MaintenanceNoticeQuery {
+  readonly now: Date;
+  /** Also windows with ends_at <= now. */
+  readonly includeEnded: boolean;
+  readonly includeCancelled: boolean;
+  readonly limit: number;
+}
+
 export interface MaintenanceStore {
   /** Stores the window and its maintenance.scheduled event in one transaction. */
   create(window: MaintenanceWindow, correlationId: string, record?: AdminRecord): Promise<void>;
   /** Windows that have not ended at `now` and were not cancelled. */
   listCurrentAndUpcoming(now: Date): Promise<readonly MaintenanceWindow[]>;
   get(id: string): Promise<MaintenanceWindow | undefined>;
+  /**
+   * Operators' listing (ListMaintenanceNotices): windows matching the query, the latest
+   * starting first, at most `limit`.
+   */
+  listNotices(query: MaintenanceNoticeQuery): Promise<readonly MaintenanceWindow[]>;
   /**
    * Marks the window cancelled and publishes it again with cancelled = true, in one
    * transaction; false if it was already cancelled (a concurrent cancel won).

@@ -2,10 +2,9 @@
 // and real Kafka: pinned operator certificates AND Ed25519 signatures over the canonical
 // request, evidence stored with every action, events through the outbox; the integrator
 // side (CustodyGatewayService) sees every change. grpcurl calls ListIntegrators by reflection.
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Metadata, credentials, status } from '@grpc/grpc-js';
@@ -26,6 +25,7 @@ import {
   type Withdrawal,
 } from '@custody/contracts';
 import { KafkaBus, createKafkaClient, protobufEnvelopeCodec, type Envelope, type Subscription } from '@custody/event-bus';
+import { createTestPki, type TestPki } from '@custody/testing';
 import { AuthHeaders, encodeSigningInput, prefixedTopics, startIntake, type BodyField, type IntakeHandle } from '../../src/index.js';
 import { adminBodies } from '../../src/adapters/grpc/admin.js';
 import {
@@ -50,6 +50,7 @@ import {
 
 const prefix = `t${rand()}.`;
 const clock = new TestClock();
+let pki: TestPki | undefined;
 let dir: string;
 let db: TestDatabase;
 let bus: KafkaBus;
@@ -158,28 +159,13 @@ async function count(table: string): Promise<number> {
 const snapshot = async () => ({ integrators: await count('integrator'), actions: await count('admin_action'), outbox: await count('outbox'), windows: await count('maintenance_window') });
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'intake-admin-'));
-  const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  const key = (name: string) => ssl('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', `${name}.key`);
-  const ca = (name: string) => {
-    key(name);
-    ssl('req', '-x509', '-new', '-key', `${name}.key`, '-out', `${name}.crt`, '-days', '1', '-subj', `/CN=${name}`, '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign');
-  };
-  const leaf = (name: string, issuer: string, ext: string) => {
-    key(name);
-    ssl('req', '-new', '-key', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`);
-    writeFileSync(join(dir, `${name}.ext`), ext);
-    ssl('x509', '-req', '-in', `${name}.csr`, '-CA', `${issuer}.crt`, '-CAkey', `${issuer}.key`, '-CAcreateserial', '-out', `${name}.crt`, '-days', '1', '-extfile', `${name}.ext`);
-  };
-  ca('ca'); // server + integrators
-  ca('operator-ca'); // operators only: the admin port trusts this CA, the gateway port does not
-  leaf('server', 'ca', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
-  for (const c of ['int-new', 'int-rot', 'int-dup', 'int-gone']) leaf(c, 'ca', 'extendedKeyUsage=clientAuth\n');
-  for (const c of ['op-alice', 'op-bob', 'op-unpinned']) leaf(c, 'operator-ca', 'extendedKeyUsage=clientAuth\n');
-  for (const n of ['ca', 'operator-ca', 'server', 'int-new', 'int-rot', 'int-dup', 'int-gone', 'op-alice', 'op-bob', 'op-unpinned']) {
-    pem[`${n}.crt`] = readFileSync(file(`${n}.crt`));
-    pem[`${n}.key`] = readFileSync(file(`${n}.key`));
-  }
+  pki = createTestPki({ prefix: 'intake-admin-', caName: 'ca' }); // server + integrators
+  dir = pki.dir;
+  const operatorCa = pki.root('operator-ca'); // operators only: the admin port trusts this CA, the gateway port does not
+  pki.server('server');
+  for (const c of ['int-new', 'int-rot', 'int-dup', 'int-gone']) pki.client(c);
+  for (const c of ['op-alice', 'op-bob', 'op-unpinned']) operatorCa.client(c);
+  Object.assign(pem, pki.pemFiles());
 
   db = await createTestDatabase();
   await createPrefixedTopics(prefix);
@@ -223,7 +209,7 @@ afterAll(async () => {
   await bus?.close();
   await deletePrefixedTopics(prefix).catch(() => undefined);
   await db?.drop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  pki?.cleanup();
 });
 
 describe('IntakeAdminService is served on its own port, to operator certificates only', () => {
@@ -546,5 +532,98 @@ describe('C-9.4-a ScheduleMaintenance / CancelMaintenance: minimum notice, opera
       code: status.INVALID_ARGUMENT,
       field: 'maintenance_id',
     });
+  });
+});
+
+describe('C-9.4-a ListMaintenanceNotices: the operators see the schedule with who announced and who cancelled it (and grpcurl, a stock client, reads it)', () => {
+  interface Notice {
+    window: { maintenanceId: string; assets: string[] };
+    announcedBy: string;
+    cancelledBy: string;
+    cancelledAt?: unknown;
+    state: string;
+  }
+  const schedule = async (op: OperatorKey, cert: string, startsInMs: number, durationMs = 3_600_000): Promise<string> => {
+    const admin = adminClient(cert);
+    const startsAt = new Date(clock.now().getTime() + startsInMs);
+    const req: ScheduleMaintenanceRequest = {
+      chains: [],
+      assets: ['ETH'],
+      startsAt: timestampFromDate(startsAt),
+      endsAt: timestampFromDate(new Date(startsAt.getTime() + durationMs)),
+      withdrawalsSuspended: true,
+      depositsDelayed: false,
+      description: `listing test ${rand()}`,
+    };
+    const res = (await call(admin.scheduleMaintenance.bind(admin) as never, req, adminMetadata(op, 'ScheduleMaintenance', adminBodies.scheduleMaintenance(req)))) as { window: { maintenanceId: string } };
+    return res.window.maintenanceId;
+  };
+  const list = async (req: { includeEnded: boolean; includeCancelled: boolean; limit: number }): Promise<{ notices: Notice[]; truncated: boolean }> => {
+    const admin = adminClient('op-bob');
+    return (await call(admin.listMaintenanceNotices.bind(admin) as never, req, adminMetadata(BOB, 'ListMaintenanceNotices', adminBodies.listMaintenanceNotices(req)))) as { notices: Notice[]; truncated: boolean };
+  };
+
+  it('default: upcoming windows only; include_cancelled adds the cancelled one with its operator; include_ended the one that has ended; earliest start first', async () => {
+    const upcoming = await schedule(ALICE, 'op-alice', 3 * 3_600_000);
+    const toCancel = await schedule(BOB, 'op-bob', 4 * 3_600_000);
+    const ending = await schedule(ALICE, 'op-alice', 1.5 * 3_600_000, 60_000);
+    const admin = adminClient('op-bob');
+    const cancel = { maintenanceId: toCancel, reason: 'not needed' };
+    await call(admin.cancelMaintenance.bind(admin) as never, cancel, adminMetadata(BOB, 'CancelMaintenance', adminBodies.cancelMaintenance(cancel)));
+
+    const mine = (r: { notices: Notice[] }) => r.notices.filter((n) => [upcoming, toCancel, ending].includes(n.window.maintenanceId));
+    const byDefault = mine(await list({ includeEnded: false, includeCancelled: false, limit: 0 }));
+    expect(byDefault.map((n) => [n.window.maintenanceId, n.state, n.announcedBy])).toEqual([
+      [ending, 'upcoming', 'alice'],
+      [upcoming, 'upcoming', 'alice'],
+    ]);
+    const withCancelled = mine(await list({ includeEnded: false, includeCancelled: true, limit: 0 }));
+    expect(withCancelled.map((n) => n.window.maintenanceId)).toEqual([ending, upcoming, toCancel]);
+    expect(withCancelled[2]).toMatchObject({ state: 'cancelled', announcedBy: 'bob', cancelledBy: 'bob', window: { assets: ['ETH'] } });
+    expect(withCancelled[2]?.cancelledAt).toBeDefined();
+
+    clock.offsetMs = 2 * 3_600_000; // `ending` is over, `upcoming` not yet started
+    try {
+      expect(mine(await list({ includeEnded: false, includeCancelled: false, limit: 0 })).map((n) => n.window.maintenanceId)).toEqual([upcoming]);
+      expect(mine(await list({ includeEnded: true, includeCancelled: false, limit: 0 })).map((n) => [n.window.maintenanceId, n.state])).toEqual([
+        [ending, 'ended'],
+        [upcoming, 'upcoming'],
+      ]);
+    } finally {
+      clock.offsetMs = 0;
+    }
+  });
+
+  it('limit: the latest-starting windows are kept and truncated is set; out of range → INVALID_ARGUMENT limit', async () => {
+    const all = await list({ includeEnded: true, includeCancelled: true, limit: 1000 });
+    expect(all.truncated).toBe(false);
+    expect(all.notices.length).toBeGreaterThanOrEqual(3);
+    const one = await list({ includeEnded: true, includeCancelled: true, limit: 1 });
+    expect(one.truncated).toBe(true);
+    expect(one.notices.map((n) => n.window.maintenanceId)).toEqual([all.notices[all.notices.length - 1]?.window.maintenanceId]);
+    expect(await failure(list({ includeEnded: false, includeCancelled: false, limit: 1001 }))).toMatchObject({ code: status.INVALID_ARGUMENT, field: 'limit', reason: 'LIMIT_OUT_OF_RANGE' });
+  });
+
+  it('grpcurl (reflection, request signed over the documented body include_ended, include_cancelled, limit) lists the cancelled window too', async () => {
+    const cancelledId = await schedule(ALICE, 'op-alice', 5 * 3_600_000);
+    const admin = adminClient('op-alice');
+    const cancel = { maintenanceId: cancelledId, reason: 'moved' };
+    await call(admin.cancelMaintenance.bind(admin) as never, cancel, adminMetadata(ALICE, 'CancelMaintenance', adminBodies.cancelMaintenance(cancel)));
+    const bin = requireEnv('GRPCURL_BIN');
+    const body: BodyField[] = [
+      ['include_ended', 'false'],
+      ['include_cancelled', 'true'],
+      ['limit', '0'],
+    ];
+    const md = adminMetadata(ALICE, 'ListMaintenanceNotices', body);
+    const headers = [AuthHeaders.clientId, AuthHeaders.keyId, AuthHeaders.timestamp, AuthHeaders.nonce, AuthHeaders.signature].flatMap((h) => ['-H', `${h}: ${String(md.get(h)[0])}`]);
+    const args = ['-cacert', file('ca.crt'), '-cert', file('op-alice.crt'), '-key', file('op-alice.key'), ...headers, '-d', '{"include_cancelled": true}', `127.0.0.1:${intake.adminPort}`, 'custody.intake.v1.IntakeAdminService/ListMaintenanceNotices'];
+    const r = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(bin, args, { encoding: 'utf8', timeout: 30_000 }, (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr }));
+    });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const res = JSON.parse(r.stdout) as { notices: Notice[] };
+    expect(res.notices.find((n) => n.window.maintenanceId === cancelledId)).toMatchObject({ state: 'cancelled', announcedBy: 'alice', cancelledBy: 'alice' });
   });
 });

@@ -102,3 +102,32 @@ export interface LedgerStore {
   /** Sets the state (and, when re-credited, the new credit entry). */
   updateDeposit(depositId: string, state: DepositState, tx: Tx, entryId?: string): Promise<void>;
 }
+
+/** Every treasury transfer id starts with this (proto PolicyDecided.treasury_transfer). */
+export const TREASURY_TRANSFER_PREFIX = 'treasury:';
+export const isTreasuryTransferId = (id: string): boolean => id.startsWith(TREASURY_TRANSFER_PREFIX);
+
+export type TransferState = 'AUTHORISED' | 'SETTLED';
+
+/** A treasury transfer between two of our own wallets as policy authorised it (policy.decided ALLOW). */
+export interface LedgerTransfer {
+  readonly transferId: string;
+  readonly decisionId: string;
+  readonly asset: string;
+  readonly chain: string;
+  readonly amount: bigint;
+  readonly sourceWallet: string;
+  readonly destinationWallet: string;
+  readonly state: TransferState;
+  /** The TRANSFER entry while SETTLED (what a reorg reverses). */
+  readonly settleEntryId: string | null;
+}
+
+export interface TransferStore {
+  /** Locks the transfer id (advisory, even before the row exists) and the row, for the rest of `tx`. */
+  lockTransfer(transferId: string, tx: Tx): Promise<LedgerTransfer | undefined>;
+  insertTransfer(t: LedgerTransfer, at: Date, tx: Tx): Promise<void>;
+  updateTransfer(transferId: string, state: TransferState, settleEntryId: string | null, at: Date, tx: Tx): Promise<void>;
+  /** Transfers (authorised, sorted) with a parked SETTLE waiting for this wallet's registration. */
+  transfersAwaitingWallet(walletId: string, tx: Tx): Promise<string[]>;
+}

@@ -1,9 +1,9 @@
 // Event -> posting. Each handler runs inside the inbox transaction of its event (exactly
 // once per event id) and also checks the withdrawal's / deposit's own state, so a second,
 // different event meaning the same thing (two FINAL statuses) posts nothing.
-import { DEPOSITS_WALLET, customerAccount, depositLines, holdLines, negate, releaseLines, settleLines } from '../domain/postings.js';
+import { DEPOSITS_WALLET, customerAccount, depositLines, holdLines, negate, releaseLines, settleLines, transferLines } from '../domain/postings.js';
 import { walletChange, type KeyLifecycleFacts } from '../domain/wallets.js';
-import { InsufficientFundsError, type LedgerStore, type PendingAction, type Tx } from './ports.js';
+import { InsufficientFundsError, type LedgerStore, type PendingAction, type TransferStore, type Tx } from './ports.js';
 
 export interface EventContext {
   readonly eventId: string;
@@ -23,6 +23,9 @@ export type PostingOutcome =
   | 'deferred'
   | 'deferred-wallet-unknown'
   | 'wallet-registered'
+  | 'transfer-authorised'
+  | 'transfer-settled'
+  | 'transfer-reversed'
   | 'ignored';
 
 export class LedgerPostings {
@@ -31,6 +34,9 @@ export class LedgerPostings {
       readonly store: LedgerStore;
       /** Fee asset of a chain (e.g. ethereum -> ETH); undefined = unknown chain. */
       readonly feeAssetOf: (chain: string) => string | undefined;
+      /** Treasury transfers between our own wallets (hot-wallet sweeps, replenishments). */
+      readonly transfers: TransferStore;
+      readonly now?: () => Date;
     },
   ) {}
 
@@ -146,7 +152,93 @@ export class LedgerPostings {
     for (const withdrawalId of await store.withdrawalsAwaitingWallet(change.wallet.walletId, tx)) {
       if (await store.lockWithdrawal(withdrawalId, tx)) await this.applyPending(withdrawalId, tx);
     }
+    const transfers = this.deps.transfers;
+    for (const transferId of await transfers.transfersAwaitingWallet(change.wallet.walletId, tx)) {
+      if (await transfers.lockTransfer(transferId, tx)) await this.applyPendingTransfer(transferId, tx);
+    }
     return 'wallet-registered';
+  }
+
+  // --- treasury transfers (hot-wallet sweeps, replenishments) --------------------------------
+
+  private transferStore(): TransferStore {
+    return this.deps.transfers;
+  }
+
+  /**
+   * policy.decided ALLOW of a treasury transfer: what will move (amount, source and destination
+   * wallet). Nothing is booked yet: the chain decides (tx.status FINAL). Events of the transfer
+   * that arrived first were parked; they are applied now, in arrival order.
+   */
+  async transferAuthorised(
+    t: { transferId: string; decisionId: string; asset: string; chain: string; amount: bigint; sourceWallet: string; destinationWallet: string },
+    _ctx: EventContext,
+    tx: Tx,
+  ): Promise<PostingOutcome> {
+    const transfers = this.transferStore();
+    if (await transfers.lockTransfer(t.transferId, tx)) return 'ignored';
+    await transfers.insertTransfer({ ...t, state: 'AUTHORISED', settleEntryId: null }, this.now(), tx);
+    await this.applyPendingTransfer(t.transferId, tx);
+    return 'transfer-authorised';
+  }
+
+  private async applyPendingTransfer(transferId: string, tx: Tx): Promise<void> {
+    for (const p of await this.deps.store.takePending(transferId, tx)) {
+      const ctx = { eventId: p.eventId, correlationId: p.correlationId };
+      if (p.action === 'SETTLE') await this.transferFinal(transferId, p.fee, ctx, tx);
+      else if (p.action === 'REVERSE') await this.transferReorged(transferId, ctx, tx);
+    }
+  }
+
+  /**
+   * tx.status FINAL of a transfer: source wallet account − amount, destination wallet account
+   * + amount, the fee from the source wallet to network fees. Both wallets must be registered
+   * (key.lifecycle); otherwise parked until they are.
+   */
+  async transferFinal(transferId: string, fee: bigint, ctx: EventContext, tx: Tx): Promise<PostingOutcome> {
+    const { store } = this.deps;
+    const transfers = this.transferStore();
+    const t = await transfers.lockTransfer(transferId, tx);
+    if (!t || (await store.hasPending(transferId, tx))) return this.defer(transferId, 'SETTLE', ctx, tx, { fee, sourceWallet: t?.sourceWallet ?? '' });
+    if (t.state !== 'AUTHORISED') return 'ignored';
+    const feeAsset = this.deps.feeAssetOf(t.chain);
+    if (feeAsset === undefined) throw new Error(`no fee asset configured for chain "${t.chain}"`);
+    // Wallet locks in id order (a registration of either serialises with this).
+    for (const walletId of [t.sourceWallet, t.destinationWallet].sort()) {
+      if (!(await store.lockWallet(walletId, tx))) {
+        await this.defer(transferId, 'SETTLE', ctx, tx, { fee, sourceWallet: walletId });
+        return 'deferred-wallet-unknown';
+      }
+    }
+    try {
+      const entryId = await store.post(
+        { kind: 'TRANSFER', causeEventId: ctx.eventId, referenceId: transferId, correlationId: ctx.correlationId, lines: transferLines(t.asset, t.amount, feeAsset, fee, t.sourceWallet, t.destinationWallet) },
+        tx,
+      );
+      await transfers.updateTransfer(transferId, 'SETTLED', entryId, this.now(), tx);
+      return 'transfer-settled';
+    } catch (err) {
+      // Only the fee can take the custodial total below 0: refused, evidence for reconciliation.
+      if (err instanceof InsufficientFundsError) return 'settle-refused-insufficient-funds';
+      throw err;
+    }
+  }
+
+  /** tx.status REORGED of a settled transfer: the exact negation of its TRANSFER entry; authorised again. */
+  async transferReorged(transferId: string, ctx: EventContext, tx: Tx): Promise<PostingOutcome> {
+    const { store } = this.deps;
+    const transfers = this.transferStore();
+    const t = await transfers.lockTransfer(transferId, tx);
+    if (!t || (await store.hasPending(transferId, tx))) return this.defer(transferId, 'REVERSE', ctx, tx);
+    if (t.state !== 'SETTLED' || !t.settleEntryId) return 'ignored';
+    const lines = negate(await store.entryLines(t.settleEntryId, tx));
+    await store.post({ kind: 'REVERSAL', causeEventId: ctx.eventId, referenceId: transferId, correlationId: ctx.correlationId, lines }, tx);
+    await transfers.updateTransfer(transferId, 'AUTHORISED', null, this.now(), tx);
+    return 'transfer-reversed';
+  }
+
+  private now(): Date {
+    return this.deps.now ? this.deps.now() : new Date();
   }
 
   /**

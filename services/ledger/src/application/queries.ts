@@ -1,7 +1,7 @@
 // Read side: balances of an account, its history (paged by journal sequence) and the hold
 // of one withdrawal (what the policy service checks before it allows signing).
 import { InvalidArgumentError } from '../domain/errors.js';
-import { DEPOSITS_WALLET, custodianAccount, walletOfAccount, type Bucket, type EntryKind } from '../domain/postings.js';
+import { DEPOSITS_WALLET, custodianAccount, customerAccount as customerAccountOf, walletOfAccount, type Bucket, type EntryKind } from '../domain/postings.js';
 import type { WalletTier } from '../domain/wallets.js';
 import type { WithdrawalState } from './ports.js';
 
@@ -67,8 +67,20 @@ export interface LedgerReader {
   balancesOf(account: string, assets: readonly string[]): Promise<BalanceView[]>;
   /** The withdrawal's booking, or undefined if the ledger has not seen it (read-only). */
   withdrawalHold(withdrawalId: string): Promise<WithdrawalHoldView | undefined>;
+  /**
+   * Withdrawal outflow of (account, asset): the withdrawals HELD or SETTLED whose HOLD entry
+   * was booked at or after `since`, except `excludeWithdrawalId` ('' = none). One statement.
+   */
+  outflowSince(account: string, asset: string, since: Date, excludeWithdrawalId: string): Promise<OutflowView>;
   /** Lines of `account` (one asset, or all if '') of the first `entries` journal entries after `afterSequence`. */
   history(account: string, asset: string, afterSequence: bigint, entries: number): Promise<HistoryLine[]>;
+}
+
+/** A customer's withdrawal outflow of one asset over a window (GetOutflow). */
+export interface OutflowView {
+  /** Sum of the withdrawals' amounts (base units). */
+  readonly total: bigint;
+  readonly withdrawals: number;
 }
 
 export const DEFAULT_PAGE_SIZE = 100;
@@ -101,6 +113,23 @@ export class LedgerQueries {
   withdrawalHold(withdrawalId: string): Promise<WithdrawalHoldView | undefined> {
     required('withdrawal_id', withdrawalId);
     return this.reader.withdrawalHold(withdrawalId);
+  }
+
+  /**
+   * The outflow the policy's rolling limits count: withdrawals of the customer account and
+   * asset still HELD or already SETTLED whose hold was booked at or after `since` (released
+   * and rejected ones moved nothing out), leaving out `excludeWithdrawalId` (the one being
+   * decided). Read-only.
+   */
+  outflow(req: { clientId: string; customerAccount: string; asset: string; since: Date | undefined; excludeWithdrawalId: string }): Promise<OutflowView & { account: string; asset: string; since: Date }> {
+    required('client_id', req.clientId);
+    required('customer_account', req.customerAccount);
+    if (!/^[A-Z0-9]{2,12}$/.test(req.asset)) throw new InvalidArgumentError('asset', 'ASSET_INVALID', 'must be [A-Z0-9]{2,12}');
+    if (!req.since || Number.isNaN(req.since.getTime())) throw new InvalidArgumentError('since', 'FIELD_REQUIRED', 'is required');
+    if (req.excludeWithdrawalId.length > 200) throw new InvalidArgumentError('exclude_withdrawal_id', 'FIELD_TOO_LONG', 'must be at most 200 characters');
+    const account = customerAccountOf(req.clientId, req.customerAccount);
+    const since = req.since;
+    return this.reader.outflowSince(account, req.asset, since, req.excludeWithdrawalId).then((o) => ({ ...o, account, asset: req.asset, since }));
   }
 
   async history(account: string, asset: string, pageSize: number, pageToken: string): Promise<{ lines: HistoryLine[]; nextPageToken: string }> {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { parseAmount } from './amount.js';
-import { assertBalanced, balanceDelta, custodianAccount, customerAccount, depositLines, depositsAccount, feeAccount, holdLines, isCustodialAccountOf, negate, releaseLines, settleLines, walletAccount, walletOfAccount, type Line } from './postings.js';
+import { LedgerInvariantError } from './errors.js';
+import { assertBalanced, balanceDelta, custodianAccount, customerAccount, depositLines, depositsAccount, feeAccount, holdLines, isCustodialAccountOf, negate, releaseLines, settleLines, transferLines, walletAccount, walletOfAccount, type Line } from './postings.js';
 
 const HOT = 'eth-hot-01';
 
@@ -118,5 +119,33 @@ describe('amounts', () => {
     expect(parseAmount('340282366920938463463374607431768211456', 'amount')).toBe(2n ** 128n);
     for (const bad of ['', '-1', '1.5', '01', '1e3', ' 1', '0']) expect(() => parseAmount(bad, 'amount')).toThrow(expect.objectContaining({ code: 'AMOUNT_INVALID' }));
     expect(parseAmount('0', 'fee_paid', { allowZero: true })).toBe(0n);
+  });
+});
+
+describe('C-9.3.7.1-a treasury transfer lines (sweep / replenishment between our own wallets)', () => {
+  it('moves the amount between the two wallet accounts, the fee from the source to network fees; balanced', () => {
+    const lines = transferLines('ETH', 600n, 'ETH', 5n, 'eth-hot-01', 'eth-cold-01');
+    expect(lines).toEqual([
+      { account: 'custodian:ETH:eth-cold-01', asset: 'ETH', bucket: 'available', amount: 600n },
+      { account: 'custodian:ETH:eth-hot-01', asset: 'ETH', bucket: 'available', amount: -605n },
+      { account: 'network-fees:ETH', asset: 'ETH', bucket: 'available', amount: 5n },
+    ]);
+    expect(() => assertBalanced(lines)).not.toThrow();
+  });
+
+  it('a fee in another asset is paid from the source wallet of that asset; no fee, no fee lines', () => {
+    const lines = transferLines('USDC', 10n ** 30n, 'ETH', 21_000n, 'eth-warm-01', 'eth-hot-01');
+    expect(() => assertBalanced(lines)).not.toThrow();
+    expect(lines.filter((l) => l.asset === 'ETH').map((l) => [l.account, l.amount])).toEqual([
+      ['custodian:ETH:eth-warm-01', -21_000n],
+      ['network-fees:ETH', 21_000n],
+    ]);
+    expect(transferLines('ETH', 1n, 'ETH', 0n, 'a', 'b')).toHaveLength(2);
+  });
+
+  it('refuses a zero amount, a negative fee and a transfer to the same wallet', () => {
+    expect(() => transferLines('ETH', 0n, 'ETH', 0n, 'a', 'b')).toThrow(LedgerInvariantError);
+    expect(() => transferLines('ETH', 1n, 'ETH', -1n, 'a', 'b')).toThrow(LedgerInvariantError);
+    expect(() => transferLines('ETH', 1n, 'ETH', 0n, 'a', 'a')).toThrow(LedgerInvariantError);
   });
 });

@@ -11,7 +11,7 @@
 import { LedgerInvariantError } from './errors.js';
 
 export type Bucket = 'available' | 'held';
-export type EntryKind = 'DEPOSIT' | 'DEPOSIT_REVERSAL' | 'HOLD' | 'RELEASE' | 'SETTLE' | 'REVERSAL';
+export type EntryKind = 'DEPOSIT' | 'DEPOSIT_REVERSAL' | 'HOLD' | 'RELEASE' | 'SETTLE' | 'REVERSAL' | 'TRANSFER';
 
 export interface Line {
   readonly account: string;
@@ -101,6 +101,26 @@ export function settleLines(customer: string, asset: string, amount: bigint, fee
   if (fee > 0n) {
     lines.push({ account: feeAccount(feeAsset), asset: feeAsset, bucket: 'available', amount: fee });
     lines.push({ account: walletAccount(feeAsset, walletId), asset: feeAsset, bucket: 'available', amount: -fee });
+  }
+  return sorted(merge(lines));
+}
+
+/**
+ * A treasury transfer between two of our own wallets reached finality (hot-wallet sweep,
+ * replenishment): the amount moves from the source wallet's account to the destination's, the
+ * network fee is the custodian's expense paid from the source wallet. No customer account moves.
+ */
+export function transferLines(asset: string, amount: bigint, feeAsset: string, fee: bigint, fromWallet: string, toWallet: string): Line[] {
+  positive(amount, 'transfer amount');
+  if (fee < 0n) throw new LedgerInvariantError('fee must not be negative');
+  if (fromWallet === toWallet) throw new LedgerInvariantError('a transfer needs two different wallets');
+  const lines: Line[] = [
+    { account: walletAccount(asset, toWallet), asset, bucket: 'available', amount },
+    { account: walletAccount(asset, fromWallet), asset, bucket: 'available', amount: -amount },
+  ];
+  if (fee > 0n) {
+    lines.push({ account: feeAccount(feeAsset), asset: feeAsset, bucket: 'available', amount: fee });
+    lines.push({ account: walletAccount(feeAsset, fromWallet), asset: feeAsset, bucket: 'available', amount: -fee });
   }
   return sorted(merge(lines));
 }

@@ -1,6 +1,6 @@
 // Domain -> custody.events.v1 policy.decided envelopes for the outbox. Topic names go
 // through `topicName` so tests can isolate themselves with a prefix.
-import { Approval, PolicyDecided, PolicyDecision, RequiredApprovals, Topics, encodeEvent, timestampFromDate, topicVersion, type Topic } from '@custody/contracts';
+import { Approval, PolicyDecided, PolicyDecision, RequiredApprovals, Topics, TreasuryTransfer, encodeEvent, timestampFromDate, topicVersion, type Topic } from '@custody/contracts';
 import { createEnvelope, type OutboxEntry } from '@custody/event-bus';
 import type { DecisionRecord, EventContext, Vote } from '../application/decisions.js';
 import { formatAmount } from '../domain/amount.js';
@@ -41,7 +41,25 @@ export function policyDecidedMessage(d: DecisionRecord, approvals: readonly Vote
     sourceWallet: d.sourceWallet,
     destinationAddress: d.destinationAddress,
     destinationTag: d.destinationTag,
+    ...treasuryTransferOf(d),
   });
+}
+
+/** PolicyDecided.treasury_transfer for a treasury transfer's decision (its input says so), nothing otherwise. */
+function treasuryTransferOf(d: DecisionRecord): { treasuryTransfer?: TreasuryTransfer } {
+  const input = d.input;
+  if (input['kind'] !== 'treasury_transfer') return {};
+  const text = (v: unknown): string => (typeof v === 'string' ? v : '');
+  const source = input['source_wallet'] as Record<string, unknown> | undefined;
+  const destination = input['destination'] as Record<string, unknown> | undefined;
+  return {
+    treasuryTransfer: TreasuryTransfer.fromPartial({
+      direction: text(input['direction']),
+      destinationWallet: text(destination?.['wallet_id']),
+      sourceTier: text(source?.['tier']),
+      destinationTier: text(input['destination_tier']),
+    }),
+  };
 }
 
 export function policyDecidedEntry(d: DecisionRecord, approvals: readonly Vote[], ctx: EventContext, topicName: TopicNamer): OutboxEntry {

@@ -35,10 +35,20 @@ export interface BacktestReport {
 
 const summary = (d: Decision) => ({ outcome: d.outcome, reasons: d.reasons.map((r) => r.code).sort(), quorum: d.approvals.quorum });
 
-export async function backtest(evaluator: PolicyEvaluator, candidate: PolicyBundle, evaluations: readonly StoredEvaluation[]): Promise<BacktestReport> {
+/** `onProgress(done, total)` is told after every `progressEvery` replays (long backtests: `custody policy backtest`). */
+export async function backtest(
+  evaluator: PolicyEvaluator,
+  candidate: PolicyBundle,
+  evaluations: readonly StoredEvaluation[],
+  onProgress?: (done: number, total: number) => void,
+  progressEvery = 500,
+): Promise<BacktestReport> {
   const changes: BacktestChange[] = [];
   const transitions: Record<string, number> = {};
+  let done = 0;
   for (const e of evaluations) {
+    if (onProgress && done > 0 && done % progressEvery === 0) onProgress(done, evaluations.length);
+    done++;
     const { decision } = await evaluator.evaluate(candidate, e.input);
     const before = summary(e.output);
     const after = summary(decision);

@@ -15,11 +15,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { DomainError } from '@custody/platform';
-import { checkVote, type ApprovalSubject, type Verdict, type VoteRefusal } from '../domain/approval.js';
+import { approvalSigningBytes, checkVote, type ApprovalSubject, type Verdict, type VoteRefusal } from '../domain/approval.js';
+import { DEVICE_REFUSAL_TEXT, checkDeviceAssertion, findDevice, signCountAdvances, type DeviceAssertion, type DeviceAssertionPolicy } from '../domain/device-assertion.js';
 import type { Decision } from '../domain/decision.js';
 import { buildPolicyInput, withApprovals, type PolicyInput, type StoredAssessment, type StoredRequest } from '../domain/policy-input.js';
 import type { Clock } from '../domain/clock.js';
 import { maintenanceWindowsInput } from '../domain/maintenance.js';
+import { toCanonicalTimestamp } from '../domain/timestamp.js';
 import type { BundleRegistry } from './bundle-registry.js';
 import type { MaintenanceWindowStore } from './maintenance.js';
 import type { PolicyEvaluator } from './policy-evaluator.js';
@@ -59,6 +61,9 @@ export interface Vote {
   readonly keyId: string;
   readonly signature: Uint8Array;
   readonly votedAt: Date;
+  /** The registered authenticator that asserted the vote and its signature counter (C-8.2.2.5-e). */
+  readonly deviceId?: string | undefined;
+  readonly signCount?: number | undefined;
 }
 
 export interface EventContext {
@@ -86,6 +91,9 @@ export interface PolicyStore {
   expiredPending(tx: Tx, now: Date, limit: number): Promise<readonly DecisionRecord[]>;
   votes(tx: Tx, decisionId: string): Promise<readonly Vote[]>;
   insertVote(tx: Tx, v: Vote): Promise<void>;
+  /** The stored signature counter of an approver device (0 when first seen), row-locked in `tx`. */
+  lockDeviceCounter(tx: Tx, deviceId: string, operatorId: string): Promise<number>;
+  setDeviceCounter(tx: Tx, deviceId: string, signCount: number, at: Date): Promise<void>;
   /** policy.decided into the outbox, in `tx`. */
   publishDecided(tx: Tx, d: DecisionRecord, approvals: readonly Vote[], ctx: EventContext): Promise<void>;
 }
@@ -112,6 +120,12 @@ export interface DecisionServiceDeps {
   readonly maintenance: MaintenanceWindowStore;
   /** Lifetime of a decision token (default 600 s). */
   readonly tokenTtlSeconds?: number;
+  /**
+   * The hot-wallet pause of an asset (application/treasury.ts; undefined: not paused), read in
+   * the decision's transaction: while paused the input carries `hot_wallet_pause` and
+   * treasury/hot_pause.rego denies withdrawals from the hot wallet. Absent: never paused.
+   */
+  readonly hotWalletPause?: (tx: Tx, asset: string) => Promise<{ readonly since: Date } | undefined>;
 }
 
 const DAY_MS = 86_400_000;
@@ -147,11 +161,19 @@ export class DecisionService {
       customerAccount: request.customerAccount,
       asset: request.asset,
       amount: request.amount,
+      at: now,
     });
     const accountId = facts.account?.id ?? request.customerAccount;
-    const prior = await store.recentOutflow(tx, accountId, request.asset, new Date(now.getTime() - DAY_MS), withdrawalId);
+    // The larger of the policy's own record and the ledger's booked outflow (docs/policies.md
+    // "Rolling 24 h from the ledger"): neither can under-count the other's blind spots, and
+    // adding them would count every withdrawal twice.
+    const policyPrior = await store.recentOutflow(tx, accountId, request.asset, new Date(now.getTime() - DAY_MS), withdrawalId);
+    const ledgerPrior = facts.ledgerOutflow?.known ? facts.ledgerOutflow.total : 0n;
+    const prior = ledgerPrior > policyPrior ? ledgerPrior : policyPrior;
     const maintenanceWindows = maintenanceWindowsInput(await this.deps.maintenance.windowsAt(tx, now), now);
-    const input = buildPolicyInput({ request, assessment, facts, rolling24hTotal: prior + request.amount, now, approvals: [], maintenanceWindows });
+    const built = buildPolicyInput({ request, assessment, facts, rolling24hTotal: prior + request.amount, now, approvals: [], maintenanceWindows });
+    const pause = this.deps.hotWalletPause ? await this.deps.hotWalletPause(tx, request.asset) : undefined;
+    const input = pause ? Object.freeze({ ...built, hot_wallet_pause: { paused: true, since: toCanonicalTimestamp(pause.since) } }) : built;
     const { decision } = await this.deps.evaluator.evaluate(bundle, input);
     const id = randomUUID();
     const base: DecisionRecord = {
@@ -184,8 +206,8 @@ export class DecisionService {
     return record.status;
   }
 
-  /** An ALLOW with its decision token; a token that cannot be made turns it into a deny. */
-  private withToken(d: DecisionRecord, now: Date): DecisionRecord {
+  /** An ALLOW with its decision token; a token that cannot be made turns it into a deny (also used for treasury transfers). */
+  withToken(d: DecisionRecord, now: Date): DecisionRecord {
     const issuedAt = seconds(now);
     try {
       const token = this.deps.signer.sign({
@@ -219,7 +241,7 @@ export class DecisionService {
    * One operator's vote. Refusals (VoteRefusedError) store nothing. An approve that
    * completes the quorum emits the ALLOW; a reject emits a DENY.
    */
-  async vote(args: { decisionId: string; operatorId: string; role: string; keyId: string; signature: Uint8Array; verdict: Verdict; reason?: string }, ctx: EventContext): Promise<{ record: DecisionRecord; votes: readonly Vote[]; quorumReached: boolean }> {
+  async vote(args: { decisionId: string; operatorId: string; role: string; keyId: string; signature: Uint8Array; verdict: Verdict; reason?: string; assertion?: DeviceAssertion | undefined }, ctx: EventContext): Promise<{ record: DecisionRecord; votes: readonly Vote[]; quorumReached: boolean }> {
     const { store } = this.deps;
     return store.transaction(async (tx) => {
       const record = await store.getDecision(tx, args.decisionId, true);
@@ -240,7 +262,8 @@ export class DecisionService {
         now: seconds(now),
       });
       if (refusal) throw new VoteRefusedError(refusal, REFUSAL_TEXT[refusal]);
-      const vote: Vote = { decisionId: record.id, operatorId: args.operatorId, role: args.role, verdict: args.verdict, keyId: args.keyId, signature: args.signature, votedAt: now };
+      const device = await this.checkDevice(tx, record, args, now);
+      const vote: Vote = { decisionId: record.id, operatorId: args.operatorId, role: args.role, verdict: args.verdict, keyId: args.keyId, signature: args.signature, votedAt: now, ...device };
       await store.insertVote(tx, vote);
       const all = [...votes, vote];
       const approvals = all.filter((v) => v.verdict === 'approve');
@@ -267,7 +290,32 @@ export class DecisionService {
       return { record: final, votes: all, quorumReached: final.status === 'allow' };
     });
   }
+
+  /**
+   * The device factor of a vote (C-8.2.2.5-e, domain/device-assertion.ts): the assertion is
+   * verified against the operator registry, then its signature counter must pass the stored
+   * one of that device (row-locked here, so two votes with one counter value cannot both count).
+   */
+  private async checkDevice(tx: Tx, record: DecisionRecord, args: { operatorId: string; role: string; verdict: Verdict; assertion?: DeviceAssertion | undefined }, now: Date): Promise<{ deviceId?: string; signCount?: number }> {
+    const { operators } = this.deps;
+    const result = checkDeviceAssertion({
+      policy: operators.deviceAssertions ?? DEVICES_OFF,
+      assertion: args.assertion,
+      operatorId: args.operatorId,
+      registered: args.assertion ? findDevice(operators.operators.values(), args.assertion.credentialId) : undefined,
+      signingBytes: approvalSigningBytes(subjectOf(record), args.operatorId, args.role, args.verdict),
+      now: seconds(now),
+    });
+    if (!result.ok) throw new VoteRefusedError(result.refusal, REFUSAL_TEXT[result.refusal]);
+    if (!result.verified) return {};
+    const stored = await this.deps.store.lockDeviceCounter(tx, result.verified.deviceId, args.operatorId);
+    if (!signCountAdvances(stored, result.verified.signCount)) throw new VoteRefusedError('DEVICE_SIGN_COUNT_NOT_INCREASING', REFUSAL_TEXT.DEVICE_SIGN_COUNT_NOT_INCREASING);
+    await this.deps.store.setDeviceCounter(tx, result.verified.deviceId, result.verified.signCount, now);
+    return { deviceId: result.verified.deviceId, signCount: result.verified.signCount };
+  }
 }
+
+const DEVICES_OFF: DeviceAssertionPolicy = Object.freeze({ required: false, origins: [], allowedKinds: [] });
 
 /** Closes approval requests whose window passed: each becomes a DENY `approval_expired` (with the votes it had). */
 export async function expirePending(store: PolicyStore, clock: Clock, limit = 100): Promise<number> {
@@ -310,4 +358,5 @@ const REFUSAL_TEXT: Readonly<Record<VoteRefusal, string>> = {
   ROLE_NOT_HELD: 'the operator does not hold the role the vote is cast in',
   ROLE_NOT_REQUIRED: 'the quorum of this decision does not ask for this role',
   APPROVAL_EXPIRED: 'the approval request has expired',
+  ...DEVICE_REFUSAL_TEXT,
 };

@@ -4,6 +4,7 @@
  */
 import type { DecisionTokenClaims, UnsignedDecisionToken } from '../domain/decision-token.js';
 import type { Operator } from '../domain/approval.js';
+import type { DeviceAssertionPolicy } from '../domain/device-assertion.js';
 
 /** An opaque open transaction (an EntityManager for the Postgres adapter). */
 export type Tx = unknown;
@@ -22,10 +23,19 @@ export interface DecisionSigner {
  * `ledger_hold_missing` (fail closed).
  */
 export interface WithdrawalFacts {
-  readonly account?: { readonly id: string; readonly tier: string; readonly openedAt: string };
+  /** `jurisdiction`: the account's jurisdiction pack (policies/data/jurisdictions.json); absent = the pack data's default. */
+  readonly account?: { readonly id: string; readonly tier: string; readonly openedAt: string; readonly jurisdiction?: string };
   readonly sourceWallet?: { readonly id: string; readonly tier: 'hot' | 'warm' | 'cold' };
   readonly ledgerHold?: { readonly id: string; readonly amount: bigint };
+  /**
+   * The account's outflow of the asset over the 24 h before the decision as the ledger books
+   * it (held + settled withdrawals, this one excluded), or why the ledger could not say
+   * (the policy then denies `velocity_ledger_unavailable`). Absent: no ledger source wired.
+   */
+  readonly ledgerOutflow?: LedgerOutflowFact;
 }
+
+export type LedgerOutflowFact = { readonly known: true; readonly total: bigint } | { readonly known: false; readonly why: string };
 
 export interface FactsRequest {
   readonly withdrawalId: string;
@@ -33,6 +43,8 @@ export interface FactsRequest {
   readonly customerAccount: string;
   readonly asset: string;
   readonly amount: bigint;
+  /** The decision's time (the service clock); windows such as the 24 h outflow end here. */
+  readonly at?: Date;
 }
 
 export interface WithdrawalFactsProvider {
@@ -42,6 +54,12 @@ export interface WithdrawalFactsProvider {
 /** Operator identities (Ed25519 keys + roles), from configuration. */
 export interface OperatorDirectory {
   readonly operators: ReadonlyMap<string, Operator>;
+  /**
+   * Device assertions on votes (C-8.2.2.5-e). The operators file always sets it (absent
+   * there: required); absent here (a directory built in code): not required, but an
+   * assertion that is sent is still verified.
+   */
+  readonly deviceAssertions?: DeviceAssertionPolicy | undefined;
 }
 
 export type { DecisionTokenClaims };

@@ -13,7 +13,30 @@ import { readBundleArchive } from '../adapters/opa/bundle-archive.js';
 import { WasmPolicyEvaluator } from '../adapters/opa/wasm-policy-evaluator.js';
 import { POLICY_ENTITIES } from '../adapters/persistence/schema.js';
 import { loadEvaluations } from '../adapters/persistence/postgres-store.js';
-import { backtest, formatBacktest } from '../application/backtest.js';
+import { backtest, formatBacktest, type BacktestReport } from '../application/backtest.js';
+
+export interface BacktestDatabaseOptions {
+  readonly url: string;
+  readonly schema?: string | undefined;
+  /** Path of the candidate bundle archive (bundle.tar.gz). */
+  readonly bundle: string;
+  readonly limit: number;
+  readonly since?: Date | undefined;
+  readonly onProgress?: ((done: number, total: number) => void) | undefined;
+}
+
+/** Replays the newest stored decision inputs of a policy database against the candidate bundle (the operator CLI's `custody policy backtest`). */
+export async function backtestDatabase(o: BacktestDatabaseOptions): Promise<BacktestReport> {
+  const candidate = await readBundleArchive(o.bundle);
+  const dataSource = createServiceDataSource({ service: 'policy', url: o.url, ...(o.schema ? { schema: o.schema } : {}), entities: POLICY_ENTITIES, poolSize: 2 });
+  await dataSource.initialize();
+  try {
+    const evaluations = await loadEvaluations(dataSource, { limit: o.limit, ...(o.since ? { since: o.since } : {}) });
+    return await backtest(new WasmPolicyEvaluator(), candidate, evaluations, o.onProgress);
+  } finally {
+    await dataSource.destroy();
+  }
+}
 
 export async function runBacktestCli(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<{ exitCode: number; output: string }> {
   const { values } = parseArgs({ args: [...argv], options: { bundle: { type: 'string' }, limit: { type: 'string', default: '10000' }, since: { type: 'string' } } });
@@ -24,17 +47,8 @@ export async function runBacktestCli(argv: readonly string[], env: NodeJS.Proces
   if (!Number.isSafeInteger(limit) || limit < 1) return { exitCode: 1, output: '--limit must be a positive integer' };
   const since = values.since ? new Date(values.since) : undefined;
   if (since && Number.isNaN(since.getTime())) return { exitCode: 1, output: '--since is not a time' };
-  const candidate = await readBundleArchive(values.bundle);
-  const schema = env['CUSTODY_DB_SCHEMA'];
-  const dataSource = createServiceDataSource({ service: 'policy', url, ...(schema ? { schema } : {}), entities: POLICY_ENTITIES, poolSize: 2 });
-  await dataSource.initialize();
-  try {
-    const evaluations = await loadEvaluations(dataSource, { limit, ...(since ? { since } : {}) });
-    const report = await backtest(new WasmPolicyEvaluator(), candidate, evaluations);
-    return { exitCode: report.changes.length > 0 ? 3 : 0, output: formatBacktest(report) };
-  } finally {
-    await dataSource.destroy();
-  }
+  const report = await backtestDatabase({ url, schema: env['CUSTODY_DB_SCHEMA'], bundle: values.bundle, limit, since });
+  return { exitCode: report.changes.length > 0 ? 3 : 0, output: formatBacktest(report) };
 }
 
 const isMain = process.argv[1] !== undefined && import.meta.url === new URL(`file://${process.argv[1]}`).href;

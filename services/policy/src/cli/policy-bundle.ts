@@ -30,6 +30,38 @@ export function parseSignatureArg(text: string): AdminSignature {
   return { adminId, keyId, signature: new Uint8Array(Buffer.from(sig, 'hex')) };
 }
 
+export interface PolicyDatabase {
+  readonly url: string;
+  readonly schema?: string | undefined;
+}
+
+async function withPolicyDatabase<T>(db: PolicyDatabase, fn: (dataSource: import('typeorm').DataSource) => Promise<T>): Promise<T> {
+  const dataSource = createServiceDataSource({ service: 'policy', url: db.url, ...(db.schema ? { schema: db.schema } : {}), entities: POLICY_ENTITIES, poolSize: 1 });
+  await dataSource.initialize();
+  try {
+    return await fn(dataSource);
+  } finally {
+    await dataSource.destroy();
+  }
+}
+
+/** Stages an activation request (the operator CLI's `custody policy activate`); the running service verifies the quorum. */
+export async function stageBundle(o: PolicyDatabase & { readonly bundle: string; readonly signatures: readonly string[]; readonly requestedBy: string }): Promise<{ id: string; digest: string }> {
+  const archive = new Uint8Array(await readFile(o.bundle));
+  const bundle = parseBundleArchive(archive);
+  const signatures = o.signatures.map(parseSignatureArg);
+  const id = await withPolicyDatabase(o, (ds) => stageBundleActivation(ds, archive, signatures, o.requestedBy, new Date()));
+  return { id, digest: bundle.digest };
+}
+
+/** What became of a staged activation request: requested (not picked up yet), activated or refused (with the reason). */
+export async function activationStatus(o: PolicyDatabase & { readonly id: string }): Promise<{ state: string; digest: string; outcome: string } | undefined> {
+  return withPolicyDatabase(o, async (ds) => {
+    const [r] = (await ds.query(`SELECT "state", "digest", "outcome" FROM "bundle_activation_request" WHERE "id" = $1`, [o.id])) as { state: string; digest: string; outcome: string }[];
+    return r;
+  });
+}
+
 export async function runPolicyBundleCli(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<{ exitCode: number; output: string }> {
   const [command, ...rest] = argv;
   const { values } = parseArgs({

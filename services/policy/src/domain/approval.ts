@@ -16,6 +16,8 @@ import {
   type ApprovalVerdict as Verdict,
 } from '@custody/decision-token';
 
+import type { DeviceRefusal, RegisteredDevice } from './device-assertion.js';
+
 export { APPROVAL_DOMAIN, BUNDLE_ACTIVATION_DOMAIN, approvalSigningBytes, approvalSubjectBytes, bundleActivationBytes, verifySignature };
 export type { ApprovalSubject, Verdict };
 
@@ -24,6 +26,8 @@ export interface Operator {
   readonly roles: readonly string[];
   /** key id → 32-byte Ed25519 public key. */
   readonly keys: ReadonlyMap<string, Uint8Array>;
+  /** Registered authenticators (credential id → device), C-8.2.2.5-e (domain/device-assertion.ts). */
+  readonly devices?: ReadonlyMap<string, RegisteredDevice> | undefined;
 }
 
 export type VoteRefusal =
@@ -34,7 +38,8 @@ export type VoteRefusal =
   | 'DUPLICATE_VOTE'
   | 'ROLE_NOT_HELD'
   | 'ROLE_NOT_REQUIRED'
-  | 'APPROVAL_EXPIRED';
+  | 'APPROVAL_EXPIRED'
+  | DeviceRefusal;
 
 export interface VoteCheck {
   readonly subject: ApprovalSubject;

@@ -39,9 +39,11 @@ export interface InputApproval {
 }
 
 export interface InputFacts {
-  readonly account?: { readonly id: string; readonly tier: string; readonly openedAt: string };
+  readonly account?: { readonly id: string; readonly tier: string; readonly openedAt: string; readonly jurisdiction?: string };
   readonly sourceWallet?: { readonly id: string; readonly tier: string };
   readonly ledgerHold?: { readonly id: string; readonly amount: bigint };
+  /** The ledger's 24 h outflow (this request excluded), or why it is unknown (docs/policies.md "Rolling 24 h from the ledger"). */
+  readonly ledgerOutflow?: { readonly known: true; readonly total: bigint } | { readonly known: false; readonly why: string };
 }
 
 export type PolicyInput = Readonly<Record<string, unknown>>;
@@ -67,12 +69,15 @@ export function buildPolicyInput(args: {
     ...(r.chain ? { chain: r.chain } : {}),
     amount: formatAmount(r.amount),
     destination: r.destinationTag ? { address: r.destinationAddress, tag: r.destinationTag } : { address: r.destinationAddress },
-    velocity: { rolling_24h_total: formatAmount(args.rolling24hTotal) },
+    velocity: {
+      rolling_24h_total: formatAmount(args.rolling24hTotal),
+      ...(f.ledgerOutflow === undefined ? {} : f.ledgerOutflow.known ? { ledger_24h_outflow: formatAmount(f.ledgerOutflow.total) } : { ledger_unavailable: true }),
+    },
     risk: { verdict: a.verdict, score: a.score, sanctions_hit: a.sanctionsHit, assessed_at: toCanonicalTimestamp(a.assessedAt) },
     approvals: args.approvals.map((v) => ({ operator_id: v.operatorId, role: v.role, approved_at: toCanonicalTimestamp(v.approvedAt) })),
     maintenance_windows: args.maintenanceWindows,
   };
-  if (f.account) input['account'] = { id: f.account.id, tier: f.account.tier, opened_at: f.account.openedAt };
+  if (f.account) input['account'] = { id: f.account.id, tier: f.account.tier, opened_at: f.account.openedAt, ...(f.account.jurisdiction === undefined ? {} : { jurisdiction: f.account.jurisdiction }) };
   if (f.sourceWallet) input['source_wallet'] = { id: f.sourceWallet.id, tier: f.sourceWallet.tier };
   if (f.ledgerHold) input['ledger_hold'] = { id: f.ledgerHold.id, amount: formatAmount(f.ledgerHold.amount) };
   return Object.freeze(input);

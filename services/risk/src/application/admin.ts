@@ -2,6 +2,7 @@
 // expiry) and customer profiles (KYC outcome, jurisdiction, account opening). Audited.
 import { randomUUID } from 'node:crypto';
 import { lookupKeys, normalizeAddress } from '../domain/address.js';
+import { validateCustomerProfile } from '../domain/customer-profile.js';
 import { RiskError } from '../domain/errors.js';
 import type { CustomerProfile } from '../domain/screening.js';
 import type { Clock, CustomerStore, InternalListEntry, InternalListStore } from './ports.js';
@@ -34,10 +35,10 @@ export async function removeInternalEntry(deps: { internal: InternalListStore; c
   return deps.internal.remove(id, by, now, { actor: by, action: 'internal_list.removed', subject: id, detail: { why } });
 }
 
-export async function recordCustomerProfile(deps: { customers: CustomerStore; clock: Clock }, profile: CustomerProfile, by: string): Promise<void> {
-  if (!profile.customerAccount) throw new RiskError('INVALID_ARGUMENT', 'customerAccount is required');
-  if (!['verified', 'pending', 'rejected'].includes(profile.kycStatus)) throw new RiskError('INVALID_ARGUMENT', 'kycStatus must be verified, pending or rejected');
-  if (!/^[A-Z]{2,8}$/.test(profile.jurisdiction)) throw new RiskError('INVALID_ARGUMENT', 'jurisdiction must be an upper-case code, e.g. EU, US, JP');
+/** In-process, unconditional (no version precondition): validated like the operator API's upsert. */
+export async function recordCustomerProfile(deps: { customers: CustomerStore; clock: Clock }, input: CustomerProfile, by: string): Promise<void> {
+  if (!by) throw new RiskError('OPERATOR_UNAUTHENTICATED', 'who records the profile is required');
   const now = deps.clock.now();
+  const profile = validateCustomerProfile(input, now);
   await deps.customers.upsert({ ...profile, updatedBy: by }, { actor: by, action: 'customer.profile.recorded', subject: profile.customerAccount, detail: { kycStatus: profile.kycStatus, jurisdiction: profile.jurisdiction } }, now);
 }

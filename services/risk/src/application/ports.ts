@@ -2,6 +2,7 @@
 // Kafka); tests use fakes of these interfaces.
 import type { ListEntry, ListFormat } from '../domain/lists.js';
 import type { Movement } from '../domain/rules.js';
+import type { CustomerProfileRecord } from '../domain/customer-profile.js';
 import type { CustomerProfile, KycStatus } from '../domain/screening.js';
 import type { Reason, Verdict } from '../domain/verdict.js';
 
@@ -170,7 +171,17 @@ export interface InternalListStore {
 }
 
 export interface CustomerStore {
+  /** Unconditional upsert (in-process recordCustomerProfile): the version goes up by one. */
   upsert(profile: CustomerProfile & { readonly updatedBy: string }, audit: AuditEntry, at: Date): Promise<void>;
+  /**
+   * Conditional write (operator API): creates the profile when expectedVersion is 0 and none
+   * exists, else updates it only if it is at expectedVersion (version + 1) — with its audit-log
+   * row, in one transaction. undefined = the condition did not hold (nothing written).
+   */
+  save(profile: CustomerProfile & { readonly updatedBy: string }, expectedVersion: number, audit: AuditEntry, at: Date): Promise<CustomerProfileRecord | undefined>;
+  profile(customerAccount: string): Promise<CustomerProfileRecord | undefined>;
+  /** Ordered by customer account, after `after` (exclusive). */
+  profiles(limit: number, after?: string): Promise<CustomerProfileRecord[]>;
 }
 
 export interface CaseQuery {

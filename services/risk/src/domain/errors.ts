@@ -12,7 +12,9 @@ export type RiskErrorCode =
   | 'CASE_NOT_FOUND'
   | 'CASE_ALREADY_RESOLVED'
   | 'OPERATOR_UNAUTHENTICATED'
-  | 'OPERATOR_MISMATCH';
+  | 'OPERATOR_MISMATCH'
+  | 'PROFILE_NOT_FOUND'
+  | 'PROFILE_VERSION_CONFLICT';
 
 export class RiskError extends DomainError {
   constructor(

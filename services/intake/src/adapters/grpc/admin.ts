@@ -14,6 +14,8 @@ import {
   type IntakeAdminServiceServer,
   type ListIntegratorsRequest,
   type ListIntegratorsResponse,
+  type ListMaintenanceNoticesRequest,
+  type ListMaintenanceNoticesResponse,
   type RegisterIntegratorRequest,
   type RegisterIntegratorResponse,
   type RevokeIntegratorRequest,
@@ -33,6 +35,7 @@ import type { OperatorActor, OperatorAuthenticator } from '../../application/ope
 import type { BodyField } from '../../domain/canonical.js';
 import { InvalidArgumentError } from '../../domain/errors.js';
 import type { Integrator } from '../../domain/integrator.js';
+import type { MaintenanceWindow } from '../../domain/maintenance.js';
 import { certificateFingerprint, correlationOf, toStatus } from './gateway.js';
 
 export const ADMIN_SERVICE_PATH = '/custody.intake.v1.IntakeAdminService';
@@ -80,7 +83,25 @@ export const adminBodies = {
     ['maintenance_id', r.maintenanceId],
     ['reason', r.reason],
   ],
+  listMaintenanceNotices: (r: ListMaintenanceNoticesRequest): BodyField[] => [
+    ['include_ended', String(r.includeEnded)],
+    ['include_cancelled', String(r.includeCancelled)],
+    ['limit', String(r.limit)],
+  ],
 };
+
+function toWireWindow(w: MaintenanceWindow): WireMaintenanceWindow {
+  return WireMaintenanceWindow.fromPartial({
+    maintenanceId: w.id,
+    chains: [...w.chains],
+    assets: [...w.assets],
+    startsAt: timestampFromDate(w.startsAt),
+    endsAt: timestampFromDate(w.endsAt),
+    description: w.description,
+    withdrawalsSuspended: w.withdrawalsSuspended,
+    depositsDelayed: w.depositsDelayed,
+  });
+}
 
 export function toIntegratorInfo(i: Integrator): IntegratorInfo {
   return IntegratorInfo.fromPartial({
@@ -201,23 +222,28 @@ export function createAdminService(deps: AdminDeps): IntakeAdminServiceServer {
         correlationId,
         actor,
       );
-      return {
-        window: WireMaintenanceWindow.fromPartial({
-          maintenanceId: w.id,
-          chains: [...w.chains],
-          assets: [...w.assets],
-          startsAt: timestampFromDate(w.startsAt),
-          endsAt: timestampFromDate(w.endsAt),
-          description: w.description,
-          withdrawalsSuspended: w.withdrawalsSuspended,
-          depositsDelayed: w.depositsDelayed,
-        }),
-      };
+      return { window: toWireWindow(w) };
     }),
 
     cancelMaintenance: unary<CancelMaintenanceRequest, CancelMaintenanceResponse>('CancelMaintenance', adminBodies.cancelMaintenance, async (req, actor, correlationId) => {
       const w = await deps.maintenance.cancel(actor, { maintenanceId: req.maintenanceId, reason: req.reason }, correlationId);
       return { maintenanceId: w.id, cancelledAt: timestampFromDate(w.cancelledAt ?? new Date()) };
+    }),
+
+    // Read-only (like ListIntegrators): authenticated and signed, nothing to record in audit.
+    listMaintenanceNotices: unary<ListMaintenanceNoticesRequest, ListMaintenanceNoticesResponse>('ListMaintenanceNotices', adminBodies.listMaintenanceNotices, async (req) => {
+      const list = await deps.maintenance.listNotices({ includeEnded: req.includeEnded, includeCancelled: req.includeCancelled, limit: req.limit });
+      return {
+        notices: list.notices.map(({ window: w, state }) => ({
+          window: toWireWindow(w),
+          announcedBy: w.announcedBy,
+          announcedAt: timestampFromDate(w.announcedAt),
+          ...(w.cancelledAt ? { cancelledAt: timestampFromDate(w.cancelledAt) } : {}),
+          cancelledBy: w.cancelledBy ?? '',
+          state,
+        })),
+        truncated: list.truncated,
+      };
     }),
   };
 }

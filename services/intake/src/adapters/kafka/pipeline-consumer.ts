@@ -22,8 +22,21 @@ const firstReason = (reasons: readonly { code: string; detail: string }[]): { re
   reasonDetail: reasons.map((r) => r.detail).filter(Boolean).join('; ').slice(0, 500),
 });
 
+/**
+ * Treasury transfers between the custodian's own wallets (hot-wallet sweeps and
+ * replenishments, decided by policy: docs/policies.md) travel the same topics under ids that
+ * start with "treasury:" (proto PolicyDecided.treasury_transfer). They are not withdrawals of
+ * intake's: ignored explicitly, never looked up (withdrawal ids are UUIDs) nor parked.
+ */
+export const TREASURY_TRANSFER_PREFIX = 'treasury:';
+
 /** Pipeline event -> the state it means for intake (undefined: nothing to do). */
 export function factOf(event: DecodedEvent): PipelineFact | undefined {
+  const fact = withdrawalFactOf(event);
+  return fact && fact.withdrawalId.startsWith(TREASURY_TRANSFER_PREFIX) ? undefined : fact;
+}
+
+function withdrawalFactOf(event: DecodedEvent): PipelineFact | undefined {
   switch (event.type) {
     case Topics.riskAssessed: {
       const m = event.message;

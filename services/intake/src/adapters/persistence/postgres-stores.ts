@@ -15,6 +15,7 @@ import type {
   IntegratorAdminStore,
   IntegratorDirectory,
   ListFilter,
+  MaintenanceNoticeQuery,
   MaintenanceStore,
   NewIntegrator,
   NonceStore,
@@ -419,6 +420,14 @@ export class PostgresMaintenanceStore implements MaintenanceStore {
 
   async listCurrentAndUpcoming(now: Date): Promise<readonly MaintenanceWindow[]> {
     const rows = (await this.dataSource.query(`SELECT * FROM "maintenance_window" WHERE "ends_at" > $1 AND "cancelled_at" IS NULL ORDER BY "starts_at" LIMIT 1000`, [now])) as MaintenanceRow[];
+    return rows.map(toWindow);
+  }
+
+  async listNotices(q: MaintenanceNoticeQuery): Promise<readonly MaintenanceWindow[]> {
+    const rows = (await this.dataSource.query(
+      `SELECT * FROM "maintenance_window" WHERE ($2 OR "ends_at" > $1) AND ($3 OR "cancelled_at" IS NULL) ORDER BY "starts_at" DESC, "id" LIMIT $4`,
+      [q.now, q.includeEnded, q.includeCancelled, q.limit],
+    )) as MaintenanceRow[];
     return rows.map(toWindow);
   }
 

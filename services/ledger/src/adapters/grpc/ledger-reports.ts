@@ -45,6 +45,7 @@ const KIND: Readonly<Record<DomainKind, EntryKind>> = {
   RELEASE: EntryKind.ENTRY_KIND_RELEASE,
   SETTLE: EntryKind.ENTRY_KIND_SETTLE,
   REVERSAL: EntryKind.ENTRY_KIND_REVERSAL,
+  TRANSFER: EntryKind.ENTRY_KIND_TRANSFER,
 };
 
 const balance = (b: StatementBalance) => ({ available: b.available.toString(), held: b.held.toString(), total: (b.available + b.held).toString() });

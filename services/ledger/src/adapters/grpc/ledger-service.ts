@@ -3,13 +3,14 @@
 // strings; a history line's amount is signed credit-positive (as the proto documents), i.e.
 // the opposite of the journal's debit-positive convention.
 import { status } from '@grpc/grpc-js';
-import { CustodialTier, EntryKind, LedgerServiceService, WithdrawalHoldState, timestampFromDate, type LedgerServiceServer } from '@custody/contracts';
+import { CustodialTier, EntryKind, LedgerServiceService, WithdrawalHoldState, timestampFromDate, timestampToMillis, type LedgerServiceServer } from '@custody/contracts';
 import { isDomainError, unaryHandler, type GrpcCodeMap, type Logger } from '@custody/platform';
 import type { CustodialBalanceView, LedgerQueries } from '../../application/queries.js';
 import type { LiabilitiesProofs } from '../../application/liabilities.js';
 import type { LedgerStatements } from '../../application/statements.js';
 import { REPORT_ERROR_CODES, createReportHandlers, mtlsOperator, type OperatorAuthenticator } from './ledger-reports.js';
 import type { WithdrawalState } from '../../application/ports.js';
+import { InvalidArgumentError } from '../../domain/errors.js';
 import type { EntryKind as DomainKind } from '../../domain/postings.js';
 
 export { LedgerServiceService };
@@ -39,6 +40,7 @@ const KIND: Readonly<Record<DomainKind, EntryKind>> = {
   RELEASE: EntryKind.ENTRY_KIND_RELEASE,
   SETTLE: EntryKind.ENTRY_KIND_SETTLE,
   REVERSAL: EntryKind.ENTRY_KIND_REVERSAL,
+  TRANSFER: EntryKind.ENTRY_KIND_TRANSFER,
 };
 
 const HOLD_STATE: Readonly<Record<WithdrawalState, WithdrawalHoldState>> = {
@@ -101,6 +103,11 @@ export function createLedgerService(deps: {
         asOf: timestampFromDate(asOf),
       };
     }, options),
+    getOutflow: unaryHandler(async (req) => {
+      const asOf = deps.clock();
+      const o = await deps.queries.outflow({ clientId: req.clientId, customerAccount: req.customerAccount, asset: req.asset, since: sinceOf(req.since), excludeWithdrawalId: req.excludeWithdrawalId });
+      return { account: o.account, asset: o.asset, since: timestampFromDate(o.since), total: o.total.toString(), withdrawals: o.withdrawals, asOf: timestampFromDate(asOf) };
+    }, options),
     getWithdrawalHold: unaryHandler(async (req) => {
       const asOf = deps.clock();
       const hold = await deps.queries.withdrawalHold(req.withdrawalId);
@@ -119,4 +126,18 @@ export function createLedgerService(deps: {
       };
     }, options),
   };
+}
+
+/** GetOutflow's `since`, rounded down to the millisecond (an inclusive start: rounding down counts more, never less). */
+function sinceOf(ts: { seconds: string; nanos: number } | undefined): Date | undefined {
+  if (!ts) return undefined;
+  let ms: number;
+  try {
+    ms = timestampToMillis(ts);
+  } catch {
+    throw new InvalidArgumentError('since', 'TIMESTAMP_INVALID', 'is not a valid timestamp');
+  }
+  const d = new Date(ms);
+  if (Number.isNaN(d.getTime())) throw new InvalidArgumentError('since', 'TIMESTAMP_INVALID', 'is out of range');
+  return d;
 }

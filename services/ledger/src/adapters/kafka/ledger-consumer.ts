@@ -1,20 +1,25 @@
 // Consumes the events that move money in the books and posts each exactly once
 // (handleOnce: inbox row + posting in one transaction). Undecodable events and malformed
 // amounts are dead-lettered; database failures are retried by the bus.
-import { DepositState, KeyPurpose, KeyTier, Topics, TxState, WithdrawalStatus, decodePayload, timestampToDate, type DecodedEvent, type Topic } from '@custody/contracts';
+import { DepositState, KeyPurpose, KeyTier, PolicyDecision, Topics, TxState, WithdrawalStatus, decodePayload, timestampToDate, type DecodedEvent, type Topic } from '@custody/contracts';
 import { NonRetryableError, handleOnce, protobufEnvelopeCodec, withDeadLetter, type Envelope, type EventBus, type Subscription } from '@custody/event-bus';
 import { isDomainError } from '@custody/platform';
 import type { DataSource } from 'typeorm';
 import type { LedgerPostings, PostingOutcome } from '../../application/postings.js';
-import type { Tx } from '../../application/ports.js';
+import { isTreasuryTransferId, type Tx } from '../../application/ports.js';
+import { InvalidArgumentError } from '../../domain/errors.js';
+import { isValidWalletId } from '../../domain/postings.js';
 import { parseAmount } from '../../domain/amount.js';
 import type { WalletTier } from '../../domain/wallets.js';
 
 export type TopicNamer = (topic: Topic) => string;
 export const identityTopics: TopicNamer = (topic) => topic;
 
-/** One consumer group (ledger.postings) reads all of them; key.lifecycle registers the custodial wallets. */
-export const LEDGER_TOPICS: readonly Topic[] = [Topics.withdrawalRequested, Topics.withdrawalStatus, Topics.txStatus, Topics.depositDetected, Topics.keyLifecycle];
+/**
+ * One consumer group (ledger.postings) reads all of them; key.lifecycle registers the custodial
+ * wallets; policy.decided only for treasury transfers (an ALLOW names what moves between our own wallets).
+ */
+export const LEDGER_TOPICS: readonly Topic[] = [Topics.withdrawalRequested, Topics.withdrawalStatus, Topics.txStatus, Topics.depositDetected, Topics.keyLifecycle, Topics.policyDecided];
 
 const TIERS = new Map<KeyTier, WalletTier>([
   [KeyTier.KEY_TIER_HOT, 'hot'],
@@ -41,8 +46,33 @@ export function postingFor(event: DecodedEvent, postings: LedgerPostings, ctx: {
       const id = event.message.withdrawalId;
       return reason ? (tx) => postings.release(id, reason, ctx, tx) : undefined;
     }
+    case Topics.policyDecided: {
+      // Customer withdrawals are booked from withdrawal.requested / tx.status; a decision about
+      // one changes nothing here. A treasury transfer has no withdrawal.requested: its ALLOW is
+      // where the ledger learns what will move.
+      const m = event.message;
+      if (!isTreasuryTransferId(m.withdrawalId) || m.decision !== PolicyDecision.POLICY_DECISION_ALLOW) return undefined;
+      if (!m.treasuryTransfer) throw new InvalidArgumentError('treasury_transfer', 'TRANSFER_INVALID', `decision ${m.decisionId} of transfer ${m.withdrawalId} lacks treasury_transfer`);
+      const destinationWallet = m.treasuryTransfer.destinationWallet;
+      for (const [field, id] of [['source_wallet', m.sourceWallet], ['destination_wallet', destinationWallet]] as const) {
+        if (!isValidWalletId(id)) throw new InvalidArgumentError(field, 'TRANSFER_INVALID', `transfer ${m.withdrawalId}: ${field} is not a wallet id`);
+      }
+      if (m.sourceWallet === destinationWallet) throw new InvalidArgumentError('destination_wallet', 'TRANSFER_INVALID', `transfer ${m.withdrawalId}: source and destination are the same wallet`);
+      const amount = parseAmount(m.amount, 'amount');
+      const t = { transferId: m.withdrawalId, decisionId: m.decisionId, asset: m.asset, chain: m.chain, amount, sourceWallet: m.sourceWallet, destinationWallet };
+      return (tx) => postings.transferAuthorised(t, ctx, tx);
+    }
     case Topics.txStatus: {
       const m = event.message;
+      if (isTreasuryTransferId(m.withdrawalId)) {
+        if (m.state === TxState.TX_STATE_FINAL) {
+          const fee = m.feePaid === '' ? 0n : parseAmount(m.feePaid, 'fee_paid', { allowZero: true });
+          return (tx) => postings.transferFinal(m.withdrawalId, fee, ctx, tx);
+        }
+        if (m.state === TxState.TX_STATE_REORGED) return (tx) => postings.transferReorged(m.withdrawalId, ctx, tx);
+        // Failed / dropped: nothing was booked, nothing to release.
+        return undefined;
+      }
       if (m.state === TxState.TX_STATE_FINAL) {
         const fee = m.feePaid === '' ? 0n : parseAmount(m.feePaid, 'fee_paid', { allowZero: true });
         return (tx) => postings.settle(m.withdrawalId, m.sourceWallet, fee, ctx, tx);

@@ -14,7 +14,7 @@ import {
   type Tx,
   type WithdrawalState,
 } from '../../application/ports.js';
-import type { BalanceView, CustodialBalanceRow, HistoryLine, LedgerReader, WithdrawalHoldView } from '../../application/queries.js';
+import type { BalanceView, CustodialBalanceRow, HistoryLine, LedgerReader, OutflowView, WithdrawalHoldView } from '../../application/queries.js';
 import { assertBalanced, type Bucket, type EntryKind, type Line } from '../../domain/postings.js';
 import type { WalletRecord, WalletTier } from '../../domain/wallets.js';
 
@@ -220,6 +220,20 @@ export class PostgresLedgerStore implements LedgerStore, LedgerReader {
     return r
       ? { withdrawalId: r.withdrawal_id, state: r.state, account: r.account, asset: r.asset, amount: BigInt(r.amount), available: BigInt(r.available), holdEntryId: r.hold_entry_id }
       : undefined;
+  }
+
+  async outflowSince(account: string, asset: string, since: Date, excludeWithdrawalId: string): Promise<OutflowView> {
+    // One statement (one snapshot). The window is the HOLD entry's booking time: a withdrawal
+    // counts from the moment its funds were reserved, whether it has settled since or not.
+    const rows = (await this.dataSource.query(
+      `SELECT COALESCE(SUM(w."amount"), 0)::text AS total, COUNT(*)::int AS n
+       FROM "ledger_withdrawal" w
+       WHERE w."account" = $1 AND w."asset" = $2 AND w."state" IN ('HELD', 'SETTLED') AND w."withdrawal_id" <> $4
+         AND EXISTS (SELECT 1 FROM "journal_entry" e WHERE e."reference_id" = w."withdrawal_id" AND e."kind" = 'HOLD' AND e."booked_at" >= $3)`,
+      [account, asset, since, excludeWithdrawalId],
+    )) as { total: string; n: number }[];
+    const r = rows[0];
+    return { total: BigInt(r?.total ?? '0'), withdrawals: r?.n ?? 0 };
   }
 
   async history(account: string, asset: string, afterSequence: bigint, entries: number): Promise<HistoryLine[]> {

@@ -44,7 +44,8 @@ export const JournalEntryEntity = new EntitySchema<Record<string, unknown>>({
     correlation_id: text,
     booked_at: ts,
   },
-  checks: [{ name: 'journal_entry_kind', expression: `"kind" IN ('DEPOSIT', 'DEPOSIT_REVERSAL', 'HOLD', 'RELEASE', 'SETTLE', 'REVERSAL')` }],
+  // TRANSFER: treasury transfers between our own wallets (migration TreasuryTransfers1796342400000).
+  checks: [{ name: 'journal_entry_kind', expression: `"kind" IN ('DEPOSIT', 'DEPOSIT_REVERSAL', 'HOLD', 'RELEASE', 'SETTLE', 'REVERSAL', 'TRANSFER')` }],
   uniques: [{ name: 'journal_entry_cause', columns: ['cause_event_id', 'kind'] }, { name: 'journal_entry_seq', columns: ['seq'] }],
   indices: [{ name: 'journal_entry_reference_idx', columns: ['reference_id'] }],
 });

@@ -1,6 +1,8 @@
 // ApprovalService over grpc-js: operators list pending decisions and vote. The operator's
 // identity is its Ed25519 signature over the canonical decision bytes (domain/approval.ts),
-// verified against the key registered for operator_id; domain errors map to a status and
+// verified against the key registered for operator_id, plus a WebAuthn assertion of one of
+// the operator's registered authenticators (domain/device-assertion.ts, C-8.2.2.5-e) when the
+// registry requires it; domain errors map to a status and
 // an `error-reason` trailer. With an audit gate, every vote is recorded by the audit service
 // BEFORE it is applied; if audit does not record it the vote is refused (UNAVAILABLE,
 // AUDIT_UNAVAILABLE) and nothing changes (docs/policies.md "Approvals are audited first").
@@ -23,6 +25,7 @@ import {
 import { AuditUnavailableError, CORRELATION_ID_KEY, toGrpcError, withCorrelation, type GrpcCodeMap, type Logger, type OperatorAuditGate } from '@custody/platform';
 import { InvalidArgumentError, subjectOf, type DecisionRecord, type DecisionService, type Vote } from '../../application/decisions.js';
 import { approvalSubjectBytes } from '../../domain/approval.js';
+import type { DeviceAssertion } from '../../domain/device-assertion.js';
 import { formatAmount } from '../../domain/amount.js';
 
 export const ERROR_DOMAIN = 'custody.policy';
@@ -42,14 +45,30 @@ export const POLICY_GRPC_CODES: GrpcCodeMap = Object.freeze({
   DECISION_NOT_FOUND: status.NOT_FOUND,
   NO_ACTIVE_BUNDLE: status.UNAVAILABLE,
   AUDIT_UNAVAILABLE: status.UNAVAILABLE,
+  // Device factor (C-8.2.2.5-e): who is voting is not established.
+  DEVICE_ASSERTION_REQUIRED: status.UNAUTHENTICATED,
+  DEVICE_ASSERTION_MALFORMED: status.INVALID_ARGUMENT,
+  UNKNOWN_DEVICE: status.UNAUTHENTICATED,
+  DEVICE_NOT_OPERATORS: status.UNAUTHENTICATED,
+  DEVICE_REVOKED: status.UNAUTHENTICATED,
+  DEVICE_KIND_NOT_ALLOWED: status.UNAUTHENTICATED,
+  DEVICE_SIGNATURE_INVALID: status.UNAUTHENTICATED,
+  DEVICE_ORIGIN_MISMATCH: status.UNAUTHENTICATED,
+  DEVICE_RP_ID_MISMATCH: status.UNAUTHENTICATED,
+  DEVICE_CHALLENGE_MISMATCH: status.UNAUTHENTICATED,
+  DEVICE_USER_NOT_PRESENT: status.UNAUTHENTICATED,
+  DEVICE_USER_NOT_VERIFIED: status.UNAUTHENTICATED,
+  DEVICE_SIGN_COUNT_NOT_INCREASING: status.UNAUTHENTICATED,
 });
 
-type VoteRequest = { decisionId: string; operatorId: string; role: string; keyId: string; signature: Buffer };
+type WireAssertion = { credentialId: string; authenticatorData: Buffer; clientDataJson: Buffer; signature: Buffer };
+type VoteRequest = { decisionId: string; operatorId: string; role: string; keyId: string; signature: Buffer; deviceAssertion?: WireAssertion | undefined };
 
 /**
  * SHA-256 of the vote request as audited: "custody.policy.v1.vote-request" || 0x00 ||
  * F(decision_id) || F(operator_id) || F(role) || F(verdict) || F(key_id) || F(signature) ||
- * F(reason), F(x) = u32be(len) || x (utf-8 strings).
+ * F(reason), F(x) = u32be(len) || x (utf-8 strings); with a device assertion, followed by
+ * F(credential_id) || F(authenticator_data) || F(client_data_json) || F(assertion signature).
  */
 export function voteRequestDigest(req: VoteRequest, verdict: 'approve' | 'reject', reason: string): Uint8Array {
   const field = (b: Buffer): Buffer => {
@@ -58,7 +77,9 @@ export function voteRequestDigest(req: VoteRequest, verdict: 'approve' | 'reject
     return Buffer.concat([len, b]);
   };
   const parts = [req.decisionId, req.operatorId, req.role, verdict, req.keyId].map((s) => Buffer.from(s, 'utf8'));
-  const bytes = Buffer.concat([Buffer.from('custody.policy.v1.vote-request\0', 'utf8'), ...[...parts, req.signature, Buffer.from(reason, 'utf8')].map(field)]);
+  const a = req.deviceAssertion;
+  const device = a ? [Buffer.from(a.credentialId, 'utf8'), a.authenticatorData, a.clientDataJson, a.signature] : [];
+  const bytes = Buffer.concat([Buffer.from('custody.policy.v1.vote-request\0', 'utf8'), ...[...parts, req.signature, Buffer.from(reason, 'utf8'), ...device].map(field)]);
   return new Uint8Array(createHash('sha256').update(bytes).digest());
 }
 
@@ -117,6 +138,25 @@ function requireIdent(name: string, value: string): void {
   if (!IDENT.test(value)) throw new InvalidArgumentError('INVALID_ARGUMENT', `${name} must be 1-256 printable ASCII characters`);
 }
 
+/**
+ * The audit record's device: `webauthn:<credential id>`, or for ids too long for the audit
+ * field (200 characters) `webauthn-sha256:<hex SHA-256 of the id>`.
+ */
+export function auditDeviceId(credentialId: string): string {
+  const plain = `webauthn:${credentialId}`;
+  return plain.length <= 200 ? plain : `webauthn-sha256:${createHash('sha256').update(credentialId, 'utf8').digest('hex')}`;
+}
+
+/** The wire assertion as the domain's DeviceAssertion; size limits here, meaning in the domain. */
+export function deviceAssertionOf(a: WireAssertion | undefined): DeviceAssertion | undefined {
+  if (!a) return undefined;
+  if (!/^[A-Za-z0-9_-]{16,1366}$/.test(a.credentialId)) throw new InvalidArgumentError('DEVICE_ASSERTION_MALFORMED', 'device_assertion.credential_id must be a base64url credential id (16-1366 characters)');
+  if (a.authenticatorData.length < 37 || a.authenticatorData.length > 1024) throw new InvalidArgumentError('DEVICE_ASSERTION_MALFORMED', 'device_assertion.authenticator_data must be 37-1024 bytes');
+  if (a.clientDataJson.length < 2 || a.clientDataJson.length > 4096) throw new InvalidArgumentError('DEVICE_ASSERTION_MALFORMED', 'device_assertion.client_data_json must be 2-4096 bytes');
+  if (a.signature.length < 8 || a.signature.length > 72) throw new InvalidArgumentError('DEVICE_ASSERTION_MALFORMED', 'device_assertion.signature must be 8-72 bytes');
+  return { credentialId: a.credentialId, authenticatorData: new Uint8Array(a.authenticatorData), clientDataJSON: new Uint8Array(a.clientDataJson), signature: new Uint8Array(a.signature) };
+}
+
 export function createApprovalService(deps: { decisions: DecisionService; logger: Logger; audit?: OperatorAuditGate }): ApprovalServiceServer {
   const unary = <Req, Res>(method: string, fn: (request: Req, correlationId: string, call: ServerUnaryCall<Req, Res>) => Promise<Res>) => {
     return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
@@ -142,6 +182,7 @@ export function createApprovalService(deps: { decisions: DecisionService; logger
     requireIdent('role', req.role);
     requireIdent('key_id', req.keyId);
     if (req.signature.length !== 64) throw new InvalidArgumentError('INVALID_ARGUMENT', 'signature must be a 64-byte Ed25519 signature');
+    const assertion = deviceAssertionOf(req.deviceAssertion);
     if (deps.audit) {
       // Recorded first (the attempt, with a digest covering the operator's signature); applied
       // only once audit committed the record. Any failure refuses the vote: nothing changes.
@@ -151,7 +192,7 @@ export function createApprovalService(deps: { decisions: DecisionService; logger
           operatorId: req.operatorId,
           action: `policy.approval.${verdict}`,
           target: req.decisionId,
-          deviceId: `key:${req.keyId}`,
+          deviceId: assertion ? auditDeviceId(assertion.credentialId) : `key:${req.keyId}`,
           sourceIp: peerIp(call.getPeer()),
           requestId: typeof requestId === 'string' && /^[!-~]{1,128}$/.test(requestId) ? requestId : randomUUID(),
           approvalIds: [],
@@ -163,7 +204,7 @@ export function createApprovalService(deps: { decisions: DecisionService; logger
           throw err instanceof AuditUnavailableError ? err : new AuditUnavailableError({ cause: err });
         });
     }
-    return deps.decisions.vote({ decisionId: req.decisionId, operatorId: req.operatorId, role: req.role, keyId: req.keyId, signature: new Uint8Array(req.signature), verdict, ...(reason ? { reason } : {}) }, { correlationId });
+    return deps.decisions.vote({ decisionId: req.decisionId, operatorId: req.operatorId, role: req.role, keyId: req.keyId, signature: new Uint8Array(req.signature), verdict, ...(reason ? { reason } : {}), ...(assertion ? { assertion } : {}) }, { correlationId });
   };
 
   return {

@@ -218,6 +218,8 @@ export class PostgresPolicyStore implements PolicyStore {
       key_id: string;
       signature: Buffer;
       voted_at: Date;
+      device_id: string | null;
+      sign_count: string | null;
     }[];
     return rows.map((r) => ({
       decisionId,
@@ -227,13 +229,24 @@ export class PostgresPolicyStore implements PolicyStore {
       keyId: r.key_id,
       signature: new Uint8Array(r.signature),
       votedAt: r.voted_at,
+      ...(r.device_id !== null && r.sign_count !== null ? { deviceId: r.device_id, signCount: Number(r.sign_count) } : {}),
     }));
   }
 
   async insertVote(tx: Tx, v: Vote): Promise<void> {
-    await m(tx).query(`INSERT INTO "approval_vote" ("decision_id", "operator_id", "role", "verdict", "key_id", "signature", "voted_at") VALUES ($1,$2,$3,$4,$5,$6,$7)`, [
-      v.decisionId, v.operatorId, v.role, v.verdict, v.keyId, Buffer.from(v.signature), v.votedAt,
+    await m(tx).query(`INSERT INTO "approval_vote" ("decision_id", "operator_id", "role", "verdict", "key_id", "signature", "voted_at", "device_id", "sign_count") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)`, [
+      v.decisionId, v.operatorId, v.role, v.verdict, v.keyId, Buffer.from(v.signature), v.votedAt, v.deviceId ?? null, v.signCount ?? null,
     ]);
+  }
+
+  async lockDeviceCounter(tx: Tx, deviceId: string, operatorId: string): Promise<number> {
+    await m(tx).query(`INSERT INTO "approval_device_counter" ("device_id", "operator_id", "sign_count", "updated_at") VALUES ($1, $2, 0, now()) ON CONFLICT ("device_id") DO NOTHING`, [deviceId, operatorId]);
+    const rows = (await m(tx).query(`SELECT "sign_count" FROM "approval_device_counter" WHERE "device_id" = $1 FOR UPDATE`, [deviceId])) as { sign_count: string }[];
+    return Number(rows[0]?.sign_count ?? 0);
+  }
+
+  async setDeviceCounter(tx: Tx, deviceId: string, signCount: number, at: Date): Promise<void> {
+    await m(tx).query(`UPDATE "approval_device_counter" SET "sign_count" = $2, "updated_at" = $3 WHERE "device_id" = $1`, [deviceId, signCount, at]);
   }
 
   async publishDecided(tx: Tx, d: DecisionRecord, approvals: readonly Vote[], ctx: EventContext): Promise<void> {

@@ -94,6 +94,9 @@ export const ApprovalVoteEntity = new EntitySchema<Record<string, unknown>>({
     key_id: text,
     signature: { type: 'bytea' },
     voted_at: ts,
+    // AddApprovalDevices1795910400000 (approval-device-schema.ts): the asserting authenticator.
+    device_id: { ...text, nullable: true },
+    sign_count: { type: 'bigint', nullable: true },
   },
 });
 

@@ -23,6 +23,9 @@ export const RISK_GRPC_CODES: GrpcCodeMap = {
   CASE_ALREADY_RESOLVED: status.FAILED_PRECONDITION,
   OPERATOR_UNAUTHENTICATED: status.UNAUTHENTICATED,
   OPERATOR_MISMATCH: status.PERMISSION_DENIED,
+  PROFILE_NOT_FOUND: status.NOT_FOUND,
+  PROFILE_VERSION_CONFLICT: status.ABORTED,
+  AUDIT_UNAVAILABLE: status.UNAVAILABLE,
 };
 
 /** Who is calling; undefined when the caller is not an authenticated operator. */

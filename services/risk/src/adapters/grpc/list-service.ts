@@ -4,6 +4,7 @@
 // operator identity is what the use cases audit.
 import type { Metadata, ServerUnaryCall } from '@grpc/grpc-js';
 import {
+  ImportEntryOutcome,
   InternalList,
   ListState,
   OfacListFormat,
@@ -15,6 +16,7 @@ import {
 } from '@custody/contracts';
 import { unaryHandler } from '@custody/platform';
 import { addInternalEntry } from '../../application/admin.js';
+import { importInternalEntries, type ImportOutcome } from '../../application/import-entries.js';
 import { importListContent, isActive, listInternalEntries, listStatus, removeInternalEntryById, type ListAdminDeps, type PublishedListFormat } from '../../application/list-admin.js';
 import type { InternalListEntryRecord } from '../../application/ports.js';
 import { RiskError } from '../../domain/errors.js';
@@ -45,6 +47,13 @@ function listFromWire(list: InternalList, required: boolean): 'block' | 'allow' 
   if (required || list !== InternalList.INTERNAL_LIST_UNSPECIFIED) throw new RiskError('INVALID_ARGUMENT', 'list must be INTERNAL_LIST_BLOCK or INTERNAL_LIST_ALLOW');
   return undefined;
 }
+
+const OUTCOME_TO_WIRE: Readonly<Record<ImportOutcome, ImportEntryOutcome>> = {
+  added: ImportEntryOutcome.IMPORT_ENTRY_OUTCOME_ADDED,
+  already_active: ImportEntryOutcome.IMPORT_ENTRY_OUTCOME_ALREADY_ACTIVE,
+  rejected: ImportEntryOutcome.IMPORT_ENTRY_OUTCOME_REJECTED,
+  would_add: ImportEntryOutcome.IMPORT_ENTRY_OUTCOME_WOULD_ADD,
+};
 
 const duration = (ms: number): { seconds: string; nanos: number } => {
   const whole = Math.trunc(ms / 1000);
@@ -129,6 +138,24 @@ export function screeningListServiceImplementation(deps: ListAdminDeps, authenti
       const page = await listInternalEntries(deps, { pageSize: req.pageSize, pageToken: req.pageToken, list: listFromWire(req.list, false), includeInactive: req.includeInactive });
       const now = deps.clock.now();
       return { entries: page.entries.map((e) => entryToWire(e, now)), nextPageToken: page.nextPageToken };
+    }, opts),
+    importInternalEntries: unaryHandler(async (req, call) => {
+      const operator = operatorOf(callOf(call));
+      const entries = req.entries.map((e) => ({
+        line: e.line,
+        list: e.list === InternalList.INTERNAL_LIST_BLOCK ? ('block' as const) : e.list === InternalList.INTERNAL_LIST_ALLOW ? ('allow' as const) : undefined,
+        chain: e.chain,
+        address: e.address,
+        reason: e.reason,
+        expiresAt: e.expiresAt ? timestampToDate(e.expiresAt) : undefined,
+      }));
+      const r = await importInternalEntries(deps, { entries, dryRun: req.dryRun, operator });
+      return {
+        results: r.results.map((x) => ({ line: x.line, outcome: OUTCOME_TO_WIRE[x.outcome], entryId: x.entryId, addressKey: x.addressKey, reasonCode: x.reasonCode, message: x.message })),
+        added: r.added,
+        alreadyActive: r.alreadyActive,
+        rejected: r.rejected,
+      };
     }, opts),
   };
 }

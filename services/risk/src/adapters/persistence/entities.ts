@@ -17,6 +17,8 @@ export const CustomerEntity = new EntitySchema({
     opened_at: ts,
     updated_by: text,
     updated_at: ts,
+    /** Optimistic concurrency of operator upserts (CustomerProfileService): 1, +1 per change. */
+    version: { type: 'int', default: 1 },
   },
 });
 

@@ -43,4 +43,17 @@ export class CreateRiskTables1795564800000 implements MigrationInterface {
   }
 }
 
-export const RISK_MIGRATIONS = [CreateEventBusTables1795478400000, CreateRiskTables1795564800000];
+/** Customer profiles are versioned (optimistic concurrency of CustomerProfileService upserts). */
+export class AddCustomerProfileVersion1795651200000 implements MigrationInterface {
+  readonly name = 'AddCustomerProfileVersion1795651200000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`ALTER TABLE "risk_customer" ADD "version" integer NOT NULL DEFAULT 1`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`ALTER TABLE "risk_customer" DROP COLUMN "version"`);
+  }
+}
+
+export const RISK_MIGRATIONS = [CreateEventBusTables1795478400000, CreateRiskTables1795564800000, AddCustomerProfileVersion1795651200000];

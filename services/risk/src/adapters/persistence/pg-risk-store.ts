@@ -8,6 +8,7 @@ import { createEnvelope, enqueue, handleOnce } from '@custody/event-bus';
 import { encodeEvent, RiskAssessed, RiskVerdict, timestampFromDate, Topics } from '@custody/contracts';
 import type { ListEntry, ListFormat } from '../../domain/lists.js';
 import type { Movement } from '../../domain/rules.js';
+import type { CustomerProfileRecord } from '../../domain/customer-profile.js';
 import type { CustomerProfile, KycStatus } from '../../domain/screening.js';
 import type { Reason, Verdict } from '../../domain/verdict.js';
 import type {
@@ -233,6 +234,26 @@ export interface PgRiskStoreOptions {
   readonly assessedTopic?: string;
 }
 
+interface CustomerRow {
+  customer_account: string;
+  kyc_status: KycStatus;
+  jurisdiction: string;
+  opened_at: Date;
+  updated_by: string;
+  updated_at: Date;
+  version: number;
+}
+
+const customerRecord = (r: CustomerRow): CustomerProfileRecord => ({
+  customerAccount: r.customer_account,
+  kycStatus: r.kyc_status,
+  jurisdiction: r.jurisdiction,
+  openedAt: r.opened_at,
+  updatedBy: r.updated_by,
+  updatedAt: r.updated_at,
+  version: Number(r.version),
+});
+
 export class PgRiskStore implements RiskUnitOfWork, ListStore, InternalListStore, CustomerStore, CaseQuery {
   private readonly assessedTopic: string;
 
@@ -349,12 +370,45 @@ export class PgRiskStore implements RiskUnitOfWork, ListStore, InternalListStore
   async upsert(p: CustomerProfile & { readonly updatedBy: string }, audit: AuditEntry, at: Date): Promise<void> {
     await this.ds.transaction(async (m) => {
       await m.query(
-        `INSERT INTO "risk_customer" ("customer_account", "kyc_status", "jurisdiction", "opened_at", "updated_by", "updated_at") VALUES ($1, $2, $3, $4, $5, $6)
-         ON CONFLICT ("customer_account") DO UPDATE SET "kyc_status" = EXCLUDED."kyc_status", "jurisdiction" = EXCLUDED."jurisdiction", "opened_at" = EXCLUDED."opened_at", "updated_by" = EXCLUDED."updated_by", "updated_at" = EXCLUDED."updated_at"`,
+        `INSERT INTO "risk_customer" ("customer_account", "kyc_status", "jurisdiction", "opened_at", "updated_by", "updated_at", "version") VALUES ($1, $2, $3, $4, $5, $6, 1)
+         ON CONFLICT ("customer_account") DO UPDATE SET "kyc_status" = EXCLUDED."kyc_status", "jurisdiction" = EXCLUDED."jurisdiction", "opened_at" = EXCLUDED."opened_at", "updated_by" = EXCLUDED."updated_by", "updated_at" = EXCLUDED."updated_at", "version" = "risk_customer"."version" + 1`,
         [p.customerAccount, p.kycStatus, p.jurisdiction, p.openedAt, p.updatedBy, at],
       );
       await writeAudit(m, audit, at);
     });
+  }
+
+  async save(p: CustomerProfile & { readonly updatedBy: string }, expectedVersion: number, audit: AuditEntry, at: Date): Promise<CustomerProfileRecord | undefined> {
+    return this.ds.transaction(async (m) => {
+      const rows = (await (expectedVersion === 0
+        ? m.query(
+            `INSERT INTO "risk_customer" ("customer_account", "kyc_status", "jurisdiction", "opened_at", "updated_by", "updated_at", "version") VALUES ($1, $2, $3, $4, $5, $6, 1)
+             ON CONFLICT ("customer_account") DO NOTHING RETURNING *`,
+            [p.customerAccount, p.kycStatus, p.jurisdiction, p.openedAt, p.updatedBy, at],
+          )
+        : m.query(
+            `UPDATE "risk_customer" SET "kyc_status" = $2, "jurisdiction" = $3, "opened_at" = $4, "updated_by" = $5, "updated_at" = $6, "version" = "version" + 1
+             WHERE "customer_account" = $1 AND "version" = $7 RETURNING *`,
+            [p.customerAccount, p.kycStatus, p.jurisdiction, p.openedAt, p.updatedBy, at, expectedVersion],
+          ))) as CustomerRow[] | [CustomerRow[], number];
+      const list = Array.isArray(rows[0]) ? (rows as [CustomerRow[], number])[0] : (rows as CustomerRow[]);
+      const [row] = list;
+      if (!row) return undefined;
+      await writeAudit(m, audit, at);
+      return customerRecord(row);
+    });
+  }
+
+  async profile(customerAccount: string): Promise<CustomerProfileRecord | undefined> {
+    const [row] = (await this.ds.query(`SELECT * FROM "risk_customer" WHERE "customer_account" = $1`, [customerAccount])) as CustomerRow[];
+    return row ? customerRecord(row) : undefined;
+  }
+
+  async profiles(limit: number, after?: string): Promise<CustomerProfileRecord[]> {
+    const rows = (await (after === undefined
+      ? this.ds.query(`SELECT * FROM "risk_customer" ORDER BY "customer_account" COLLATE "C" LIMIT $1`, [limit])
+      : this.ds.query(`SELECT * FROM "risk_customer" WHERE "customer_account" COLLATE "C" > $2 ORDER BY "customer_account" COLLATE "C" LIMIT $1`, [limit, after]))) as CustomerRow[];
+    return rows.map(customerRecord);
   }
 
   // --- case queue ------------------------------------------------------------------------

@@ -103,6 +103,24 @@ export interface PolicyDecided {
   sourceWallet: string;
   destinationAddress: string;
   destinationTag: string;
+  /**
+   * Treasury transfers between the custodian's own wallets (hot-wallet sweep and
+   * replenishment, docs/policies.md "Hot-wallet cap and rebalancing"): withdrawal_id is the
+   * transfer id, always starting with "treasury:" (so every tx.* event of the transfer is
+   * recognisable by its id alone; customer withdrawal ids never do), there is no customer
+   * and no withdrawal.requested. Unset for customer withdrawals.
+   */
+  treasuryTransfer?: TreasuryTransfer | undefined;
+}
+
+export interface TreasuryTransfer {
+  /** "sweep" (hot -> warm/cold) or "replenish" (warm/cold -> hot). */
+  direction: string;
+  /** The receiving wallet's id (one of our own wallets; destination_address is its address). */
+  destinationWallet: string;
+  /** Tier of the source and of the destination wallet: "hot", "warm" or "cold". */
+  sourceTier: string;
+  destinationTier: string;
 }
 
 function createBaseRequiredApprovals(): RequiredApprovals {
@@ -209,6 +227,7 @@ function createBasePolicyDecided(): PolicyDecided {
     sourceWallet: "",
     destinationAddress: "",
     destinationTag: "",
+    treasuryTransfer: undefined,
   };
 }
 
@@ -264,6 +283,9 @@ export const PolicyDecided: MessageFns<PolicyDecided> = {
     }
     if (message.destinationTag !== "") {
       writer.uint32(138).string(message.destinationTag);
+    }
+    if (message.treasuryTransfer !== undefined) {
+      TreasuryTransfer.encode(message.treasuryTransfer, writer.uint32(146).fork()).join();
     }
     return writer;
   },
@@ -417,6 +439,14 @@ export const PolicyDecided: MessageFns<PolicyDecided> = {
             message.destinationTag = reader.string();
             continue;
           }
+          case 18: {
+            if (tag !== 146) {
+              break;
+            }
+
+            message.treasuryTransfer = TreasuryTransfer.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -494,6 +524,11 @@ export const PolicyDecided: MessageFns<PolicyDecided> = {
         : isSet(object.destination_tag)
         ? globalThis.String(object.destination_tag)
         : "",
+      treasuryTransfer: isSet(object.treasuryTransfer)
+        ? TreasuryTransfer.fromJSON(object.treasuryTransfer)
+        : isSet(object.treasury_transfer)
+        ? TreasuryTransfer.fromJSON(object.treasury_transfer)
+        : undefined,
     };
   },
 
@@ -550,6 +585,9 @@ export const PolicyDecided: MessageFns<PolicyDecided> = {
     if (message.destinationTag !== "") {
       obj.destinationTag = message.destinationTag;
     }
+    if (message.treasuryTransfer !== undefined) {
+      obj.treasuryTransfer = TreasuryTransfer.toJSON(message.treasuryTransfer);
+    }
     return obj;
   },
 
@@ -583,6 +621,138 @@ export const PolicyDecided: MessageFns<PolicyDecided> = {
     message.sourceWallet = object.sourceWallet ?? "";
     message.destinationAddress = object.destinationAddress ?? "";
     message.destinationTag = object.destinationTag ?? "";
+    message.treasuryTransfer = (object.treasuryTransfer !== undefined && object.treasuryTransfer !== null)
+      ? TreasuryTransfer.fromPartial(object.treasuryTransfer)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseTreasuryTransfer(): TreasuryTransfer {
+  return { direction: "", destinationWallet: "", sourceTier: "", destinationTier: "" };
+}
+
+export const TreasuryTransfer: MessageFns<TreasuryTransfer> = {
+  encode(message: TreasuryTransfer, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.direction !== "") {
+      writer.uint32(10).string(message.direction);
+    }
+    if (message.destinationWallet !== "") {
+      writer.uint32(18).string(message.destinationWallet);
+    }
+    if (message.sourceTier !== "") {
+      writer.uint32(26).string(message.sourceTier);
+    }
+    if (message.destinationTier !== "") {
+      writer.uint32(34).string(message.destinationTier);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TreasuryTransfer {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTreasuryTransfer();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.direction = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.destinationWallet = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.sourceTier = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.destinationTier = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TreasuryTransfer {
+    return {
+      direction: isSet(object.direction) ? globalThis.String(object.direction) : "",
+      destinationWallet: isSet(object.destinationWallet)
+        ? globalThis.String(object.destinationWallet)
+        : isSet(object.destination_wallet)
+        ? globalThis.String(object.destination_wallet)
+        : "",
+      sourceTier: isSet(object.sourceTier)
+        ? globalThis.String(object.sourceTier)
+        : isSet(object.source_tier)
+        ? globalThis.String(object.source_tier)
+        : "",
+      destinationTier: isSet(object.destinationTier)
+        ? globalThis.String(object.destinationTier)
+        : isSet(object.destination_tier)
+        ? globalThis.String(object.destination_tier)
+        : "",
+    };
+  },
+
+  toJSON(message: TreasuryTransfer): unknown {
+    const obj: any = {};
+    if (message.direction !== "") {
+      obj.direction = message.direction;
+    }
+    if (message.destinationWallet !== "") {
+      obj.destinationWallet = message.destinationWallet;
+    }
+    if (message.sourceTier !== "") {
+      obj.sourceTier = message.sourceTier;
+    }
+    if (message.destinationTier !== "") {
+      obj.destinationTier = message.destinationTier;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<TreasuryTransfer>, I>>(base?: I): TreasuryTransfer {
+    return TreasuryTransfer.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TreasuryTransfer>, I>>(object: I): TreasuryTransfer {
+    const message = createBaseTreasuryTransfer();
+    message.direction = object.direction ?? "";
+    message.destinationWallet = object.destinationWallet ?? "";
+    message.sourceTier = object.sourceTier ?? "";
+    message.destinationTier = object.destinationTier ?? "";
     return message;
   },
 };

@@ -122,6 +122,38 @@ export interface CancelMaintenanceResponse {
   cancelledAt?: Timestamp | undefined;
 }
 
+export interface ListMaintenanceNoticesRequest {
+  /** Also windows that have ended. */
+  includeEnded: boolean;
+  /** Also cancelled windows. */
+  includeCancelled: boolean;
+  /** At most this many notices, the latest starting first when more match; 0 = 100, at most 1000. */
+  limit: number;
+}
+
+export interface MaintenanceNotice {
+  window?:
+    | MaintenanceWindow
+    | undefined;
+  /** The operator who scheduled it (from that call's authentication). */
+  announcedBy: string;
+  announcedAt?:
+    | Timestamp
+    | undefined;
+  /** Set when cancelled. */
+  cancelledAt?: Timestamp | undefined;
+  cancelledBy: string;
+  /** "upcoming", "active", "ended" or "cancelled", at the time of the call. */
+  state: string;
+}
+
+export interface ListMaintenanceNoticesResponse {
+  /** Ordered by starts_at (earliest first). */
+  notices: MaintenanceNotice[];
+  /** True when more notices matched than limit (the earliest were left out). */
+  truncated: boolean;
+}
+
 function createBaseRegisterIntegratorRequest(): RegisterIntegratorRequest {
   return {
     clientId: "",
@@ -1758,6 +1790,384 @@ export const CancelMaintenanceResponse: MessageFns<CancelMaintenanceResponse> = 
   },
 };
 
+function createBaseListMaintenanceNoticesRequest(): ListMaintenanceNoticesRequest {
+  return { includeEnded: false, includeCancelled: false, limit: 0 };
+}
+
+export const ListMaintenanceNoticesRequest: MessageFns<ListMaintenanceNoticesRequest> = {
+  encode(message: ListMaintenanceNoticesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.includeEnded !== false) {
+      writer.uint32(8).bool(message.includeEnded);
+    }
+    if (message.includeCancelled !== false) {
+      writer.uint32(16).bool(message.includeCancelled);
+    }
+    if (message.limit !== 0) {
+      writer.uint32(24).uint32(message.limit);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListMaintenanceNoticesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListMaintenanceNoticesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.includeEnded = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.includeCancelled = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.limit = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListMaintenanceNoticesRequest {
+    return {
+      includeEnded: isSet(object.includeEnded)
+        ? globalThis.Boolean(object.includeEnded)
+        : isSet(object.include_ended)
+        ? globalThis.Boolean(object.include_ended)
+        : false,
+      includeCancelled: isSet(object.includeCancelled)
+        ? globalThis.Boolean(object.includeCancelled)
+        : isSet(object.include_cancelled)
+        ? globalThis.Boolean(object.include_cancelled)
+        : false,
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+    };
+  },
+
+  toJSON(message: ListMaintenanceNoticesRequest): unknown {
+    const obj: any = {};
+    if (message.includeEnded !== false) {
+      obj.includeEnded = message.includeEnded;
+    }
+    if (message.includeCancelled !== false) {
+      obj.includeCancelled = message.includeCancelled;
+    }
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListMaintenanceNoticesRequest>, I>>(base?: I): ListMaintenanceNoticesRequest {
+    return ListMaintenanceNoticesRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListMaintenanceNoticesRequest>, I>>(
+    object: I,
+  ): ListMaintenanceNoticesRequest {
+    const message = createBaseListMaintenanceNoticesRequest();
+    message.includeEnded = object.includeEnded ?? false;
+    message.includeCancelled = object.includeCancelled ?? false;
+    message.limit = object.limit ?? 0;
+    return message;
+  },
+};
+
+function createBaseMaintenanceNotice(): MaintenanceNotice {
+  return {
+    window: undefined,
+    announcedBy: "",
+    announcedAt: undefined,
+    cancelledAt: undefined,
+    cancelledBy: "",
+    state: "",
+  };
+}
+
+export const MaintenanceNotice: MessageFns<MaintenanceNotice> = {
+  encode(message: MaintenanceNotice, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.window !== undefined) {
+      MaintenanceWindow.encode(message.window, writer.uint32(10).fork()).join();
+    }
+    if (message.announcedBy !== "") {
+      writer.uint32(18).string(message.announcedBy);
+    }
+    if (message.announcedAt !== undefined) {
+      Timestamp.encode(message.announcedAt, writer.uint32(26).fork()).join();
+    }
+    if (message.cancelledAt !== undefined) {
+      Timestamp.encode(message.cancelledAt, writer.uint32(34).fork()).join();
+    }
+    if (message.cancelledBy !== "") {
+      writer.uint32(42).string(message.cancelledBy);
+    }
+    if (message.state !== "") {
+      writer.uint32(50).string(message.state);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MaintenanceNotice {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMaintenanceNotice();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.window = MaintenanceWindow.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.announcedBy = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.announcedAt = Timestamp.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.cancelledAt = Timestamp.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.cancelledBy = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.state = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MaintenanceNotice {
+    return {
+      window: isSet(object.window) ? MaintenanceWindow.fromJSON(object.window) : undefined,
+      announcedBy: isSet(object.announcedBy)
+        ? globalThis.String(object.announcedBy)
+        : isSet(object.announced_by)
+        ? globalThis.String(object.announced_by)
+        : "",
+      announcedAt: isSet(object.announcedAt)
+        ? fromJsonTimestamp(object.announcedAt)
+        : isSet(object.announced_at)
+        ? fromJsonTimestamp(object.announced_at)
+        : undefined,
+      cancelledAt: isSet(object.cancelledAt)
+        ? fromJsonTimestamp(object.cancelledAt)
+        : isSet(object.cancelled_at)
+        ? fromJsonTimestamp(object.cancelled_at)
+        : undefined,
+      cancelledBy: isSet(object.cancelledBy)
+        ? globalThis.String(object.cancelledBy)
+        : isSet(object.cancelled_by)
+        ? globalThis.String(object.cancelled_by)
+        : "",
+      state: isSet(object.state) ? globalThis.String(object.state) : "",
+    };
+  },
+
+  toJSON(message: MaintenanceNotice): unknown {
+    const obj: any = {};
+    if (message.window !== undefined) {
+      obj.window = MaintenanceWindow.toJSON(message.window);
+    }
+    if (message.announcedBy !== "") {
+      obj.announcedBy = message.announcedBy;
+    }
+    if (message.announcedAt !== undefined) {
+      obj.announcedAt = fromTimestamp(message.announcedAt).toISOString();
+    }
+    if (message.cancelledAt !== undefined) {
+      obj.cancelledAt = fromTimestamp(message.cancelledAt).toISOString();
+    }
+    if (message.cancelledBy !== "") {
+      obj.cancelledBy = message.cancelledBy;
+    }
+    if (message.state !== "") {
+      obj.state = message.state;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<MaintenanceNotice>, I>>(base?: I): MaintenanceNotice {
+    return MaintenanceNotice.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<MaintenanceNotice>, I>>(object: I): MaintenanceNotice {
+    const message = createBaseMaintenanceNotice();
+    message.window = (object.window !== undefined && object.window !== null)
+      ? MaintenanceWindow.fromPartial(object.window)
+      : undefined;
+    message.announcedBy = object.announcedBy ?? "";
+    message.announcedAt = (object.announcedAt !== undefined && object.announcedAt !== null)
+      ? Timestamp.fromPartial(object.announcedAt)
+      : undefined;
+    message.cancelledAt = (object.cancelledAt !== undefined && object.cancelledAt !== null)
+      ? Timestamp.fromPartial(object.cancelledAt)
+      : undefined;
+    message.cancelledBy = object.cancelledBy ?? "";
+    message.state = object.state ?? "";
+    return message;
+  },
+};
+
+function createBaseListMaintenanceNoticesResponse(): ListMaintenanceNoticesResponse {
+  return { notices: [], truncated: false };
+}
+
+export const ListMaintenanceNoticesResponse: MessageFns<ListMaintenanceNoticesResponse> = {
+  encode(message: ListMaintenanceNoticesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.notices) {
+      MaintenanceNotice.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.truncated !== false) {
+      writer.uint32(16).bool(message.truncated);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListMaintenanceNoticesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListMaintenanceNoticesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.notices.push(MaintenanceNotice.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.truncated = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListMaintenanceNoticesResponse {
+    return {
+      notices: globalThis.Array.isArray(object?.notices)
+        ? object.notices.map((e: any) => MaintenanceNotice.fromJSON(e))
+        : [],
+      truncated: isSet(object.truncated) ? globalThis.Boolean(object.truncated) : false,
+    };
+  },
+
+  toJSON(message: ListMaintenanceNoticesResponse): unknown {
+    const obj: any = {};
+    if (message.notices?.length) {
+      obj.notices = message.notices.map((e) => MaintenanceNotice.toJSON(e));
+    }
+    if (message.truncated !== false) {
+      obj.truncated = message.truncated;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListMaintenanceNoticesResponse>, I>>(base?: I): ListMaintenanceNoticesResponse {
+    return ListMaintenanceNoticesResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListMaintenanceNoticesResponse>, I>>(
+    object: I,
+  ): ListMaintenanceNoticesResponse {
+    const message = createBaseListMaintenanceNoticesResponse();
+    message.notices = object.notices?.map((e) => MaintenanceNotice.fromPartial(e)) || [];
+    message.truncated = object.truncated ?? false;
+    return message;
+  },
+};
+
 /**
  * IntakeAdminService is the operators' API of intake (integrators and maintenance
  * notices). It is served on its own port, reachable only from the operators' network
@@ -1843,6 +2253,23 @@ export const IntakeAdminServiceService = {
       Buffer.from(CancelMaintenanceResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): CancelMaintenanceResponse => CancelMaintenanceResponse.decode(value),
   },
+  /**
+   * Lists maintenance notices with who announced and who cancelled them (read-only: signed
+   * like every admin call, not audited as a change). Default: the windows that have not ended
+   * and were not cancelled, as GetServiceStatus shows them to integrators.
+   */
+  listMaintenanceNotices: {
+    path: "/custody.intake.v1.IntakeAdminService/ListMaintenanceNotices" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListMaintenanceNoticesRequest): Buffer =>
+      Buffer.from(ListMaintenanceNoticesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListMaintenanceNoticesRequest => ListMaintenanceNoticesRequest.decode(value),
+    responseSerialize: (value: ListMaintenanceNoticesResponse): Buffer =>
+      Buffer.from(ListMaintenanceNoticesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListMaintenanceNoticesResponse =>
+      ListMaintenanceNoticesResponse.decode(value),
+  },
 } as const;
 
 export interface IntakeAdminServiceServer extends UntypedServiceImplementation {
@@ -1860,6 +2287,12 @@ export interface IntakeAdminServiceServer extends UntypedServiceImplementation {
   scheduleMaintenance: handleUnaryCall<ScheduleMaintenanceRequest, ScheduleMaintenanceResponse>;
   /** Cancels a window that has not ended (custody.maintenance.scheduled.v1 with cancelled = true). */
   cancelMaintenance: handleUnaryCall<CancelMaintenanceRequest, CancelMaintenanceResponse>;
+  /**
+   * Lists maintenance notices with who announced and who cancelled them (read-only: signed
+   * like every admin call, not audited as a change). Default: the windows that have not ended
+   * and were not cancelled, as GetServiceStatus shows them to integrators.
+   */
+  listMaintenanceNotices: handleUnaryCall<ListMaintenanceNoticesRequest, ListMaintenanceNoticesResponse>;
 }
 
 export interface IntakeAdminServiceClient extends Client {
@@ -1960,6 +2393,26 @@ export interface IntakeAdminServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: CancelMaintenanceResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Lists maintenance notices with who announced and who cancelled them (read-only: signed
+   * like every admin call, not audited as a change). Default: the windows that have not ended
+   * and were not cancelled, as GetServiceStatus shows them to integrators.
+   */
+  listMaintenanceNotices(
+    request: ListMaintenanceNoticesRequest,
+    callback: (error: ServiceError | null, response: ListMaintenanceNoticesResponse) => void,
+  ): ClientUnaryCall;
+  listMaintenanceNotices(
+    request: ListMaintenanceNoticesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListMaintenanceNoticesResponse) => void,
+  ): ClientUnaryCall;
+  listMaintenanceNotices(
+    request: ListMaintenanceNoticesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListMaintenanceNoticesResponse) => void,
   ): ClientUnaryCall;
 }
 

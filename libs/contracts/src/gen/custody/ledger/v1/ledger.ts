@@ -34,6 +34,11 @@ export enum EntryKind {
   ENTRY_KIND_FEE = 6,
   /** ENTRY_KIND_DEPOSIT_REVERSAL - An orphaned deposit's credit compensated (ISO/TR 23576 5.5.4.2). */
   ENTRY_KIND_DEPOSIT_REVERSAL = 7,
+  /**
+   * ENTRY_KIND_TRANSFER - A treasury transfer between two of the custodian's own wallets (hot-wallet sweep or
+   * replenishment) reached finality; its reorg is a REVERSAL (docs/ledger.md).
+   */
+  ENTRY_KIND_TRANSFER = 8,
   UNRECOGNIZED = -1,
 }
 
@@ -63,6 +68,9 @@ export function entryKindFromJSON(object: any): EntryKind {
     case 7:
     case "ENTRY_KIND_DEPOSIT_REVERSAL":
       return EntryKind.ENTRY_KIND_DEPOSIT_REVERSAL;
+    case 8:
+    case "ENTRY_KIND_TRANSFER":
+      return EntryKind.ENTRY_KIND_TRANSFER;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -88,6 +96,8 @@ export function entryKindToJSON(object: EntryKind): string {
       return "ENTRY_KIND_FEE";
     case EntryKind.ENTRY_KIND_DEPOSIT_REVERSAL:
       return "ENTRY_KIND_DEPOSIT_REVERSAL";
+    case EntryKind.ENTRY_KIND_TRANSFER:
+      return "ENTRY_KIND_TRANSFER";
     case EntryKind.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -532,6 +542,33 @@ export interface CustodialTotal {
 export interface GetWalletBalancesResponse {
   balances: WalletBalance[];
   totals: CustodialTotal[];
+  asOf?: Timestamp | undefined;
+}
+
+export interface GetOutflowRequest {
+  clientId: string;
+  customerAccount: string;
+  /** Asset symbol, e.g. "ETH" ([A-Z0-9]{2,12}). */
+  asset: string;
+  /** Inclusive start of the window (required); the window ends now. */
+  since?:
+    | Timestamp
+    | undefined;
+  /** A withdrawal left out of the sum (the one being decided); empty: none. */
+  excludeWithdrawalId: string;
+}
+
+export interface GetOutflowResponse {
+  /** The ledger account ("customer:<client_id>:<customer_account>"). */
+  account: string;
+  asset: string;
+  since?:
+    | Timestamp
+    | undefined;
+  /** Base units, decimal string: held + settled withdrawals in the window. */
+  total: string;
+  /** How many withdrawals the total sums. */
+  withdrawals: number;
   asOf?: Timestamp | undefined;
 }
 
@@ -4165,6 +4202,308 @@ export const GetWalletBalancesResponse: MessageFns<GetWalletBalancesResponse> = 
   },
 };
 
+function createBaseGetOutflowRequest(): GetOutflowRequest {
+  return { clientId: "", customerAccount: "", asset: "", since: undefined, excludeWithdrawalId: "" };
+}
+
+export const GetOutflowRequest: MessageFns<GetOutflowRequest> = {
+  encode(message: GetOutflowRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.clientId !== "") {
+      writer.uint32(10).string(message.clientId);
+    }
+    if (message.customerAccount !== "") {
+      writer.uint32(18).string(message.customerAccount);
+    }
+    if (message.asset !== "") {
+      writer.uint32(26).string(message.asset);
+    }
+    if (message.since !== undefined) {
+      Timestamp.encode(message.since, writer.uint32(34).fork()).join();
+    }
+    if (message.excludeWithdrawalId !== "") {
+      writer.uint32(42).string(message.excludeWithdrawalId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetOutflowRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetOutflowRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.clientId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.customerAccount = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.asset = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.since = Timestamp.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.excludeWithdrawalId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetOutflowRequest {
+    return {
+      clientId: isSet(object.clientId)
+        ? globalThis.String(object.clientId)
+        : isSet(object.client_id)
+        ? globalThis.String(object.client_id)
+        : "",
+      customerAccount: isSet(object.customerAccount)
+        ? globalThis.String(object.customerAccount)
+        : isSet(object.customer_account)
+        ? globalThis.String(object.customer_account)
+        : "",
+      asset: isSet(object.asset) ? globalThis.String(object.asset) : "",
+      since: isSet(object.since) ? fromJsonTimestamp(object.since) : undefined,
+      excludeWithdrawalId: isSet(object.excludeWithdrawalId)
+        ? globalThis.String(object.excludeWithdrawalId)
+        : isSet(object.exclude_withdrawal_id)
+        ? globalThis.String(object.exclude_withdrawal_id)
+        : "",
+    };
+  },
+
+  toJSON(message: GetOutflowRequest): unknown {
+    const obj: any = {};
+    if (message.clientId !== "") {
+      obj.clientId = message.clientId;
+    }
+    if (message.customerAccount !== "") {
+      obj.customerAccount = message.customerAccount;
+    }
+    if (message.asset !== "") {
+      obj.asset = message.asset;
+    }
+    if (message.since !== undefined) {
+      obj.since = fromTimestamp(message.since).toISOString();
+    }
+    if (message.excludeWithdrawalId !== "") {
+      obj.excludeWithdrawalId = message.excludeWithdrawalId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetOutflowRequest>, I>>(base?: I): GetOutflowRequest {
+    return GetOutflowRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetOutflowRequest>, I>>(object: I): GetOutflowRequest {
+    const message = createBaseGetOutflowRequest();
+    message.clientId = object.clientId ?? "";
+    message.customerAccount = object.customerAccount ?? "";
+    message.asset = object.asset ?? "";
+    message.since = (object.since !== undefined && object.since !== null)
+      ? Timestamp.fromPartial(object.since)
+      : undefined;
+    message.excludeWithdrawalId = object.excludeWithdrawalId ?? "";
+    return message;
+  },
+};
+
+function createBaseGetOutflowResponse(): GetOutflowResponse {
+  return { account: "", asset: "", since: undefined, total: "", withdrawals: 0, asOf: undefined };
+}
+
+export const GetOutflowResponse: MessageFns<GetOutflowResponse> = {
+  encode(message: GetOutflowResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.account !== "") {
+      writer.uint32(10).string(message.account);
+    }
+    if (message.asset !== "") {
+      writer.uint32(18).string(message.asset);
+    }
+    if (message.since !== undefined) {
+      Timestamp.encode(message.since, writer.uint32(26).fork()).join();
+    }
+    if (message.total !== "") {
+      writer.uint32(34).string(message.total);
+    }
+    if (message.withdrawals !== 0) {
+      writer.uint32(40).uint32(message.withdrawals);
+    }
+    if (message.asOf !== undefined) {
+      Timestamp.encode(message.asOf, writer.uint32(50).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetOutflowResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetOutflowResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.account = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.asset = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.since = Timestamp.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.total = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.withdrawals = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.asOf = Timestamp.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetOutflowResponse {
+    return {
+      account: isSet(object.account) ? globalThis.String(object.account) : "",
+      asset: isSet(object.asset) ? globalThis.String(object.asset) : "",
+      since: isSet(object.since) ? fromJsonTimestamp(object.since) : undefined,
+      total: isSet(object.total) ? globalThis.String(object.total) : "",
+      withdrawals: isSet(object.withdrawals) ? globalThis.Number(object.withdrawals) : 0,
+      asOf: isSet(object.asOf)
+        ? fromJsonTimestamp(object.asOf)
+        : isSet(object.as_of)
+        ? fromJsonTimestamp(object.as_of)
+        : undefined,
+    };
+  },
+
+  toJSON(message: GetOutflowResponse): unknown {
+    const obj: any = {};
+    if (message.account !== "") {
+      obj.account = message.account;
+    }
+    if (message.asset !== "") {
+      obj.asset = message.asset;
+    }
+    if (message.since !== undefined) {
+      obj.since = fromTimestamp(message.since).toISOString();
+    }
+    if (message.total !== "") {
+      obj.total = message.total;
+    }
+    if (message.withdrawals !== 0) {
+      obj.withdrawals = Math.round(message.withdrawals);
+    }
+    if (message.asOf !== undefined) {
+      obj.asOf = fromTimestamp(message.asOf).toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetOutflowResponse>, I>>(base?: I): GetOutflowResponse {
+    return GetOutflowResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetOutflowResponse>, I>>(object: I): GetOutflowResponse {
+    const message = createBaseGetOutflowResponse();
+    message.account = object.account ?? "";
+    message.asset = object.asset ?? "";
+    message.since = (object.since !== undefined && object.since !== null)
+      ? Timestamp.fromPartial(object.since)
+      : undefined;
+    message.total = object.total ?? "";
+    message.withdrawals = object.withdrawals ?? 0;
+    message.asOf = (object.asOf !== undefined && object.asOf !== null) ? Timestamp.fromPartial(object.asOf) : undefined;
+    return message;
+  },
+};
+
 /** LedgerService reads the double-entry books (ISO/TR 23576 8.2.3). */
 export type LedgerServiceService = typeof LedgerServiceService;
 export const LedgerServiceService = {
@@ -4282,6 +4621,21 @@ export const LedgerServiceService = {
       Buffer.from(GetWalletBalancesResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetWalletBalancesResponse => GetWalletBalancesResponse.decode(value),
   },
+  /**
+   * A customer's withdrawal outflow of one asset since a time (read-only; the policy's
+   * rolling velocity limits): the sum of the withdrawals of the account and asset whose
+   * HOLD entry was booked at or after `since` and that are still HELD or SETTLED
+   * (released and rejected ones moved nothing out). An account with none answers "0".
+   */
+  getOutflow: {
+    path: "/custody.ledger.v1.LedgerService/GetOutflow" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetOutflowRequest): Buffer => Buffer.from(GetOutflowRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetOutflowRequest => GetOutflowRequest.decode(value),
+    responseSerialize: (value: GetOutflowResponse): Buffer => Buffer.from(GetOutflowResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetOutflowResponse => GetOutflowResponse.decode(value),
+  },
 } as const;
 
 export interface LedgerServiceServer extends UntypedServiceImplementation {
@@ -4322,6 +4676,13 @@ export interface LedgerServiceServer extends UntypedServiceImplementation {
    * total per asset (the sum over them). Tier caps are the policy's; the ledger only reports.
    */
   getWalletBalances: handleUnaryCall<GetWalletBalancesRequest, GetWalletBalancesResponse>;
+  /**
+   * A customer's withdrawal outflow of one asset since a time (read-only; the policy's
+   * rolling velocity limits): the sum of the withdrawals of the account and asset whose
+   * HOLD entry was booked at or after `since` and that are still HELD or SETTLED
+   * (released and rejected ones moved nothing out). An account with none answers "0".
+   */
+  getOutflow: handleUnaryCall<GetOutflowRequest, GetOutflowResponse>;
 }
 
 export interface LedgerServiceClient extends Client {
@@ -4473,6 +4834,27 @@ export interface LedgerServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetWalletBalancesResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * A customer's withdrawal outflow of one asset since a time (read-only; the policy's
+   * rolling velocity limits): the sum of the withdrawals of the account and asset whose
+   * HOLD entry was booked at or after `since` and that are still HELD or SETTLED
+   * (released and rejected ones moved nothing out). An account with none answers "0".
+   */
+  getOutflow(
+    request: GetOutflowRequest,
+    callback: (error: ServiceError | null, response: GetOutflowResponse) => void,
+  ): ClientUnaryCall;
+  getOutflow(
+    request: GetOutflowRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetOutflowResponse) => void,
+  ): ClientUnaryCall;
+  getOutflow(
+    request: GetOutflowRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetOutflowResponse) => void,
   ): ClientUnaryCall;
 }
 

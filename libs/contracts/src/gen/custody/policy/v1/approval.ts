@@ -78,6 +78,22 @@ export interface ApproveRequest {
   /** Operator casting the vote and the role it is cast in (both bound by the signature). */
   operatorId: string;
   role: string;
+  /**
+   * WebAuthn assertion of one of the operator's registered devices whose challenge is
+   * base64url(SHA-256(the bytes the signature covers)) (C-8.2.2.5-e; docs/policies.md
+   * "Approver devices"). Required when the operator registry requires device assertions.
+   */
+  deviceAssertion?: DeviceAssertion | undefined;
+}
+
+/** A WebAuthn (FIDO2) authentication assertion, as navigator.credentials.get() returns it. */
+export interface DeviceAssertion {
+  /** Credential id of the registered device, base64url without padding. */
+  credentialId: string;
+  authenticatorData: Buffer;
+  clientDataJson: Buffer;
+  /** ES256: ASN.1 DER ECDSA signature; EdDSA: 64 bytes. Over authenticator_data || SHA-256(client_data_json). */
+  signature: Buffer;
 }
 
 export interface ApproveResponse {
@@ -96,6 +112,8 @@ export interface RejectRequest {
   role: string;
   keyId: string;
   signature: Buffer;
+  /** As ApproveRequest.device_assertion, over the reject bytes. */
+  deviceAssertion?: DeviceAssertion | undefined;
 }
 
 export interface RejectResponse {
@@ -750,7 +768,14 @@ export const ListPendingApprovalsResponse: MessageFns<ListPendingApprovalsRespon
 };
 
 function createBaseApproveRequest(): ApproveRequest {
-  return { decisionId: "", keyId: "", signature: Buffer.alloc(0), operatorId: "", role: "" };
+  return {
+    decisionId: "",
+    keyId: "",
+    signature: Buffer.alloc(0),
+    operatorId: "",
+    role: "",
+    deviceAssertion: undefined,
+  };
 }
 
 export const ApproveRequest: MessageFns<ApproveRequest> = {
@@ -769,6 +794,9 @@ export const ApproveRequest: MessageFns<ApproveRequest> = {
     }
     if (message.role !== "") {
       writer.uint32(42).string(message.role);
+    }
+    if (message.deviceAssertion !== undefined) {
+      DeviceAssertion.encode(message.deviceAssertion, writer.uint32(50).fork()).join();
     }
     return writer;
   },
@@ -826,6 +854,14 @@ export const ApproveRequest: MessageFns<ApproveRequest> = {
             message.role = reader.string();
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.deviceAssertion = DeviceAssertion.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -857,6 +893,11 @@ export const ApproveRequest: MessageFns<ApproveRequest> = {
         ? globalThis.String(object.operator_id)
         : "",
       role: isSet(object.role) ? globalThis.String(object.role) : "",
+      deviceAssertion: isSet(object.deviceAssertion)
+        ? DeviceAssertion.fromJSON(object.deviceAssertion)
+        : isSet(object.device_assertion)
+        ? DeviceAssertion.fromJSON(object.device_assertion)
+        : undefined,
     };
   },
 
@@ -877,6 +918,9 @@ export const ApproveRequest: MessageFns<ApproveRequest> = {
     if (message.role !== "") {
       obj.role = message.role;
     }
+    if (message.deviceAssertion !== undefined) {
+      obj.deviceAssertion = DeviceAssertion.toJSON(message.deviceAssertion);
+    }
     return obj;
   },
 
@@ -890,6 +934,143 @@ export const ApproveRequest: MessageFns<ApproveRequest> = {
     message.signature = object.signature ?? Buffer.alloc(0);
     message.operatorId = object.operatorId ?? "";
     message.role = object.role ?? "";
+    message.deviceAssertion = (object.deviceAssertion !== undefined && object.deviceAssertion !== null)
+      ? DeviceAssertion.fromPartial(object.deviceAssertion)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseDeviceAssertion(): DeviceAssertion {
+  return {
+    credentialId: "",
+    authenticatorData: Buffer.alloc(0),
+    clientDataJson: Buffer.alloc(0),
+    signature: Buffer.alloc(0),
+  };
+}
+
+export const DeviceAssertion: MessageFns<DeviceAssertion> = {
+  encode(message: DeviceAssertion, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.credentialId !== "") {
+      writer.uint32(10).string(message.credentialId);
+    }
+    if (message.authenticatorData.length !== 0) {
+      writer.uint32(18).bytes(message.authenticatorData);
+    }
+    if (message.clientDataJson.length !== 0) {
+      writer.uint32(26).bytes(message.clientDataJson);
+    }
+    if (message.signature.length !== 0) {
+      writer.uint32(34).bytes(message.signature);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeviceAssertion {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeviceAssertion();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.credentialId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.authenticatorData = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.clientDataJson = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.signature = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeviceAssertion {
+    return {
+      credentialId: isSet(object.credentialId)
+        ? globalThis.String(object.credentialId)
+        : isSet(object.credential_id)
+        ? globalThis.String(object.credential_id)
+        : "",
+      authenticatorData: isSet(object.authenticatorData)
+        ? Buffer.from(bytesFromBase64(object.authenticatorData))
+        : isSet(object.authenticator_data)
+        ? Buffer.from(bytesFromBase64(object.authenticator_data))
+        : Buffer.alloc(0),
+      clientDataJson: isSet(object.clientDataJson)
+        ? Buffer.from(bytesFromBase64(object.clientDataJson))
+        : isSet(object.client_data_json)
+        ? Buffer.from(bytesFromBase64(object.client_data_json))
+        : Buffer.alloc(0),
+      signature: isSet(object.signature) ? Buffer.from(bytesFromBase64(object.signature)) : Buffer.alloc(0),
+    };
+  },
+
+  toJSON(message: DeviceAssertion): unknown {
+    const obj: any = {};
+    if (message.credentialId !== "") {
+      obj.credentialId = message.credentialId;
+    }
+    if (message.authenticatorData.length !== 0) {
+      obj.authenticatorData = base64FromBytes(message.authenticatorData);
+    }
+    if (message.clientDataJson.length !== 0) {
+      obj.clientDataJson = base64FromBytes(message.clientDataJson);
+    }
+    if (message.signature.length !== 0) {
+      obj.signature = base64FromBytes(message.signature);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DeviceAssertion>, I>>(base?: I): DeviceAssertion {
+    return DeviceAssertion.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeviceAssertion>, I>>(object: I): DeviceAssertion {
+    const message = createBaseDeviceAssertion();
+    message.credentialId = object.credentialId ?? "";
+    message.authenticatorData = object.authenticatorData ?? Buffer.alloc(0);
+    message.clientDataJson = object.clientDataJson ?? Buffer.alloc(0);
+    message.signature = object.signature ?? Buffer.alloc(0);
     return message;
   },
 };
@@ -986,7 +1167,15 @@ export const ApproveResponse: MessageFns<ApproveResponse> = {
 };
 
 function createBaseRejectRequest(): RejectRequest {
-  return { decisionId: "", reason: "", operatorId: "", role: "", keyId: "", signature: Buffer.alloc(0) };
+  return {
+    decisionId: "",
+    reason: "",
+    operatorId: "",
+    role: "",
+    keyId: "",
+    signature: Buffer.alloc(0),
+    deviceAssertion: undefined,
+  };
 }
 
 export const RejectRequest: MessageFns<RejectRequest> = {
@@ -1008,6 +1197,9 @@ export const RejectRequest: MessageFns<RejectRequest> = {
     }
     if (message.signature.length !== 0) {
       writer.uint32(50).bytes(message.signature);
+    }
+    if (message.deviceAssertion !== undefined) {
+      DeviceAssertion.encode(message.deviceAssertion, writer.uint32(58).fork()).join();
     }
     return writer;
   },
@@ -1073,6 +1265,14 @@ export const RejectRequest: MessageFns<RejectRequest> = {
             message.signature = Buffer.from(reader.bytes());
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.deviceAssertion = DeviceAssertion.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1105,6 +1305,11 @@ export const RejectRequest: MessageFns<RejectRequest> = {
         ? globalThis.String(object.key_id)
         : "",
       signature: isSet(object.signature) ? Buffer.from(bytesFromBase64(object.signature)) : Buffer.alloc(0),
+      deviceAssertion: isSet(object.deviceAssertion)
+        ? DeviceAssertion.fromJSON(object.deviceAssertion)
+        : isSet(object.device_assertion)
+        ? DeviceAssertion.fromJSON(object.device_assertion)
+        : undefined,
     };
   },
 
@@ -1128,6 +1333,9 @@ export const RejectRequest: MessageFns<RejectRequest> = {
     if (message.signature.length !== 0) {
       obj.signature = base64FromBytes(message.signature);
     }
+    if (message.deviceAssertion !== undefined) {
+      obj.deviceAssertion = DeviceAssertion.toJSON(message.deviceAssertion);
+    }
     return obj;
   },
 
@@ -1142,6 +1350,9 @@ export const RejectRequest: MessageFns<RejectRequest> = {
     message.role = object.role ?? "";
     message.keyId = object.keyId ?? "";
     message.signature = object.signature ?? Buffer.alloc(0);
+    message.deviceAssertion = (object.deviceAssertion !== undefined && object.deviceAssertion !== null)
+      ? DeviceAssertion.fromPartial(object.deviceAssertion)
+      : undefined;
     return message;
   },
 };

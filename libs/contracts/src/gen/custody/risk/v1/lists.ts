@@ -167,6 +167,63 @@ export function internalListToJSON(object: InternalList): string {
   }
 }
 
+export enum ImportEntryOutcome {
+  IMPORT_ENTRY_OUTCOME_UNSPECIFIED = 0,
+  IMPORT_ENTRY_OUTCOME_ADDED = 1,
+  /**
+   * IMPORT_ENTRY_OUTCOME_ALREADY_ACTIVE - An active entry of the same list has the same address key: nothing added (its reason and
+   * expiry are left as they are).
+   */
+  IMPORT_ENTRY_OUTCOME_ALREADY_ACTIVE = 2,
+  /** IMPORT_ENTRY_OUTCOME_REJECTED - Not added: reason_code and message say why (e.g. INVALID_ADDRESS, INVALID_ARGUMENT). */
+  IMPORT_ENTRY_OUTCOME_REJECTED = 3,
+  /** IMPORT_ENTRY_OUTCOME_WOULD_ADD - dry_run: would be added. */
+  IMPORT_ENTRY_OUTCOME_WOULD_ADD = 4,
+  UNRECOGNIZED = -1,
+}
+
+export function importEntryOutcomeFromJSON(object: any): ImportEntryOutcome {
+  switch (object) {
+    case 0:
+    case "IMPORT_ENTRY_OUTCOME_UNSPECIFIED":
+      return ImportEntryOutcome.IMPORT_ENTRY_OUTCOME_UNSPECIFIED;
+    case 1:
+    case "IMPORT_ENTRY_OUTCOME_ADDED":
+      return ImportEntryOutcome.IMPORT_ENTRY_OUTCOME_ADDED;
+    case 2:
+    case "IMPORT_ENTRY_OUTCOME_ALREADY_ACTIVE":
+      return ImportEntryOutcome.IMPORT_ENTRY_OUTCOME_ALREADY_ACTIVE;
+    case 3:
+    case "IMPORT_ENTRY_OUTCOME_REJECTED":
+      return ImportEntryOutcome.IMPORT_ENTRY_OUTCOME_REJECTED;
+    case 4:
+    case "IMPORT_ENTRY_OUTCOME_WOULD_ADD":
+      return ImportEntryOutcome.IMPORT_ENTRY_OUTCOME_WOULD_ADD;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return ImportEntryOutcome.UNRECOGNIZED;
+  }
+}
+
+export function importEntryOutcomeToJSON(object: ImportEntryOutcome): string {
+  switch (object) {
+    case ImportEntryOutcome.IMPORT_ENTRY_OUTCOME_UNSPECIFIED:
+      return "IMPORT_ENTRY_OUTCOME_UNSPECIFIED";
+    case ImportEntryOutcome.IMPORT_ENTRY_OUTCOME_ADDED:
+      return "IMPORT_ENTRY_OUTCOME_ADDED";
+    case ImportEntryOutcome.IMPORT_ENTRY_OUTCOME_ALREADY_ACTIVE:
+      return "IMPORT_ENTRY_OUTCOME_ALREADY_ACTIVE";
+    case ImportEntryOutcome.IMPORT_ENTRY_OUTCOME_REJECTED:
+      return "IMPORT_ENTRY_OUTCOME_REJECTED";
+    case ImportEntryOutcome.IMPORT_ENTRY_OUTCOME_WOULD_ADD:
+      return "IMPORT_ENTRY_OUTCOME_WOULD_ADD";
+    case ImportEntryOutcome.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 export interface ImportOfacListRequest {
   /** Optional hint: when set, the content must be of that format (else INVALID_ARGUMENT). */
   format: OfacListFormat;
@@ -295,6 +352,43 @@ export interface ListInternalEntriesResponse {
   /** Oldest first. */
   entries: InternalEntry[];
   nextPageToken: string;
+}
+
+export interface ImportInternalEntry {
+  /** The line (or item) of the operator's file, echoed in its result. */
+  line: number;
+  list: InternalList;
+  chain: string;
+  address: string;
+  /** Required (at least 3 characters). */
+  reason: string;
+  /** Optional; must be in the future. */
+  expiresAt?: Timestamp | undefined;
+}
+
+export interface ImportInternalEntriesRequest {
+  /** 1 .. 1000 entries. */
+  entries: ImportInternalEntry[];
+  /** Validate and report only (outcome WOULD_ADD); nothing is stored or audited. */
+  dryRun: boolean;
+}
+
+export interface ImportEntryResult {
+  line: number;
+  outcome: ImportEntryOutcome;
+  /** The entry added, or the active entry that already holds the address. */
+  entryId: string;
+  addressKey: string;
+  reasonCode: string;
+  message: string;
+}
+
+export interface ImportInternalEntriesResponse {
+  /** One per request entry, in request order. */
+  results: ImportEntryResult[];
+  added: number;
+  alreadyActive: number;
+  rejected: number;
 }
 
 function createBaseImportOfacListRequest(): ImportOfacListRequest {
@@ -1776,6 +1870,538 @@ export const ListInternalEntriesResponse: MessageFns<ListInternalEntriesResponse
   },
 };
 
+function createBaseImportInternalEntry(): ImportInternalEntry {
+  return { line: 0, list: 0, chain: "", address: "", reason: "", expiresAt: undefined };
+}
+
+export const ImportInternalEntry: MessageFns<ImportInternalEntry> = {
+  encode(message: ImportInternalEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.line !== 0) {
+      writer.uint32(8).uint32(message.line);
+    }
+    if (message.list !== 0) {
+      writer.uint32(16).int32(message.list);
+    }
+    if (message.chain !== "") {
+      writer.uint32(26).string(message.chain);
+    }
+    if (message.address !== "") {
+      writer.uint32(34).string(message.address);
+    }
+    if (message.reason !== "") {
+      writer.uint32(42).string(message.reason);
+    }
+    if (message.expiresAt !== undefined) {
+      Timestamp.encode(message.expiresAt, writer.uint32(50).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ImportInternalEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseImportInternalEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.line = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.list = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.chain = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.address = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.expiresAt = Timestamp.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ImportInternalEntry {
+    return {
+      line: isSet(object.line) ? globalThis.Number(object.line) : 0,
+      list: isSet(object.list) ? internalListFromJSON(object.list) : 0,
+      chain: isSet(object.chain) ? globalThis.String(object.chain) : "",
+      address: isSet(object.address) ? globalThis.String(object.address) : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      expiresAt: isSet(object.expiresAt)
+        ? fromJsonTimestamp(object.expiresAt)
+        : isSet(object.expires_at)
+        ? fromJsonTimestamp(object.expires_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: ImportInternalEntry): unknown {
+    const obj: any = {};
+    if (message.line !== 0) {
+      obj.line = Math.round(message.line);
+    }
+    if (message.list !== 0) {
+      obj.list = internalListToJSON(message.list);
+    }
+    if (message.chain !== "") {
+      obj.chain = message.chain;
+    }
+    if (message.address !== "") {
+      obj.address = message.address;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.expiresAt !== undefined) {
+      obj.expiresAt = fromTimestamp(message.expiresAt).toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ImportInternalEntry>, I>>(base?: I): ImportInternalEntry {
+    return ImportInternalEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ImportInternalEntry>, I>>(object: I): ImportInternalEntry {
+    const message = createBaseImportInternalEntry();
+    message.line = object.line ?? 0;
+    message.list = object.list ?? 0;
+    message.chain = object.chain ?? "";
+    message.address = object.address ?? "";
+    message.reason = object.reason ?? "";
+    message.expiresAt = (object.expiresAt !== undefined && object.expiresAt !== null)
+      ? Timestamp.fromPartial(object.expiresAt)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseImportInternalEntriesRequest(): ImportInternalEntriesRequest {
+  return { entries: [], dryRun: false };
+}
+
+export const ImportInternalEntriesRequest: MessageFns<ImportInternalEntriesRequest> = {
+  encode(message: ImportInternalEntriesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.entries) {
+      ImportInternalEntry.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.dryRun !== false) {
+      writer.uint32(16).bool(message.dryRun);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ImportInternalEntriesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseImportInternalEntriesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.entries.push(ImportInternalEntry.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.dryRun = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ImportInternalEntriesRequest {
+    return {
+      entries: globalThis.Array.isArray(object?.entries)
+        ? object.entries.map((e: any) => ImportInternalEntry.fromJSON(e))
+        : [],
+      dryRun: isSet(object.dryRun)
+        ? globalThis.Boolean(object.dryRun)
+        : isSet(object.dry_run)
+        ? globalThis.Boolean(object.dry_run)
+        : false,
+    };
+  },
+
+  toJSON(message: ImportInternalEntriesRequest): unknown {
+    const obj: any = {};
+    if (message.entries?.length) {
+      obj.entries = message.entries.map((e) => ImportInternalEntry.toJSON(e));
+    }
+    if (message.dryRun !== false) {
+      obj.dryRun = message.dryRun;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ImportInternalEntriesRequest>, I>>(base?: I): ImportInternalEntriesRequest {
+    return ImportInternalEntriesRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ImportInternalEntriesRequest>, I>>(object: I): ImportInternalEntriesRequest {
+    const message = createBaseImportInternalEntriesRequest();
+    message.entries = object.entries?.map((e) => ImportInternalEntry.fromPartial(e)) || [];
+    message.dryRun = object.dryRun ?? false;
+    return message;
+  },
+};
+
+function createBaseImportEntryResult(): ImportEntryResult {
+  return { line: 0, outcome: 0, entryId: "", addressKey: "", reasonCode: "", message: "" };
+}
+
+export const ImportEntryResult: MessageFns<ImportEntryResult> = {
+  encode(message: ImportEntryResult, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.line !== 0) {
+      writer.uint32(8).uint32(message.line);
+    }
+    if (message.outcome !== 0) {
+      writer.uint32(16).int32(message.outcome);
+    }
+    if (message.entryId !== "") {
+      writer.uint32(26).string(message.entryId);
+    }
+    if (message.addressKey !== "") {
+      writer.uint32(34).string(message.addressKey);
+    }
+    if (message.reasonCode !== "") {
+      writer.uint32(42).string(message.reasonCode);
+    }
+    if (message.message !== "") {
+      writer.uint32(50).string(message.message);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ImportEntryResult {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseImportEntryResult();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.line = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.outcome = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.entryId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.addressKey = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.reasonCode = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ImportEntryResult {
+    return {
+      line: isSet(object.line) ? globalThis.Number(object.line) : 0,
+      outcome: isSet(object.outcome) ? importEntryOutcomeFromJSON(object.outcome) : 0,
+      entryId: isSet(object.entryId)
+        ? globalThis.String(object.entryId)
+        : isSet(object.entry_id)
+        ? globalThis.String(object.entry_id)
+        : "",
+      addressKey: isSet(object.addressKey)
+        ? globalThis.String(object.addressKey)
+        : isSet(object.address_key)
+        ? globalThis.String(object.address_key)
+        : "",
+      reasonCode: isSet(object.reasonCode)
+        ? globalThis.String(object.reasonCode)
+        : isSet(object.reason_code)
+        ? globalThis.String(object.reason_code)
+        : "",
+      message: isSet(object.message) ? globalThis.String(object.message) : "",
+    };
+  },
+
+  toJSON(message: ImportEntryResult): unknown {
+    const obj: any = {};
+    if (message.line !== 0) {
+      obj.line = Math.round(message.line);
+    }
+    if (message.outcome !== 0) {
+      obj.outcome = importEntryOutcomeToJSON(message.outcome);
+    }
+    if (message.entryId !== "") {
+      obj.entryId = message.entryId;
+    }
+    if (message.addressKey !== "") {
+      obj.addressKey = message.addressKey;
+    }
+    if (message.reasonCode !== "") {
+      obj.reasonCode = message.reasonCode;
+    }
+    if (message.message !== "") {
+      obj.message = message.message;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ImportEntryResult>, I>>(base?: I): ImportEntryResult {
+    return ImportEntryResult.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ImportEntryResult>, I>>(object: I): ImportEntryResult {
+    const message = createBaseImportEntryResult();
+    message.line = object.line ?? 0;
+    message.outcome = object.outcome ?? 0;
+    message.entryId = object.entryId ?? "";
+    message.addressKey = object.addressKey ?? "";
+    message.reasonCode = object.reasonCode ?? "";
+    message.message = object.message ?? "";
+    return message;
+  },
+};
+
+function createBaseImportInternalEntriesResponse(): ImportInternalEntriesResponse {
+  return { results: [], added: 0, alreadyActive: 0, rejected: 0 };
+}
+
+export const ImportInternalEntriesResponse: MessageFns<ImportInternalEntriesResponse> = {
+  encode(message: ImportInternalEntriesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.results) {
+      ImportEntryResult.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.added !== 0) {
+      writer.uint32(16).uint32(message.added);
+    }
+    if (message.alreadyActive !== 0) {
+      writer.uint32(24).uint32(message.alreadyActive);
+    }
+    if (message.rejected !== 0) {
+      writer.uint32(32).uint32(message.rejected);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ImportInternalEntriesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseImportInternalEntriesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.results.push(ImportEntryResult.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.added = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.alreadyActive = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.rejected = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ImportInternalEntriesResponse {
+    return {
+      results: globalThis.Array.isArray(object?.results)
+        ? object.results.map((e: any) => ImportEntryResult.fromJSON(e))
+        : [],
+      added: isSet(object.added) ? globalThis.Number(object.added) : 0,
+      alreadyActive: isSet(object.alreadyActive)
+        ? globalThis.Number(object.alreadyActive)
+        : isSet(object.already_active)
+        ? globalThis.Number(object.already_active)
+        : 0,
+      rejected: isSet(object.rejected) ? globalThis.Number(object.rejected) : 0,
+    };
+  },
+
+  toJSON(message: ImportInternalEntriesResponse): unknown {
+    const obj: any = {};
+    if (message.results?.length) {
+      obj.results = message.results.map((e) => ImportEntryResult.toJSON(e));
+    }
+    if (message.added !== 0) {
+      obj.added = Math.round(message.added);
+    }
+    if (message.alreadyActive !== 0) {
+      obj.alreadyActive = Math.round(message.alreadyActive);
+    }
+    if (message.rejected !== 0) {
+      obj.rejected = Math.round(message.rejected);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ImportInternalEntriesResponse>, I>>(base?: I): ImportInternalEntriesResponse {
+    return ImportInternalEntriesResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ImportInternalEntriesResponse>, I>>(
+    object: I,
+  ): ImportInternalEntriesResponse {
+    const message = createBaseImportInternalEntriesResponse();
+    message.results = object.results?.map((e) => ImportEntryResult.fromPartial(e)) || [];
+    message.added = object.added ?? 0;
+    message.alreadyActive = object.alreadyActive ?? 0;
+    message.rejected = object.rejected ?? 0;
+    return message;
+  },
+};
+
 /**
  * ScreeningListService: operator administration of the risk service's screening lists
  * while it runs. An OFAC SDN file can be imported (versioned by content digest, diffed,
@@ -1840,6 +2466,25 @@ export const ScreeningListServiceService = {
       Buffer.from(ListInternalEntriesResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListInternalEntriesResponse => ListInternalEntriesResponse.decode(value),
   },
+  /**
+   * Adds many internal block/allow entries in one call (an operator's screening list file,
+   * `custody list import`). Each entry is validated and added on its own, audited like
+   * AddInternalEntry, and answered with a result for its line: idempotent, an address already
+   * active on the same list (or earlier in the same request) is ALREADY_ACTIVE and not added
+   * again, so re-sending a file adds nothing twice. A bad entry is REJECTED with a reason and
+   * does not stop the others.
+   */
+  importInternalEntries: {
+    path: "/custody.risk.v1.ScreeningListService/ImportInternalEntries" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ImportInternalEntriesRequest): Buffer =>
+      Buffer.from(ImportInternalEntriesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ImportInternalEntriesRequest => ImportInternalEntriesRequest.decode(value),
+    responseSerialize: (value: ImportInternalEntriesResponse): Buffer =>
+      Buffer.from(ImportInternalEntriesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ImportInternalEntriesResponse => ImportInternalEntriesResponse.decode(value),
+  },
 } as const;
 
 export interface ScreeningListServiceServer extends UntypedServiceImplementation {
@@ -1848,6 +2493,15 @@ export interface ScreeningListServiceServer extends UntypedServiceImplementation
   addInternalEntry: handleUnaryCall<AddInternalEntryRequest, AddInternalEntryResponse>;
   removeInternalEntry: handleUnaryCall<RemoveInternalEntryRequest, RemoveInternalEntryResponse>;
   listInternalEntries: handleUnaryCall<ListInternalEntriesRequest, ListInternalEntriesResponse>;
+  /**
+   * Adds many internal block/allow entries in one call (an operator's screening list file,
+   * `custody list import`). Each entry is validated and added on its own, audited like
+   * AddInternalEntry, and answered with a result for its line: idempotent, an address already
+   * active on the same list (or earlier in the same request) is ALREADY_ACTIVE and not added
+   * again, so re-sending a file adds nothing twice. A bad entry is REJECTED with a reason and
+   * does not stop the others.
+   */
+  importInternalEntries: handleUnaryCall<ImportInternalEntriesRequest, ImportInternalEntriesResponse>;
 }
 
 export interface ScreeningListServiceClient extends Client {
@@ -1925,6 +2579,29 @@ export interface ScreeningListServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListInternalEntriesResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Adds many internal block/allow entries in one call (an operator's screening list file,
+   * `custody list import`). Each entry is validated and added on its own, audited like
+   * AddInternalEntry, and answered with a result for its line: idempotent, an address already
+   * active on the same list (or earlier in the same request) is ALREADY_ACTIVE and not added
+   * again, so re-sending a file adds nothing twice. A bad entry is REJECTED with a reason and
+   * does not stop the others.
+   */
+  importInternalEntries(
+    request: ImportInternalEntriesRequest,
+    callback: (error: ServiceError | null, response: ImportInternalEntriesResponse) => void,
+  ): ClientUnaryCall;
+  importInternalEntries(
+    request: ImportInternalEntriesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ImportInternalEntriesResponse) => void,
+  ): ClientUnaryCall;
+  importInternalEntries(
+    request: ImportInternalEntriesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ImportInternalEntriesResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -1,0 +1,28 @@
+import { describe, expect, it } from '@jest/globals';
+import { CustodialTier, GetWalletBalancesResponse } from '@custody/contracts';
+import { walletBalanceFacts } from './ledger-wallet-balances.js';
+
+const res = (balances: { walletId: string; asset: string; available: string; chain?: string }[]): GetWalletBalancesResponse =>
+  GetWalletBalancesResponse.fromPartial({ balances: balances.map((b) => ({ account: `custodian:${b.asset}:${b.walletId}`, tier: CustodialTier.CUSTODIAL_TIER_HOT, chain: 'ethereum-mainnet', ...b })) });
+
+describe('C-9.3.7.1-a the monitor reads per-wallet balances from the ledger exactly', () => {
+  it('maps wallet balances of the asset to bigint (wei beyond 2^53; negative allowed), skipping other assets and the legacy omnibus', () => {
+    const facts = walletBalanceFacts(
+      res([
+        { walletId: 'eth-hot-01', asset: 'ETH', available: '60000000000000000001' },
+        { walletId: 'eth-warm-01', asset: 'ETH', available: '-5' },
+        { walletId: '', asset: 'ETH', available: '7' },
+        { walletId: 'btc-hot-01', asset: 'BTC', available: '1' },
+      ]),
+      'ETH',
+    );
+    expect(facts).toEqual([
+      { walletId: 'eth-hot-01', chain: 'ethereum-mainnet', available: 60000000000000000001n },
+      { walletId: 'eth-warm-01', chain: 'ethereum-mainnet', available: -5n },
+    ]);
+  });
+
+  it('a malformed amount rejects the whole answer (the round is skipped, never "0")', () => {
+    for (const bad of ['', '1.5', '01', '1e3', ' 1']) expect(() => walletBalanceFacts(res([{ walletId: 'eth-hot-01', asset: 'ETH', available: bad }]), 'ETH')).toThrow(/malformed balance/);
+  });
+});
