@@ -2,7 +2,7 @@
 // client of intake's CustodyGateway (mTLS + Ed25519-signed calls, docs/intake.md), JSON-RPC
 // to the dev chain, and read-only queries on the services' schemas (admin role).
 import { spawn } from 'node:child_process';
-import { createPrivateKey, randomBytes, sign, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
@@ -20,7 +20,7 @@ export const TERMINAL: readonly WithdrawalState[] = [WithdrawalState.WITHDRAWAL_
 
 export interface UpState {
   readonly pids: Record<string, number | null>;
-  readonly ports: { readonly intake: number };
+  readonly ports: { readonly intake: number; readonly ledger: number };
   readonly anvil: { readonly url: string; readonly pid: number };
   readonly hotWallet: { readonly address: string };
   readonly integrator: { readonly clientId: string; readonly keyId: string; readonly seedFile: string; readonly cert: string; readonly key: string; readonly ca: string };
@@ -197,4 +197,164 @@ export async function query<T>(sql: string, params: unknown[] = []): Promise<T[]
   } finally {
     await client.end();
   }
+}
+
+// ---------------------------------------------------------------------------------------
+// Infrastructure faults for the fault-injection test, on THIS checkout's own Kafka and
+// PostgreSQL (scripts/infra, .local/): never a process found by name.
+
+/** Runs a command (bounded); its exit code and output. */
+export function runCommand(cmd: string, args: string[], timeoutMs: number, env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; output: string }> {
+  return new Promise((done) => {
+    const child = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (b: Buffer) => (output += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (output += b.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      done({ code, output });
+    });
+  });
+}
+
+/**
+ * The ports this checkout's broker was configured with (.local/kafka/server.properties, written
+ * by kafka.sh): `kafka.sh stop` / `start` get them back, so the broker restarts exactly as it ran
+ * (a second, isolated copy on other ports included).
+ */
+export function kafkaPortsEnv(): NodeJS.ProcessEnv {
+  const props = readFileSync(resolve(ROOT, '.local/kafka/server.properties'), 'utf8');
+  const listeners = /^listeners=(.*)$/m.exec(props)?.[1] ?? '';
+  const port = (name: string): string | undefined => new RegExp(`${name}://[^:,]+:(\\d+)`).exec(listeners)?.[1];
+  const env: NodeJS.ProcessEnv = {};
+  const plain = port('PLAINTEXT');
+  const controller = port('CONTROLLER');
+  const sasl = port('SASL_SSL');
+  if (!plain || !controller) throw new Error(`no PLAINTEXT/CONTROLLER listener in .local/kafka/server.properties: ${listeners}`);
+  env['INFRA_KAFKA_PORT'] = plain;
+  env['INFRA_KAFKA_CONTROLLER_PORT'] = controller;
+  if (sasl) env['INFRA_KAFKA_SASL_PORT'] = sasl;
+  return env;
+}
+
+/** `bash scripts/infra/kafka.sh stop|start` for this checkout's broker (pid file .local/kafka/kafka.pid). */
+export async function kafkaScript(action: 'stop' | 'start'): Promise<void> {
+  const r = await runCommand('bash', ['scripts/infra/kafka.sh', action], 150_000, kafkaPortsEnv());
+  if (r.code !== 0) throw new Error(`kafka.sh ${action} failed (exit ${r.code}):\n${r.output.slice(-2_000)}`);
+}
+
+/** The pids of this checkout's PostgreSQL: the postmaster (.local/postgres/data/postmaster.pid) and its children. */
+export function postgresPids(): number[] {
+  const postmaster = Number(readFileSync(resolve(ROOT, '.local/postgres/data/postmaster.pid'), 'utf8').split('\n')[0]);
+  if (!Number.isInteger(postmaster) || postmaster <= 1 || !alive(postmaster)) throw new Error(`no running postmaster in .local/postgres/data/postmaster.pid (${postmaster})`);
+  const children: number[] = [];
+  for (const name of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+    try {
+      // /proc/<pid>/stat: "pid (comm) state ppid …"; comm may hold spaces, so split after ')'.
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === postmaster) children.push(Number(name));
+    } catch {
+      /* gone */
+    }
+  }
+  return [postmaster, ...children];
+}
+
+/** The scheduler state of a process (/proc/<pid>/stat: R, S, T = stopped, …). */
+export function procState(pid: number): string {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0] ?? '?';
+  } catch {
+    return 'gone';
+  }
+}
+
+/**
+ * Pauses this checkout's PostgreSQL (SIGSTOP the postmaster first, so it forks nothing, then
+ * every child) for `ms`, then SIGCONT — in a finally, and a detached watchdog sends SIGCONT
+ * too a few seconds later, so the server is never left stopped even if this process dies.
+ * Returns the pids that were stopped (and seen stopped).
+ */
+export async function pausePostgres(ms: number): Promise<{ pids: number[]; stoppedSeen: number }> {
+  const [postmaster] = postgresPids();
+  const signal = (pids: number[], sig: NodeJS.Signals): void => {
+    for (const pid of pids) {
+      try {
+        process.kill(pid, sig);
+      } catch {
+        /* exited */
+      }
+    }
+  };
+  const stopped = new Set<number>([postmaster!]);
+  const watchdogPids = (): string => [...stopped].join(' ');
+  let watchdog: ReturnType<typeof spawn> | undefined;
+  try {
+    signal([postmaster!], 'SIGSTOP');
+    for (let pass = 0; pass < 2; pass++) {
+      const children = postgresPids().slice(1).filter((p) => !stopped.has(p));
+      signal(children, 'SIGSTOP');
+      for (const p of children) stopped.add(p);
+    }
+    watchdog = spawn('sh', ['-c', `sleep ${Math.ceil(ms / 1000) + 5}; kill -CONT ${watchdogPids()} 2>/dev/null; exit 0`], { detached: true, stdio: 'ignore' });
+    watchdog.unref();
+    await new Promise((r) => setTimeout(r, 200));
+    const stoppedSeen = [...stopped].filter((p) => procState(p) === 'T').length;
+    await new Promise((r) => setTimeout(r, Math.max(0, ms - 200)));
+    return { pids: [...stopped], stoppedSeen };
+  } finally {
+    signal([...stopped].filter((p) => p !== postmaster), 'SIGCONT');
+    signal([postmaster!], 'SIGCONT');
+  }
+}
+
+/** The CLI (`node deploy/cli/dist/main.js …`, docs/cli.md) as a process: exit code and stdout. */
+export async function custodyCli(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 60_000): Promise<{ code: number | null; stdout: string; output: string }> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, ['deploy/cli/dist/main.js', ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let output = '';
+    child.stdout.on('data', (b: Buffer) => {
+      stdout += b.toString();
+      output += b.toString();
+    });
+    child.stderr.on('data', (b: Buffer) => (output += b.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      done({ code, stdout, output });
+    });
+  });
+}
+
+/** The Ed25519 public key (hex) of a seed file of the deployment (e.g. keys/audit-checkpoint.seed). */
+export function publicKeyHexOfSeed(seedFile: string): string {
+  const seed = Buffer.from(readFileSync(resolve(DIR, seedFile), 'utf8').trim(), 'hex');
+  const key = createPrivateKey({ key: Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), seed]), format: 'der', type: 'pkcs8' });
+  return Buffer.from(String(createPublicKey(key).export({ format: 'jwk' }).x), 'base64url').toString('hex');
+}
+
+/** The URL of database custody_distributed as the administrator (the audit verifier needs SELECT). */
+export function distributedDbUrl(): string {
+  const admin = process.env.CUSTODY_PG_ADMIN_URL;
+  if (!admin) throw new Error('CUSTODY_PG_ADMIN_URL is not set (jest integration globalSetup loads .local/infra.env)');
+  const url = new URL(admin);
+  url.pathname = '/custody_distributed';
+  return url.toString();
+}
+
+/** Every transaction sent from `from` in blocks [fromBlock, latest] of the chain. */
+export async function transactionsFrom(url: string, from: string, fromBlock: number): Promise<{ hash: string; to: string; value: bigint; nonce: number; block: number }[]> {
+  const latest = Number(BigInt(await rpc<string>(url, 'eth_blockNumber')));
+  const out: { hash: string; to: string; value: bigint; nonce: number; block: number }[] = [];
+  for (let n = fromBlock; n <= latest; n++) {
+    const block = await rpc<{ transactions: { hash: string; from: string; to: string | null; value: string; nonce: string }[] }>(url, 'eth_getBlockByNumber', [`0x${n.toString(16)}`, true]);
+    for (const tx of block.transactions) {
+      if (tx.from.toLowerCase() === from.toLowerCase()) out.push({ hash: tx.hash.toLowerCase(), to: (tx.to ?? '').toLowerCase(), value: BigInt(tx.value), nonce: Number(BigInt(tx.nonce)), block: n });
+    }
+  }
+  return out;
 }
