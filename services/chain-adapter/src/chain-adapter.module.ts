@@ -191,6 +191,7 @@ export async function composeChainAdapter(deps: ChainAdapterDeps | BitcoinOnlyDe
           if (!healthy) deps.logger.error({ reason }, 'node unhealthy: refusing to act');
         },
         onHead: (head) => metrics.head.set({}, Number(head)),
+        onIndexed: (height) => metrics.indexedHeight.set({}, Number(height)),
         onNonceGaps: (gaps) => {
           metrics.nonceGaps.set({}, gaps.length);
           for (const g of gaps) deps.logger.error({ wallet: g.wallet, nonce: g.nonce.toString(), withdrawalId: g.withdrawalId, blocked: g.blockedWithdrawals, fix: g.fix }, 'nonce gap: later withdrawals are blocked');

@@ -12,6 +12,8 @@ export interface ChainAdapterMetrics {
   readonly waiting: BoundedCounter<{ reason: readonly ['FEE_CAP_EXCEEDED', 'NODE_UNSYNCED', 'NODE_BEHIND', 'CHAIN_ID_MISMATCH', 'GENESIS_MISMATCH', 'WALLET_UNKNOWN', 'CHAIN_PAUSED'] }>;
   readonly nodeHealthy: BoundedGauge<Record<never, never>>;
   readonly head: BoundedGauge<Record<never, never>>;
+  /** custody_chain_indexed_height: the top of our block index (the ledger's snapshot block); head − indexed = index lag. */
+  readonly indexedHeight: BoundedGauge<Record<never, never>>;
   readonly nonceGaps: BoundedGauge<Record<never, never>>;
   /** custody_chain_breaker_tripped{chain}: 1 while the pause breaker is tripped (latched until an operator resumes). */
   readonly breakerTripped: BoundedGauge<{ chain: readonly string[] }>;
@@ -47,6 +49,7 @@ export function createChainAdapterMetrics(registry: Registry, chain: string): Ch
     }),
     nodeHealthy: createGauge(registry, { name: 'custody_chain_node_healthy', help: '1 when the node is on the right chain and synced, else 0.' }),
     head: createGauge(registry, { name: 'custody_chain_head_height', help: 'Latest block height reported by the node.' }),
+    indexedHeight: createGauge(registry, { name: 'custody_chain_indexed_height', help: 'Top of the block index after the last follower pass (the snapshot block of ChainQueryService); custody_chain_head_height minus this is the index lag.' }),
     nonceGaps: createGauge(registry, { name: 'custody_chain_nonce_gaps', help: 'Wallets whose next nonce is not signed/broadcast while later ones wait (stuck queues).' }),
     breakerTripped: createGauge(registry, {
       name: 'custody_chain_breaker_tripped',

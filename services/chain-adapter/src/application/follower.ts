@@ -27,6 +27,8 @@ export interface FollowerHooks {
   onIncident?(incident: IncidentRow): void;
   onHealth?(healthy: boolean, reason: string): void;
   onHead?(head: bigint): void;
+  /** The top of the block index after the pass indexed what it could. */
+  onIndexed?(height: bigint): void;
   onNonceGaps?(gaps: readonly NonceGap[]): void;
   /** The breaker's state read at the start of each pass. */
   onBreaker?(tripped: boolean): void;
@@ -149,6 +151,7 @@ export class Follower {
     this.d.hooks?.onBreaker?.(breaker?.state === 'TRIPPED');
     await this.indexBlocks(head);
     const top = await this.d.store.topBlock(chainName);
+    if (top) this.d.hooks?.onIndexed?.(top.height);
     const indexedHead = top?.height ?? head;
     await this.followWithdrawals(indexedHead);
     await this.followDeposits(indexedHead);

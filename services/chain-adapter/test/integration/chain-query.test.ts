@@ -124,3 +124,23 @@ describe('ChainQueryService.GetCustodialBalances: one consistent, read-only snap
     expect((await query()).blockHash).toBe(top.blockHash);
   });
 });
+
+describe('C-8.2.3-d the snapshot block is the numerically highest block indexed (not the text-wise highest)', () => {
+  // Found by the distributed fault-injection test: with the height read back as text, the
+  // "top" was '9' while the index held 10–89 and '99' while it held 100–989, so the ledger
+  // compared the chain at a stale block with books that had already settled later withdrawals.
+  it('past height 9 and past height 99 the snapshot follows the index exactly', async () => {
+    for (const target of [12n, 105n]) {
+      const head = await anvil.rpc.headNumber();
+      await anvil.call('anvil_mine', [hex(target - head)]);
+      await adapter.tick();
+      expect(await anvil.rpc.headNumber()).toBe(target);
+      const r = await query();
+      expect(r.blockHeight).toBe(target.toString());
+      expect(r.blockHash).toBe((await anvil.rpc.block(target))!.hash);
+      // The index height is visible next to the node's head (head − indexed = lag).
+      expect((await adapter.registry.getSingleMetric('custody_chain_indexed_height')!.get()).values[0]?.value).toBe(Number(target));
+      expect((await adapter.registry.getSingleMetric('custody_chain_head_height')!.get()).values[0]?.value).toBe(Number(target));
+    }
+  });
+});

@@ -3,10 +3,14 @@
 // `node --import services/ledger/test/process/ts-register.mjs services/chain-adapter/test/process/run-chain-adapter.ts`
 // and env CHAIN_TOPIC_PREFIX, KAFKA_BROKERS, CUSTODY_PG_ADMIN_URL, ANVIL_RPC_URL,
 // CHAIN_NAME (default ethereum), CHAIN_ASSET (ETH), CHAIN_CONFIRMATIONS (3),
-// CHAIN_DEPOSIT_ADDRESSES ("address=account,…"), CHAIN_CUSTODY_ADDRESSES ("address,…").
+// CHAIN_DEPOSIT_ADDRESSES ("address=account,…"), CHAIN_CUSTODY_ADDRESSES ("address,…"),
+// CHAIN_POLL_MS (default 200; 0 = no timer, driven over stdin: "tick" runs one follower pass,
+// "index-back <height>" injects a lagging block index (deletes the indexed blocks above it, as
+// if the follower had not got there yet); each answers one JSON line {"ok":true}).
 // Provisions a throw-away database, follows the node every 200 ms, serves ChainQueryService on
 // 127.0.0.1:<free port> and prints one JSON line {"grpcPort":N} when ready; SIGTERM stops it
 // and drops the database.
+import { createInterface } from 'node:readline';
 import { KafkaBus, createKafkaClient } from '@custody/event-bus';
 import { EvmJsonRpc, prefixedTopics, startChainAdapter, type ChainAdapterHandle } from '../../src/index.js';
 import { createTestDatabase, quietLogger, rand, requireEnv } from '../integration/support.js';
@@ -38,7 +42,7 @@ try {
     topicName: prefixedTopics(prefix),
     consumerGroupId: `chain-adapter-proc-${rand()}`,
     outboxPollIntervalMs: 50,
-    pollIntervalMs: 200,
+    pollIntervalMs: Number(process.env['CHAIN_POLL_MS'] ?? '200'),
     grpc: { host: '127.0.0.1', port: 0, credentials: { kind: 'insecure' } },
   });
 } catch (err) {
@@ -47,6 +51,16 @@ try {
   throw err;
 }
 process.stdout.write(`${JSON.stringify({ grpcPort: adapter.grpcPort })}\n`);
+if (process.env['CHAIN_POLL_MS'] === '0') {
+  createInterface({ input: process.stdin }).on('line', (line) => {
+    const [command, arg] = line.trim().split(/\s+/);
+    const run = command === 'tick' ? adapter.tick() : command === 'index-back' ? db.admin(`DELETE FROM "${db.schema}"."chain_block" WHERE "height" > $1`, [arg]) : Promise.reject(new Error(`unknown command ${command}`));
+    run.then(
+      () => process.stdout.write(`${JSON.stringify({ ok: true })}\n`),
+      (err: unknown) => process.stdout.write(`${JSON.stringify({ ok: false, error: String(err) })}\n`),
+    );
+  });
+}
 
 let stopping = false;
 const stop = async (): Promise<void> => {

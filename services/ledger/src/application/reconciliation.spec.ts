@@ -17,8 +17,12 @@ class FakeStore implements ReconciliationStore {
   incidents: IncidentToRaise[] = [];
   held: string[] = [];
   constructor(public custodian = 100n) {}
+  settled: string[] = [];
   async heldWithdrawalIds(): Promise<string[]> {
     return this.held;
+  }
+  async recentlySettledIds(_asset: string, limit: number): Promise<string[]> {
+    return this.settled.slice(0, limit);
   }
   async position(asset: string): Promise<LedgerPosition> {
     // The books hold it in wallet 'w' (the wallet the snapshot names).
@@ -48,6 +52,16 @@ describe('Reconciler (the job around the classification)', () => {
     expect(run).toMatchObject({ outcome: 'BALANCED', incidentId: '', blockHeight: 10n });
     expect(asked).toEqual(['w1', 'w2']);
     expect(store.incidents).toEqual([]);
+  });
+
+  it('the latest settlements go with the request too (after the held ones, once each), so one above the snapshot is compared as of the snapshot', async () => {
+    const store = new FakeStore(100n);
+    store.held = ['w1', 'w2'];
+    store.settled = ['w3', 'w2', 'w4'];
+    let asked: readonly string[] = [];
+    const r = new Reconciler({ targets: [target], source: source(async (_a, held) => ((asked = held), snap(100n))), store, clock });
+    await r.runOnce();
+    expect(asked).toEqual(['w1', 'w2', 'w3', 'w4']);
   });
 
   it('drift → DRIFT with an incident carrying the evidence; the same drift again reuses it; a different amount raises a new one', async () => {

@@ -53,7 +53,13 @@ export interface ReconciliationRun {
 export interface ReconciliationStore {
   /** Withdrawal ids of `asset` the books hold (HELD), at most `limit`. */
   heldWithdrawalIds(asset: string, limit: number): Promise<string[]>;
-  /** Every custodian:<asset>% account (total and per wallet) and the ledger state of the given withdrawals/deposits, in ONE database snapshot. */
+  /** Ids of the `limit` latest settlements of `asset` (SETTLED withdrawals and treasury transfers, newest first). */
+  recentlySettledIds(asset: string, limit: number): Promise<string[]>;
+  /**
+   * Every custodian:<asset>% account (total and per wallet), the ledger state of the given
+   * withdrawals/deposits and, for the SETTLED ones, what their settlement entry did to the
+   * custodial accounts — in ONE database snapshot.
+   */
   position(asset: string, withdrawalIds: readonly string[], depositIds: readonly string[]): Promise<LedgerPosition>;
   /** The latest stored run of the asset (any outcome but FAILED), to avoid re-raising the same drift. */
   lastComparedRun(asset: string): Promise<{ readonly outcome: RunOutcome; readonly unexplained: bigint; readonly driftKey: string; readonly incidentId: string } | undefined>;
@@ -66,7 +72,14 @@ export interface ReconciliationHooks {
   onFailure?(asset: string, err: unknown): void;
 }
 
-export const MAX_HELD_IDS = 10_000;
+/** Ids sent with one request (the chain-adapter's bound): the held ones first, then the latest settlements. */
+export const MAX_REQUEST_IDS = 10_000;
+export const MAX_HELD_IDS = 9_000;
+/**
+ * The latest settlements asked about, so one whose transaction the chain-adapter places above
+ * its snapshot block (its block index lagging its receipts) is compared as of the snapshot.
+ */
+export const MAX_RECENT_SETTLED_IDS = 1_000;
 /** Addresses carried by the incident event (the stored run keeps them all): bounded so the event stays far below broker limits. */
 export const MAX_INCIDENT_ADDRESSES = 200;
 
@@ -119,7 +132,8 @@ export class Reconciler {
     let snapshot: ChainSnapshot;
     try {
       const held = await this.deps.store.heldWithdrawalIds(target.asset, MAX_HELD_IDS);
-      snapshot = await this.deps.source.snapshot(target.asset, held);
+      const settled = await this.deps.store.recentlySettledIds(target.asset, Math.min(MAX_RECENT_SETTLED_IDS, MAX_REQUEST_IDS - held.length));
+      snapshot = await this.deps.source.snapshot(target.asset, [...new Set([...held, ...settled])]);
       if (snapshot.asset !== target.asset || snapshot.chain !== target.chain) {
         throw new Error(`the chain-adapter answered for ${snapshot.asset} on ${snapshot.chain}, expected ${target.asset} on ${target.chain}`);
       }
@@ -150,7 +164,7 @@ export class Reconciler {
             chain: target.chain,
             asset: target.asset,
             wallet: drifting.length === 1 && named.length === 1 ? named[0]!.walletId : '',
-            detail: `reconciliation of ${target.asset} on ${target.chain} at block ${snapshot.blockHeight}: unexplained ${c.unexplained} base units (chain ${c.chainBalance}, books ${c.ledgerBalance}, in flight ${c.inFlight}, fees ${c.fees}, pending deposits ${c.pendingDeposits}); wallets in drift: ${drifting.map((w) => `${w.walletId === '' ? '(unattributed)' : w.walletId} ${w.unexplained}`).join(', ')}`,
+            detail: `reconciliation of ${target.asset} on ${target.chain} at block ${snapshot.blockHeight}: unexplained ${c.unexplained} base units (chain ${c.chainBalance}, books ${c.ledgerBalance}, in flight ${c.inFlight}, fees ${c.fees}, pending deposits ${c.pendingDeposits}, settled above the snapshot ${c.settledAboveSnapshot}); wallets in drift: ${drifting.map((w) => `${w.walletId === '' ? '(unattributed)' : w.walletId} ${w.unexplained}`).join(', ')}`,
             evidence: incidentEvidence(runId, evidence),
             raisedAt: finishedAt,
           };

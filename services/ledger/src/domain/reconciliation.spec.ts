@@ -244,3 +244,111 @@ describe('reconciliation per wallet (where the snapshot names wallet ids)', () =
     );
   });
 });
+
+// The books read NOW, the chain at the chain-adapter's snapshot block: a settlement whose
+// transaction is mined in a block ABOVE the snapshot (the adapter's mined_height, not included
+// at the snapshot) is compared as of the snapshot — what its entry took from the
+// custodial accounts is added back — never as unexplained drift. Found by the distributed
+// fault-injection test (snapshot at block 99, withdrawals at 109 and 120 already SETTLED).
+describe('C-8.2.3-d reconciliation as of the snapshot block: settlements above it are not drift', () => {
+  const hot = '0x00000000000000000000000000000000000000a1';
+  const cold = '0x00000000000000000000000000000000000000b2';
+  const snap = (chain: { hot: bigint; cold: bigint }, withdrawals: SnapshotWithdrawal[]): ChainSnapshot => ({
+    chain: 'ethereum',
+    asset: ETH,
+    blockHeight: 99n,
+    blockHash: '0xabc',
+    addresses: [
+      { address: hot, walletId: 'eth-hot-01', role: 'hot-wallet', balance: chain.hot },
+      { address: cold, walletId: 'eth-cold-01', role: 'custody', balance: chain.cold },
+    ],
+    withdrawals,
+    deposits: [],
+  });
+  const above = (id: string, amount: bigint, state = 'FINAL', minedHeight = 109n): SnapshotWithdrawal => ({ ...withdrawal(id, amount, 0n, false, state), wallet: hot, minedHeight });
+  // Books after the settlements: hot and cold accounts, settled ids with their entry's custodial lines.
+  const books = (hotBalance: bigint, coldBalance: bigint, settled: [string, [string, bigint][]][], withSettlements = true): LedgerPosition => ({
+    asset: ETH,
+    custodianBalance: hotBalance + coldBalance,
+    walletBalances: new Map([
+      ['eth-hot-01', hotBalance],
+      ['eth-cold-01', coldBalance],
+    ]),
+    withdrawals: new Map(settled.map(([id]) => [id, 'SETTLED' as const])),
+    deposits: new Map(),
+    ...(withSettlements ? { settlements: new Map(settled.map(([id, lines]) => [id, new Map(lines)])) } : {}),
+  });
+  const ETHER = 10n ** 18n;
+  const fee1 = 21_000n * 468_000_000n;
+  const fee2 = 21_000n * 469_000_000n;
+  // Chain at block 99: 10 ETH on hot. Books now: two withdrawals (blocks 109, 120) settled.
+  const settledTwo: [string, [string, bigint][]][] = [
+    ['w1', [['eth-hot-01', -(ETHER + fee1)]]],
+    ['w2', [['eth-hot-01', -(3n * ETHER + fee2)]]],
+  ];
+  const booksNow = 10n * ETHER - 4n * ETHER - fee1 - fee2;
+
+  it('the fault-injection case: two withdrawals settled above the snapshot → BALANCED, classified "settled above the snapshot", no unexplained amount', () => {
+    // w2: the adapter read its row before its follower saw the receipt (BROADCAST), the node has it at 120.
+    const s = snap({ hot: 10n * ETHER, cold: 0n }, [above('w1', ETHER), above('w2', 3n * ETHER, 'BROADCAST', 120n)]);
+    const c = classify(books(booksNow, 0n, settledTwo), s, { feeAsset: ETH });
+    expect(c).toMatchObject({ outcome: 'BALANCED', unexplained: 0n, settledAboveSnapshot: 4n * ETHER + fee1 + fee2, inFlight: 0n, fees: 0n, mismatchedWallets: 0, driftKey: '' });
+    expect(c.wallets.find((w) => w.walletId === 'eth-hot-01')).toMatchObject({ settledAboveSnapshot: 4n * ETHER + fee1 + fee2, unexplained: 0n });
+    expect(c.settledAboveSnapshotItems.map((i) => [i.withdrawalId, i.chainState, i.amount])).toEqual([
+      ['w1', 'FINAL', ETHER + fee1],
+      ['w2', 'BROADCAST', 3n * ETHER + fee2],
+    ]);
+    expect(evidenceOf(s, c)).toMatchObject({ settledAboveSnapshot: (4n * ETHER + fee1 + fee2).toString(), settledAboveSnapshotWithdrawals: [expect.objectContaining({ withdrawalId: 'w1' }), expect.objectContaining({ withdrawalId: 'w2' })] });
+  });
+
+  it('without the books\' settlement lines it stays what the fault test saw: DRIFT of exactly the amounts + fees', () => {
+    const c = classify(books(booksNow, 0n, settledTwo, false), snap({ hot: 10n * ETHER, cold: 0n }, [above('w1', ETHER), above('w2', 3n * ETHER)]), { feeAsset: ETH });
+    expect(c).toMatchObject({ outcome: 'DRIFT', unexplained: 4n * ETHER + fee1 + fee2, settledAboveSnapshot: 0n });
+  });
+
+  it('real drift is still detected: coins missing on top of the settlements above the snapshot', () => {
+    const c = classify(books(booksNow, 0n, settledTwo), snap({ hot: 10n * ETHER - 7n, cold: 0n }, [above('w1', ETHER), above('w2', 3n * ETHER)]), { feeAsset: ETH });
+    expect(c).toMatchObject({ outcome: 'DRIFT', unexplained: -7n, driftKey: 'total=-7,eth-hot-01=-7' });
+  });
+
+  it('a settlement of a transaction mined in no block, at or below the snapshot yet not included, or reverted, is not explained: DRIFT', () => {
+    for (const [state, minedHeight] of [['SIGNED', 0n], ['BROADCAST', 0n], ['FINAL', 0n], ['FINAL', 99n], ['FAILED', 120n]] as const) {
+      const c = classify(books(booksNow, 0n, settledTwo), snap({ hot: 10n * ETHER, cold: 0n }, [above('w1', ETHER), above('w2', 3n * ETHER, state, minedHeight)]), { feeAsset: ETH });
+      expect(c).toMatchObject({ outcome: 'DRIFT', unexplained: 3n * ETHER + fee2, settledAboveSnapshot: ETHER + fee1 });
+    }
+  });
+
+  it('a treasury transfer hot → cold settled above the snapshot: both wallets compared as of the snapshot (fee and amount added back per wallet)', () => {
+    const x = 2n * ETHER;
+    const f = fee1;
+    const c = classify(books(10n * ETHER - x - f, x, [['treasury:t1', [['eth-hot-01', -(x + f)], ['eth-cold-01', x]]]]), snap({ hot: 10n * ETHER, cold: 0n }, [above('treasury:t1', x)]), { feeAsset: ETH });
+    expect(c).toMatchObject({ outcome: 'BALANCED', unexplained: 0n, settledAboveSnapshot: f, mismatchedWallets: 0 });
+    expect(c.wallets.map((w) => [w.walletId, w.settledAboveSnapshot, w.unexplained])).toEqual([
+      ['eth-cold-01', -x, 0n],
+      ['eth-hot-01', x + f, 0n],
+      ['', 0n, 0n],
+    ]);
+  });
+
+  it('property: settlements above the snapshot never change the outcome; any extra movement is exactly the unexplained amount, per asset and per wallet', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ amount: positive, fee: amount, confirmed: fc.boolean() }), { maxLength: 6 }),
+        amount,
+        fc.bigInt({ min: -(2n ** 80n), max: 2n ** 80n }),
+        (ws, spare, delta) => {
+          const out = ws.reduce((a, w) => a + w.amount + w.fee, 0n);
+          fc.pre(spare + out + delta >= 0n);
+          const settled = ws.map((w, i): [string, [string, bigint][]] => [`w${i}`, [['eth-hot-01', -(w.amount + w.fee)]]]);
+          const c = classify(books(spare, 0n, settled), snap({ hot: spare + out + delta, cold: 0n }, ws.map((w, i) => above(`w${i}`, w.amount, w.confirmed ? 'CONFIRMED' : 'BROADCAST', 100n + BigInt(i)))), { feeAsset: ETH });
+          expect(c.settledAboveSnapshot).toBe(out);
+          expect(c.unexplained).toBe(delta);
+          expect(c.wallets.find((w) => w.walletId === 'eth-hot-01')!.unexplained).toBe(delta);
+          expect(c.outcome).toBe(delta === 0n ? 'BALANCED' : 'DRIFT');
+          expect(c.chainBalance).toBe(c.ledgerBalance - c.inFlight - c.fees + c.pendingDeposits + c.settledAboveSnapshot + c.unexplained);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+});

@@ -7,7 +7,12 @@
 //     but not settled in the books yet (the ledger settles at FINAL): amount + fee paid;
 //   - pending deposits: in a block at or below the snapshot but not credited yet (the ledger
 //     credits at FINAL): + amount.
-// expected chain = L − in-flight − fees + pending; unexplained = C − expected. Anything else —
+//   - settled above the snapshot: the books settled it (FINAL) but the chain-adapter reports its
+//     transaction mined in a block ABOVE the snapshot (the books were read after the snapshot):
+//     the balances read still hold the coins, the books no longer do. The books as of the
+//     snapshot block are the books now plus what that settlement entry took from the custodial
+//     accounts (amount + fee): + settled.
+// expected chain = L − in-flight − fees + pending + settled; unexplained = C − expected. Anything else —
 // an outflow nobody approved, a missed or doubled posting — is the unexplained remainder.
 //
 // Per wallet: L is the sum over every custodian:<asset>% account (the legacy omnibus, the
@@ -33,6 +38,12 @@ export interface LedgerPosition {
   readonly withdrawals: ReadonlyMap<string, LedgerWithdrawalState>;
   /** Ledger state of the deposits the chain snapshot names (absent: not credited). */
   readonly deposits: ReadonlyMap<string, LedgerDepositState>;
+  /**
+   * For the SETTLED withdrawals (and settled treasury transfers) the chain snapshot names: what
+   * their settlement entry did to the asset's custodial accounts, by wallet id ('' = the legacy
+   * omnibus custodian:<asset>), credit-negative (a withdrawal of x with fee f from W: W → −(x+f)).
+   */
+  readonly settlements?: ReadonlyMap<string, ReadonlyMap<string, bigint>>;
 }
 
 export interface SnapshotAddress {
@@ -54,6 +65,8 @@ export interface SnapshotWithdrawal {
   readonly feeCap: bigint;
   readonly includedHeight: bigint;
   readonly includedAtSnapshot: boolean;
+  /** Height of the block the node has the transaction in, also above the snapshot; 0n (or absent) when not mined. */
+  readonly minedHeight?: bigint;
 }
 
 export interface SnapshotDeposit {
@@ -92,6 +105,20 @@ export interface PendingDepositItem {
   readonly chainState: 'PENDING' | 'FINAL';
 }
 
+/** Settled in the books, in a block above the snapshot on chain: what the books took, added back. */
+export interface SettledAboveSnapshotItem {
+  readonly withdrawalId: string;
+  readonly txHash: string;
+  /** The adapter's state. */
+  readonly chainState: string;
+  /** Height of the block the transaction is in (above the snapshot). */
+  readonly minedHeight: bigint;
+  /** What the settlement took from the custodial accounts (> 0 for a withdrawal: amount + fee). */
+  readonly amount: bigint;
+  /** The same by wallet id ('' = legacy omnibus). */
+  readonly byWallet: ReadonlyMap<string, bigint>;
+}
+
 /** A withdrawal the chain paid that the books will never settle (released or refused): part of the unexplained remainder. */
 export interface UnbookedOutflow {
   readonly withdrawalId: string;
@@ -109,6 +136,7 @@ export interface WalletComparison {
   readonly inFlight: bigint;
   readonly fees: bigint;
   readonly pendingDeposits: bigint;
+  readonly settledAboveSnapshot: bigint;
   readonly unexplained: bigint;
 }
 
@@ -119,7 +147,9 @@ export interface Classification {
   readonly inFlight: bigint;
   readonly fees: bigint;
   readonly pendingDeposits: bigint;
-  /** ledgerBalance − inFlight − fees + pendingDeposits. */
+  /** Settlements booked whose transaction is above the snapshot block (the books as of the snapshot still hold them). */
+  readonly settledAboveSnapshot: bigint;
+  /** ledgerBalance − inFlight − fees + pendingDeposits + settledAboveSnapshot. */
   readonly expectedChainBalance: bigint;
   /** chainBalance − expectedChainBalance: > 0 more coins than booked, < 0 coins missing. */
   readonly unexplained: bigint;
@@ -134,6 +164,7 @@ export interface Classification {
   readonly inFlightItems: readonly InFlightItem[];
   readonly pendingDepositItems: readonly PendingDepositItem[];
   readonly unbookedOutflows: readonly UnbookedOutflow[];
+  readonly settledAboveSnapshotItems: readonly SettledAboveSnapshotItem[];
 }
 
 function nonNegative(value: bigint, what: string): bigint {
@@ -159,6 +190,8 @@ export function classify(ledger: LedgerPosition, snapshot: ChainSnapshot, option
   const feesCount = options.feeAsset === snapshot.asset;
   const inFlightItems: InFlightItem[] = [];
   const unbookedOutflows: UnbookedOutflow[] = [];
+  const settledAboveSnapshotItems: SettledAboveSnapshotItem[] = [];
+  let settledAboveSnapshot = 0n;
   const seenWithdrawals = new Set<string>();
   let inFlight = 0n;
   let fees = 0n;
@@ -166,9 +199,26 @@ export function classify(ledger: LedgerPosition, snapshot: ChainSnapshot, option
     if (seenWithdrawals.has(w.withdrawalId)) continue;
     seenWithdrawals.add(w.withdrawalId);
     nonNegative(w.amount, `amount of withdrawal ${w.withdrawalId}`);
-    // Not in a block at the snapshot: the chain has not paid anything yet.
-    if (!w.includedAtSnapshot) continue;
     const state = ledger.withdrawals.get(w.withdrawalId);
+    if (!w.includedAtSnapshot) {
+      // Mined in a block ABOVE the snapshot (the node's receipt) and already settled in the
+      // books: the books as of the snapshot still held it. A settlement of a transaction in no
+      // block (or a reverted one) stays unexplained.
+      const lines = ledger.settlements?.get(w.withdrawalId);
+      const minedAbove = (w.minedHeight ?? 0n) > snapshot.blockHeight;
+      if (state === 'SETTLED' && minedAbove && w.state !== 'FAILED' && lines !== undefined) {
+        let taken = 0n;
+        const byWallet = new Map<string, bigint>();
+        for (const [wallet, delta] of lines) {
+          taken -= delta;
+          byWallet.set(wallet, (byWallet.get(wallet) ?? 0n) - delta);
+        }
+        settledAboveSnapshot += taken;
+        settledAboveSnapshotItems.push({ withdrawalId: w.withdrawalId, txHash: w.txHash, chainState: w.state, minedHeight: w.minedHeight ?? 0n, amount: taken, byWallet });
+      }
+      // Otherwise not in a block at the snapshot: the chain has not paid anything yet.
+      continue;
+    }
     // Settled: the books already paid it (amount and fee), nothing to explain.
     if (state === 'SETTLED') continue;
     // A reverted transaction moves no value but still pays its fee.
@@ -199,7 +249,7 @@ export function classify(ledger: LedgerPosition, snapshot: ChainSnapshot, option
     pendingDepositItems.push({ depositId: d.depositId, address: d.address, amount: d.amount, chainState: d.state });
   }
 
-  const expectedChainBalance = ledgerBalance - inFlight - fees + pendingDeposits;
+  const expectedChainBalance = ledgerBalance - inFlight - fees + pendingDeposits + settledAboveSnapshot;
   const unexplained = chainBalance - expectedChainBalance;
 
   // Per wallet, where the snapshot names wallet ids.
@@ -207,7 +257,7 @@ export function classify(ledger: LedgerPosition, snapshot: ChainSnapshot, option
   for (const a of snapshot.addresses) if (a.walletId !== '') walletOfAddress.set(a.address.toLowerCase(), a.walletId);
   const named = [...new Set(walletOfAddress.values())].sort();
   const groupOf = (addressOrWallet: string): string => walletOfAddress.get(addressOrWallet.toLowerCase()) ?? (named.includes(addressOrWallet) ? addressOrWallet : '');
-  const zero = (walletId: string) => ({ walletId, ledgerBalance: 0n, chainBalance: 0n, inFlight: 0n, fees: 0n, pendingDeposits: 0n });
+  const zero = (walletId: string) => ({ walletId, ledgerBalance: 0n, chainBalance: 0n, inFlight: 0n, fees: 0n, pendingDeposits: 0n, settledAboveSnapshot: 0n });
   const groups = new Map(named.map((id) => [id, { ...zero(id), ledgerBalance: ledger.walletBalances.get(id) ?? 0n }]));
   for (const a of snapshot.addresses) {
     const g = groups.get(groupOf(a.address));
@@ -224,7 +274,17 @@ export function classify(ledger: LedgerPosition, snapshot: ChainSnapshot, option
     const g = groups.get(groupOf(d.address));
     if (g) g.pendingDeposits += d.amount;
   }
-  const withUnexplained = (g: ReturnType<typeof zero>): WalletComparison => ({ ...g, unexplained: g.chainBalance - (g.ledgerBalance - g.inFlight - g.fees + g.pendingDeposits) });
+  // The books' own accounts say which wallet a settlement took from (wallet ids, not addresses).
+  for (const item of settledAboveSnapshotItems) {
+    for (const [wallet, taken] of item.byWallet) {
+      const g = wallet === '' ? undefined : groups.get(wallet);
+      if (g) g.settledAboveSnapshot += taken;
+    }
+  }
+  const withUnexplained = (g: ReturnType<typeof zero>): WalletComparison => ({
+    ...g,
+    unexplained: g.chainBalance - (g.ledgerBalance - g.inFlight - g.fees + g.pendingDeposits + g.settledAboveSnapshot),
+  });
   const perWallet = [...groups.values()].map(withUnexplained);
   const sum = (f: (w: WalletComparison) => bigint): bigint => perWallet.reduce((acc, w) => acc + f(w), 0n);
   const rest = withUnexplained({
@@ -234,6 +294,7 @@ export function classify(ledger: LedgerPosition, snapshot: ChainSnapshot, option
     inFlight: inFlight - sum((w) => w.inFlight),
     fees: fees - sum((w) => w.fees),
     pendingDeposits: pendingDeposits - sum((w) => w.pendingDeposits),
+    settledAboveSnapshot: settledAboveSnapshot - sum((w) => w.settledAboveSnapshot),
   });
   const wallets = [...perWallet, rest];
   const drifting = wallets.filter((w) => w.unexplained !== 0n);
@@ -246,6 +307,7 @@ export function classify(ledger: LedgerPosition, snapshot: ChainSnapshot, option
     inFlight,
     fees,
     pendingDeposits,
+    settledAboveSnapshot,
     expectedChainBalance,
     unexplained,
     outcome,
@@ -255,6 +317,7 @@ export function classify(ledger: LedgerPosition, snapshot: ChainSnapshot, option
     inFlightItems,
     pendingDepositItems,
     unbookedOutflows,
+    settledAboveSnapshotItems,
   };
 }
 
@@ -270,6 +333,7 @@ export function evidenceOf(snapshot: ChainSnapshot, c: Classification): Record<s
     inFlight: s(c.inFlight),
     fees: s(c.fees),
     pendingDeposits: s(c.pendingDeposits),
+    settledAboveSnapshot: s(c.settledAboveSnapshot),
     expectedChainBalance: s(c.expectedChainBalance),
     unexplained: s(c.unexplained),
     mismatchedWallets: c.wallets.filter((w) => w.unexplained !== 0n).map((w) => (w.walletId === '' ? '(unattributed)' : w.walletId)),
@@ -280,11 +344,13 @@ export function evidenceOf(snapshot: ChainSnapshot, c: Classification): Record<s
       inFlight: s(w.inFlight),
       fees: s(w.fees),
       pendingDeposits: s(w.pendingDeposits),
+      settledAboveSnapshot: s(w.settledAboveSnapshot),
       unexplained: s(w.unexplained),
     })),
     addresses: snapshot.addresses.map((a) => ({ address: a.address, walletId: a.walletId, role: a.role, balance: s(a.balance) })),
     inFlightWithdrawals: c.inFlightItems.map((w) => ({ withdrawalId: w.withdrawalId, wallet: w.wallet, txHash: w.txHash, amount: s(w.amount), fee: s(w.fee), includedHeight: s(w.includedHeight), ledgerState: w.ledgerState })),
     uncreditedDeposits: c.pendingDepositItems.map((d) => ({ depositId: d.depositId, address: d.address, amount: s(d.amount), chainState: d.chainState })),
     unbookedOutflows: c.unbookedOutflows.map((w) => ({ withdrawalId: w.withdrawalId, wallet: w.wallet, txHash: w.txHash, amount: s(w.amount), ledgerState: w.ledgerState })),
+    settledAboveSnapshotWithdrawals: c.settledAboveSnapshotItems.map((w) => ({ withdrawalId: w.withdrawalId, txHash: w.txHash, chainState: w.chainState, minedHeight: s(w.minedHeight), amount: s(w.amount) })),
   };
 }

@@ -59,6 +59,7 @@ export function createChainQueryService(deps: { readonly reader: CustodialSnapsh
           txHash: w.txHash,
           includedHeight: w.includedHeight.toString(),
           includedAtSnapshot: w.includedAtSnapshot,
+          minedHeight: w.minedHeight.toString(),
         })),
         deposits: s.deposits.map((d) => ({
           depositId: d.depositId,

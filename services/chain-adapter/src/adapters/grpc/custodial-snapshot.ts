@@ -36,6 +36,8 @@ export interface InFlightWithdrawalView {
   /** 0n when not included at or below the snapshot block. */
   readonly includedHeight: bigint;
   readonly includedAtSnapshot: boolean;
+  /** Height of the block the node has it in (its receipt), also above the snapshot block; 0n when not mined. */
+  readonly minedHeight: bigint;
 }
 
 export interface DepositView {
@@ -101,7 +103,10 @@ export class CustodialSnapshotReader {
 
   private async read(chainName: string, asset: string, withdrawalIds: readonly string[], window: bigint): Promise<CustodialSnapshot> {
     const { dataSource, chain } = this.deps;
-    const top = (await dataSource.query(`SELECT "height"::text AS height, "hash" FROM "chain_block" WHERE "chain" = $1 ORDER BY "height" DESC LIMIT 1`, [chainName])) as {
+    // ORDER BY the table's column, qualified: an unqualified "height" would name the text
+    // output column and sort as text ('9' > '89', '99' > '120'), leaving the snapshot at 9 or
+    // 99 while the index is at 10–89 or 100–989.
+    const top = (await dataSource.query(`SELECT "chain_block"."height"::text AS height, "hash" FROM "chain_block" WHERE "chain" = $1 ORDER BY "chain_block"."height" DESC LIMIT 1`, [chainName])) as {
       height: string;
       hash: string;
     }[];
@@ -126,8 +131,10 @@ export class CustodialSnapshotReader {
     )) as { withdrawal_id: string; wallet: string; amount: string; state: InFlightState; tx_hash: string; fee_cap: string | null; hashes: string[] }[];
     const inFlight = await mapLimited(rows, READ_CONCURRENCY, async (r): Promise<InFlightWithdrawalView> => {
       // Any of our attempts may be the one mined (a speed-up replaces the original).
+      let minedHeight = 0n;
       for (const hash of r.hashes) {
         const receipt = await chain.receipt(hash);
+        if (receipt && receipt.blockNumber > height) minedHeight = receipt.blockNumber; // mined above the snapshot (still reported)
         if (receipt && receipt.blockNumber <= height) {
           return {
             withdrawalId: r.withdrawal_id,
@@ -139,10 +146,11 @@ export class CustodialSnapshotReader {
             feeCap: BigInt(r.fee_cap ?? '0'),
             includedHeight: receipt.blockNumber,
             includedAtSnapshot: true,
+            minedHeight: receipt.blockNumber,
           };
         }
       }
-      return { withdrawalId: r.withdrawal_id, wallet: r.wallet, amount: BigInt(r.amount), state: r.state, txHash: r.tx_hash, feeCap: BigInt(r.fee_cap ?? '0'), includedHeight: 0n, includedAtSnapshot: false };
+      return { withdrawalId: r.withdrawal_id, wallet: r.wallet, amount: BigInt(r.amount), state: r.state, txHash: r.tx_hash, feeCap: BigInt(r.fee_cap ?? '0'), includedHeight: 0n, includedAtSnapshot: false, minedHeight };
     });
 
     const deposits = (await dataSource.query(

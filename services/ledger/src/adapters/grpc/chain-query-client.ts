@@ -50,6 +50,8 @@ export function snapshotFromResponse(r: GetCustodialBalancesResponse): ChainSnap
         feeCap: amount(w.feeCap, `in_flight_withdrawals[${i}].fee_cap`),
         includedHeight: height(w.includedHeight, `in_flight_withdrawals[${i}].included_height`),
         includedAtSnapshot: w.includedAtSnapshot,
+        // Absent from an older chain-adapter ("0"): nothing is taken as mined above the snapshot.
+        minedHeight: w.minedHeight === undefined || w.minedHeight === '' ? 0n : height(w.minedHeight, `in_flight_withdrawals[${i}].mined_height`),
       };
     }),
     deposits: r.deposits.map((d, i) => {

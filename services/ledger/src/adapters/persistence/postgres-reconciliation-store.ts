@@ -23,6 +23,20 @@ export class PostgresReconciliationStore implements ReconciliationStore {
     return rows.map((r) => r.withdrawal_id);
   }
 
+  async recentlySettledIds(asset: string, limit: number): Promise<string[]> {
+    if (limit <= 0) return [];
+    const rows = (await this.dataSource.query(
+      `SELECT s."id" FROM (
+         SELECT w."withdrawal_id" AS id, w."settle_entry_id" AS entry_id FROM "ledger_withdrawal" w WHERE w."asset" = $1 AND w."state" = 'SETTLED' AND w."settle_entry_id" IS NOT NULL
+         UNION ALL
+         SELECT t."transfer_id", t."settle_entry_id" FROM "ledger_transfer" t WHERE t."asset" = $1 AND t."state" = 'SETTLED' AND t."settle_entry_id" IS NOT NULL
+       ) s JOIN "journal_entry" e ON e."entry_id" = s."entry_id"
+       ORDER BY e."seq" DESC LIMIT $2`,
+      [asset, limit],
+    )) as { id: string }[];
+    return rows.map((r) => r.id);
+  }
+
   async position(asset: string, withdrawalIds: readonly string[], depositIds: readonly string[]): Promise<LedgerPosition> {
     const runner = this.dataSource.createQueryRunner();
     await runner.connect();
@@ -38,6 +52,19 @@ export class PostgresReconciliationStore implements ReconciliationStore {
         withdrawal_id: string;
         state: LedgerWithdrawalState;
       }[];
+      // Settled treasury transfers count as settled withdrawals (the chain-adapter reports both by id).
+      const ts = (await runner.query(`SELECT "transfer_id" FROM "ledger_transfer" WHERE "transfer_id" = ANY($1::text[]) AND "state" = 'SETTLED'`, [[...withdrawalIds]])) as { transfer_id: string }[];
+      // What each settlement entry did to the asset's custodial accounts (same snapshot).
+      const lines = (await runner.query(
+        `SELECT s."id", l."account", SUM(l."amount")::text AS amount FROM (
+           SELECT "withdrawal_id" AS id, "settle_entry_id" AS entry_id FROM "ledger_withdrawal" WHERE "withdrawal_id" = ANY($1::text[]) AND "state" = 'SETTLED'
+           UNION ALL
+           SELECT "transfer_id", "settle_entry_id" FROM "ledger_transfer" WHERE "transfer_id" = ANY($1::text[]) AND "state" = 'SETTLED'
+         ) s JOIN "journal_line" l ON l."entry_id" = s."entry_id"
+         WHERE l."asset" = $2 AND l."bucket" = 'available' AND (l."account" = 'custodian:' || $2 OR starts_with(l."account", 'custodian:' || $2 || ':'))
+         GROUP BY s."id", l."account"`,
+        [[...withdrawalIds], asset],
+      )) as { id: string; account: string; amount: string }[];
       const ds = (await runner.query(`SELECT "deposit_id", "state" FROM "ledger_deposit" WHERE "deposit_id" = ANY($1::text[])`, [[...depositIds]])) as { deposit_id: string; state: LedgerDepositState }[];
       await runner.commitTransaction();
       return {
@@ -47,7 +74,8 @@ export class PostgresReconciliationStore implements ReconciliationStore {
           const wallet = walletOfAccount(b.account, asset);
           return wallet === undefined ? [] : [[wallet, BigInt(b.available)] as const];
         })),
-        withdrawals: new Map(ws.map((w) => [w.withdrawal_id, w.state])),
+        withdrawals: new Map([...ws.map((w) => [w.withdrawal_id, w.state] as const), ...ts.map((t) => [t.transfer_id, 'SETTLED' as const] as const)]),
+        settlements: settlementsOf(lines, asset),
         deposits: new Map(ds.map((d) => [d.deposit_id, d.state])),
       };
     } catch (err) {
@@ -155,4 +183,16 @@ export interface StoredRun {
   readonly evidence: Record<string, unknown>;
   readonly failure_reason: string;
   readonly incident_id: string;
+}
+
+/** Settlement lines by id, then by wallet id ('' = the legacy omnibus custodian:<asset>), debit-positive. */
+function settlementsOf(rows: readonly { id: string; account: string; amount: string }[], asset: string): Map<string, Map<string, bigint>> {
+  const out = new Map<string, Map<string, bigint>>();
+  for (const r of rows) {
+    const byWallet = out.get(r.id) ?? new Map<string, bigint>();
+    const wallet = walletOfAccount(r.account, asset) ?? '';
+    byWallet.set(wallet, (byWallet.get(wallet) ?? 0n) + BigInt(r.amount));
+    out.set(r.id, byWallet);
+  }
+  return out;
 }

@@ -219,6 +219,12 @@ export interface InFlightWithdrawal {
    * already paid amount + fee_paid.
    */
   includedAtSnapshot: boolean;
+  /**
+   * Height of the block the node has the transaction in (its receipt, read with the snapshot),
+   * also when that block is ABOVE block_height; 0 when not mined. Lets the ledger compare a
+   * settlement of a transaction mined above the snapshot as of the snapshot block.
+   */
+  minedHeight: string;
 }
 
 export interface ObservedDeposit {
@@ -491,6 +497,7 @@ function createBaseInFlightWithdrawal(): InFlightWithdrawal {
     txHash: "",
     includedHeight: "0",
     includedAtSnapshot: false,
+    minedHeight: "0",
   };
 }
 
@@ -522,6 +529,9 @@ export const InFlightWithdrawal: MessageFns<InFlightWithdrawal> = {
     }
     if (message.includedAtSnapshot !== false) {
       writer.uint32(72).bool(message.includedAtSnapshot);
+    }
+    if (message.minedHeight !== "0") {
+      writer.uint32(80).uint64(message.minedHeight);
     }
     return writer;
   },
@@ -611,6 +621,14 @@ export const InFlightWithdrawal: MessageFns<InFlightWithdrawal> = {
             message.includedAtSnapshot = reader.bool();
             continue;
           }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.minedHeight = reader.uint64().toString();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -658,6 +676,11 @@ export const InFlightWithdrawal: MessageFns<InFlightWithdrawal> = {
         : isSet(object.included_at_snapshot)
         ? globalThis.Boolean(object.included_at_snapshot)
         : false,
+      minedHeight: isSet(object.minedHeight)
+        ? globalThis.String(object.minedHeight)
+        : isSet(object.mined_height)
+        ? globalThis.String(object.mined_height)
+        : "0",
     };
   },
 
@@ -690,6 +713,9 @@ export const InFlightWithdrawal: MessageFns<InFlightWithdrawal> = {
     if (message.includedAtSnapshot !== false) {
       obj.includedAtSnapshot = message.includedAtSnapshot;
     }
+    if (message.minedHeight !== "0") {
+      obj.minedHeight = message.minedHeight;
+    }
     return obj;
   },
 
@@ -707,6 +733,7 @@ export const InFlightWithdrawal: MessageFns<InFlightWithdrawal> = {
     message.txHash = object.txHash ?? "";
     message.includedHeight = object.includedHeight ?? "0";
     message.includedAtSnapshot = object.includedAtSnapshot ?? false;
+    message.minedHeight = object.minedHeight ?? "0";
     return message;
   },
 };
