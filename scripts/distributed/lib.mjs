@@ -48,7 +48,8 @@ const MAX_FEE_PER_GAS = 100_000_000_000n;
  * The customers of the shipped policy data (policies/data/*.json), as in the embedded demo.
  * Their opening balances are the hot wallet's coins (seed.mjs): together 25 ETH, between the
  * treasury's ETH floor (5) and target (30) of policies/data/treasury.json, under the 50 ETH hot
- * cap — more would make policy sweep the excess to the cold wallet (and pause hot withdrawals).
+ * cap — more would make policy sweep the excess to the cold wallet (and, past the grace period,
+ * pause hot withdrawals). distributed.test.ts deposits above the cap on purpose to prove the sweep.
  */
 export const ACCOUNTS = Object.freeze([
   { id: 'acct-retail-1', tier: 'retail', openedAt: '2024-03-15T09:30:00Z', opening: 5n * ETH, destination: '0x1111111111111111111111111111111111111111' },

@@ -7,9 +7,13 @@
 //   risk     the demo customers' whitelisted destinations on the allow list (ScreeningListService, mTLS)
 //            and their KYC profiles (CustomerProfileService, mTLS, audited first)
 //   ledger   opening balances: deposit.detected FINAL events on Kafka (see docs/distributed.md:
-//            the ledger has no API to book them, and the chain-adapter's deposits carry no client id)
+//            the ledger has no API to book them, and the chain-adapter's deposits carry no client id);
+//            the treasury's cold wallet (offline key, treasury.json) registered watch-only, so the
+//            policy's hot-wallet sweeps into it are booked (C-9.3.7.1-a)
 import { randomBytes, randomUUID } from 'node:crypto';
-import { ACCOUNTS, ASSET, CHAIN, CLIENT_ID, HOT_KEY, HOT_WALLET, PORTS, TLS_NAME, clientTls, rpc } from './lib.mjs';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ACCOUNTS, ASSET, CHAIN, CLIENT_ID, HOT_KEY, HOT_WALLET, PORTS, TLS_NAME, clientTls, policyDataDir, rpc } from './lib.mjs';
 
 const unary = (client, method, request, metadata) =>
   new Promise((resolveCall, reject) => {
@@ -183,6 +187,7 @@ export async function publishOpeningBalances(brokers, hotAddress, ledgerOwnerUrl
     } finally {
       ledger.close();
     }
+    await registerColdWallet(bus, ledgerOwnerUrl);
     if (unbooked.length === 0) return { published: 0, amount: 0n };
     await waitLedgerWallet(ledgerOwnerUrl, hotAddress);
     const messages = unbooked.map((a) => {
@@ -210,6 +215,51 @@ export async function publishOpeningBalances(brokers, hotAddress, ledgerOwnerUrl
   } finally {
     await bus.close();
   }
+}
+
+/** The treasury's own cold wallet of the asset (policies/data/treasury.json the bundle is built from): id and address. */
+export function treasuryColdWallet(dataDir = policyDataDir()) {
+  const t = JSON.parse(readFileSync(resolve(dataDir, 'treasury.json'), 'utf8')).treasury.assets[ASSET];
+  const w = t?.wallets?.[t.sweep_to]?.[0];
+  if (!w) throw new Error(`treasury.json names no ${ASSET} ${t?.sweep_to ?? 'sweep_to'} wallet`);
+  return { walletId: w.id, tier: t.sweep_to, address: w.address.toLowerCase() };
+}
+
+/**
+ * The cold wallet's key is offline (no signer here holds it): it is announced once as the
+ * key event an offline ceremony would emit — DEACTIVATED (chain-adapter records it as not
+ * usable for signing here), tier cold, its treasury.json address — so the ledger registers
+ * the wallet and books the policy's sweeps into it on FINAL (an unregistered destination
+ * would park them).
+ */
+async function registerColdWallet(bus, ledgerOwnerUrl) {
+  const { KeyLifecycle, KeyPurpose, KeyTier, KeyTransition, Topics, encodeEvent, topicVersion, timestampFromDate } = await import('@custody/contracts');
+  const { createEnvelope, protobufEnvelopeCodec } = await import('@custody/event-bus');
+  const cold = treasuryColdWallet();
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: ledgerOwnerUrl });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query(`SELECT 1 FROM "ledger"."ledger_wallet" WHERE "wallet_id" = $1`, [cold.walletId]);
+    if (rowCount) return;
+  } finally {
+    await client.end();
+  }
+  const keyId = `${cold.walletId}-offline`;
+  const message = KeyLifecycle.fromPartial({
+    keyId,
+    transition: KeyTransition.KEY_TRANSITION_DEACTIVATED,
+    purpose: KeyPurpose.KEY_PURPOSE_SIGNATURE,
+    tier: cold.tier === 'warm' ? KeyTier.KEY_TIER_WARM : KeyTier.KEY_TIER_COLD,
+    chain: CHAIN,
+    actor: 'distributed-seed',
+    reason: 'treasury cold wallet: offline key, registered watch-only from treasury.json',
+    transitionedAt: timestampFromDate(new Date()),
+    walletId: cold.walletId,
+    address: cold.address,
+  });
+  const envelope = createEnvelope({ type: Topics.keyLifecycle, key: keyId, correlationId: `seed-${keyId}`, producer: 'distributed-seed', schemaVersion: topicVersion(Topics.keyLifecycle), payload: encodeEvent(Topics.keyLifecycle, message) });
+  await bus.publish([{ topic: Topics.keyLifecycle, key: keyId, value: protobufEnvelopeCodec.encode(envelope) }]);
 }
 
 /** Waits (bounded) until the ledger's wallet registry names the address (schema ledger, its owner role). */

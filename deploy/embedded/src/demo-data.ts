@@ -45,7 +45,7 @@ export const DEMO_OPERATORS = [
   { id: 'op-bob', role: 'treasury' },
 ] as const;
 
-export type DemoPath = 'normal' | 'sanctioned' | 'large' | 'tampered';
+export type DemoPath = 'normal' | 'sanctioned' | 'large' | 'tampered' | 'sweep';
 
 export interface DemoWithdrawal {
   readonly path: DemoPath;

@@ -32,7 +32,7 @@ import { createEnvelope, protobufEnvelopeCodec, type EventBus, type Subscription
 import { AuthHeaders, encodeSigningInput, type BodyField, type IntakeHandle } from '@custody/intake';
 import type { LedgerHandle } from '@custody/ledger';
 import { CORRELATION_ID_KEY, errorReason } from '@custody/platform';
-import { SoftwareAuthenticator, approvalSigningBytes, type ApprovalSubject } from '@custody/policy';
+import { SoftwareAuthenticator, approvalSigningBytes, type ApprovalSubject, type PolicyHandle } from '@custody/policy';
 import { DEMO_ACCOUNTS, DEMO_ASSET, DEMO_CHAIN, DEMO_DEPOSITOR, DEMO_OPERATORS, DEMO_WITHDRAWALS, TAMPER_FACTOR, TAMPERED_TITLE, type DemoPath, type DemoWithdrawal } from './demo-data.js';
 
 const GATEWAY = '/custody.intake.v1.CustodyGatewayService';
@@ -208,6 +208,8 @@ export interface PathResult {
     /** Destination balance after − before (base units). */
     readonly received: bigint;
   };
+  /** The sweep path (hot-wallet cap monitor, C-9.3.7.1-a). */
+  readonly sweep?: SweepStory;
   /** The tampered path: what the signer answered and what reached the chain. */
   readonly tamper?: { readonly injectedAmount: string; readonly refusal: string; readonly decisionConsumed: boolean; readonly signatures: number; readonly nonceBefore: bigint; readonly nonceAfter: bigint };
   readonly ok: boolean;
@@ -237,6 +239,45 @@ export interface DemoDeps {
   readonly timeoutMs?: number;
   /** Absent when signer and chain-adapter are not composed (approved withdrawals stop at APPROVED). */
   readonly chain?: DemoChain;
+  /** The hot-wallet cap monitor (policy composed with the ledger's balances): the sweep path. */
+  readonly treasury?: DemoTreasury;
+}
+
+/** What the sweep path needs: the policy's monitor, its balance source's hold, our cold wallet. */
+export interface DemoTreasury {
+  readonly policy: PolicyHandle;
+  /** Lets the monitor's rounds read the ledger again (held while the withdrawal paths run). */
+  release(): void;
+  readonly asset: string;
+  readonly cap: bigint;
+  readonly target: bigint;
+  readonly hotWallet: string;
+  readonly cold: { readonly walletId: string; readonly address: string };
+}
+
+/** The sweep path's story: every treasury transfer the monitor proposed after the paths, each on chain and in the books. */
+export interface SweepStory {
+  readonly hotBefore: bigint;
+  readonly hotAfter: bigint;
+  readonly cap: bigint;
+  readonly target: bigint;
+  readonly coldAddress: string;
+  /** The cold address's balance on chain, after − before. */
+  readonly coldReceived: bigint;
+  /** custodian:<asset>:<hot wallet> in the ledger, after − before. */
+  readonly hotAccountDelta: bigint;
+  readonly paused: boolean;
+  readonly transfers: readonly {
+    readonly transferId: string;
+    readonly amount: bigint;
+    readonly decision: string;
+    readonly txHash: string;
+    readonly confirmations: number;
+    readonly ledger: string;
+    readonly fee: bigint;
+    readonly audit: NonNullable<PathResult['audit']> | undefined;
+    readonly closeReason: string;
+  }[];
 }
 
 /** The metadata of a call signed by the integrator's Ed25519 key (docs/intake.md: request signatures). */
@@ -351,6 +392,7 @@ export async function runDemo(deps: DemoDeps): Promise<PathResult[]> {
       results.push(result);
       if (demo.path === 'normal' && onChain) results.push(await runTampered(result));
     }
+    if (onChain && deps.treasury) results.push(await runSweep(deps.treasury));
   } finally {
     gateway.close();
     approvals?.close();
@@ -586,6 +628,127 @@ export async function runDemo(deps: DemoDeps): Promise<PathResult[]> {
     };
   }
 
+  /**
+   * C-9.3.7.1-a end to end: the opening balances pushed the hot exposure above the cap; after
+   * the withdrawal paths the monitor's rounds run again (released, plus one round now) and
+   * propose sweeps hot → our cold address, decided by the bundle (ALLOW, token). Each one goes
+   * through chain-adapter and the signer like a withdrawal, FINAL on the dev chain, booked by
+   * the ledger as an internal TRANSFER; the next round sweeps the rest (a transfer moves at
+   * most the cap) until the hot exposure is at or under the cap.
+   */
+  async function runSweep(t: DemoTreasury): Promise<PathResult> {
+    const policyDb = t.policy.dataSource;
+    const hotAccount = `custodian:${t.asset}:${t.hotWallet}`;
+    const hotAccountBalance = async (): Promise<bigint> => {
+      const [row] = (await deps.ledger.dataSource.query(`SELECT "available"::text AS a FROM "ledger_balance" WHERE "account" = $1 AND "asset" = $2`, [hotAccount, t.asset])) as { a: string }[];
+      return BigInt(row?.a ?? '0');
+    };
+    const known = new Set(((await policyDb.query(`SELECT "transfer_id" FROM "treasury_transfer"`)) as { transfer_id: string }[]).map((r) => r.transfer_id));
+    const coldBefore = await balanceOf(t.cold.address);
+    const hotAccountBefore = await hotAccountBalance();
+    t.release();
+    let hotBefore: bigint | undefined;
+    let hotAfter = 0n;
+    let paused = false;
+    const ours: string[] = [];
+    for (let round = 0; round < 6; round++) {
+      const r = await t.policy.treasury.round(t.asset);
+      hotBefore ??= r.hot;
+      hotAfter = r.hot;
+      paused = r.paused;
+      const open = (await policyDb.query(`SELECT "transfer_id" FROM "treasury_transfer" WHERE "asset" = $1 AND "direction" = 'sweep' AND "status" = 'open'`, [t.asset])) as { transfer_id: string }[];
+      for (const o of open) if (!known.has(o.transfer_id) && !ours.includes(o.transfer_id)) ours.push(o.transfer_id);
+      if (open.length === 0 && r.hot <= t.cap) break;
+      for (const o of open) {
+        // Closed by the policy (tx.status FINAL) and booked by the ledger before the next round reads the balance.
+        await waitUntilAsync(async () => {
+          const [p] = (await policyDb.query(`SELECT "status" FROM "treasury_transfer" WHERE "transfer_id" = $1`, [o.transfer_id])) as { status: string }[];
+          const [l] = (await deps.ledger.dataSource.query(`SELECT "state" FROM "ledger_transfer" WHERE "transfer_id" = $1`, [o.transfer_id])) as { state: string }[];
+          return p?.status === 'closed' && (l?.state === 'SETTLED' || !(observer.statuses.get(o.transfer_id) ?? []).some((st) => st.state === TxState.TX_STATE_FINAL));
+        }, 4 * timeoutMs);
+      }
+    }
+    // Every sweep proposed since the paths ended (by these rounds or the monitor's own timer).
+    for (const r of (await policyDb.query(`SELECT "transfer_id" FROM "treasury_transfer" WHERE "asset" = $1 AND "direction" = 'sweep' ORDER BY "opened_at"`, [t.asset])) as { transfer_id: string }[]) {
+      if (!known.has(r.transfer_id) && !ours.includes(r.transfer_id)) ours.push(r.transfer_id);
+    }
+    const transfers: SweepStory['transfers'][number][] = [];
+    for (const transferId of ours) {
+      const [p] = (await policyDb.query(`SELECT "amount"::text AS amount, "close_reason" FROM "treasury_transfer" WHERE "transfer_id" = $1`, [transferId])) as { amount: string; close_reason: string }[];
+      const [l] = (await deps.ledger.dataSource.query(`SELECT "state", "settle_entry_id" FROM "ledger_transfer" WHERE "transfer_id" = $1`, [transferId])) as { state: string; settle_entry_id: string | null }[];
+      const [fee] = l?.settle_entry_id
+        ? ((await deps.ledger.dataSource.query(`SELECT COALESCE(sum("amount"), 0)::text AS f FROM "journal_line" WHERE "entry_id" = $1 AND "account" LIKE 'network-fees:%'`, [l.settle_entry_id])) as { f: string }[])
+        : [];
+      const finalStatus = (observer.statuses.get(transferId) ?? []).find((st) => st.state === TxState.TX_STATE_FINAL);
+      transfers.push({
+        transferId,
+        amount: BigInt(p?.amount ?? '0'),
+        decision: (observer.decisions.get(transferId) ?? []).map((d) => d.decision).join(' → '),
+        txHash: finalStatus?.txHash ?? '',
+        confirmations: finalStatus?.confirmations ?? 0,
+        ledger: l?.state ?? 'NONE',
+        fee: BigInt(fee?.f ?? '0'),
+        audit: audit ? await auditOf(transferId) : undefined,
+        closeReason: p?.close_reason ?? '',
+      });
+    }
+    const sweep: SweepStory = {
+      hotBefore: hotBefore ?? 0n,
+      hotAfter,
+      cap: t.cap,
+      target: t.target,
+      coldAddress: t.cold.address,
+      coldReceived: (await balanceOf(t.cold.address)) - coldBefore,
+      hotAccountDelta: (await hotAccountBalance()) - hotAccountBefore,
+      paused,
+      transfers,
+    };
+    const swept = transfers.reduce((sum, x) => sum + x.amount, 0n);
+    const fees = transfers.reduce((sum, x) => sum + x.fee, 0n);
+    const ok =
+      sweep.hotBefore > t.cap &&
+      transfers.length > 0 &&
+      transfers.every(
+        (x) =>
+          x.decision === 'ALLOW' &&
+          x.amount <= t.cap &&
+          x.confirmations > 0 &&
+          x.ledger === 'SETTLED' &&
+          x.fee > 0n &&
+          x.closeReason === 'final' &&
+          (x.audit === undefined || (x.audit.chainVerified && x.audit.records.length === (observer.perCorrelation.get(x.transferId) ?? 0))),
+      ) &&
+      sweep.coldReceived === swept &&
+      sweep.hotAccountDelta === -(swept + fees) &&
+      sweep.hotBefore - swept === hotAfter + fees &&
+      hotAfter <= t.cap &&
+      !paused;
+    return {
+      path: 'sweep',
+      title: `hot-wallet cap: the opening balances put the ${t.asset} hot exposure above its cap → sweep hot → our cold wallet`,
+      withdrawalId: transfers[0]?.transferId ?? '',
+      correlationId: transfers[0]?.transferId ?? '',
+      expected: { state: 'FINAL', risk: '-', decisions: ['ALLOW'], ledger: 'SETTLED' },
+      final: { state: ok ? 'FINAL' : transfers.length === 0 ? 'NOT_PROPOSED' : 'INCOMPLETE', reasonCode: '', reasonDetail: '' },
+      transitions: [],
+      risk: undefined,
+      decisions: [],
+      approvals: [],
+      ledger: transfers.every((x) => x.ledger === 'SETTLED') ? 'SETTLED' : transfers.map((x) => x.ledger).join(', '),
+      audit: undefined,
+      sweep,
+      ok,
+    };
+  }
+
+  async function waitUntilAsync(condition: () => Promise<boolean>, ms: number): Promise<void> {
+    const deadline = Date.now() + ms;
+    for (let i = 0; i < 100_000 && Date.now() < deadline; i++) {
+      if (await condition()) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
   /** The ledger's state of the withdrawal once it settles on `wanted` (bounded), else the last seen. */
   async function waitForLedger(withdrawalId: string, wanted: string): Promise<string> {
     const deadline = Date.now() + timeoutMs;
@@ -660,10 +823,13 @@ function expectationOf(path: DemoPath, policyComposed: boolean, onChain: boolean
       return onChain ? { state: 'COMPLETED', risk: 'REVIEW', decisions: ['REQUIRE_APPROVAL', 'ALLOW'], ledger: 'SETTLED' } : { state: 'APPROVED', risk: 'REVIEW', decisions: ['REQUIRE_APPROVAL', 'ALLOW'], ledger: 'HELD' };
     case 'tampered':
       return { state: 'REFUSED', risk: '-', decisions: [], ledger: 'SETTLED' };
+    case 'sweep':
+      return { state: 'FINAL', risk: '-', decisions: ['ALLOW'], ledger: 'SETTLED' };
   }
 }
 
 const formatEth = (base: string): string => {
+  if (base.startsWith('-')) return `-${formatEth(base.slice(1))}`;
   const v = BigInt(base);
   const whole = v / 10n ** 18n;
   const frac = (v % 10n ** 18n).toString().padStart(18, '0').replace(/0+$/, '');
@@ -680,6 +846,22 @@ export function formatDemo(results: readonly PathResult[], deposits?: DepositRes
     const demo = DEMO_WITHDRAWALS.find((d) => d.path === r.path);
     lines.push('');
     lines.push(`  [${r.path}] ${r.title}`);
+    if (r.sweep) {
+      const w = r.sweep;
+      lines.push(`    ledger hot exposure ${formatEth(w.hotBefore.toString())} ETH > cap ${formatEth(w.cap.toString())} ETH (target ${formatEth(w.target.toString())} ETH); one transfer moves at most the cap`);
+      for (const x of w.transfers) {
+        lines.push(`    transfer ${x.transferId}  ${formatEth(x.amount.toString())} ETH hot → cold ${w.coldAddress}`);
+        lines.push(`      policy.decided: ${x.decision || '(none)'}; on chain: tx ${x.txHash || '(none)'} FINAL at ${x.confirmations} confirmations; ledger: ${x.ledger} (TRANSFER, fee ${formatEth(x.fee.toString())} ETH booked); closed: ${x.closeReason || 'open'}`);
+        if (x.audit) {
+          lines.push(`      audit log (correlation ${x.transferId}): ${x.audit.records.length} records, hash chain ${x.audit.chainVerified ? 'verified' : 'NOT verified'}`);
+          for (const a of x.audit.records) lines.push(`        #${a.sequence.padEnd(5)} ${a.type.padEnd(32)} by ${a.producer}`);
+        }
+      }
+      lines.push(`    on chain:        cold address balance +${formatEth(w.coldReceived.toString())} ETH`);
+      lines.push(`    ledger:          hot wallet account ${formatEth(w.hotAccountDelta.toString())} ETH (swept + fees); hot exposure now ${formatEth(w.hotAfter.toString())} ETH ≤ cap; hot withdrawals ${w.paused ? 'PAUSED' : 'not paused'}`);
+      lines.push(`    outcome: ${r.final.state} — expected FINAL: ${r.ok ? 'ok' : 'UNEXPECTED'}`);
+      continue;
+    }
     if (r.tamper) {
       lines.push(`    withdrawal ${r.withdrawalId}  (the allowed one: its decision token and approvals, amount changed to ${formatEth(r.tamper.injectedAmount)} ETH)`);
       lines.push(`    signer:          tx.refused ${r.tamper.refusal || '(none)'} — decision ${r.tamper.decisionConsumed ? 'CONSUMED' : 'not consumed (the genuine request stays valid)'}`);

@@ -8,8 +8,8 @@ import { InProcessBus, CreateEventBusTables1795478400000 } from '@custody/event-
 import { createLogger, createMetrics, createServiceDataSource, runMigrations, startMetricsServer, type Logger } from '@custody/platform';
 import type { EmbeddedConfig } from './config.js';
 import { EmbeddedDatabases, ensureDatabase, localRolePassword, type ServiceDatabase } from './database.js';
-import { DEMO_CONSOLE, demoOperators, formatDemo, LocalKey, registerDemoIntegrator, registerDepositIntegrator, runDemo, runDeposits, type DepositResult, type PathResult } from './demo.js';
-import { ETH, ETH_HOT_WALLET } from './demo-data.js';
+import { DEMO_CONSOLE, demoOperators, formatDemo, LocalKey, registerDemoIntegrator, registerDepositIntegrator, runDemo, runDeposits, type DemoTreasury, type DepositResult, type PathResult } from './demo.js';
+import { DEMO_ASSET, DEMO_CHAIN, ETH, ETH_HOT_WALLET } from './demo-data.js';
 import { CreateWalkthroughTables1795478500000 } from './walkthrough-migration.js';
 import { runPlatformWalkthrough, type WalkthroughResult } from './platform-walkthrough.js';
 import { startDevChain, type DevChain } from './wiring/anvil.js';
@@ -17,12 +17,12 @@ import { composeAudit, provisionAudit } from './wiring/audit.js';
 import { composeChainAdapter, DEMO_CONFIRMATIONS, forgetLostChain, provisionChainAdapter } from './wiring/chain-adapter.js';
 import { composeIntake, provisionIntake } from './wiring/intake.js';
 import { localSeed } from './wiring/keys.js';
-import { composeLedger, provisionLedger, seedOpeningBalances } from './wiring/ledger.js';
-import { composePolicy, embeddedFacts, operatorDirectory, provisionPolicy } from './wiring/policy.js';
+import { composeLedger, ledgerWalletBalances, provisionLedger, registerOfflineWallet, seedOpeningBalances } from './wiring/ledger.js';
+import { composePolicy, embeddedFacts, holdableBalances, HOT_WALLET_MONITOR_INTERVAL_MS, operatorDirectory, provisionPolicy } from './wiring/policy.js';
 import { composeRisk, provisionRisk } from './wiring/risk.js';
 import { composeSigner, DEPOSIT_ACCOUNT_PATH, depositXpubFromSeed, ensureHotKey, provisionSigner, type Custodian } from './wiring/signer.js';
 import { localMtls } from './wiring/tls.js';
-import { localDecisionSigner } from '@custody/policy';
+import { localDecisionSigner, treasurySettingsFromData } from '@custody/policy';
 
 export interface ComposedService {
   readonly name: string;
@@ -153,6 +153,9 @@ export async function startEmbedded(config: EmbeddedConfig): Promise<EmbeddedSys
     });
 
     let approvalPort: number | undefined;
+    // The hot-wallet cap monitor reads the composed ledger's custodial balances (C-9.3.7.1-a).
+    const balances = holdableBalances(ledgerWalletBalances(ledger));
+    let treasury: Omit<DemoTreasury, 'release'> | undefined;
     if (db.policy) {
       const policy = await composePolicy({
         bus,
@@ -167,9 +170,18 @@ export async function startEmbedded(config: EmbeddedConfig): Promise<EmbeddedSys
         facts: embeddedFacts(ledger),
         // Approvals are recorded in audit (same hash chain) before they are applied.
         operatorAudit: audit.gate,
+        treasury: { balances, intervalMs: HOT_WALLET_MONITOR_INTERVAL_MS },
       });
       stack.push(() => policy.stop());
       approvalPort = policy.grpcPort;
+      // Our own cold wallet of the bundle's treasury.json: its key is offline (not in this
+      // signer); the ledger knows it by id and address so a sweep into it is booked on FINAL.
+      const settings = treasurySettingsFromData(policy.bundles.current().data).assets.get(DEMO_ASSET);
+      const cold = settings?.wallets[settings.sweepTo][0];
+      if (settings && cold) {
+        await registerOfflineWallet(ledger, { walletId: cold.id, tier: settings.sweepTo, chain: DEMO_CHAIN, address: cold.address }, clock);
+        treasury = { policy, asset: DEMO_ASSET, cap: settings.cap, target: settings.target, hotWallet: ETH_HOT_WALLET.id, cold: { walletId: cold.id, address: cold.address } };
+      }
       services.push({
         name: 'policy',
         schema: db.policy.roles.schema,
@@ -220,6 +232,9 @@ export async function startEmbedded(config: EmbeddedConfig): Promise<EmbeddedSys
       },
       async runDemo() {
         const integrator = await registerDemoIntegrator(intake, clock);
+        // The monitor waits while the withdrawal paths run on the hot wallet; the sweep path
+        // releases it after them (so no hot withdrawal of the demo can meet a sweep or a pause).
+        balances.hold();
         await seedOpeningBalances(ledger, integrator.clientId);
         const results = await runDemo({
           bus,
@@ -232,7 +247,8 @@ export async function startEmbedded(config: EmbeddedConfig): Promise<EmbeddedSys
           auditPort: audit.grpcPort,
           clock,
           chain: { call: (method, params) => chain.call(method, params), hotAddress: hot.address },
-        });
+          ...(treasury ? { treasury: { ...treasury, release: () => balances.release() } } : {}),
+        }).finally(() => balances.release());
         const deposits = await runDeposits({ gatewayPort: intake.grpcPort, integrator: await registerDepositIntegrator(intake, clock), clock });
         return { results, deposits, text: `\nDemo integrator ${integrator.clientId} registered (Ed25519 key generated at this start, kept in memory).${formatDemo(results, deposits)}` };
       },

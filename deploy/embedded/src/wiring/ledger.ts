@@ -50,3 +50,29 @@ export async function ledgerHoldOf(ledger: LedgerHandle, withdrawalId: string, w
   }
   return undefined;
 }
+
+/**
+ * The policy's hot-wallet monitor reads the ledger's custodial balances in process (what
+ * LedgerService.GetWalletBalances answers in the distributed deployment): one row per
+ * `custodian:<asset>:<wallet>` account, with the wallet's chain from the ledger's registry.
+ */
+export function ledgerWalletBalances(ledger: LedgerHandle): { walletBalances(asset: string): Promise<{ walletId: string; chain: string; available: bigint }[]> } {
+  return {
+    async walletBalances(asset) {
+      const prefix = `custodian:${asset}:`;
+      const rows = await ledger.store.custodialBalances(asset);
+      return rows.filter((r) => r.account.startsWith(prefix)).map((r) => ({ walletId: r.account.slice(prefix.length), chain: r.chain, available: r.available }));
+    },
+  };
+}
+
+/**
+ * Registers one of the treasury's own wallets whose key the embedded signer does not hold
+ * (the cold wallet: offline, known here only by its id and address from the policy bundle's
+ * treasury.json), as its key.lifecycle would: the ledger then books a sweep into it on FINAL.
+ */
+export async function registerOfflineWallet(ledger: LedgerHandle, w: { walletId: string; tier: 'warm' | 'cold'; chain: string; address: string }, clock: { now(): Date }): Promise<void> {
+  await ledger.dataSource.transaction((manager) =>
+    ledger.postings.registerWallet({ keyId: `${w.walletId}-offline`, signatureKey: true, walletId: w.walletId, tier: w.tier, chain: w.chain, address: w.address.toLowerCase(), at: clock.now() }, manager),
+  );
+}

@@ -3,13 +3,14 @@
 // composition: account tier and opening date (demo data), the ETH hot wallet, and the
 // ledger's hold (read from the composed ledger; absent → the policy denies). Every approve /
 // reject is recorded in audit (the composed audit's gate) before it is applied; if audit
-// cannot record it the vote is refused (AUDIT_UNAVAILABLE).
+// cannot record it the vote is refused (AUDIT_UNAVAILABLE). The hot-wallet cap monitor
+// (C-9.3.7.1-a) reads the composed ledger's custodial balances in process (holdableBalances).
 import { readFile } from 'node:fs/promises';
 import type { AuditHandle } from '@custody/audit';
 import type { EventBus } from '@custody/event-bus';
 import type { LedgerHandle } from '@custody/ledger';
 import type { Logger } from '@custody/platform';
-import { POLICY_MIGRATIONS, localDecisionSigner, startPolicy, type Operator, type OperatorDirectory, type PolicyHandle, type RegisteredDevice, type WithdrawalFactsProvider } from '@custody/policy';
+import { POLICY_MIGRATIONS, localDecisionSigner, startPolicy, type Operator, type OperatorDirectory, type PolicyHandle, type RegisteredDevice, type WalletBalanceSource, type WithdrawalFactsProvider } from '@custody/policy';
 import type { EmbeddedDatabases, ServiceDatabase } from '../database.js';
 import { DEMO_ACCOUNTS, DEMO_ASSET, ETH_HOT_WALLET } from '../demo-data.js';
 import { ledgerHoldOf } from './ledger.js';
@@ -58,6 +59,8 @@ export async function composePolicy(deps: {
   facts: WithdrawalFactsProvider;
   /** Audit's operator-action gate: approvals are recorded there before they are applied. */
   operatorAudit: AuditHandle['gate'];
+  /** The hot-wallet cap monitor's balance source (the composed ledger) and round interval. */
+  treasury?: { balances: WalletBalanceSource; intervalMs: number };
 }): Promise<PolicyHandle> {
   return startPolicy({
     bus: deps.bus,
@@ -71,5 +74,36 @@ export async function composePolicy(deps: {
     facts: deps.facts,
     operatorAudit: deps.operatorAudit,
     outboxPollIntervalMs: 50,
+    ...(deps.treasury ? { treasury: deps.treasury } : {}),
   });
+}
+
+/** How often the embedded policy's hot-wallet monitor runs a round (as the service's default). */
+export const HOT_WALLET_MONITOR_INTERVAL_MS = 30_000;
+
+/**
+ * A balance source the demo can hold: while held, a monitor round waits for the balances
+ * (it is not skipped and never sees "0"), so no sweep is proposed while the scripted
+ * withdrawal paths run on the same hot wallet (their nonces and stories stay deterministic).
+ * Released, every round reads the ledger again. Holding delays the monitor; it changes no
+ * number, no rule and no grace period.
+ */
+export function holdableBalances(source: WalletBalanceSource): WalletBalanceSource & { hold(): void; release(): void } {
+  let held: { promise: Promise<void>; resolve: () => void } | undefined;
+  return {
+    hold() {
+      if (held) return;
+      let resolve = (): void => undefined;
+      const promise = new Promise<void>((r) => (resolve = r));
+      held = { promise, resolve };
+    },
+    release() {
+      held?.resolve();
+      held = undefined;
+    },
+    async walletBalances(asset) {
+      while (held) await held.promise;
+      return source.walletBalances(asset);
+    },
+  };
 }

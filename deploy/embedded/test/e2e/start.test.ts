@@ -100,6 +100,62 @@ async function depositXpub(): Promise<string> {
 /** Sum of the audit records the demo printed for each path. */
 const auditRecordsPrinted = (out: string): number => [...out.matchAll(/audit log \(correlation [^)]+\): (\d+) records/g)].reduce((sum, m) => sum + Number(m[1]), 0);
 
+const formatEth = (v: bigint): string => {
+  const frac = (v % ETH).toString().padStart(18, '0').replace(/0+$/, '');
+  return frac ? `${v / ETH}.${frac}` : `${v / ETH}`;
+};
+
+/** The sweeps the [sweep] story printed: transfer id and amount (base units, parsed back from ETH). */
+function sweepsOf(sweepStory: string): { transferId: string; amount: bigint }[] {
+  return [...sweepStory.matchAll(/transfer (treasury:sweep:ETH:[0-9a-f-]{36}) +(\d+)(?:\.(\d+))? ETH hot → cold 0x00000000000000000000000000000000000a3301/g)].map((m) => ({
+    transferId: m[1] ?? '',
+    amount: BigInt(m[2] ?? '0') * ETH + BigInt((m[3] ?? '').padEnd(18, '0') || '0'),
+  }));
+}
+
+/**
+ * The sweeps, read from the services' own schemas: policy decided ALLOW (our cold wallet of
+ * treasury.json) and closed them final, the ledger booked one TRANSFER each (hot −amount −fee,
+ * cold +amount, the fee to network-fees), the cold wallet's account holds exactly their sum,
+ * and the breach is over (hot withdrawals not paused).
+ */
+async function expectSweepsBooked(transferIds: readonly string[]): Promise<void> {
+  expect(transferIds.length).toBeGreaterThan(0);
+  const policyRows = await query<{ transfer_id: string; status: string; close_reason: string; amount: string; destination_wallet: string; destination_address: string; outcome: string }>(
+    `SELECT t."transfer_id", t."status", t."close_reason", t."amount"::text AS amount, t."destination_wallet", t."destination_address", d."status" AS outcome
+       FROM "policy"."treasury_transfer" t JOIN "policy"."decision" d ON d."id" = t."decision_id" WHERE t."direction" = 'sweep' ORDER BY t."opened_at"`,
+  );
+  expect(policyRows.map((r) => r.transfer_id)).toEqual(transferIds);
+  for (const r of policyRows) {
+    expect({ status: r.status, close: r.close_reason, outcome: r.outcome, wallet: r.destination_wallet, address: r.destination_address }).toEqual({
+      status: 'closed',
+      close: 'final',
+      outcome: 'allow',
+      wallet: 'eth-cold-01',
+      address: '0x00000000000000000000000000000000000a3301',
+    });
+    expect(BigInt(r.amount)).toBeLessThanOrEqual(50n * ETH);
+  }
+  let total = 0n;
+  for (const r of policyRows) {
+    const [t] = await query<{ state: string; amount: string; source_wallet: string; destination_wallet: string; settle_entry_id: string }>(
+      `SELECT "state", "amount"::text AS amount, "source_wallet", "destination_wallet", "settle_entry_id" FROM "ledger"."ledger_transfer" WHERE "transfer_id" = $1`,
+      [r.transfer_id],
+    );
+    expect({ state: t?.state, amount: t?.amount, source: t?.source_wallet, destination: t?.destination_wallet }).toEqual({ state: 'SETTLED', amount: r.amount, source: 'eth-hot-01', destination: 'eth-cold-01' });
+    const lines = await query<{ account: string; amount: string }>(`SELECT "account", "amount"::text AS amount FROM "ledger"."journal_line" WHERE "entry_id" = $1 ORDER BY "line_no"`, [t?.settle_entry_id]);
+    const byAccount = new Map<string, bigint>();
+    for (const l of lines) byAccount.set(l.account, (byAccount.get(l.account) ?? 0n) + BigInt(l.amount));
+    const fee = byAccount.get('network-fees:ETH') ?? 0n;
+    expect(fee).toBeGreaterThan(0n);
+    expect(byAccount.get('custodian:ETH:eth-cold-01')).toBe(BigInt(r.amount));
+    expect(byAccount.get('custodian:ETH:eth-hot-01')).toBe(-(BigInt(r.amount) + fee));
+    total += BigInt(r.amount);
+  }
+  expect(await query(`SELECT "available"::text AS available FROM "ledger"."ledger_balance" WHERE "account" = 'custodian:ETH:eth-cold-01'`)).toEqual([{ available: total.toString() }]);
+  expect(await query(`SELECT "paused", "breach_since" FROM "policy"."treasury_hot_wallet" WHERE "asset" = 'ETH'`)).toEqual([{ paused: false, breach_since: null }]);
+}
+
 afterAll(async () => {
   // The dev chain's state file of this database (deploy/embedded/src/wiring/anvil.ts).
   await rm(resolve(root, '.local/embedded/anvil', `${database}.json`), { force: true });
@@ -112,7 +168,7 @@ afterAll(async () => {
   }
 });
 
-describe('npm start (embedded default)', () => {
+describe('npm start (embedded default), with the C-9.3.7.1-a hot-wallet sweep end to end on anvil', () => {
   let first: Run;
 
   it('composes the real services, runs the platform walkthrough, and the demo reaches every expected state', async () => {
@@ -188,7 +244,22 @@ describe('npm start (embedded default)', () => {
     expect(large).toMatch(/on chain: +tx 0x[0-9a-f]{64} FINAL at 2 confirmations; destination balance \+25 ETH\n/);
     expect(large).toMatch(/audit log \(correlation [0-9a-f-]{36}\): \d+ records, hash chain verified/);
     expect(large).toMatch(/outcome: COMPLETED — expected COMPLETED: ok/);
-    expect(out).toMatch(/Demo result: 4\/4 paths reached their expected state; deposit addresses ok/);
+    expect(out).toMatch(/Demo result: 5\/5 paths reached their expected state; deposit addresses ok/);
+
+    // (d) sweep (C-9.3.7.1-a end to end): the opening balances (105 ETH) put the ETH hot
+    // exposure above its 50 ETH cap; after the paths (79.9 ETH left) the monitor proposes one
+    // sweep of balance − target (49.9 ETH − fees) hot → our cold address; ALLOW with a token,
+    // prepared by chain-adapter, signed by the hot key, FINAL on anvil; the ledger books it.
+    const sweep = story(out, 'sweep');
+    const swept = sweepsOf(sweep);
+    expect(swept).toHaveLength(1);
+    expect(sweep).toMatch(/ledger hot exposure 79\.8\d+ ETH > cap 50 ETH \(target 30 ETH\)/);
+    expect(sweep).toMatch(/policy\.decided: ALLOW; on chain: tx 0x[0-9a-f]{64} FINAL at 2 confirmations; ledger: SETTLED \(TRANSFER, fee 0\.\d+ ETH booked\); closed: final/);
+    expect(sweep).toMatch(/custody\.policy\.decided\.v1 +by policy\n.*custody\.tx\.prepared\.v1 +by chain-adapter\n.*custody\.tx\.signed\.v1 +by signer/);
+    expect(sweep).toContain(`on chain:        cold address balance +${formatEth(swept[0]?.amount ?? 0n)} ETH`);
+    expect(sweep).toMatch(/hot exposure now 29\.9\d+ ETH ≤ cap; hot withdrawals not paused/);
+    expect(sweep).toMatch(/outcome: FINAL — expected FINAL: ok/);
+    await expectSweepsBooked(swept.map((x) => x.transferId));
 
     // Deposit addresses: asked over the CustodyGateway by the depositing integrator, derived by
     // the signer: two customers, two distinct EIP-55 addresses, the same on asking again.
@@ -262,12 +333,14 @@ describe('npm start (embedded default)', () => {
     expect(await query(`SELECT "wallet_id", "chain", "address", "key_id", "state" FROM "chain_adapter"."custody_wallet"`)).toEqual([
       { wallet_id: 'eth-hot-01', chain: 'ethereum-mainnet', address: hotAddress, key_id: 'eth-hot-01-k1', state: 'active' },
     ]);
-    expect(await query(`SELECT "wallet_id", "wallet", "nonce"::text AS nonce, "state" FROM "chain_adapter"."withdrawal_tx" ORDER BY "nonce"`)).toEqual([
-      { wallet_id: 'eth-hot-01', wallet: hotAddress, nonce: '0', state: 'FINAL' },
-      { wallet_id: 'eth-hot-01', wallet: hotAddress, nonce: '1', state: 'FINAL' },
+    // key.lifecycle; two withdrawals from it at nonces 0 and 1, then the sweep at 2, all FINAL.
+    expect(await query(`SELECT "wallet_id", "wallet", "nonce"::text AS nonce, "state", "withdrawal_id" LIKE 'treasury:sweep:ETH:%' AS sweep FROM "chain_adapter"."withdrawal_tx" ORDER BY "nonce"`)).toEqual([
+      { wallet_id: 'eth-hot-01', wallet: hotAddress, nonce: '0', state: 'FINAL', sweep: false },
+      { wallet_id: 'eth-hot-01', wallet: hotAddress, nonce: '1', state: 'FINAL', sweep: false },
+      { wallet_id: 'eth-hot-01', wallet: hotAddress, nonce: '2', state: 'FINAL', sweep: true },
     ]);
-    // The signer signed exactly the two genuine decisions; the tampered request was refused.
-    expect(await query(`SELECT "status", count(*)::text AS n FROM "signer"."signed_decision" GROUP BY "status"`)).toEqual([{ status: 'signed', n: '2' }]);
+    // The signer signed exactly the two genuine decisions and the sweep's; the tampered request was refused.
+    expect(await query(`SELECT "status", count(*)::text AS n FROM "signer"."signed_decision" GROUP BY "status"`)).toEqual([{ status: 'signed', n: '3' }]);
   }, 300_000);
 
   it('restarts on the same database: the retained outboxes are republished, and the inboxes absorb every one (no double effects)', async () => {
@@ -289,7 +362,7 @@ describe('npm start (embedded default)', () => {
     // The same key (not generated again) and the same chain (state kept: not a new chain).
     expect(second.stdout).not.toMatch(/generated: 2 custodians/);
     expect(second.stdout).not.toMatch(/; new chain/);
-    expect(second.stdout).toMatch(/Demo result: 4\/4 paths reached their expected state; deposit addresses ok/);
+    expect(second.stdout).toMatch(/Demo result: 5\/5 paths reached their expected state; deposit addresses ok/);
     // The depositing integrator came back (new key, same client id): its customers get the
     // addresses of the first run, and the signer assigned nothing new.
     expect(second.stdout).toMatch(/integrator demo-depositor: returning/);
@@ -315,8 +388,22 @@ describe('npm start (embedded default)', () => {
       [firstClient],
     );
     expect(decisions?.n).toBe('3');
-    // Nothing prepared or paid twice: four transactions over both runs, consecutive nonces, all FINAL.
-    expect(await query(`SELECT "nonce"::text AS nonce, "state" FROM "chain_adapter"."withdrawal_tx" ORDER BY "nonce"`)).toEqual(['0', '1', '2', '3'].map((nonce) => ({ nonce, state: 'FINAL' })));
-    expect(await query(`SELECT "status", count(*)::text AS n FROM "signer"."signed_decision" GROUP BY "status"`)).toEqual([{ status: 'signed', n: '4' }]);
+    // The second run's opening balances (another 105 ETH) put the hot exposure above the cap
+    // again (109.9 ETH after its paths): the excess leaves in two sweeps, the first of exactly
+    // the cap (the signer's per-transaction hot cap is 50 ETH), the second down to the target.
+    const sweep2 = story(second.stdout, 'sweep');
+    const swept2 = sweepsOf(sweep2);
+    expect(swept2.map((x) => x.amount > 0n)).toEqual([true, true]);
+    expect(swept2[0]?.amount).toBe(50n * ETH);
+    expect(sweep2).toMatch(/ledger hot exposure 109\.8\d+ ETH > cap 50 ETH/);
+    expect(sweep2).toMatch(/hot exposure now 29\.9\d+ ETH ≤ cap; hot withdrawals not paused/);
+    expect(sweep2).toMatch(/outcome: FINAL — expected FINAL: ok/);
+    await expectSweepsBooked([...sweepsOf(story(first.stdout, 'sweep')), ...swept2].map((x) => x.transferId));
+    // Nothing prepared or paid twice: seven transactions over both runs (two withdrawals and the
+    // sweeps of each run), consecutive nonces, all FINAL.
+    expect(await query(`SELECT "nonce"::text AS nonce, "state", "withdrawal_id" LIKE 'treasury:sweep:ETH:%' AS sweep FROM "chain_adapter"."withdrawal_tx" ORDER BY "nonce"`)).toEqual(
+      [false, false, true, false, false, true, true].map((sweep, i) => ({ nonce: String(i), state: 'FINAL', sweep })),
+    );
+    expect(await query(`SELECT "status", count(*)::text AS n FROM "signer"."signed_decision" GROUP BY "status"`)).toEqual([{ status: 'signed', n: '7' }]);
   }, 300_000);
 });

@@ -31,6 +31,15 @@ describe('C-9.3.7.1-a hot-wallet monitor rules', () => {
     expect(a.replenish).toBeUndefined();
   });
 
+  it('an excess larger than the cap leaves in transfers of at most the cap (the signer\'s per-transaction hot cap): 105 ETH → 50 ETH now, the rest next round', () => {
+    const eth18 = 10n ** 18n;
+    const first = assessHotWallet({ ...base, hot: 105n * eth18 });
+    expect(first.sweep).toBe(eth.cap);
+    const second = assessHotWallet({ ...base, hot: 105n * eth18 - eth.cap, state: first.state, now: later(60) });
+    expect(second.sweep).toBe(105n * eth18 - eth.cap - eth.target);
+    expect(second.state.breachSince).toEqual(t0);
+  });
+
   it('at the cap exactly: nothing to do', () => {
     const a = assessHotWallet({ ...base, hot: eth.cap });
     expect(a).toEqual({ state: NO_BREACH, sweep: undefined, replenish: undefined, raiseIncident: false, resumed: false });
@@ -64,14 +73,15 @@ describe('C-9.3.7.1-a hot-wallet monitor rules', () => {
     expect(assessHotWallet({ ...base, hot: eth.floor }).replenish).toBeUndefined();
   });
 
-  it('property: a sweep always lands the hot balance on the target, and only above the cap', () => {
+  it('property: a sweep lands the hot balance on the target (or moves exactly the cap when the excess is larger), and only above the cap', () => {
     fc.assert(
       fc.property(fc.bigInt({ min: -(10n ** 30n), max: 10n ** 30n }), fc.boolean(), (hot, open) => {
         const a = assessHotWallet({ ...base, hot, openSweep: open });
         if (a.sweep !== undefined) {
           expect(hot > eth.cap && !open).toBe(true);
-          expect(hot - a.sweep).toBe(eth.target);
-          expect(a.sweep > 0n).toBe(true);
+          if (hot - eth.target <= eth.cap) expect(hot - a.sweep).toBe(eth.target);
+          else expect(a.sweep).toBe(eth.cap);
+          expect(a.sweep > 0n && a.sweep <= eth.cap).toBe(true);
         } else expect(hot <= eth.cap || open).toBe(true);
         if (a.replenish !== undefined) {
           expect(hot < eth.floor).toBe(true);

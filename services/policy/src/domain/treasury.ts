@@ -5,7 +5,8 @@
  * treasury.json), so the numbers the monitor acts on are the ones the Rego decides with and
  * both change only with a new bundle (admin quorum). Amounts are bigint base units.
  *
- *   hot > cap                   → sweep hot - target to our own warm/cold wallet (one open at a time)
+ *   hot > cap                   → sweep hot - target (at most cap per transfer) to our own warm/cold
+ *                                 wallet (one open at a time; a larger excess leaves over several rounds)
  *   hot > cap for > grace       → incident (once per breach) + hot withdrawals of the asset paused
  *   hot ≤ cap                   → breach over, pause lifted
  *   hot < floor                 → replenishment target - hot proposed (needs a quorum; one open at a time)
@@ -139,7 +140,10 @@ export function assessHotWallet(args: {
   const paused = state.paused || outlasted;
   return {
     state: { breachSince, paused },
-    sweep: args.openSweep ? undefined : hot - s.target,
+    // One transfer never moves more than the cap: a hot-source movement above the cap is what
+    // hot_cap.rego sends to a dual approval, and the signer's hot tier cap (per transaction)
+    // mirrors it; the rest of the excess is swept in the next round once this one is final.
+    sweep: args.openSweep ? undefined : hot - s.target > s.cap ? s.cap : hot - s.target,
     replenish: undefined,
     raiseIncident: paused && !state.paused,
     resumed: false,
