@@ -72,8 +72,9 @@ export interface StartRiskDeps {
       }
     | undefined;
   /**
-   * Operator audit gate (AuditService/RecordOperatorAction): CustomerProfileService upserts are
-   * recorded there first and refused (AUDIT_UNAVAILABLE) when it does not commit. Omitted =
+   * Operator audit gate (AuditService/RecordOperatorAction): every operator admin action
+   * (UpsertCustomerProfile, ImportOfacList, Add/RemoveInternalEntry, ImportInternalEntries,
+   * ResolveCase) is recorded there first and refused (AUDIT_UNAVAILABLE) when it does not commit. Omitted =
    * applied unaudited (dev/test compositions only; logged).
    */
   readonly operatorAudit?: OperatorAuditGate | undefined;
@@ -175,18 +176,18 @@ export async function wireRisk(deps: StartRiskDeps): Promise<RiskService> {
       metrics.listUpdated(OFAC_SDN_SOURCE, result.importedAt);
       log.info({ version: result.version, changed: result.changed, added: result.added.length, removed: result.removed.length, entries: result.entryCount, importedBy }, 'sanctions list imported');
     };
-    const listAdmin: ListAdminDeps = { lists: store, internal: store, clock, index, parse: parseOfac, source: OFAC_SDN_SOURCE, maxAgeSeconds: settings.listMaxAgeSeconds, onImported: logImport };
+    const listAdmin: ListAdminDeps = { lists: store, internal: store, clock, index, parse: parseOfac, source: OFAC_SDN_SOURCE, maxAgeSeconds: settings.listMaxAgeSeconds, onImported: logImport, audit: deps.operatorAudit };
 
     const customerAdmin: CustomerAdminDeps = { customers: store, clock, audit: deps.operatorAudit };
 
     let grpcPort: number | undefined;
     if (deps.grpc) {
-      if (!deps.operatorAudit) log.warn({ alert: 'risk_admin_not_audited' }, 'no operator audit gate: customer profile upserts are applied without an audit record (dev/test composition only)');
+      if (!deps.operatorAudit) log.warn({ alert: 'risk_admin_not_audited' }, 'no operator audit gate: operator admin actions (profile upserts, list imports and entries, case resolutions) are applied without an audit record (dev/test composition only)');
       const server = new GrpcServer({
         host: deps.grpc.host ?? '127.0.0.1',
         port: deps.grpc.port,
         services: [
-          { name: CASE_SERVICE_NAME, operatorFacing: true, definition: caseServiceDefinition(), implementation: caseServiceImplementation({ uow: store, cases: store, clock }, deps.grpc.authenticate, (err) => log.warn({ err }, 'CaseService call failed')) },
+          { name: CASE_SERVICE_NAME, operatorFacing: true, definition: caseServiceDefinition(), implementation: caseServiceImplementation({ uow: store, cases: store, clock, audit: deps.operatorAudit }, deps.grpc.authenticate, (err) => log.warn({ err }, 'CaseService call failed')) },
           { name: SCREENING_LIST_SERVICE_NAME, operatorFacing: true, definition: screeningListServiceDefinition(), implementation: screeningListServiceImplementation(listAdmin, deps.grpc.authenticate, (err) => log.warn({ err }, 'ScreeningListService call failed')) },
           { name: CUSTOMER_PROFILE_SERVICE_NAME, operatorFacing: true, definition: customerProfileServiceDefinition(), implementation: customerProfileServiceImplementation(customerAdmin, deps.grpc.authenticate, (err) => log.warn({ err }, 'CustomerProfileService call failed')) },
         ],

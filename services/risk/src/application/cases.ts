@@ -1,8 +1,11 @@
 // Use cases of the compliance case queue: list open cases; resolve one (CLEAR or BLOCK,
 // with a note, by an authenticated operator) -> a new assessment superseding the one
-// that opened the case, emitted as custody.risk.assessed.v1 in the same transaction.
+// that opened the case, emitted as custody.risk.assessed.v1 in the same transaction; recorded
+// by the operator audit gate (when given) once the case is locked and open, before it changes.
 import { randomUUID } from 'node:crypto';
+import type { OperatorAuditGate } from '@custody/platform';
 import { RiskError } from '../domain/errors.js';
+import { auditOperatorAction, RISK_AUDIT_ACTIONS, type OperatorCallContext } from './operator-audit.js';
 import type { Assessment, CaseQuery, Clock, ComplianceCase, RiskUnitOfWork } from './ports.js';
 
 export interface ResolveCaseCommand {
@@ -12,6 +15,8 @@ export interface ResolveCaseCommand {
   /** Authenticated operator identity (never taken from the request body alone). */
   readonly operator: string;
   readonly correlationId: string;
+  /** The operator call's facts for the audit record (operator API only). */
+  readonly context?: OperatorCallContext | undefined;
 }
 
 export interface CaseDeps {
@@ -19,6 +24,8 @@ export interface CaseDeps {
   readonly cases: CaseQuery;
   readonly clock: Clock;
   readonly newId?: () => string;
+  /** The operator audit gate; undefined = not audited (dev/test compositions). */
+  readonly audit?: OperatorAuditGate | undefined;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -33,8 +40,18 @@ export async function resolveCase(deps: CaseDeps, cmd: ResolveCaseCommand): Prom
     const c = await tx.caseForUpdate(cmd.caseId);
     if (!c) throw new RiskError('CASE_NOT_FOUND', `case ${cmd.caseId} does not exist`);
     if (c.status !== 'OPEN') throw new RiskError('CASE_ALREADY_RESOLVED', `case ${cmd.caseId} was already resolved (${c.resolution ?? ''} by ${c.resolvedBy ?? ''})`);
-    const original = await tx.assessment(c.assessmentId);
     const now = deps.clock.now();
+    // The case is locked and can be resolved: recorded in audit before it changes (refused →
+    // the transaction rolls back, nothing changes).
+    await auditOperatorAction(deps.audit, {
+      operator: cmd.operator,
+      action: RISK_AUDIT_ACTIONS.resolveCase,
+      target: c.id,
+      at: now,
+      context: cmd.context,
+      request: [c.id, cmd.resolution, note],
+    });
+    const original = await tx.assessment(c.assessmentId);
     await tx.resolveCase(c.id, cmd.resolution, note, cmd.operator, now);
     const assessment: Assessment = {
       id: (deps.newId ?? randomUUID)(),

@@ -18,6 +18,7 @@ import {
   type CustomerProfileRecord,
 } from '../domain/customer-profile.js';
 import { RiskError } from '../domain/errors.js';
+import type { OperatorCallContext } from './operator-audit.js';
 import type { Clock, CustomerStore } from './ports.js';
 
 /** The audit action of an upsert, and the domain of its request digest. */
@@ -31,14 +32,7 @@ export interface CustomerAdminDeps {
   readonly audit?: OperatorAuditGate | undefined;
 }
 
-/** Facts of the call the audit record needs (from the transport). */
-export interface OperatorCallContext {
-  /** The caller's IP; anything that is not an IP is recorded as 0.0.0.0. */
-  readonly sourceIp: string;
-  /** The operator's device: `cert:<sha256 of the client certificate>` under mTLS. */
-  readonly deviceId: string;
-  readonly correlationId: string;
-}
+export type { OperatorCallContext } from './operator-audit.js';
 
 export interface UpsertCustomerProfile extends CustomerProfileInput {
   readonly expectedVersion: number;

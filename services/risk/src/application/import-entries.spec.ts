@@ -7,9 +7,16 @@ import type { AuditEntry, InternalListEntryRecord, InternalListPageQuery, Intern
 class FakeInternal implements InternalListStore {
   rows: InternalListEntryRecord[] = [];
   audit: AuditEntry[] = [];
+  /** Like the store's unique key on unremoved (list, address key): an expired holder is retired first. */
   async add(entry: InternalListEntryRecord, audit: AuditEntry) {
+    for (const [i, r] of this.rows.entries()) {
+      if (r.list === entry.list && r.addressKey === entry.addressKey && !r.removedAt && r.expiresAt && r.expiresAt.getTime() <= entry.createdAt.getTime()) this.rows[i] = { ...r, removedAt: r.expiresAt, removedBy: 'system:expired' };
+    }
+    const holder = this.rows.find((r) => r.list === entry.list && r.addressKey === entry.addressKey && !r.removedAt);
+    if (holder) return holder.id;
     this.rows.push(entry);
     this.audit.push(audit);
+    return entry.id;
   }
   async remove(id: string, by: string, at: Date) {
     const i = this.rows.findIndex((r) => r.id === id && !r.removedAt);

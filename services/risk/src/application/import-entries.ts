@@ -1,14 +1,16 @@
 // Batched import of internal block/allow entries (ScreeningListService ImportInternalEntries,
-// `custody list import`): every entry is validated and added on its own through the same use
-// case as AddInternalEntry (audited in the same transaction), and answered per line.
-// Idempotent: an address already active on the same list — stored, or earlier in the same
-// request — is ALREADY_ACTIVE and not added again, so re-sending a file adds nothing twice.
+// `custody list import`): every entry is validated like AddInternalEntry; if any would be
+// added the request is recorded ONCE by the operator audit gate (when given) before anything is
+// stored, then each is stored on its own (its risk_audit_log row in the same transaction) and
+// answered per line. Idempotent: an address already active on the same list — stored, earlier
+// in the same request, or added by a concurrent call (unique key in the store) — is
+// ALREADY_ACTIVE and not added again, so re-sending a file adds nothing twice.
 // A bad entry is REJECTED with its reason code and does not stop the others.
-import { lookupKeys, normalizeAddress } from '../domain/address.js';
 import { RiskError } from '../domain/errors.js';
-import { addInternalEntry } from './admin.js';
+import { prepareInternalEntry, storeInternalEntry, type InternalEntryDeps } from './admin.js';
 import { isActive } from './list-admin.js';
-import type { Clock, InternalListStore } from './ports.js';
+import { auditOperatorAction, RISK_AUDIT_ACTIONS, type OperatorCallContext } from './operator-audit.js';
+import type { InternalListEntry } from './ports.js';
 
 export const MAX_IMPORT_ENTRIES = 1000;
 
@@ -40,7 +42,7 @@ export interface ImportEntriesResult {
   readonly rejected: number;
 }
 
-type Deps = { readonly internal: InternalListStore; readonly clock: Clock };
+type Deps = Pick<InternalEntryDeps, 'internal' | 'clock' | 'audit'>;
 
 /** The active entries (id by "<list>|<address key>") of the lists named in the request. */
 async function activeKeys(deps: Deps, lists: ReadonlySet<'block' | 'allow'>, at: Date): Promise<Map<string, string>> {
@@ -58,44 +60,59 @@ async function activeKeys(deps: Deps, lists: ReadonlySet<'block' | 'allow'>, at:
   return active;
 }
 
-/** The checks AddInternalEntry makes before storing, without storing (the dry run; the real add checks again). */
-function prepare(e: ImportEntryInput, now: Date): { list: 'block' | 'allow'; addressKey: string } {
-  if (!e.list) throw new RiskError('INVALID_ARGUMENT', 'list must be block or allow');
-  if (e.reason.trim().length < 3) throw new RiskError('INVALID_ARGUMENT', 'an internal list entry needs a reason');
-  if (e.expiresAt && (Number.isNaN(e.expiresAt.getTime()) || e.expiresAt.getTime() <= now.getTime())) throw new RiskError('INVALID_ARGUMENT', 'expiresAt must be in the future');
-  const normalized = normalizeAddress(e.chain, e.address);
-  const [addressKey] = lookupKeys(normalized, e.address);
-  return { list: e.list, addressKey: addressKey ?? normalized.key };
-}
-
-export async function importInternalEntries(deps: Deps, cmd: { readonly entries: readonly ImportEntryInput[]; readonly dryRun: boolean; readonly operator: string }): Promise<ImportEntriesResult> {
+export async function importInternalEntries(
+  deps: Deps,
+  cmd: { readonly entries: readonly ImportEntryInput[]; readonly dryRun: boolean; readonly operator: string; readonly context?: OperatorCallContext | undefined },
+): Promise<ImportEntriesResult> {
   if (!cmd.operator) throw new RiskError('OPERATOR_UNAUTHENTICATED', 'compliance operator authentication required');
   if (cmd.entries.length === 0 || cmd.entries.length > MAX_IMPORT_ENTRIES) throw new RiskError('INVALID_ARGUMENT', `entries must hold 1 to ${MAX_IMPORT_ENTRIES} entries`);
   const now = deps.clock.now();
   const lists = new Set(cmd.entries.map((e) => e.list).filter((l): l is 'block' | 'allow' => l !== undefined));
   const active = await activeKeys(deps, lists, now);
-  const results: ImportEntryOutcome[] = [];
+  // Plan: every entry validated and checked against the active ones (and earlier lines) first.
+  const planned: Array<ImportEntryOutcome | { readonly line: number; readonly entry: InternalListEntry }> = [];
   for (const e of cmd.entries) {
     const result = (outcome: ImportOutcome, extra: Partial<ImportEntryOutcome> = {}): ImportEntryOutcome => ({ line: e.line, outcome, entryId: '', addressKey: '', reasonCode: '', message: '', ...extra });
     try {
-      const { list, addressKey } = prepare(e, now);
-      const existing = active.get(`${list}|${addressKey}`);
+      if (!e.list) throw new RiskError('INVALID_ARGUMENT', 'list must be block or allow');
+      const entry = prepareInternalEntry({ list: e.list, chain: e.chain, address: e.address, reason: e.reason, expiresAt: e.expiresAt, by: cmd.operator }, now);
+      const key = `${entry.list}|${entry.addressKey}`;
+      const existing = active.get(key);
       if (existing !== undefined) {
-        results.push(result('already_active', { entryId: existing, addressKey }));
+        planned.push(result('already_active', { entryId: existing, addressKey: entry.addressKey }));
         continue;
       }
-      if (cmd.dryRun) {
-        active.set(`${list}|${addressKey}`, '');
-        results.push(result('would_add', { addressKey }));
-        continue;
-      }
-      const added = await addInternalEntry(deps, { list, chain: e.chain, address: e.address, reason: e.reason, expiresAt: e.expiresAt, by: cmd.operator });
-      active.set(`${list}|${added.addressKey}`, added.id);
-      results.push(result('added', { entryId: added.id, addressKey: added.addressKey }));
+      active.set(key, cmd.dryRun ? '' : entry.id);
+      planned.push(cmd.dryRun ? result('would_add', { addressKey: entry.addressKey }) : { line: e.line, entry });
     } catch (err) {
-      if (!(err instanceof RiskError)) throw err; // infrastructure failure: the call fails (entries before it stay added and are ALREADY_ACTIVE on a retry)
-      results.push(result('rejected', { reasonCode: err.riskCode, message: err.message }));
+      if (!(err instanceof RiskError)) throw err;
+      planned.push(result('rejected', { reasonCode: err.riskCode, message: err.message }));
     }
+  }
+  const toAdd = planned.filter((p): p is { line: number; entry: InternalListEntry } => 'entry' in p);
+  // Audit first, once for the request, when it would change anything (a dry run or a file of
+  // known/bad lines changes nothing and is not audited); refused → nothing added.
+  if (toAdd.length > 0) {
+    await auditOperatorAction(deps.audit, {
+      operator: cmd.operator,
+      action: RISK_AUDIT_ACTIONS.importInternalEntries,
+      target: `internal_list:${[...lists].sort().join(',')}`,
+      at: now,
+      context: cmd.context,
+      request: [String(cmd.entries.length), ...cmd.entries.flatMap((e) => [String(e.line), e.list ?? '', e.chain, e.address, e.reason, e.expiresAt && !Number.isNaN(e.expiresAt.getTime()) ? e.expiresAt.toISOString() : ''])],
+    });
+  }
+  const results: ImportEntryOutcome[] = [];
+  for (const p of planned) {
+    if (!('entry' in p)) {
+      results.push(p);
+      continue;
+    }
+    // A store failure fails the call (entries before it stay added and are ALREADY_ACTIVE on a retry).
+    const stored = await storeInternalEntry(deps, p.entry);
+    const base = { line: p.line, addressKey: p.entry.addressKey, reasonCode: '', message: '' };
+    // Not added: a concurrent import (or AddInternalEntry) added the same address first.
+    results.push(stored.added ? { ...base, outcome: 'added', entryId: p.entry.id } : { ...base, outcome: 'already_active', entryId: stored.holderId });
   }
   return {
     results,

@@ -45,7 +45,10 @@ class FakeLists implements ListStore {
 class FakeInternal implements InternalListStore {
   rows: InternalListEntryRecord[] = [];
   async add(entry: InternalListEntryRecord) {
+    const holder = this.rows.find((r) => r.list === entry.list && r.addressKey === entry.addressKey && !r.removedAt);
+    if (holder) return holder.id;
     this.rows.push(entry);
+    return entry.id;
   }
   async remove(id: string, by: string, at: Date) {
     const i = this.rows.findIndex((r) => r.id === id && !r.removedAt);

@@ -1,10 +1,13 @@
 // Use cases behind the operator ScreeningListService: import an OFAC file received over the
 // wire, report the list's freshness, and administer internal block/allow entries. The
-// operator identity comes from authentication and is what the audit log records.
+// operator identity comes from authentication and is what the audit log records; every change
+// is recorded by the operator audit gate (when given) after validation and before it applies.
 import { listState, type ListFormat, type ParsedList } from '../domain/lists.js';
 import { RiskError } from '../domain/errors.js';
 import { importList, type ImportResult } from './import-list.js';
+import type { OperatorAuditGate } from '@custody/platform';
 import { removeInternalEntry } from './admin.js';
+import { auditOperatorAction, RISK_AUDIT_ACTIONS, type OperatorCallContext } from './operator-audit.js';
 import type { Clock, CurrentListRecord, InternalListEntryRecord, InternalListStore, ListStore } from './ports.js';
 import type { SanctionsIndex } from './sanctions-index.js';
 
@@ -19,6 +22,8 @@ export interface ListAdminDeps {
   readonly parse: (text: string) => ParsedList;
   readonly source: string;
   readonly maxAgeSeconds: number;
+  /** The operator audit gate: every change is recorded there first; undefined = not audited (dev/test compositions). */
+  readonly audit?: OperatorAuditGate | undefined;
   /** Told of every import that was recorded (for logging). */
   readonly onImported?: ((result: ImportResult, operator: string) => void) | undefined;
 }
@@ -29,6 +34,7 @@ export interface ImportListContent {
   readonly formatHint?: PublishedListFormat | undefined;
   readonly note: string;
   readonly operator: string;
+  readonly context?: OperatorCallContext | undefined;
 }
 
 const MAX_NOTE = 1000;
@@ -54,6 +60,15 @@ export async function importListContent(deps: ListAdminDeps, cmd: ImportListCont
   const parsed = deps.parse(text);
   if (parsed.source !== deps.source) throw new RiskError('INVALID_LIST', `the content is a ${parsed.source} list, not ${deps.source}`);
   if (cmd.formatHint && parsed.format !== cmd.formatHint) throw new RiskError('INVALID_LIST', `the content is ${parsed.format}, not the announced ${cmd.formatHint}`);
+  // Parsed and checked: recorded in audit before the version is stored (refused → nothing changes).
+  await auditOperatorAction(deps.audit, {
+    operator: cmd.operator,
+    action: RISK_AUDIT_ACTIONS.importOfacList,
+    target: deps.source,
+    at: deps.clock.now(),
+    context: cmd.context,
+    request: [deps.source, cmd.formatHint ?? '', note, cmd.content],
+  });
   const result = await importList({ lists: deps.lists, clock: deps.clock, index: deps.index }, parsed, cmd.operator, note || undefined);
   deps.onImported?.(result, cmd.operator);
   return result;
@@ -77,16 +92,26 @@ export function isActive(entry: InternalListEntryRecord, at: Date): boolean {
 }
 
 /** Removes (soft) an internal entry; the reason is required and audited with the operator. */
-export async function removeInternalEntryById(deps: Pick<ListAdminDeps, 'internal' | 'clock'>, id: string, operator: string, reason: string): Promise<InternalListEntryRecord> {
+export async function removeInternalEntryById(
+  deps: Pick<ListAdminDeps, 'internal' | 'clock' | 'audit'>,
+  id: string,
+  operator: string,
+  reason: string,
+  context?: OperatorCallContext,
+): Promise<InternalListEntryRecord> {
   requireOperator(operator);
   if (!UUID.test(id)) throw new RiskError('INVALID_ARGUMENT', 'entry_id must be a UUID');
   const why = reason.trim();
   if (why.length < 3) throw new RiskError('INVALID_ARGUMENT', 'removing an internal list entry needs a reason');
   if (why.length > MAX_NOTE) throw new RiskError('INVALID_ARGUMENT', `reason is longer than ${MAX_NOTE} characters`);
-  const removed = await removeInternalEntry(deps, id, operator, why);
+  // Preconditions before audit (no audit record for a request that cannot apply).
+  const before = await deps.internal.entry(id);
+  if (!before) throw new RiskError('ENTRY_NOT_FOUND', `no internal list entry ${id}`);
+  if (before.removedAt) throw new RiskError('ENTRY_ALREADY_REMOVED', `internal list entry ${id} was already removed`);
+  const removed = await removeInternalEntry(deps, id, operator, why, context);
+  if (!removed) throw new RiskError('ENTRY_ALREADY_REMOVED', `internal list entry ${id} was already removed`);
   const entry = await deps.internal.entry(id);
   if (!entry) throw new RiskError('ENTRY_NOT_FOUND', `no internal list entry ${id}`);
-  if (!removed) throw new RiskError('ENTRY_ALREADY_REMOVED', `internal list entry ${id} was already removed`);
   return entry;
 }
 

@@ -163,7 +163,12 @@ export interface InternalListPageQuery {
 }
 
 export interface InternalListStore {
-  add(entry: InternalListEntry, audit: AuditEntry): Promise<void>;
+  /**
+   * Adds the entry with its audit row, unless an unremoved entry of the same list holds the
+   * address key (unique): then nothing is written. An expired holder is retired first (as of
+   * its expiry). Returns the id of the entry holding the key afterwards (entry.id = added).
+   */
+  add(entry: InternalListEntry, audit: AuditEntry): Promise<string>;
   remove(id: string, by: string, at: Date, audit: AuditEntry): Promise<boolean>;
   entry(id: string): Promise<InternalListEntryRecord | undefined>;
   /** Oldest first (created_at, id), at most `limit`. */

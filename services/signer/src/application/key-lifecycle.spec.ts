@@ -15,8 +15,8 @@ import type { KeyActionRecord, KeyAdminStore } from './ports.js';
 class MemoryAdminStore implements KeyAdminStore {
   readonly actions: KeyActionRecord[] = [];
   constructor(private readonly stores: MemoryStores) {}
-  async listKeys(): Promise<KeyRecord[]> {
-    return [...this.stores.keys.values()];
+  async listKeys(filter: { readonly walletId?: string } = {}): Promise<KeyRecord[]> {
+    return [...this.stores.keys.values()].filter((k) => filter.walletId === undefined || k.walletId === filter.walletId);
   }
   async recordKeyAction(record: KeyActionRecord, change: (key: KeyRecord) => KeyRecord): Promise<KeyRecord> {
     const key = this.stores.keys.get(record.keyId);
@@ -60,6 +60,22 @@ describe('KeyLifecycle quorum reasons', () => {
     await expect(w.lifecycle.transition(suspend, [signTransition(suspend, ops.alice)], 'x')).rejects.toMatchObject({ code: 'ROLE_MISSING' });
     await expect(w.lifecycle.transition(suspend, [], 'x')).rejects.toMatchObject({ code: 'QUORUM_NOT_MET' });
     expect(w.stores.keys.get(key.keyId)?.state).toBe('inactive');
+  });
+});
+
+describe('KeyLifecycle generation refuses a wallet that has a key', () => {
+  it('a second generation for the wallet → KEY_EXISTS_FOR_WALLET naming the wallet, before the quorum; a taken key id → KEY_ID_EXISTS; nothing stored', async () => {
+    const w = await world();
+    const key = await w.newKey();
+    const gen = { requestId: randomUUID(), keyId: `${key.keyId}-2`, walletId: key.walletId, chain: ETH.chain, algorithm: 'secp256k1' as const, tier: 'hot' as const, custody: 'local-sealed' as const, expiresAt };
+    const err = await w.lifecycle.generate(gen, [signTransition(generationRequest(gen), ops.carol), signTransition(generationRequest(gen), ops.dave)]).catch((e: unknown) => e as Error & { code: string });
+    expect(err).toMatchObject({ code: 'KEY_EXISTS_FOR_WALLET' });
+    expect((err as Error).message).toContain(key.walletId);
+    // No signatures at all: still the precise reason (checked before the quorum), not QUORUM_NOT_MET.
+    await expect(w.lifecycle.generate(gen, [])).rejects.toMatchObject({ code: 'KEY_EXISTS_FOR_WALLET' });
+    const sameId = { ...gen, requestId: randomUUID(), keyId: key.keyId, walletId: `${key.walletId}-other` };
+    await expect(w.lifecycle.generate(sameId, [signTransition(generationRequest(sameId), ops.carol), signTransition(generationRequest(sameId), ops.dave)])).rejects.toMatchObject({ code: 'KEY_ID_EXISTS' });
+    expect([...w.stores.keys.values()].map((k) => k.keyId)).toEqual([key.keyId]);
   });
 });
 

@@ -120,8 +120,21 @@ export class KeyLifecycle {
     return { required, approvals };
   }
 
+  /**
+   * A generation can apply only to a wallet without a key (signer_key.wallet_id is UNIQUE:
+   * rotation = a new wallet + sweep) and a key id not taken: KEY_EXISTS_FOR_WALLET /
+   * KEY_ID_EXISTS otherwise. Checked before the quorum and custody work; the store refuses the
+   * same with the same codes when two generations race.
+   */
+  async assertCanGenerate(request: { readonly keyId: string; readonly walletId: string }): Promise<void> {
+    const existing = this.deps.adminStore ? (await this.deps.adminStore.listKeys({ walletId: request.walletId })).find((k) => k.walletId === request.walletId) : undefined;
+    if (existing) throw new SignerError('KEY_EXISTS_FOR_WALLET', `wallet ${request.walletId} already has key ${existing.keyId} (one key per wallet: rotation is a new wallet and a sweep)`);
+    if (await this.deps.store.getKey(request.keyId)) throw new SignerError('KEY_ID_EXISTS', `key id ${request.keyId} is already taken`);
+  }
+
   /** The generation ceremony: quorum, key generated inside the custody, wrapped → INACTIVE. */
   async generate(request: GenerateKeyRequest, signatures: readonly OperatorSignature[]): Promise<KeyRecord> {
+    await this.assertCanGenerate(request);
     const quorum = this.#quorum('generate', generationRequest(request), signatures);
     const custody = this.deps.custody.get(request.custody);
     if (!custody) throw new SignerError('KEY_CUSTODY_CONFIG_INVALID', `no ${request.custody} custody is configured`);

@@ -7,6 +7,8 @@ import { DomainError } from '@custody/platform';
 
 export type SignerErrorCode =
   | 'KEY_NOT_FOUND'
+  | 'KEY_EXISTS_FOR_WALLET'
+  | 'KEY_ID_EXISTS'
   | 'KEY_ALGORITHM_MISMATCH'
   | 'KEY_CUSTODY_FAILED'
   | 'KEY_CUSTODY_CONFIG_INVALID'

@@ -260,6 +260,44 @@ describe.each([['local-sealed' as const], ['pkcs11' as const]])('C-5.4.4-b suspe
   });
 });
 
+describe('GenerateKey for a wallet that already has a key → ALREADY_EXISTS KEY_EXISTS_FOR_WALLET naming the wallet, before the quorum; nothing stored', () => {
+  const walletId = `eth-hot-dup-${rand()}`;
+  const keyId = `key-${walletId}`;
+
+  it('a second key for the wallet (another key id), even with one approval, is refused precisely; a taken key id is KEY_ID_EXISTS', async () => {
+    await generate(keyId, walletId, 'local-sealed', [ops.carol, ops.dave]);
+    const before = await db.admin<{ n: string }>('SELECT count(*)::text AS n FROM key_transition');
+    let message = '';
+    const second = await failure(
+      generate(`${keyId}-2`, walletId, 'local-sealed', [ops.carol, ops.dave]).catch((e: unknown) => {
+        message = (e as ServiceError).details;
+        throw e;
+      }),
+    );
+    expect(second).toEqual({ code: status.ALREADY_EXISTS, reason: 'KEY_EXISTS_FOR_WALLET' });
+    expect(message).toContain(walletId);
+    expect(message).toContain(keyId);
+    const [row] = await db.admin<{ custody_ref: string }>(`SELECT custody_ref FROM signer_key WHERE key_id = $1`, [keyId]);
+    expect(message).not.toContain(row?.custody_ref);
+    // Checked before the quorum: one approval gets the same precise answer, not QUORUM_NOT_MET.
+    expect(await failure(generate(`${keyId}-3`, walletId, 'local-sealed', [ops.carol]))).toEqual({ code: status.ALREADY_EXISTS, reason: 'KEY_EXISTS_FOR_WALLET' });
+    expect(await failure(generate(keyId, `${walletId}-other`, 'local-sealed', [ops.carol, ops.dave]))).toEqual({ code: status.ALREADY_EXISTS, reason: 'KEY_ID_EXISTS' });
+    expect((await rpc('listKeys', ListKeysRequest.fromPartial({ walletId }), ListKeysResponse)).keys.map((k) => k.keyId)).toEqual([keyId]);
+    expect((await rpc('listKeys', ListKeysRequest.fromPartial({ walletId: `${walletId}-other` }), ListKeysResponse)).keys).toEqual([]);
+    expect(await db.admin<{ n: string }>('SELECT count(*)::text AS n FROM key_transition')).toEqual(before);
+  });
+
+  it('two concurrent generations for a new wallet: one key, the other refused KEY_EXISTS_FOR_WALLET (the unique key decides, not INTERNAL)', async () => {
+    const raced = `eth-hot-race-${rand()}`;
+    const outcomes = await Promise.allSettled([generate(`key-${raced}-a`, raced, 'local-sealed', [ops.carol, ops.dave]), generate(`key-${raced}-b`, raced, 'local-sealed', [ops.carol, ops.dave])]);
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+    const refused = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    expect(refused).toBeDefined();
+    expect({ code: (refused?.reason as ServiceError).code, reason: errorReason((refused?.reason as ServiceError).metadata) }).toEqual({ code: status.ALREADY_EXISTS, reason: 'KEY_EXISTS_FOR_WALLET' });
+    expect((await rpc('listKeys', ListKeysRequest.fromPartial({ walletId: raced }), ListKeysResponse)).keys).toHaveLength(1);
+  });
+});
+
 describe('KeyAdminService input and lookup errors', () => {
   it('bad input → INVALID_ARGUMENT naming the field; unknown key → NOT_FOUND KEY_NOT_FOUND; nothing stored', async () => {
     const before = await db.admin<{ n: string }>('SELECT count(*)::text AS n FROM key_transition');

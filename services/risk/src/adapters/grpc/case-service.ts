@@ -7,6 +7,7 @@ import { status } from '@grpc/grpc-js';
 import { loadPackageDefinition, timestampFromDate } from '@custody/contracts';
 import { currentCorrelation, unaryHandler, type GrpcCodeMap } from '@custody/platform';
 import { listOpenCases, resolveCase, type CaseDeps } from '../../application/cases.js';
+import { operatorCallContext } from './customer-profile-service.js';
 import type { ComplianceCase } from '../../application/ports.js';
 import { RiskError } from '../../domain/errors.js';
 
@@ -20,6 +21,7 @@ export const RISK_GRPC_CODES: GrpcCodeMap = {
   CASE_NOT_FOUND: status.NOT_FOUND,
   ENTRY_NOT_FOUND: status.NOT_FOUND,
   ENTRY_ALREADY_REMOVED: status.FAILED_PRECONDITION,
+  ENTRY_ALREADY_ACTIVE: status.ALREADY_EXISTS,
   CASE_ALREADY_RESOLVED: status.FAILED_PRECONDITION,
   OPERATOR_UNAUTHENTICATED: status.UNAUTHENTICATED,
   OPERATOR_MISMATCH: status.PERMISSION_DENIED,
@@ -99,7 +101,14 @@ export function caseServiceImplementation(deps: CaseDeps, authenticate: Operator
       if (req.operator && req.operator !== operator) throw new RiskError('OPERATOR_MISMATCH', 'operator in the request is not the authenticated operator');
       const resolution = req.resolution === 'CASE_RESOLUTION_CLEAR' ? 'CLEAR' : req.resolution === 'CASE_RESOLUTION_BLOCK' ? 'BLOCK' : undefined;
       if (!resolution) throw new RiskError('INVALID_ARGUMENT', 'resolution must be CASE_RESOLUTION_CLEAR or CASE_RESOLUTION_BLOCK');
-      const result = await resolveCase(deps, { caseId: req.case_id ?? '', resolution, note: req.note ?? '', operator, correlationId: currentCorrelation()?.correlationId ?? req.case_id });
+      const result = await resolveCase(deps, {
+        caseId: req.case_id ?? '',
+        resolution,
+        note: req.note ?? '',
+        operator,
+        correlationId: currentCorrelation()?.correlationId ?? req.case_id,
+        context: operatorCallContext(call as ServerUnaryCall<unknown, unknown>),
+      });
       return { resolved_case: caseToWire(result.case), assessment_id: result.assessment.id };
     }, opts),
   };

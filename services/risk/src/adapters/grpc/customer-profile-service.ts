@@ -49,7 +49,8 @@ export function peerIp(peer: string): string {
   return isIP(host) !== 0 ? host : isIP(bare) !== 0 ? bare : '0.0.0.0';
 }
 
-function contextOf(call: ServerUnaryCall<unknown, unknown>): OperatorCallContext {
+/** The facts of an operator call for its audit record: client certificate fingerprint, peer IP, correlation id. */
+export function operatorCallContext(call: Pick<ServerUnaryCall<unknown, unknown>, 'getAuthContext' | 'getPeer'>): OperatorCallContext {
   const raw = (call.getAuthContext?.() as { sslPeerCertificate?: { raw?: Buffer } } | undefined)?.sslPeerCertificate?.raw;
   const deviceId = raw && raw.length > 0 ? `cert:${createHash('sha256').update(raw).digest('hex')}` : 'unknown';
   return { sourceIp: peerIp(call.getPeer()), deviceId, correlationId: currentCorrelation()?.correlationId ?? randomUUID() };
@@ -76,7 +77,7 @@ export function customerProfileServiceImplementation(deps: CustomerAdminDeps, au
         expectedVersion: req.expectedVersion,
         note: req.note,
         operator,
-        context: contextOf(callOf(call)),
+        context: operatorCallContext(callOf(call)),
       });
       return { profile: profileToWire(profile) };
     }, opts),

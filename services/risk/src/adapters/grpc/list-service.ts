@@ -1,7 +1,8 @@
 // gRPC adapter of custody.risk.v1.ScreeningListService (proto/custody/risk/v1/lists.proto),
 // served with the ts-proto definition from @custody/contracts beside CaseService. Every call
 // needs an authenticated operator (the same OperatorAuthenticator as CaseService); the
-// operator identity is what the use cases audit.
+// operator identity is what the use cases audit, and every change carries the call's facts
+// (certificate fingerprint, peer IP, correlation id) into the operator audit record first.
 import type { Metadata, ServerUnaryCall } from '@grpc/grpc-js';
 import {
   ImportEntryOutcome,
@@ -22,6 +23,7 @@ import type { InternalListEntryRecord } from '../../application/ports.js';
 import { RiskError } from '../../domain/errors.js';
 import type { ListFormat } from '../../domain/lists.js';
 import { RISK_GRPC_CODES, type OperatorAuthenticator } from './case-service.js';
+import { operatorCallContext } from './customer-profile-service.js';
 
 export const SCREENING_LIST_SERVICE_NAME = 'custody.risk.v1.ScreeningListService';
 
@@ -88,7 +90,7 @@ export function screeningListServiceImplementation(deps: ListAdminDeps, authenti
       const operator = operatorOf(callOf(call));
       const formatHint = req.format === OfacListFormat.OFAC_LIST_FORMAT_UNSPECIFIED ? undefined : FORMAT_FROM_WIRE[req.format];
       if (req.format !== OfacListFormat.OFAC_LIST_FORMAT_UNSPECIFIED && !formatHint) throw new RiskError('INVALID_ARGUMENT', 'unknown format');
-      const r = await importListContent(deps, { content: req.content, formatHint, note: req.note, operator });
+      const r = await importListContent(deps, { content: req.content, formatHint, note: req.note, operator, context: operatorCallContext(callOf(call)) });
       return {
         version: r.version,
         added: r.added.length,
@@ -125,12 +127,12 @@ export function screeningListServiceImplementation(deps: ListAdminDeps, authenti
       const list = listFromWire(req.list, true) ?? 'block';
       const expiresAt = req.expiresAt ? timestampToDate(req.expiresAt) : undefined;
       if (expiresAt && Number.isNaN(expiresAt.getTime())) throw new RiskError('INVALID_ARGUMENT', 'expires_at is not a valid timestamp');
-      const entry = await addInternalEntry(deps, { list, chain: req.chain, address: req.address, reason: req.reason, expiresAt, by: operator });
+      const entry = await addInternalEntry(deps, { list, chain: req.chain, address: req.address, reason: req.reason, expiresAt, by: operator, context: operatorCallContext(callOf(call)) });
       return { entry: entryToWire(entry, deps.clock.now()) };
     }, opts),
     removeInternalEntry: unaryHandler(async (req, call) => {
       const operator = operatorOf(callOf(call));
-      const entry = await removeInternalEntryById(deps, req.entryId, operator, req.reason);
+      const entry = await removeInternalEntryById(deps, req.entryId, operator, req.reason, operatorCallContext(callOf(call)));
       return { entry: entryToWire(entry, deps.clock.now()) };
     }, opts),
     listInternalEntries: unaryHandler(async (req, call) => {
@@ -149,7 +151,7 @@ export function screeningListServiceImplementation(deps: ListAdminDeps, authenti
         reason: e.reason,
         expiresAt: e.expiresAt ? timestampToDate(e.expiresAt) : undefined,
       }));
-      const r = await importInternalEntries(deps, { entries, dryRun: req.dryRun, operator });
+      const r = await importInternalEntries(deps, { entries, dryRun: req.dryRun, operator, context: operatorCallContext(callOf(call)) });
       return {
         results: r.results.map((x) => ({ line: x.line, outcome: OUTCOME_TO_WIRE[x.outcome], entryId: x.entryId, addressKey: x.addressKey, reasonCode: x.reasonCode, message: x.message })),
         added: r.added,

@@ -152,7 +152,11 @@ export const InternalEntryEntity = new EntitySchema({
     removed_at: tsNull,
     removed_by: textNull,
   },
-  indices: [{ name: 'risk_internal_entry_key_idx', columns: ['address_key'] }],
+  indices: [
+    { name: 'risk_internal_entry_key_idx', columns: ['address_key'] },
+    // One unremoved entry per (list, address key): concurrent adds of the same address cannot both land.
+    { name: 'risk_internal_entry_active_key', columns: ['list', 'address_key'], unique: true, where: '"removed_at" IS NULL' },
+  ],
 });
 
 export const AuditLogEntity = new EntitySchema({

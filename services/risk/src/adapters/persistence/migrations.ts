@@ -56,4 +56,27 @@ export class AddCustomerProfileVersion1795651200000 implements MigrationInterfac
   }
 }
 
-export const RISK_MIGRATIONS = [CreateEventBusTables1795478400000, CreateRiskTables1795564800000, AddCustomerProfileVersion1795651200000];
+/**
+ * One unremoved internal-list entry per (list, address key). Existing duplicates are resolved
+ * first: an expired entry is retired as of its expiry; of several unremoved entries of the same
+ * key the oldest stays and the others are retired (removed_by 'system:duplicate').
+ */
+export class AddInternalEntryActiveKey1795737600000 implements MigrationInterface {
+  readonly name = 'AddInternalEntryActiveKey1795737600000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`UPDATE "risk_internal_entry" SET "removed_at" = "expires_at", "removed_by" = 'system:expired' WHERE "removed_at" IS NULL AND "expires_at" IS NOT NULL AND "expires_at" <= now()`);
+    await q.query(
+      `UPDATE "risk_internal_entry" e SET "removed_at" = now(), "removed_by" = 'system:duplicate'
+        FROM (SELECT "id", row_number() OVER (PARTITION BY "list", "address_key" ORDER BY "created_at", "id") AS n FROM "risk_internal_entry" WHERE "removed_at" IS NULL) d
+        WHERE e."id" = d."id" AND d.n > 1`,
+    );
+    await q.query(`CREATE UNIQUE INDEX "risk_internal_entry_active_key" ON "risk_internal_entry" ("list", "address_key") WHERE "removed_at" IS NULL`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP INDEX "risk_internal_entry_active_key"`);
+  }
+}
+
+export const RISK_MIGRATIONS = [CreateEventBusTables1795478400000, CreateRiskTables1795564800000, AddCustomerProfileVersion1795651200000, AddInternalEntryActiveKey1795737600000];

@@ -254,6 +254,9 @@ const customerRecord = (r: CustomerRow): CustomerProfileRecord => ({
   version: Number(r.version),
 });
 
+/** removed_by of an entry retired because it had expired when the same key was added again. */
+export const EXPIRED_BY = 'system:expired';
+
 export class PgRiskStore implements RiskUnitOfWork, ListStore, InternalListStore, CustomerStore, CaseQuery {
   private readonly assessedTopic: string;
 
@@ -332,10 +335,28 @@ export class PgRiskStore implements RiskUnitOfWork, ListStore, InternalListStore
   }
 
   // --- internal lists, customers --------------------------------------------------------
-  async add(e: InternalListEntry, audit: AuditEntry): Promise<void> {
-    await this.ds.transaction(async (m) => {
-      await m.query(`INSERT INTO "risk_internal_entry" ("id", "list", "address_key", "reason", "expires_at", "created_by", "created_at") VALUES ($1, $2, $3, $4, $5, $6, $7)`, [e.id, e.list, e.addressKey, e.reason, e.expiresAt ?? null, e.createdBy, e.createdAt]);
-      await writeAudit(m, audit, e.createdAt);
+  async add(e: InternalListEntry, audit: AuditEntry): Promise<string> {
+    return this.ds.transaction(async (m) => {
+      // An expired entry still holds the unique key of unremoved entries (list, address_key):
+      // it is retired as of its expiry (it was already inactive since then) so the new one can take it.
+      await m.query(
+        `UPDATE "risk_internal_entry" SET "removed_at" = "expires_at", "removed_by" = $4
+          WHERE "list" = $1 AND "address_key" = $2 AND "removed_at" IS NULL AND "expires_at" IS NOT NULL AND "expires_at" <= $3`,
+        [e.list, e.addressKey, e.createdAt, EXPIRED_BY],
+      );
+      // Idempotent under concurrency: a concurrent add of the same key waits for the first and then inserts nothing.
+      const inserted = (await m.query(
+        `INSERT INTO "risk_internal_entry" ("id", "list", "address_key", "reason", "expires_at", "created_by", "created_at") VALUES ($1, $2, $3, $4, $5, $6, $7)
+          ON CONFLICT ("list", "address_key") WHERE "removed_at" IS NULL DO NOTHING RETURNING "id"`,
+        [e.id, e.list, e.addressKey, e.reason, e.expiresAt ?? null, e.createdBy, e.createdAt],
+      )) as Array<{ id: string }>;
+      if (inserted.length > 0) {
+        await writeAudit(m, audit, e.createdAt);
+        return e.id;
+      }
+      const [holder] = (await m.query(`SELECT "id" FROM "risk_internal_entry" WHERE "list" = $1 AND "address_key" = $2 AND "removed_at" IS NULL`, [e.list, e.addressKey])) as Array<{ id: string }>;
+      if (!holder) throw new Error(`internal list entry ${e.list}/${e.addressKey}: conflict without a holding entry`);
+      return holder.id;
     });
   }
 

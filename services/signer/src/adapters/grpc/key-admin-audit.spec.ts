@@ -9,6 +9,7 @@ import type { KeyAdminServiceServer } from '@custody/contracts';
 import { createLogger, errorReason, type OperatorActionRecord, type OperatorAuditGate } from '@custody/platform';
 import type { KeyLifecycle } from '../../application/key-lifecycle.js';
 import type { KeyRecord } from '../../domain/key.js';
+import { SignerError } from '../../domain/errors.js';
 import { createKeyAdminService, peerIp } from './key-admin-service.js';
 
 const key: KeyRecord = {
@@ -29,13 +30,15 @@ const key: KeyRecord = {
 };
 const manifest = { backupId: 'b-1', threshold: 2, total: 3, custodians: ['c1', 'c2', 'c3'], fingerprint: 'ab'.repeat(32) };
 
-function world(gateRecords: boolean) {
+function world(gateRecords: boolean, walletTaken = false) {
   const log: string[] = [];
   const recorded: OperatorActionRecord[] = [];
   const lifecycle = {
     listKeys: () => (log.push('lifecycle:listKeys'), Promise.resolve([key])),
     getKey: () => (log.push('lifecycle:getKey'), Promise.resolve(key)),
     generate: () => (log.push('lifecycle:generate'), Promise.resolve(key)),
+    assertCanGenerate: (r: { walletId: string }) =>
+      walletTaken ? Promise.reject(new SignerError('KEY_EXISTS_FOR_WALLET', `wallet ${r.walletId} already has key key-1 (one key per wallet: rotation is a new wallet and a sweep)`)) : Promise.resolve(),
     transition: (r: { transition: string }) => (log.push(`lifecycle:${r.transition}`), Promise.resolve(key)),
     createBackupShares: () => (log.push('lifecycle:backup'), Promise.resolve({ key, manifest, shares: [] })),
     restoreFromShares: () => (log.push('lifecycle:restore'), Promise.resolve(key)),
@@ -101,6 +104,17 @@ describe('KeyAdminService records every key admin change in audit before the lif
     expect(await invoke(w.service, 'suspendKey', { request: { ...admin().request, keyId: 'bad key' } })).toMatchObject({ code: status.INVALID_ARGUMENT });
     expect(await invoke(w.service, 'suspendKey', { request: { ...admin().request, approvals: [] } })).toEqual({ code: status.FAILED_PRECONDITION, reason: 'QUORUM_NOT_MET' });
     expect(w.log).toEqual(['lifecycle:listKeys', 'lifecycle:getKey']);
+  });
+
+  it('generateKey for a wallet that has a key → ALREADY_EXISTS / KEY_EXISTS_FOR_WALLET naming the wallet, before audit and the lifecycle', async () => {
+    const w = world(true, true);
+    const request = CALLS.find((c) => c[0] === 'generateKey')![2];
+    const call = { request: request(), metadata: new Metadata(), getPeer: () => 'ipv4:10.9.8.7:55123' };
+    const err = await new Promise<ServiceError | null>((resolve) => (w.service.generateKey as unknown as Handler)(call, (e) => resolve(e)));
+    expect({ code: err?.code, reason: errorReason(err?.metadata ?? new Metadata()) }).toEqual({ code: status.ALREADY_EXISTS, reason: 'KEY_EXISTS_FOR_WALLET' });
+    expect(err?.details).toContain('w-1');
+    expect(err?.details).not.toContain('ref');
+    expect(w.log).toEqual([]);
   });
 
   it('the digest binds the signatures and the call facts but not the opened shares', async () => {

@@ -69,6 +69,9 @@ export const KEY_ADMIN_ERROR_CODES: GrpcCodeMap = Object.freeze({
   QUORUM_NOT_MET: status.FAILED_PRECONDITION,
   ROLE_MISSING: status.PERMISSION_DENIED,
   KEY_NOT_FOUND: status.NOT_FOUND,
+  // one key per wallet (signer_key.wallet_id UNIQUE; rotation = a new wallet + sweep), key ids unique
+  KEY_EXISTS_FOR_WALLET: status.ALREADY_EXISTS,
+  KEY_ID_EXISTS: status.ALREADY_EXISTS,
   INVALID_TRANSITION: status.FAILED_PRECONDITION,
   BACKUP_INVALID: status.FAILED_PRECONDITION,
   BACKUP_NOT_SUPPORTED: status.FAILED_PRECONDITION,
@@ -291,6 +294,8 @@ export function createKeyAdminService(deps: KeyAdminServiceDeps): KeyAdminServic
       if (!KEY_ALGORITHMS.includes(req.algorithm as KeyAlgorithm)) bad('ALGORITHM_INVALID', `algorithm must be one of ${KEY_ALGORITHMS.join(', ')}`);
       if (!KEY_TIERS.includes(req.tier as KeyTier)) bad('TIER_INVALID', `tier must be one of ${KEY_TIERS.join(', ')}`);
       if (!CUSTODIES.includes(req.custody as CustodyKind)) bad('CUSTODY_INVALID', `custody must be one of ${CUSTODIES.join(', ')}`);
+      // Before audit and the quorum work: a wallet that already has a key (or a taken key id) is refused precisely.
+      await deps.lifecycle.assertCanGenerate({ keyId: p.request.keyId, walletId });
       await audit('GenerateKey', 'signer.key.generate', p, call as ServerUnaryCall<unknown, unknown>, [walletId, chain, req.algorithm, req.tier, req.custody]);
       const key = await deps.lifecycle.generate(
         { ...p.request, walletId, chain, algorithm: req.algorithm as KeyAlgorithm, tier: req.tier as KeyTier, custody: req.custody as CustodyKind },

@@ -168,6 +168,19 @@ export class PostgresKeyStore implements KeyStore, KeyAdminStore {
   ) {}
 
   async insertKey(key: KeyRecord, transitions: readonly TransitionRecord[]): Promise<void> {
+    try {
+      await this.insertKeyRows(key, transitions);
+    } catch (error) {
+      // A concurrent generation won the race (the unique keys decide): the same precise refusals as the pre-check.
+      const e = error as { code?: string; constraint?: string; driverError?: { constraint?: string } };
+      const constraint = e.constraint ?? e.driverError?.constraint;
+      if (e.code === '23505' && constraint === 'signer_key_wallet') throw new SignerError('KEY_EXISTS_FOR_WALLET', `wallet ${key.walletId} already has a key (one key per wallet: rotation is a new wallet and a sweep)`, { cause: error });
+      if (e.code === '23505' && constraint === 'PK_signer_key') throw new SignerError('KEY_ID_EXISTS', `key id ${key.keyId} is already taken`, { cause: error });
+      throw error;
+    }
+  }
+
+  private async insertKeyRows(key: KeyRecord, transitions: readonly TransitionRecord[]): Promise<void> {
     await this.dataSource.transaction(async (m) => {
       await m.query(
         `INSERT INTO "signer_key" (${KEY_COLUMNS}, "created_at") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)`,
