@@ -182,6 +182,9 @@ export {
   CustodialTier,
   GetOutflowRequest,
   GetOutflowResponse,
+  GetTransferBookingRequest,
+  GetTransferBookingResponse,
+  TransferBookingState,
 } from './gen/custody/ledger/v1/ledger.js';
 export {
   ChainQueryServiceService,

@@ -10,7 +10,7 @@ import type { Clock } from './application/ports.js';
 import { LedgerQueries } from './application/queries.js';
 import { LiabilitiesProofs } from './application/liabilities.js';
 import { LedgerStatements } from './application/statements.js';
-import { LedgerServiceService, createLedgerService } from './adapters/grpc/ledger-service.js';
+import { LedgerServiceService, createLedgerService, type TransferBookingReader } from './adapters/grpc/ledger-service.js';
 import type { OperatorAuthenticator } from './adapters/grpc/ledger-reports.js';
 import { CreateLiabilitiesSnapshots1795910400000, LIABILITIES_ENTITIES } from './adapters/persistence/liabilities-schema.js';
 import { PostgresLiabilitiesStore } from './adapters/persistence/postgres-liabilities-store.js';
@@ -86,6 +86,8 @@ export interface LedgerHandle {
   /** Present when `reconciliation` was given. */
   readonly reconciler?: Reconciler;
   readonly reconciliationStore: PostgresReconciliationStore;
+  /** A treasury transfer's booking (what GetTransferBooking answers; undefined: not known). */
+  transferBooking: TransferBookingReader;
   stop(): Promise<void>;
 }
 
@@ -106,6 +108,7 @@ export async function composeLedger(deps: LedgerDeps): Promise<LedgerHandle> {
     }
     const feeAssets = deps.feeAssets ?? DEFAULT_FEE_ASSETS;
     const postings = new LedgerPostings({ store, feeAssetOf: (chain) => feeAssets[chain], transfers: new PostgresTransferStore() });
+    const transferBooking: TransferBookingReader = (transferId) => new PostgresTransferStore().booking(transferId, dataSource.manager);
     const subscription: Subscription = await startLedgerConsumer({
       bus: deps.bus,
       dataSource,
@@ -173,6 +176,7 @@ export async function composeLedger(deps: LedgerDeps): Promise<LedgerHandle> {
               ...reconcileHandlers,
               ...createLedgerService({
                 queries: new LedgerQueries(store),
+                transferBooking,
                 statements: new LedgerStatements(new PostgresStatementReader(dataSource)),
                 liabilities: new LiabilitiesProofs({ store: new PostgresLiabilitiesStore(dataSource), clock: () => clock.now() }),
                 ...(deps.grpc.operator ? { operator: deps.grpc.operator } : {}),
@@ -186,7 +190,7 @@ export async function composeLedger(deps: LedgerDeps): Promise<LedgerHandle> {
       grpcPort = await server.start();
       cleanups.push(() => server.shutdown(2_000));
     }
-    return { ...(grpcPort === undefined ? {} : { grpcPort }), dataSource, store, postings, registry, ...(reconciler ? { reconciler } : {}), reconciliationStore, stop: stopAll };
+    return { ...(grpcPort === undefined ? {} : { grpcPort }), dataSource, store, postings, registry, ...(reconciler ? { reconciler } : {}), reconciliationStore, transferBooking, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

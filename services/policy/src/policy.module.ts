@@ -29,7 +29,7 @@ import { maintenanceGroupOf, startMaintenanceConsumer } from './adapters/kafka/m
 import { PostgresMaintenanceStore } from './adapters/persistence/maintenance-store.js';
 import { CreateMaintenanceWindows1795737600000, CreatePolicyTables1795651200000, POLICY_ENTITIES } from './adapters/persistence/schema.js';
 import { PostgresBundleStore, PostgresPolicyStore } from './adapters/persistence/postgres-store.js';
-import { CreateTreasuryTables1795824000000, TREASURY_ENTITIES } from './adapters/persistence/treasury-schema.js';
+import { AddTreasuryTransferBooked1795996800000, CreateTreasuryTables1795824000000, TREASURY_ENTITIES } from './adapters/persistence/treasury-schema.js';
 import { APPROVAL_DEVICE_ENTITIES, AddApprovalDevices1795910400000 } from './adapters/persistence/approval-device-schema.js';
 import { PostgresTreasuryStore } from './adapters/persistence/treasury-store.js';
 import { startTreasuryConsumer, treasuryGroupOf } from './adapters/kafka/treasury-consumer.js';
@@ -42,7 +42,7 @@ import type { DecisionSigner, OperatorDirectory, WithdrawalFactsProvider } from 
 import type { Clock } from './domain/clock.js';
 import { treasurySettingsFromData } from './domain/treasury.js';
 
-export const POLICY_MIGRATIONS = [CreatePolicyTables1795651200000, CreateEventBusTables1795478400000, CreateMaintenanceWindows1795737600000, CreateTreasuryTables1795824000000, AddApprovalDevices1795910400000];
+export const POLICY_MIGRATIONS = [CreatePolicyTables1795651200000, CreateEventBusTables1795478400000, CreateMaintenanceWindows1795737600000, CreateTreasuryTables1795824000000, AddApprovalDevices1795910400000, AddTreasuryTransferBooked1795996800000];
 const ALL_POLICY_ENTITIES = [...POLICY_ENTITIES, ...TREASURY_ENTITIES, ...APPROVAL_DEVICE_ENTITIES];
 export { ALL_POLICY_ENTITIES as POLICY_ENTITIES };
 
@@ -223,7 +223,7 @@ export async function composePolicy(deps: PolicyDeps): Promise<PolicyHandle> {
       decisionService: decisions,
       registry: bundles,
       evaluator,
-      balances: deps.treasury?.balances ?? { walletBalances: () => Promise.reject(new Error('no wallet balance source configured')) },
+      balances: deps.treasury?.balances ?? { walletBalances: () => Promise.reject(new Error('no wallet balance source configured')), transferBooking: () => Promise.reject(new Error('no wallet balance source configured')) },
       clock,
       logger: deps.logger,
       metrics: createTreasuryMetrics(registry, treasuryAssets),

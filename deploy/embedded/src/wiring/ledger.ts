@@ -56,8 +56,16 @@ export async function ledgerHoldOf(ledger: LedgerHandle, withdrawalId: string, w
  * LedgerService.GetWalletBalances answers in the distributed deployment): one row per
  * `custodian:<asset>:<wallet>` account, with the wallet's chain from the ledger's registry.
  */
-export function ledgerWalletBalances(ledger: LedgerHandle): { walletBalances(asset: string): Promise<{ walletId: string; chain: string; available: bigint }[]> } {
+export function ledgerWalletBalances(ledger: LedgerHandle): {
+  walletBalances(asset: string): Promise<{ walletId: string; chain: string; available: bigint }[]>;
+  transferBooking(transferId: string): Promise<'not_known' | 'pending' | 'booked'>;
+} {
   return {
+    // What GetTransferBooking answers: booked only with the TRANSFER entry in the books.
+    async transferBooking(transferId) {
+      const t = await ledger.transferBooking(transferId);
+      return !t ? 'not_known' : t.state === 'SETTLED' && t.settleEntryId !== null ? 'booked' : 'pending';
+    },
     async walletBalances(asset) {
       const prefix = `custodian:${asset}:`;
       const rows = await ledger.store.custodialBalances(asset);

@@ -105,5 +105,7 @@ export function holdableBalances(source: WalletBalanceSource): WalletBalanceSour
       while (held) await held.promise;
       return source.walletBalances(asset);
     },
+    // Not held: a booking lookup proposes nothing by itself (the round still waits for the balances).
+    transferBooking: (transferId) => source.transferBooking(transferId),
   };
 }

@@ -5,7 +5,9 @@
 // reversed exactly on a reorg; parked (never guessed) while the decision or a wallet is unknown.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import { DepositDetected, DepositState, PolicyDecided, PolicyDecision, Topics, encodeEvent, topicVersion, type Topic } from '@custody/contracts';
+import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { DepositDetected, DepositState, LedgerServiceClient, PolicyDecided, PolicyDecision, Topics, TransferBookingState, encodeEvent, topicVersion, type GetTransferBookingResponse, type Topic } from '@custody/contracts';
+import { errorReason } from '@custody/platform';
 import { KafkaBus, createEnvelope, createKafkaClient, protobufEnvelopeCodec, type Envelope } from '@custody/event-bus';
 import { customerAccount, feeAccount, prefixedTopics, startLedger, walletAccount, type LedgerHandle, type PostingOutcome } from '../../src/index.js';
 import { HOT_WALLET, KeyTier, TxState, createPrefixedTopics, createTestDatabase, deletePrefixedTopics, keyLifecycle, quietLogger, rand, requireEnv, txStatus, waitFor, type TestDatabase } from './support.js';
@@ -18,6 +20,7 @@ const WARM = 'eth-warm-01';
 let db: TestDatabase;
 let bus: KafkaBus;
 let ledger: LedgerHandle;
+let client: LedgerServiceClient;
 const outcomes = new Map<string, (PostingOutcome | 'duplicate')[]>();
 
 const publish = async (envelopes: readonly Envelope[]): Promise<void> => {
@@ -32,6 +35,11 @@ const linesOf = async (reference: string, kind: string): Promise<string[][]> => 
   for (const e of entries) out.push((await db.admin<{ l: string }>(`SELECT account || '/' || bucket || ':' || amount::text AS l FROM journal_line WHERE entry_id = $1 ORDER BY account, bucket`, [e.entry_id])).map((r) => r.l));
   return out;
 };
+/** LedgerService.GetTransferBooking over grpc-js (what policy's hot-wallet monitor asks). */
+const booking = (transferId: string): Promise<GetTransferBookingResponse> =>
+  new Promise((resolve, reject) => client.getTransferBooking({ transferId }, new Metadata(), (err, res) => (err ? reject(err) : resolve(res))));
+const stateOf = async (transferId: string): Promise<TransferBookingState> => (await booking(transferId)).state;
+const { TRANSFER_BOOKING_STATE_NOT_KNOWN: NOT_KNOWN, TRANSFER_BOOKING_STATE_PENDING: PENDING, TRANSFER_BOOKING_STATE_BOOKED: BOOKED } = TransferBookingState;
 const available = async (account: string): Promise<bigint> => (await ledger.store.balances(account)).find((b) => b.asset === 'ETH')?.available ?? 0n;
 
 /** policy.decided ALLOW of a treasury transfer, as the policy service emits it. */
@@ -80,6 +88,7 @@ beforeAll(async () => {
     grpc: { host: '127.0.0.1', port: 0, credentials: { kind: 'insecure' } },
     onPosted: (e, o) => outcomes.set(e.id, [...(outcomes.get(e.id) ?? []), o]),
   });
+  client = new LedgerServiceClient(`127.0.0.1:${ledger.grpcPort}`, credentials.createInsecure());
   const wallets = [keyLifecycle(HOT_WALLET, KeyTier.KEY_TIER_HOT, { address: HOT_ADDRESS }), keyLifecycle(COLD, KeyTier.KEY_TIER_COLD)];
   await publish(wallets);
   await processed(wallets);
@@ -90,6 +99,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
+  client?.close();
   await ledger?.stop();
   await bus?.close();
   await deletePrefixedTopics(prefix).catch(() => undefined);
@@ -102,12 +112,15 @@ describe('C-9.3.7.1-a sweeps booked as internal transfers: balanced, exactly onc
     await processed([sweepFinal]);
     expect(seen(sweepFinal)).toEqual(['deferred']);
     expect(await linesOf(sweep, 'TRANSFER')).toEqual([]);
+    expect(await stateOf(sweep)).toBe(NOT_KNOWN); // FINAL parked, decision not consumed: not booked
     await publish([sweepDecision]);
     await processed([sweepDecision]);
     expect(seen(sweepDecision)).toEqual(['transfer-authorised']);
     expect(await linesOf(sweep, 'TRANSFER')).toEqual([[`${cold}/available:600`, `${hot}/available:-605`, `${fees}/available:5`]]);
     expect([await available(hot), await available(cold), await available(fees), await available(alice)]).toEqual([395n, 600n, 5n, 1_000n]);
     expect(await db.admin(`SELECT state FROM ledger_transfer WHERE transfer_id = $1`, [sweep])).toEqual([{ state: 'SETTLED' }]);
+    const [entry] = await db.admin<{ entry_id: string }>(`SELECT entry_id FROM journal_entry WHERE reference_id = $1 AND kind = 'TRANSFER'`, [sweep]);
+    expect(await booking(sweep)).toMatchObject({ transferId: sweep, state: BOOKED, entryId: entry!.entry_id });
   });
 
   it('every entry balances per asset; a second FINAL of the same transfer and a redelivered decision book nothing', async () => {
@@ -130,11 +143,13 @@ describe('C-9.3.7.1-a sweeps booked as internal transfers: balanced, exactly onc
     expect(seen(reorg)).toEqual(['transfer-reversed']);
     expect(await linesOf(sweep, 'REVERSAL')).toEqual([[`${cold}/available:-600`, `${hot}/available:605`, `${fees}/available:-5`]]);
     expect([await available(hot), await available(cold), await available(fees)]).toEqual([1_000n, 0n, 0n]);
+    expect(await booking(sweep)).toMatchObject({ state: PENDING, entryId: '' }); // reversed: authorised again, not booked
     const refinal = txStatus(sweep, TxState.TX_STATE_FINAL, 'ethereum', '7');
     await publish([refinal]);
     await processed([refinal]);
     expect(seen(refinal)).toEqual(['transfer-settled']);
     expect([await available(hot), await available(cold), await available(fees)]).toEqual([393n, 600n, 7n]);
+    expect(await stateOf(sweep)).toBe(BOOKED);
   });
 
   it('a transfer to a wallet the ledger has not registered is parked (no guessed account) and booked once key.lifecycle registers it', async () => {
@@ -147,11 +162,13 @@ describe('C-9.3.7.1-a sweeps booked as internal transfers: balanced, exactly onc
     await processed([final]);
     expect(seen(final)).toEqual(['deferred-wallet-unknown']);
     expect(await available(warm)).toBe(0n);
+    expect(await stateOf(t2)).toBe(PENDING); // final on chain, parked here: the balances do not show it
     const register = keyLifecycle(WARM, KeyTier.KEY_TIER_WARM);
     await publish([register]);
     await processed([register]);
     expect(await linesOf(t2, 'TRANSFER')).toEqual([[`${hot}/available:-100`, `${warm}/available:100`]]);
     expect([await available(hot), await available(warm)]).toEqual([293n, 100n]);
+    expect(await stateOf(t2)).toBe(BOOKED);
   });
 
   it('a FAILED transfer books and parks nothing: a later FINAL of the same transfer (same partition, after it) settles at once', async () => {
@@ -168,5 +185,18 @@ describe('C-9.3.7.1-a sweeps booked as internal transfers: balanced, exactly onc
     expect(await linesOf(t3, 'TRANSFER')).toEqual([[`${cold}/available:50`, `${hot}/available:-50`]]);
     expect(await db.admin(`SELECT 1 FROM ledger_pending_event WHERE withdrawal_id = $1`, [t3])).toEqual([]);
     expect(await available(alice)).toBe(1_000n); // the customer's liability never moved
+  });
+});
+
+describe('C-9.3.7.1-a LedgerService GetTransferBooking (read-only)', () => {
+  it('an unknown transfer is NOT_KNOWN (not an error); an empty or oversized id is INVALID_ARGUMENT with a reason; reading changes nothing', async () => {
+    const before = await db.admin(`SELECT count(*)::int AS n FROM journal_entry`);
+    expect(await booking(`treasury:sweep:ETH:${randomUUID()}`)).toMatchObject({ state: NOT_KNOWN, entryId: '' });
+    for (const [id, reason] of [['', 'FIELD_REQUIRED'], ['x'.repeat(201), 'FIELD_TOO_LONG']] as const) {
+      const err = await booking(id).then(() => undefined, (e: ServiceError) => e);
+      expect(err?.code).toBe(status.INVALID_ARGUMENT);
+      expect(errorReason(err?.metadata)).toBe(reason);
+    }
+    expect(await db.admin(`SELECT count(*)::int AS n FROM journal_entry`)).toEqual(before);
   });
 });

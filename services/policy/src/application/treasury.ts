@@ -30,6 +30,8 @@ import {
   type AssetTreasury,
   type HotWalletState,
   type OwnWallet,
+  transferGate,
+  type TransferBooking,
   type TransferDirection,
   type TreasurySettings,
   type WalletTier,
@@ -46,9 +48,12 @@ export interface WalletBalanceFact {
   readonly available: bigint;
 }
 
-/** The ledger's per-wallet balances of an asset. Rejects when the ledger cannot answer (the round is skipped). */
+/** The ledger's facts the monitor reads. Rejects when the ledger cannot answer (never a guessed value). */
 export interface WalletBalanceSource {
+  /** Per-wallet balances of an asset (GetWalletBalances); a rejection skips the round. */
   walletBalances(asset: string): Promise<readonly WalletBalanceFact[]>;
+  /** Whether the ledger has booked a treasury transfer (GetTransferBooking); a rejection blocks that direction this round. */
+  transferBooking(transferId: string): Promise<TransferBooking>;
 }
 
 export type TransferStatus = 'open' | 'closed';
@@ -86,11 +91,15 @@ export interface TreasuryStore {
   /** The pause as the decision input shows it (undefined: not paused). Read in the decision's transaction. */
   hotPause(tx: Tx, asset: string): Promise<{ readonly since: Date } | undefined>;
   openTransfers(tx: Tx, asset: string): Promise<readonly TreasuryTransferRecord[]>;
+  /** Transfers closed as final whose booking the ledger has not confirmed yet ("settling"). */
+  settlingTransfers(tx: Tx, asset: string): Promise<readonly TreasuryTransferRecord[]>;
+  /** settling → booked (the ledger confirmed it); false when it was not settling. */
+  markBooked(tx: Tx, transferId: string, now: Date): Promise<boolean>;
   transfer(tx: Tx, transferId: string): Promise<TreasuryTransferRecord | undefined>;
   insertTransfer(tx: Tx, t: TreasuryTransferRecord): Promise<void>;
   /** open → closed; false when it was not open. */
   closeTransfer(tx: Tx, transferId: string, reason: string, now: Date): Promise<boolean>;
-  /** closed (as final) → open again (the final block left the chain). */
+  /** closed (as final, settling or booked) → open again (the final block left the chain). */
   reopenTransfer(tx: Tx, transferId: string, now: Date): Promise<boolean>;
   publishIncident(tx: Tx, incident: TreasuryIncident): Promise<void>;
 }
@@ -162,6 +171,20 @@ export class TreasuryService {
   async round(asset: string, settings: TreasurySettings = this.settings()): Promise<RoundResult> {
     const s = settings.assets.get(asset);
     if (!s) throw new TreasuryProposalError('TREASURY_ASSET_UNKNOWN', `no treasury settings for ${asset}`);
+    // Settling guard (domain transferGate): ask the ledger about every settling transfer BEFORE
+    // reading the balances, so a BOOKED answer means the balances read next include it.
+    const settlingBefore = await this.deps.decisions.transaction((tx) => this.deps.store.settlingTransfers(tx, asset));
+    const bookedBeforeRead = new Set<string>();
+    for (const t of settlingBefore) {
+      let booking: TransferBooking | 'unknown';
+      try {
+        booking = await this.deps.balances.transferBooking(t.transferId);
+      } catch (err) {
+        booking = 'unknown';
+        this.deps.logger.warn({ err, asset, transferId: t.transferId, alert: 'treasury_booking_unknown' }, 'ledger cannot say whether a final treasury transfer is booked: no proposal of that direction this round');
+      }
+      if (booking === 'booked') bookedBeforeRead.add(t.transferId);
+    }
     const balances = await this.deps.balances.walletBalances(asset);
     const hotIds = new Set(s.wallets.hot.map((w) => w.id));
     // Online exposure: our hot wallets plus the HD deposit addresses (custodian:<asset>:deposits,
@@ -173,6 +196,10 @@ export class TreasuryService {
       await store.lockAsset(tx, asset);
       const now = this.deps.clock.now();
       const open = await this.closeEnded(tx, await store.openTransfers(tx, asset), now);
+      // Re-read under the lock: a transfer that became final after the lookup is settling and unconfirmed.
+      const gate = transferGate({ open, settling: await store.settlingTransfers(tx, asset), bookedBeforeRead });
+      for (const id of gate.released) await store.markBooked(tx, id, now);
+      if (gate.unbooked.length > 0) this.deps.logger.info({ asset, settling: gate.unbooked }, 'treasury transfer final but not booked by the ledger yet: no proposal of its direction on the balances read');
       const before = await store.hotState(tx, asset);
       const a = assessHotWallet({
         hot,
@@ -180,8 +207,8 @@ export class TreasuryService {
         graceSeconds: settings.graceSeconds,
         now,
         state: before,
-        openSweep: open.some((t) => t.direction === 'sweep'),
-        openReplenish: open.some((t) => t.direction === 'replenish'),
+        openSweep: gate.sweepBlocked,
+        openReplenish: gate.replenishBlocked,
       });
       const proposed: TreasuryTransferRecord[] = [];
       if (a.sweep !== undefined) {

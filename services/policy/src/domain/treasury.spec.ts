@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
-import { NO_BREACH, TreasurySettingsError, assessHotWallet, capRatio, isTreasuryTransferId, treasurySettingsFromData, treasuryTransferInput, type AssetTreasury } from './treasury.js';
+import { NO_BREACH, TreasurySettingsError, assessHotWallet, capRatio, isTreasuryTransferId, transferGate, treasurySettingsFromData, treasuryTransferInput, type AssetTreasury, type HotWalletState } from './treasury.js';
 
 const ROOT = new URL('../../../../', import.meta.url);
 const shipped = {
@@ -126,6 +126,113 @@ describe('C-9.3.7.1-a hot-wallet monitor rules', () => {
       destination: { address: '0xc', wallet_id: 'eth-cold-01' },
       approvals: [],
     });
+  });
+});
+
+describe('C-9.3.7.1-a settling guard: a sweep final in policy but not booked by the ledger blocks the next proposal', () => {
+  const sweep = (transferId: string) => ({ transferId, direction: 'sweep' as const });
+
+  it('settling (final here, not confirmed booked) blocks a new sweep; booked (confirmed before the balance read) releases it', () => {
+    const settling = transferGate({ open: [], settling: [sweep('s1')], bookedBeforeRead: new Set() });
+    expect(settling).toEqual({ sweepBlocked: true, replenishBlocked: false, released: [], unbooked: ['s1'] });
+    expect(assessHotWallet({ ...base, hot: eth.cap * 2n, openSweep: settling.sweepBlocked }).sweep).toBeUndefined();
+    const booked = transferGate({ open: [], settling: [sweep('s1')], bookedBeforeRead: new Set(['s1']) });
+    expect(booked).toEqual({ sweepBlocked: false, replenishBlocked: false, released: ['s1'], unbooked: [] });
+    expect(assessHotWallet({ ...base, hot: eth.cap + 1n, openSweep: booked.sweepBlocked }).sweep).toBe(eth.cap + 1n - eth.target);
+  });
+
+  it('an open sweep blocks whatever the ledger says; a settling replenishment blocks only replenishments; one unconfirmed of two still blocks', () => {
+    expect(transferGate({ open: [{ direction: 'sweep' }], settling: [], bookedBeforeRead: new Set() }).sweepBlocked).toBe(true);
+    expect(transferGate({ open: [], settling: [{ transferId: 'r1', direction: 'replenish' }], bookedBeforeRead: new Set() })).toMatchObject({ sweepBlocked: false, replenishBlocked: true });
+    expect(transferGate({ open: [], settling: [sweep('s1'), sweep('s2')], bookedBeforeRead: new Set(['s1']) })).toMatchObject({ sweepBlocked: true, released: ['s1'], unbooked: ['s2'] });
+  });
+
+  /**
+   * A model of the race: one chain, two consumers of the same tx.status FINAL (policy closes the
+   * sweep, the ledger books it; either order), and monitor rounds whose three steps (booking
+   * lookup, balance read, decision under the lock) interleave with both. The ledger's hot
+   * balance drops only when it books. Whatever the interleaving, the sweeps proposed never
+   * move more than the excess there was (each excess is swept once).
+   */
+  type Step = 'final' | 'book' | 'lookup' | 'read' | 'decide';
+  interface Sweep {
+    readonly id: string;
+    readonly amount: bigint;
+    finalInPolicy: boolean;
+    bookedInLedger: boolean;
+    markedBooked: boolean;
+  }
+  function simulate(hot0: bigint, steps: readonly Step[], guard: boolean): { proposed: bigint[]; ledgerHot: bigint } {
+    let ledgerHot = hot0;
+    const sweeps: Sweep[] = [];
+    const proposed: bigint[] = [];
+    let state: HotWalletState = NO_BREACH;
+    let round: { booked: Set<string>; read?: bigint } | undefined;
+    for (const step of steps) {
+      if (step === 'final') {
+        const s = sweeps.find((x) => !x.finalInPolicy);
+        if (s) s.finalInPolicy = true;
+      } else if (step === 'book') {
+        const s = sweeps.find((x) => !x.bookedInLedger);
+        if (s) {
+          s.bookedInLedger = true;
+          ledgerHot -= s.amount;
+        }
+      } else if (step === 'lookup') {
+        round = { booked: new Set(sweeps.filter((x) => x.finalInPolicy && !x.markedBooked && x.bookedInLedger).map((x) => x.id)) };
+      } else if (step === 'read') {
+        if (round) round.read = ledgerHot;
+      } else if (round?.read !== undefined) {
+        const open = sweeps.filter((x) => !x.finalInPolicy).map(() => ({ direction: 'sweep' as const }));
+        const settling = guard ? sweeps.filter((x) => x.finalInPolicy && !x.markedBooked).map((x) => sweep(x.id)) : [];
+        const gate = transferGate({ open, settling, bookedBeforeRead: round.booked });
+        for (const id of gate.released) sweeps.find((x) => x.id === id)!.markedBooked = true;
+        const a = assessHotWallet({ ...base, hot: round.read, state, openSweep: gate.sweepBlocked });
+        state = a.state;
+        if (a.sweep !== undefined) {
+          proposed.push(a.sweep);
+          sweeps.push({ id: `s${sweeps.length}`, amount: a.sweep, finalInPolicy: false, bookedInLedger: false, markedBooked: false });
+        }
+        round = undefined;
+      }
+    }
+    return { proposed, ledgerHot };
+  }
+  const eth18 = 10n ** 18n;
+
+  it('without the guard the race proposes the same excess twice; with it, once (example: round after policy FINAL, before the ledger books)', () => {
+    const steps: Step[] = ['lookup', 'read', 'decide', 'final', 'lookup', 'read', 'decide', 'book', 'lookup', 'read', 'decide'];
+    expect(simulate(60n * eth18, steps, false).proposed).toEqual([30n * eth18, 30n * eth18]);
+    expect(simulate(60n * eth18, steps, true).proposed).toEqual([30n * eth18]);
+  });
+
+  it('property: over any interleaving of {final in policy, booked in ledger, monitor round steps} the sweeps proposed never exceed the excess; an excess ≤ cap is swept at most once', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: 51n, max: 200n }), fc.array(fc.constantFrom<Step>('final', 'book', 'lookup', 'read', 'decide'), { maxLength: 80 }), (hotEth, steps) => {
+        const hot0 = hotEth * eth18;
+        const { proposed } = simulate(hot0, steps, true);
+        const total = proposed.reduce((a, b) => a + b, 0n);
+        expect(total <= hot0 - eth.target).toBe(true);
+        for (const p of proposed) expect(p > 0n && p <= eth.cap).toBe(true);
+        if (hot0 - eth.target <= eth.cap) expect(proposed.length <= 1).toBe(true);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('property: once every sweep is final and booked, a full round proposes again exactly while the books are still above the cap (booked releases it)', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: 81n, max: 250n }), (hotEth) => {
+        const hot0 = hotEth * eth18;
+        const { proposed, ledgerHot } = simulate(hot0, ['lookup', 'read', 'decide', 'final', 'book', 'lookup', 'read', 'decide'], true);
+        expect(proposed[0]).toBe(eth.cap);
+        // The books show the first sweep only (the second, if any, is not booked).
+        const afterFirst = hot0 - eth.cap;
+        expect(ledgerHot).toBe(afterFirst);
+        if (afterFirst > eth.cap) expect(proposed).toEqual([eth.cap, afterFirst - eth.target > eth.cap ? eth.cap : afterFirst - eth.target]);
+        else expect(proposed).toEqual([eth.cap]);
+      }),
+    );
   });
 });
 

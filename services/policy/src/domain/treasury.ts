@@ -10,6 +10,8 @@
  *   hot > cap for > grace       → incident (once per breach) + hot withdrawals of the asset paused
  *   hot ≤ cap                   → breach over, pause lifted
  *   hot < floor                 → replenishment target - hot proposed (needs a quorum; one open at a time)
+ *   a transfer final on chain   → "settling" until the ledger reports it booked: no proposal of
+ *                                 that direction on balances that do not show it yet (transferGate)
  */
 import { parseAmount } from './amount.js';
 
@@ -106,7 +108,7 @@ export const NO_BREACH: HotWalletState = Object.freeze({ breachSince: undefined,
 
 export interface HotWalletAssessment {
   readonly state: HotWalletState;
-  /** Sweep this much hot → sweepTo (only when none is in flight). */
+  /** Sweep this much hot → sweepTo (only when none is in flight or settling). */
   readonly sweep: bigint | undefined;
   /** Replenish this much warm → hot (only when none is in flight). */
   readonly replenish: bigint | undefined;
@@ -118,8 +120,8 @@ export interface HotWalletAssessment {
 
 /**
  * One round for one asset. `hot` is the ledger's available balance of our hot wallets;
- * `openSweep` / `openReplenish`: a transfer of that direction is still in flight (no second
- * proposal then — the balance the ledger reports does not yet show it).
+ * `openSweep` / `openReplenish`: a transfer of that direction is still in flight or settling
+ * (transferGate; no second proposal then — the balance the ledger reports does not yet show it).
  */
 export function assessHotWallet(args: {
   readonly hot: bigint;
@@ -147,6 +149,38 @@ export function assessHotWallet(args: {
     replenish: undefined,
     raiseIncident: paused && !state.paused,
     resumed: false,
+  };
+}
+
+/**
+ * What the ledger says of a treasury transfer's booking (LedgerService.GetTransferBooking):
+ * `booked` — its TRANSFER entry is in the books, so the wallet balances include it;
+ * `pending` — authorised, not (or no longer, after a reorg) booked; `not_known` — the ledger
+ * has not consumed its decision yet.
+ */
+export type TransferBooking = 'not_known' | 'pending' | 'booked';
+
+/**
+ * The settling guard (C-9.3.7.1-a): policy closes a transfer on tx.status FINAL, the ledger
+ * books it on the same event in its own consumer. Until the ledger has booked it, the balance
+ * GetWalletBalances reports is the one from before the transfer, so a proposal of the same
+ * direction on it would move the same excess twice. A direction is blocked while a transfer of
+ * it is open, or settling (final here) and not confirmed booked by a lookup made BEFORE the
+ * balances were read (a booking confirmed after the read says nothing about that read).
+ * Fail closed: a lookup that failed is simply not in `bookedBeforeRead`.
+ */
+export function transferGate(args: {
+  readonly open: readonly { readonly direction: TransferDirection }[];
+  readonly settling: readonly { readonly transferId: string; readonly direction: TransferDirection }[];
+  readonly bookedBeforeRead: ReadonlySet<string>;
+}): { readonly sweepBlocked: boolean; readonly replenishBlocked: boolean; readonly released: readonly string[]; readonly unbooked: readonly string[] } {
+  const unbooked = args.settling.filter((t) => !args.bookedBeforeRead.has(t.transferId));
+  const blocked = (d: TransferDirection): boolean => args.open.some((t) => t.direction === d) || unbooked.some((t) => t.direction === d);
+  return {
+    sweepBlocked: blocked('sweep'),
+    replenishBlocked: blocked('replenish'),
+    released: args.settling.filter((t) => args.bookedBeforeRead.has(t.transferId)).map((t) => t.transferId),
+    unbooked: unbooked.map((t) => t.transferId),
   };
 }
 

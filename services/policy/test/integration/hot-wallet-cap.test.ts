@@ -26,6 +26,7 @@ import {
 import { KafkaBus, createEnvelope, createKafkaClient, protobufEnvelopeCodec, type Subscription } from '@custody/event-bus';
 import { expirePending, subjectOf } from '../../src/application/decisions.js';
 import type { WalletBalanceFact } from '../../src/application/treasury.js';
+import type { TransferBooking } from '../../src/domain/treasury.js';
 import { approvalSigningBytes, localDecisionSigner, prefixedTopics, startPolicy, verifyDecisionToken, type PolicyHandle, type WithdrawalFactsProvider } from '../../src/index.js';
 import { TestClock, buildBundles, createPrefixedTopics, createTestDatabase, deletePrefixedTopics, directoryOf, newOperator, quietLogger, rand, requireEnv, waitFor, type Bundles, type TestDatabase, type TestOperator } from './support.js';
 
@@ -50,6 +51,13 @@ const setBalances = (asset: string, hot: bigint, warm = 100n * ETH, deposits?: b
     { walletId: asset === 'ETH' ? HOT.id : 'btc-hot-01', chain: asset === 'ETH' ? 'ethereum-mainnet' : 'bitcoin-mainnet', available: hot },
     { walletId: asset === 'ETH' ? WARM.id : 'btc-warm-01', chain: asset === 'ETH' ? 'ethereum-mainnet' : 'bitcoin-mainnet', available: warm },
   ]);
+};
+
+/** What the ledger's GetTransferBooking answers per transfer id ('down': the call fails). */
+const bookings = new Map<string, TransferBooking | 'down'>();
+const transferBooking = (id: string): Promise<TransferBooking> => {
+  const b = bookings.get(id) ?? 'not_known';
+  return b === 'down' ? Promise.reject(new Error('14 UNAVAILABLE: ledger unreachable')) : Promise.resolve(b);
 };
 
 const facts: WithdrawalFactsProvider = {
@@ -92,9 +100,11 @@ async function decisionFor(id: string, outcome?: PolicyDecision): Promise<Policy
   return decided.find(match)!;
 }
 
-async function transferStatus(id: string): Promise<{ status: string; close_reason: string } | undefined> {
-  const [row] = await db.admin<{ status: string; close_reason: string }>(`SELECT "status", "close_reason" FROM treasury_transfer WHERE transfer_id = $1`, [id]);
-  return row;
+async function transferStatus(id: string): Promise<{ status: string; close_reason: string; booked?: boolean } | undefined> {
+  const [row] = await db.admin<{ status: string; close_reason: string; booked: boolean }>(`SELECT "status", "close_reason", "booked_at" IS NOT NULL AS booked FROM treasury_transfer WHERE transfer_id = $1`, [id]);
+  if (!row) return undefined;
+  // booked: the settling guard's mark (only meaningful for a transfer closed as final).
+  return row.close_reason === 'final' ? row : { status: row.status, close_reason: row.close_reason };
 }
 
 async function vote(op: TestOperator, decisionId: string, role: string) {
@@ -123,7 +133,7 @@ beforeAll(async () => {
     consumerGroupId,
     outboxPollIntervalMs: 50,
     // Rounds are driven by the test (policy.treasury.round); the timer is bounded and slow.
-    treasury: { balances: { walletBalances: (asset) => Promise.resolve(ledger.get(asset) ?? []) }, intervalMs: 3_600_000 },
+    treasury: { balances: { walletBalances: (asset) => Promise.resolve(ledger.get(asset) ?? []), transferBooking }, intervalMs: 3_600_000 },
   });
   observer = await bus.subscribe({
     groupId: `observer-${rand()}`,
@@ -207,13 +217,29 @@ describe('C-9.3.7.1-a hot-wallet cap with automatic sweeping: above cap → swee
     expect(await policy.treasury.round('ETH')).toMatchObject({ incident: false, paused: true });
   });
 
-  it('the sweep final on chain closes it; back under the cap the pause lifts and hot withdrawals run again', async () => {
+  it('race: the sweep FINAL consumed by policy but not yet booked by the ledger → the round reads the old balance and proposes nothing (settling); ledger unreachable → nothing either', async () => {
     await publish(Topics.txStatus, HOT.id, TxStatus.fromPartial({ withdrawalId: sweepId, chain: 'ethereum-mainnet', sourceWallet: HOT.id, txHash: '0xabc', state: TxState.TX_STATE_FINAL, confirmations: 64, feePaid: '21000000000000' }));
     await waitFor(async () => (await transferStatus(sweepId))?.status === 'closed', 20_000, () => `transfer ${sweepId} closed`);
-    expect(await transferStatus(sweepId)).toEqual({ status: 'closed', close_reason: 'final' });
+    expect(await transferStatus(sweepId)).toEqual({ status: 'closed', close_reason: 'final', booked: false });
+    // The ledger's consumer has not booked the TRANSFER yet: its balance is still the pre-sweep 70 ETH.
+    bookings.set(sweepId, 'pending');
+    clock.advance(60_000);
+    expect(await policy.treasury.round('ETH')).toMatchObject({ hot: 70n * ETH, proposed: [] });
+    bookings.set(sweepId, 'down');
+    clock.advance(60_000);
+    expect(await policy.treasury.round('ETH')).toMatchObject({ hot: 70n * ETH, proposed: [] });
+    bookings.delete(sweepId); // NOT_KNOWN (decision not consumed by the ledger yet): not booked either
+    expect((await policy.treasury.round('ETH')).proposed).toEqual([]);
+    expect(await transferStatus(sweepId)).toEqual({ status: 'closed', close_reason: 'final', booked: false });
+    expect(await db.admin(`SELECT 1 FROM decision WHERE withdrawal_id LIKE 'treasury:sweep:ETH:%'`)).toHaveLength(1);
+  });
+
+  it('after the ledger booked it the next round proposes only if still above the cap; back under the cap the pause lifts and hot withdrawals run again', async () => {
+    bookings.set(sweepId, 'booked');
     setBalances('ETH', 40n * ETH);
     clock.advance(60_000);
     expect(await policy.treasury.round('ETH')).toMatchObject({ incident: false, paused: false, proposed: [] });
+    expect(await transferStatus(sweepId)).toEqual({ status: 'closed', close_reason: 'final', booked: true });
     expect((await withdrawEth(ETH)).decision).toBe(PolicyDecision.POLICY_DECISION_ALLOW);
     // Above the cap again: a new sweep may be proposed now that the first one is closed.
     setBalances('ETH', 51n * ETH);

@@ -3,13 +3,13 @@
 // strings; a history line's amount is signed credit-positive (as the proto documents), i.e.
 // the opposite of the journal's debit-positive convention.
 import { status } from '@grpc/grpc-js';
-import { CustodialTier, EntryKind, LedgerServiceService, WithdrawalHoldState, timestampFromDate, timestampToMillis, type LedgerServiceServer } from '@custody/contracts';
+import { CustodialTier, EntryKind, LedgerServiceService, TransferBookingState, WithdrawalHoldState, timestampFromDate, timestampToMillis, type LedgerServiceServer } from '@custody/contracts';
 import { isDomainError, unaryHandler, type GrpcCodeMap, type Logger } from '@custody/platform';
 import type { CustodialBalanceView, LedgerQueries } from '../../application/queries.js';
 import type { LiabilitiesProofs } from '../../application/liabilities.js';
 import type { LedgerStatements } from '../../application/statements.js';
 import { REPORT_ERROR_CODES, createReportHandlers, mtlsOperator, type OperatorAuthenticator } from './ledger-reports.js';
-import type { WithdrawalState } from '../../application/ports.js';
+import type { TransferState, WithdrawalState } from '../../application/ports.js';
 import { InvalidArgumentError } from '../../domain/errors.js';
 import type { EntryKind as DomainKind } from '../../domain/postings.js';
 
@@ -50,8 +50,15 @@ const HOLD_STATE: Readonly<Record<WithdrawalState, WithdrawalHoldState>> = {
   REJECTED: WithdrawalHoldState.WITHDRAWAL_HOLD_STATE_REJECTED,
 };
 
+/** A treasury transfer's booking as the transfer store has it (undefined: not known). */
+export type TransferBookingReader = (transferId: string) => Promise<{ readonly state: TransferState; readonly settleEntryId: string | null } | undefined>;
+
+const TRANSFER_ID_MAX = 200;
+
 export function createLedgerService(deps: {
   readonly queries: LedgerQueries;
+  /** GetTransferBooking (the policy's hot-wallet monitor). */
+  readonly transferBooking: TransferBookingReader;
   readonly statements: LedgerStatements;
   readonly liabilities: LiabilitiesProofs;
   /** Who may build liabilities snapshots (default: the mTLS client certificate CN). */
@@ -107,6 +114,16 @@ export function createLedgerService(deps: {
       const asOf = deps.clock();
       const o = await deps.queries.outflow({ clientId: req.clientId, customerAccount: req.customerAccount, asset: req.asset, since: sinceOf(req.since), excludeWithdrawalId: req.excludeWithdrawalId });
       return { account: o.account, asset: o.asset, since: timestampFromDate(o.since), total: o.total.toString(), withdrawals: o.withdrawals, asOf: timestampFromDate(asOf) };
+    }, options),
+    getTransferBooking: unaryHandler(async (req) => {
+      if (req.transferId === '') throw new InvalidArgumentError('transfer_id', 'FIELD_REQUIRED', 'is required');
+      if (req.transferId.length > TRANSFER_ID_MAX) throw new InvalidArgumentError('transfer_id', 'FIELD_TOO_LONG', `longer than ${TRANSFER_ID_MAX}`);
+      const asOf = deps.clock();
+      const t = await deps.transferBooking(req.transferId);
+      // SETTLED without its entry cannot happen (one UPDATE sets both); it is reported PENDING, never BOOKED.
+      const booked = t?.state === 'SETTLED' && t.settleEntryId !== null;
+      const state = !t ? TransferBookingState.TRANSFER_BOOKING_STATE_NOT_KNOWN : booked ? TransferBookingState.TRANSFER_BOOKING_STATE_BOOKED : TransferBookingState.TRANSFER_BOOKING_STATE_PENDING;
+      return { transferId: req.transferId, state, entryId: booked ? (t.settleEntryId ?? '') : '', asOf: timestampFromDate(asOf) };
     }, options),
     getWithdrawalHold: unaryHandler(async (req) => {
       const asOf = deps.clock();

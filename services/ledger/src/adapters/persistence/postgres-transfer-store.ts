@@ -40,6 +40,12 @@ export class PostgresTransferStore implements TransferStore {
     await m(tx).query(`UPDATE "ledger_transfer" SET "state" = $2, "settle_entry_id" = $3, "updated_at" = $4 WHERE "transfer_id" = $1`, [transferId, state, settleEntryId, at]);
   }
 
+  /** Read-only (GetTransferBooking): the transfer's state and TRANSFER entry, no lock; undefined when not known. */
+  async booking(transferId: string, tx: Tx): Promise<{ readonly state: TransferState; readonly settleEntryId: string | null } | undefined> {
+    const [r] = (await m(tx).query(`SELECT "state", "settle_entry_id" FROM "ledger_transfer" WHERE "transfer_id" = $1`, [transferId])) as Pick<Row, 'state' | 'settle_entry_id'>[];
+    return r ? { state: r.state, settleEntryId: r.settle_entry_id } : undefined;
+  }
+
   async transfersAwaitingWallet(walletId: string, tx: Tx): Promise<string[]> {
     const rows = (await m(tx).query(
       `SELECT DISTINCT p."withdrawal_id" FROM "ledger_pending_event" p JOIN "ledger_transfer" t ON t."transfer_id" = p."withdrawal_id"

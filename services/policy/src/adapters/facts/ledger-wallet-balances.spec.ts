@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { CustodialTier, GetWalletBalancesResponse } from '@custody/contracts';
-import { walletBalanceFacts } from './ledger-wallet-balances.js';
+import { CustodialTier, GetTransferBookingResponse, GetWalletBalancesResponse, TransferBookingState } from '@custody/contracts';
+import { transferBookingOf, walletBalanceFacts } from './ledger-wallet-balances.js';
 
 const res = (balances: { walletId: string; asset: string; available: string; chain?: string }[]): GetWalletBalancesResponse =>
   GetWalletBalancesResponse.fromPartial({ balances: balances.map((b) => ({ account: `custodian:${b.asset}:${b.walletId}`, tier: CustodialTier.CUSTODIAL_TIER_HOT, chain: 'ethereum-mainnet', ...b })) });
@@ -24,5 +24,22 @@ describe('C-9.3.7.1-a the monitor reads per-wallet balances from the ledger exac
 
   it('a malformed amount rejects the whole answer (the round is skipped, never "0")', () => {
     for (const bad of ['', '1.5', '01', '1e3', ' 1']) expect(() => walletBalanceFacts(res([{ walletId: 'eth-hot-01', asset: 'ETH', available: bad }]), 'ETH')).toThrow(/malformed balance/);
+  });
+});
+
+describe('C-9.3.7.1-a the monitor reads a transfer\'s booking from the ledger exactly (fail closed)', () => {
+  const id = 'treasury:sweep:ETH:1';
+  const booking = (state: TransferBookingState, transferId = id): GetTransferBookingResponse => GetTransferBookingResponse.fromPartial({ transferId, state, entryId: state === TransferBookingState.TRANSFER_BOOKING_STATE_BOOKED ? 'e1' : '' });
+
+  it('BOOKED, PENDING and NOT_KNOWN map one to one', () => {
+    expect(transferBookingOf(booking(TransferBookingState.TRANSFER_BOOKING_STATE_BOOKED), id)).toBe('booked');
+    expect(transferBookingOf(booking(TransferBookingState.TRANSFER_BOOKING_STATE_PENDING), id)).toBe('pending');
+    expect(transferBookingOf(booking(TransferBookingState.TRANSFER_BOOKING_STATE_NOT_KNOWN), id)).toBe('not_known');
+  });
+
+  it('UNSPECIFIED, an unknown state or an answer about another transfer rejects (never "booked")', () => {
+    expect(() => transferBookingOf(booking(TransferBookingState.TRANSFER_BOOKING_STATE_UNSPECIFIED), id)).toThrow(/unknown booking state/);
+    expect(() => transferBookingOf(booking(99 as TransferBookingState), id)).toThrow(/unknown booking state/);
+    expect(() => transferBookingOf(booking(TransferBookingState.TRANSFER_BOOKING_STATE_BOOKED, 'treasury:sweep:ETH:2'), id)).toThrow(/another transfer/);
   });
 });

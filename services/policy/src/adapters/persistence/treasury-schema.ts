@@ -24,6 +24,8 @@ export const TreasuryTransferEntity = new EntitySchema<Record<string, unknown>>(
     opened_at: ts,
     closed_at: { ...ts, nullable: true },
     close_reason: text,
+    /** When the ledger confirmed the booking of a transfer closed as final (null: settling). */
+    booked_at: { ...ts, nullable: true },
   },
   indices: [{ name: 'treasury_transfer_one_open', columns: ['asset', 'direction'], unique: true, where: `"status" = 'open'` }],
 });
@@ -65,5 +67,22 @@ export class CreateTreasuryTables1795824000000 implements MigrationInterface {
   async down(q: QueryRunner): Promise<void> {
     await q.query(`DROP TABLE "treasury_hot_wallet"`);
     await q.query(`DROP TABLE "treasury_transfer"`);
+  }
+}
+
+/**
+ * The settling guard (C-9.3.7.1-a): a transfer closed as final stays settling until the ledger
+ * reports it booked (`booked_at`). Existing final transfers start settling: the first round asks
+ * the ledger once about each.
+ */
+export class AddTreasuryTransferBooked1795996800000 implements MigrationInterface {
+  readonly name = 'AddTreasuryTransferBooked1795996800000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`ALTER TABLE "treasury_transfer" ADD COLUMN "booked_at" timestamp with time zone`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`ALTER TABLE "treasury_transfer" DROP COLUMN "booked_at"`);
   }
 }

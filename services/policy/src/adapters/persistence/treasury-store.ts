@@ -1,4 +1,5 @@
-// Postgres adapter of the TreasuryStore port (application/treasury.ts): treasury transfers,
+// Postgres adapter of the TreasuryStore port (application/treasury.ts): treasury transfers
+// (closed as final = settling until `booked_at`, the ledger's confirmation),
 // the hot-wallet state per asset, and custody.incident.raised.v1 through the outbox (same
 // transaction as the state change).
 import { createHash } from 'node:crypto';
@@ -84,6 +85,15 @@ export class PostgresTreasuryStore implements TreasuryStore {
     return rows.map(toRecord);
   }
 
+  async settlingTransfers(tx: Tx, asset: string): Promise<readonly TreasuryTransferRecord[]> {
+    const rows = (await m(tx).query(`SELECT ${COLUMNS} FROM "treasury_transfer" WHERE "asset" = $1 AND "status" = 'closed' AND "close_reason" = 'final' AND "booked_at" IS NULL ORDER BY "opened_at"`, [asset])) as TransferRow[];
+    return rows.map(toRecord);
+  }
+
+  async markBooked(tx: Tx, transferId: string, now: Date): Promise<boolean> {
+    return changed(await m(tx).query(`WITH u AS (UPDATE "treasury_transfer" SET "booked_at" = $2 WHERE "transfer_id" = $1 AND "status" = 'closed' AND "close_reason" = 'final' AND "booked_at" IS NULL RETURNING 1) SELECT count(*)::int AS n FROM u`, [transferId, now]));
+  }
+
   async transfer(tx: Tx, transferId: string): Promise<TreasuryTransferRecord | undefined> {
     const [row] = (await m(tx).query(`SELECT ${COLUMNS} FROM "treasury_transfer" WHERE "transfer_id" = $1`, [transferId])) as TransferRow[];
     return row ? toRecord(row) : undefined;
@@ -103,7 +113,7 @@ export class PostgresTreasuryStore implements TreasuryStore {
 
   async reopenTransfer(tx: Tx, transferId: string, _now: Date): Promise<boolean> {
     // Fails on the unique index if another transfer of that direction was opened meanwhile: the bus retries, then dead-letters (visible).
-    return changed(await m(tx).query(`WITH u AS (UPDATE "treasury_transfer" SET "status" = 'open', "closed_at" = NULL, "close_reason" = '' WHERE "transfer_id" = $1 AND "status" = 'closed' AND "close_reason" = 'final' RETURNING 1) SELECT count(*)::int AS n FROM u`, [transferId]));
+    return changed(await m(tx).query(`WITH u AS (UPDATE "treasury_transfer" SET "status" = 'open', "closed_at" = NULL, "close_reason" = '', "booked_at" = NULL WHERE "transfer_id" = $1 AND "status" = 'closed' AND "close_reason" = 'final' RETURNING 1) SELECT count(*)::int AS n FROM u`, [transferId]));
   }
 
   async publishIncident(tx: Tx, incident: TreasuryIncident): Promise<void> {

@@ -281,6 +281,57 @@ export function custodialTierToJSON(object: CustodialTier): string {
   }
 }
 
+export enum TransferBookingState {
+  TRANSFER_BOOKING_STATE_UNSPECIFIED = 0,
+  /** TRANSFER_BOOKING_STATE_NOT_KNOWN - No policy.decided ALLOW of this transfer consumed yet. */
+  TRANSFER_BOOKING_STATE_NOT_KNOWN = 1,
+  /**
+   * TRANSFER_BOOKING_STATE_PENDING - Authorised, nothing booked: FINAL not consumed yet, parked (a wallet not registered), or a
+   * booked transfer reversed after a reorg (authorised again).
+   */
+  TRANSFER_BOOKING_STATE_PENDING = 2,
+  /** TRANSFER_BOOKING_STATE_BOOKED - The TRANSFER entry is booked: wallet balances include it. */
+  TRANSFER_BOOKING_STATE_BOOKED = 3,
+  UNRECOGNIZED = -1,
+}
+
+export function transferBookingStateFromJSON(object: any): TransferBookingState {
+  switch (object) {
+    case 0:
+    case "TRANSFER_BOOKING_STATE_UNSPECIFIED":
+      return TransferBookingState.TRANSFER_BOOKING_STATE_UNSPECIFIED;
+    case 1:
+    case "TRANSFER_BOOKING_STATE_NOT_KNOWN":
+      return TransferBookingState.TRANSFER_BOOKING_STATE_NOT_KNOWN;
+    case 2:
+    case "TRANSFER_BOOKING_STATE_PENDING":
+      return TransferBookingState.TRANSFER_BOOKING_STATE_PENDING;
+    case 3:
+    case "TRANSFER_BOOKING_STATE_BOOKED":
+      return TransferBookingState.TRANSFER_BOOKING_STATE_BOOKED;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return TransferBookingState.UNRECOGNIZED;
+  }
+}
+
+export function transferBookingStateToJSON(object: TransferBookingState): string {
+  switch (object) {
+    case TransferBookingState.TRANSFER_BOOKING_STATE_UNSPECIFIED:
+      return "TRANSFER_BOOKING_STATE_UNSPECIFIED";
+    case TransferBookingState.TRANSFER_BOOKING_STATE_NOT_KNOWN:
+      return "TRANSFER_BOOKING_STATE_NOT_KNOWN";
+    case TransferBookingState.TRANSFER_BOOKING_STATE_PENDING:
+      return "TRANSFER_BOOKING_STATE_PENDING";
+    case TransferBookingState.TRANSFER_BOOKING_STATE_BOOKED:
+      return "TRANSFER_BOOKING_STATE_BOOKED";
+    case TransferBookingState.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /** All amounts: base units, decimal integer strings (entries may be negative: "-5"). */
 export interface Balance {
   asset: string;
@@ -569,6 +620,19 @@ export interface GetOutflowResponse {
   total: string;
   /** How many withdrawals the total sums. */
   withdrawals: number;
+  asOf?: Timestamp | undefined;
+}
+
+export interface GetTransferBookingRequest {
+  /** The treasury transfer id ("treasury:<direction>:<asset>:<uuid>"). */
+  transferId: string;
+}
+
+export interface GetTransferBookingResponse {
+  transferId: string;
+  state: TransferBookingState;
+  /** The TRANSFER journal entry while BOOKED, else "". */
+  entryId: string;
   asOf?: Timestamp | undefined;
 }
 
@@ -4504,6 +4568,208 @@ export const GetOutflowResponse: MessageFns<GetOutflowResponse> = {
   },
 };
 
+function createBaseGetTransferBookingRequest(): GetTransferBookingRequest {
+  return { transferId: "" };
+}
+
+export const GetTransferBookingRequest: MessageFns<GetTransferBookingRequest> = {
+  encode(message: GetTransferBookingRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.transferId !== "") {
+      writer.uint32(10).string(message.transferId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetTransferBookingRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetTransferBookingRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.transferId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetTransferBookingRequest {
+    return {
+      transferId: isSet(object.transferId)
+        ? globalThis.String(object.transferId)
+        : isSet(object.transfer_id)
+        ? globalThis.String(object.transfer_id)
+        : "",
+    };
+  },
+
+  toJSON(message: GetTransferBookingRequest): unknown {
+    const obj: any = {};
+    if (message.transferId !== "") {
+      obj.transferId = message.transferId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetTransferBookingRequest>, I>>(base?: I): GetTransferBookingRequest {
+    return GetTransferBookingRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetTransferBookingRequest>, I>>(object: I): GetTransferBookingRequest {
+    const message = createBaseGetTransferBookingRequest();
+    message.transferId = object.transferId ?? "";
+    return message;
+  },
+};
+
+function createBaseGetTransferBookingResponse(): GetTransferBookingResponse {
+  return { transferId: "", state: 0, entryId: "", asOf: undefined };
+}
+
+export const GetTransferBookingResponse: MessageFns<GetTransferBookingResponse> = {
+  encode(message: GetTransferBookingResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.transferId !== "") {
+      writer.uint32(10).string(message.transferId);
+    }
+    if (message.state !== 0) {
+      writer.uint32(16).int32(message.state);
+    }
+    if (message.entryId !== "") {
+      writer.uint32(26).string(message.entryId);
+    }
+    if (message.asOf !== undefined) {
+      Timestamp.encode(message.asOf, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetTransferBookingResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetTransferBookingResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.transferId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.state = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.entryId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.asOf = Timestamp.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetTransferBookingResponse {
+    return {
+      transferId: isSet(object.transferId)
+        ? globalThis.String(object.transferId)
+        : isSet(object.transfer_id)
+        ? globalThis.String(object.transfer_id)
+        : "",
+      state: isSet(object.state) ? transferBookingStateFromJSON(object.state) : 0,
+      entryId: isSet(object.entryId)
+        ? globalThis.String(object.entryId)
+        : isSet(object.entry_id)
+        ? globalThis.String(object.entry_id)
+        : "",
+      asOf: isSet(object.asOf)
+        ? fromJsonTimestamp(object.asOf)
+        : isSet(object.as_of)
+        ? fromJsonTimestamp(object.as_of)
+        : undefined,
+    };
+  },
+
+  toJSON(message: GetTransferBookingResponse): unknown {
+    const obj: any = {};
+    if (message.transferId !== "") {
+      obj.transferId = message.transferId;
+    }
+    if (message.state !== 0) {
+      obj.state = transferBookingStateToJSON(message.state);
+    }
+    if (message.entryId !== "") {
+      obj.entryId = message.entryId;
+    }
+    if (message.asOf !== undefined) {
+      obj.asOf = fromTimestamp(message.asOf).toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetTransferBookingResponse>, I>>(base?: I): GetTransferBookingResponse {
+    return GetTransferBookingResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetTransferBookingResponse>, I>>(object: I): GetTransferBookingResponse {
+    const message = createBaseGetTransferBookingResponse();
+    message.transferId = object.transferId ?? "";
+    message.state = object.state ?? 0;
+    message.entryId = object.entryId ?? "";
+    message.asOf = (object.asOf !== undefined && object.asOf !== null) ? Timestamp.fromPartial(object.asOf) : undefined;
+    return message;
+  },
+};
+
 /** LedgerService reads the double-entry books (ISO/TR 23576 8.2.3). */
 export type LedgerServiceService = typeof LedgerServiceService;
 export const LedgerServiceService = {
@@ -4636,6 +4902,24 @@ export const LedgerServiceService = {
     responseSerialize: (value: GetOutflowResponse): Buffer => Buffer.from(GetOutflowResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetOutflowResponse => GetOutflowResponse.decode(value),
   },
+  /**
+   * A treasury transfer's booking (read-only; the policy's hot-wallet monitor, C-9.3.7.1-a):
+   * whether the ledger has booked the TRANSFER entry of a "treasury:…" transfer yet. The
+   * ledger books on tx.status FINAL in its own consumer, so policy may have seen FINAL before
+   * the balances GetWalletBalances reports show the transfer. An unknown id is not an error:
+   * TRANSFER_BOOKING_STATE_NOT_KNOWN (policy.decided not consumed yet).
+   */
+  getTransferBooking: {
+    path: "/custody.ledger.v1.LedgerService/GetTransferBooking" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetTransferBookingRequest): Buffer =>
+      Buffer.from(GetTransferBookingRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetTransferBookingRequest => GetTransferBookingRequest.decode(value),
+    responseSerialize: (value: GetTransferBookingResponse): Buffer =>
+      Buffer.from(GetTransferBookingResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetTransferBookingResponse => GetTransferBookingResponse.decode(value),
+  },
 } as const;
 
 export interface LedgerServiceServer extends UntypedServiceImplementation {
@@ -4683,6 +4967,14 @@ export interface LedgerServiceServer extends UntypedServiceImplementation {
    * (released and rejected ones moved nothing out). An account with none answers "0".
    */
   getOutflow: handleUnaryCall<GetOutflowRequest, GetOutflowResponse>;
+  /**
+   * A treasury transfer's booking (read-only; the policy's hot-wallet monitor, C-9.3.7.1-a):
+   * whether the ledger has booked the TRANSFER entry of a "treasury:…" transfer yet. The
+   * ledger books on tx.status FINAL in its own consumer, so policy may have seen FINAL before
+   * the balances GetWalletBalances reports show the transfer. An unknown id is not an error:
+   * TRANSFER_BOOKING_STATE_NOT_KNOWN (policy.decided not consumed yet).
+   */
+  getTransferBooking: handleUnaryCall<GetTransferBookingRequest, GetTransferBookingResponse>;
 }
 
 export interface LedgerServiceClient extends Client {
@@ -4855,6 +5147,28 @@ export interface LedgerServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetOutflowResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * A treasury transfer's booking (read-only; the policy's hot-wallet monitor, C-9.3.7.1-a):
+   * whether the ledger has booked the TRANSFER entry of a "treasury:…" transfer yet. The
+   * ledger books on tx.status FINAL in its own consumer, so policy may have seen FINAL before
+   * the balances GetWalletBalances reports show the transfer. An unknown id is not an error:
+   * TRANSFER_BOOKING_STATE_NOT_KNOWN (policy.decided not consumed yet).
+   */
+  getTransferBooking(
+    request: GetTransferBookingRequest,
+    callback: (error: ServiceError | null, response: GetTransferBookingResponse) => void,
+  ): ClientUnaryCall;
+  getTransferBooking(
+    request: GetTransferBookingRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetTransferBookingResponse) => void,
+  ): ClientUnaryCall;
+  getTransferBooking(
+    request: GetTransferBookingRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetTransferBookingResponse) => void,
   ): ClientUnaryCall;
 }
 
