@@ -150,7 +150,8 @@ async function main(): Promise<void> {
   const rulesFile = resolve(lib.DIR, 'bench-risk-rules.json');
   const rules = { ...DEFAULT_RULE_SET, version: 'distributed-bench-1', rules: DEFAULT_RULE_SET.rules.filter((r) => r.code !== 'rapid_succession' && r.code !== 'velocity_customer_count_1h') };
   writeFileSync(rulesFile, `${JSON.stringify(rules, null, 2)}\n`, { mode: 0o600 });
-  if (!values['no-restart']) script(['scripts/distributed/down.mjs']);
+  // --purge-if-stale: a bundle built from other rules/data (e.g. the tests' copy) is replaced.
+  if (!values['no-restart']) script(['scripts/distributed/down.mjs', '--purge-if-stale']);
   // scripts/bench.sh has just built the workspace; up funds the hot wallet and books the
   // customers' opening balances (deposit.detected) as it always does.
   script(['scripts/up.mjs', '--no-build'], { CUSTODY_DIST_RISK_RULES_FILE: rulesFile });
