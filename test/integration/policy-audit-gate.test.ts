@@ -6,42 +6,17 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Metadata, credentials, status } from '@grpc/grpc-js';
 import { ed25519 } from '@noble/curves/ed25519.js';
-import {
-  ApprovalServiceClient,
-  RiskAssessed,
-  RiskVerdict,
-  Topics,
-  WithdrawalRequested,
-  encodeEvent,
-  timestampFromDate,
-  timestampToDate,
-  topicVersion,
-  type ApproveResponse,
-  type EventMessages,
-  type EventType,
-  type ListPendingApprovalsResponse,
-  type PendingApproval,
-} from '@custody/contracts';
-import { InProcessBus, createEnvelope, protobufEnvelopeCodec } from '@custody/event-bus';
+import { ApprovalServiceClient, type ApproveResponse, type PendingApproval } from '@custody/contracts';
+import { InProcessBus } from '@custody/event-bus';
 import { createOperatorAuditGate } from '@custody/platform';
-import { createTestDatabase as createServiceTestDatabase, rand, waitFor, type TestDatabase } from '@custody/testing';
+import { createTestDatabase as createServiceTestDatabase, type TestDatabase } from '@custody/testing';
 import { AUDIT_ENTITIES, AUDIT_MIGRATIONS, LocalEd25519Signer, startAudit, type AuditHandle } from '@custody/audit';
-import { approvalSigningBytes, localDecisionSigner, startPolicy, type ApprovalSubject, type PolicyHandle, type WithdrawalFactsProvider } from '@custody/policy';
+import { approvalSigningBytes, localDecisionSigner, startPolicy, type PolicyHandle } from '@custody/policy';
 import { voteRequestDigest } from '../../services/policy/src/adapters/grpc/approval-service.js';
-import { buildBundles, call, createTestDatabase as createPolicyDatabase, directoryOf, failure, newOperator, quietLogger, type Bundles, type TestOperator } from '../../services/policy/test/integration/support.js';
+import { buildBundles, call, createTestDatabase as createPolicyDatabase, directoryOf, failure, institutionalFactsWithHold, newOperator, pendingWithdrawal, quietLogger, subjectOf, type Bundles, type TestOperator } from '../../services/policy/test/integration/support.js';
 
 const ALICE = newOperator('op-alice', ['compliance']);
 const BOB = newOperator('op-bob', ['treasury']);
-const DEST = 'bc1qinstitutionalvaultxxxxxxxxxxxxxxxxxx';
-const facts: WithdrawalFactsProvider = {
-  factsFor: (r) =>
-    Promise.resolve({
-      account: { id: 'acct-inst-1', tier: 'institutional', openedAt: '2023-01-01T00:00:00Z' },
-      sourceWallet: { id: 'btc-hot-01', tier: 'hot' as const },
-      ledgerHold: { id: `hold-${r.withdrawalId}`, amount: r.amount },
-    }),
-};
-
 let auditDb: TestDatabase;
 let policyDb: TestDatabase;
 let bundles: Bundles;
@@ -50,46 +25,6 @@ let audit: AuditHandle | undefined;
 let policy: PolicyHandle;
 let gate: ReturnType<typeof createOperatorAuditGate>;
 let client: ApprovalServiceClient;
-
-async function publish<K extends EventType>(type: K, key: string, message: EventMessages[K]): Promise<void> {
-  const envelope = createEnvelope({ type, key, correlationId: `corr-${rand()}`, producer: 'test', schemaVersion: topicVersion(type), payload: encodeEvent(type, message) });
-  await bus.publish([{ topic: type, key, value: protobufEnvelopeCodec.encode(envelope) }]);
-}
-
-/** A 1.5 BTC withdrawal: REQUIRE_APPROVAL, 2-of-N (compliance + treasury). */
-async function pendingWithdrawal(): Promise<PendingApproval> {
-  const id = `wd-${rand()}`;
-  const now = new Date();
-  await publish(Topics.withdrawalRequested, id, WithdrawalRequested.fromPartial({ withdrawalId: id, clientId: 'client-acme', customerAccount: 'acct-inst-1', asset: 'BTC', chain: 'bitcoin-mainnet', amount: '150000000', destinationAddress: DEST, requestedAt: timestampFromDate(now) }));
-  await publish(Topics.riskAssessed, id, RiskAssessed.fromPartial({ assessmentId: `as-${id}`, withdrawalId: id, verdict: RiskVerdict.RISK_VERDICT_CLEAR, score: 10, assessedAt: timestampFromDate(new Date(now.getTime() - 60_000)) }));
-  let found: PendingApproval | undefined;
-  await waitFor(
-    async () => {
-      const res = await call<object, ListPendingApprovalsResponse>(client.listPendingApprovals.bind(client) as never, { pageSize: 100, pageToken: '' }, new Metadata());
-      found = res.approvals.find((a) => a.withdrawalId === id);
-      return found !== undefined;
-    },
-    20_000,
-    () => `pending approval for ${id}`,
-  );
-  return found as PendingApproval;
-}
-
-function subjectOf(p: PendingApproval): ApprovalSubject {
-  return {
-    decisionId: p.decisionId,
-    withdrawalId: p.withdrawalId,
-    asset: p.asset,
-    sourceWallet: p.sourceWallet,
-    destinationAddress: p.destinationAddress,
-    destinationTag: p.destinationTag,
-    amount: BigInt(p.amount),
-    bundleDigest: p.bundleDigest,
-    quorum: p.quorum,
-    roles: p.roles,
-    expiresAt: Math.floor(timestampToDate(p.expiresAt!).getTime() / 1000),
-  };
-}
 
 function voteRequest(op: TestOperator, p: PendingApproval, role: string, verdict: 'approve' | 'reject') {
   const signature = Buffer.from(ed25519.sign(approvalSigningBytes(subjectOf(p), op.id, role, verdict), op.secret));
@@ -141,7 +76,7 @@ beforeAll(async () => {
     bootstrapBundle: bundles.current,
     signer: localDecisionSigner('policy-test-k1', ed25519.utils.randomSecretKey()),
     operators: directoryOf([ALICE, BOB]),
-    facts,
+    facts: institutionalFactsWithHold,
     outboxPollIntervalMs: 50,
     operatorAudit: gate,
   });
@@ -160,7 +95,7 @@ afterAll(async () => {
 
 describe('C-9.3.6.2-d operator audit trail: an approval is recorded in audit (identity, device key, source IP, time, request id, request digest) before policy applies it', () => {
   it('Approve → one operator record in audit, then the vote is applied; the record commits no later than the vote', async () => {
-    const pending = await pendingWithdrawal();
+    const pending = await pendingWithdrawal(bus, client);
     const res = await approve(ALICE, pending, 'compliance');
     expect(res.quorumReached).toBe(false);
     expect(await policyState(pending.decisionId)).toEqual({ status: 'require_approval', votes: ['op-alice:approve'] });
@@ -187,7 +122,7 @@ describe('C-9.3.6.2-d operator audit trail: an approval is recorded in audit (id
 
 describe('fail closed (ISO/TR 23576 9.3.9.4): if audit cannot record a vote, policy refuses it with UNAVAILABLE / AUDIT_UNAVAILABLE and nothing changes', () => {
   it('audit database role lost INSERT → Approve refused, decision and votes unchanged; INSERT restored → the same approval goes through (quorum, ALLOW)', async () => {
-    const pending = await pendingWithdrawal();
+    const pending = await pendingWithdrawal(bus, client);
     await approve(ALICE, pending, 'compliance');
     const before = await policyState(pending.decisionId);
     await auditDb.admin(`REVOKE INSERT ON audit_record FROM "${auditDb.appRole}"`);
@@ -205,7 +140,7 @@ describe('fail closed (ISO/TR 23576 9.3.9.4): if audit cannot record a vote, pol
   });
 
   it('audit server stopped → Approve and Reject refused, decision and votes unchanged', async () => {
-    const pending = await pendingWithdrawal();
+    const pending = await pendingWithdrawal(bus, client);
     await approve(ALICE, pending, 'compliance');
     const before = await policyState(pending.decisionId);
     const recordsBefore = await operatorRecords(pending.decisionId);

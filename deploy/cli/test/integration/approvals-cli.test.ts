@@ -9,7 +9,7 @@
 // inputs of the same database against a candidate bundle with a lower BTC institutional limit:
 // the approved 1.5 BTC would be denied (exit 1, reasons on each side); the active bundle changes
 // nothing (exit 0); an unreachable database is exit 3.
-import { execFile, execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -26,35 +26,11 @@ import { createLogger } from '@custody/platform';
 // eslint-disable-next-line @nx/enforce-module-boundaries
 import { POLICY_ENTITIES, POLICY_MIGRATIONS, localDecisionSigner, startPolicy, type Operator, type PolicyHandle, type WithdrawalFactsProvider } from '@custody/policy';
 import { createTestDatabase, rand, waitFor, type TestDatabase } from '@custody/testing';
+import { cli, root, type Cli } from './support.js';
 
 const run = promisify(execFile);
-const root = resolve(import.meta.dirname, '../../../..');
-const cliMain = join(root, 'deploy/cli/dist/main.js');
 const now = new Date('2025-06-02T10:00:00Z');
 const DEST = 'bc1qinstitutionalvaultxxxxxxxxxxxxxxxxxx';
-
-interface Cli {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs the built CLI asynchronously (the policy server answers in this process meanwhile). */
-function cli(args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<Cli> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [cliMain, ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', fail);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      done({ code, stdout, stderr });
-    });
-  });
-}
 
 /** The JSON document a --json command printed on stdout. */
 const json = <T>(r: Cli): T => JSON.parse(r.stdout) as T;

@@ -5,7 +5,7 @@
 // --authenticator-file, or with another operator's authenticator, is refused with the
 // server's reason; with their own, two operators approve and the decision is ALLOW, the
 // votes stored with the asserting device and its counter.
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -21,32 +21,10 @@ import { createLogger } from '@custody/platform';
 // eslint-disable-next-line @nx/enforce-module-boundaries
 import { POLICY_ENTITIES, POLICY_MIGRATIONS, localDecisionSigner, parseOperatorDocument, startPolicy, type PolicyHandle, type WithdrawalFactsProvider } from '@custody/policy';
 import { createTestDatabase, rand, waitFor, type TestDatabase } from '@custody/testing';
+import { cli, root, type Cli } from './support.js';
 
 const run = promisify(execFile);
-const root = resolve(import.meta.dirname, '../../../..');
-const cliMain = join(root, 'deploy/cli/dist/main.js');
 
-interface Cli {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function cli(args: readonly string[]): Promise<Cli> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [cliMain, ...args], { cwd: root, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', fail);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      done({ code, stdout, stderr });
-    });
-  });
-}
 const json = <T>(r: Cli): T => JSON.parse(r.stdout) as T;
 
 const RP = 'localhost';

@@ -2,40 +2,17 @@
 // dist/cli/verify.js, runVerify) on a REAL audit database (migrations as in production, read
 // through the app role): an intact chain → 0, a record whose payload was changed behind the
 // triggers → 1 naming the record, a database that cannot be reached → 3, settings it refuses → 2.
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 // eslint-disable-next-line @nx/enforce-module-boundaries
 import { AUDIT_ENTITIES, AUDIT_MIGRATIONS, GENESIS_HASH, recordHash } from '@custody/audit';
 import { createTestDatabase, type TestDatabase } from '@custody/testing';
+import { cli, root } from './support.js';
 
 const run = promisify(execFile);
-const root = resolve(import.meta.dirname, '../../../..');
-const cliMain = join(root, 'deploy/cli/dist/main.js');
-
-interface Cli {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function cli(args: readonly string[], env: NodeJS.ProcessEnv): Promise<Cli> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [cliMain, ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', fail);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      done({ code, stdout, stderr });
-    });
-  });
-}
 
 let db: TestDatabase;
 function env(): NodeJS.ProcessEnv {

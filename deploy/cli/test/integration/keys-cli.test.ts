@@ -7,12 +7,10 @@
 // `sign-transition` approval gathered in --approvals-file (back to INACTIVE, as the signer's
 // lifecycle has it). A key file that is not the operator's
 // registered key is refused (exit 1); a stopped signer is unreachable (exit 3).
-import { execFile, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Metadata, credentials, type ServiceError } from '@grpc/grpc-js';
 import { ed25519, x25519 } from '@noble/curves/ed25519.js';
@@ -23,32 +21,8 @@ import { createLogger } from '@custody/platform';
 // eslint-disable-next-line @nx/enforce-module-boundaries
 import { SIGNER_ENTITIES, SIGNER_MIGRATIONS, generationRequest, keyTransitionSigningBytes, startSigner, type KeyTransitionRequest, type Operator, type SignerHandle } from '@custody/signer';
 import { createTestDatabase, rand, type TestDatabase } from '@custody/testing';
+import { buildCli, cli } from './support.js';
 
-const execFileAsync = promisify(execFile);
-const root = resolve(import.meta.dirname, '../../../..');
-const cliMain = join(root, 'deploy/cli/dist/main.js');
-
-interface Cli {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function cli(args: readonly string[]): Promise<Cli> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [cliMain, ...args], { cwd: root, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', fail);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      done({ code, stdout, stderr });
-    });
-  });
-}
 
 const seeds = { carol: randomBytes(32), dave: randomBytes(32), wrong: randomBytes(32) };
 const operators = new Map<string, Operator>(
@@ -94,7 +68,7 @@ beforeAll(async () => {
     keyFiles[who] = join(dir, `${who}.seed`);
     await writeFile(keyFiles[who], seeds[who].toString('hex'), { mode: 0o600 });
   }
-  await execFileAsync('bash', [join(root, 'scripts/build.sh'), 'deploy/cli'], { cwd: root });
+  await buildCli();
   db = await createTestDatabase({ service: 'signer', entities: SIGNER_ENTITIES, migrations: SIGNER_MIGRATIONS });
   bus = new InProcessBus();
   signer = await startSigner({

@@ -5,11 +5,10 @@
 // CSV block list in batches: valid lines added (audited under the operator), a bad address and
 // an unreadable line reported per line (exit 1); importing the same file again adds nothing;
 // a JSON file, a dry run, import-ofac and status; a client certificate of another CA → exit 3.
-import { execFile, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { InProcessBus } from '@custody/event-bus';
@@ -18,35 +17,8 @@ import { createLogger } from '@custody/platform';
 // eslint-disable-next-line @nx/enforce-module-boundaries
 import { mtlsOperator, parseRuleSet, parseTravelRuleConfig, startRisk, type RiskService } from '@custody/risk';
 import { rand, requireEnv } from '@custody/testing';
+import { buildCli, cli, expectExit, root } from './support.js';
 
-const execFileAsync = promisify(execFile);
-const root = resolve(import.meta.dirname, '../../../..');
-const cliMain = join(root, 'deploy/cli/dist/main.js');
-
-interface Cli {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** The exit code, with the output shown when it is not the expected one. */
-const expectExit = (r: Cli, code: number): void => expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toMatchObject({ code });
-
-function cli(args: readonly string[]): Promise<Cli> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [cliMain, ...args], { cwd: root, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', fail);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      done({ code, stdout, stderr });
-    });
-  });
-}
 
 const LAZARUS = '0x098B716B8Aaf21512996dC57EB0615e2383E2f96';
 const TORNADO = '0x722122dF12D4e14e13Ac3b6895a86e84145b6967';
@@ -88,7 +60,7 @@ beforeAll(async () => {
   leaf('server', 'ca', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
   leaf('carol', 'ca', 'extendedKeyUsage=clientAuth\n');
   leaf('mallory', 'other-ca', 'extendedKeyUsage=clientAuth\n');
-  await execFileAsync('bash', [join(root, 'scripts/build.sh'), 'deploy/cli'], { cwd: root });
+  await buildCli();
 
   const adminUrl = requireEnv('CUSTODY_PG_ADMIN_URL');
   const admin = new pg.Client({ connectionString: adminUrl });

@@ -5,12 +5,11 @@
 // own canonical encoding: it schedules a window (announced_by = the signing operator, from
 // authentication), lists it, is refused inside the minimum notice, cancels it, lists it as
 // cancelled; a key that is not the operator's is BAD_SIGNATURE; a stopped intake is exit 3.
-import { execFile, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { InProcessBus } from '@custody/event-bus';
@@ -19,35 +18,8 @@ import { createLogger } from '@custody/platform';
 // eslint-disable-next-line @nx/enforce-module-boundaries
 import { INTAKE_ENTITIES, INTAKE_MIGRATIONS, startIntake, type IntakeHandle } from '@custody/intake';
 import { createTestDatabase, type TestDatabase } from '@custody/testing';
+import { buildCli, cli, expectExit } from './support.js';
 
-const execFileAsync = promisify(execFile);
-const root = resolve(import.meta.dirname, '../../../..');
-const cliMain = join(root, 'deploy/cli/dist/main.js');
-
-interface Cli {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** The exit code, with the output shown when it is not the expected one. */
-const expectExit = (r: Cli, code: number): void => expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toMatchObject({ code });
-
-function cli(args: readonly string[]): Promise<Cli> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [cliMain, ...args], { cwd: root, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', fail);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      done({ code, stdout, stderr });
-    });
-  });
-}
 
 const seeds = { alice: randomBytes(32), bob: randomBytes(32), wrong: randomBytes(32) };
 let dir: string;
@@ -100,7 +72,7 @@ beforeAll(async () => {
   };
   leaf('server', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
   for (const c of ['op-alice', 'op-bob']) leaf(c, 'extendedKeyUsage=clientAuth\n');
-  await execFileAsync('bash', [join(root, 'scripts/build.sh'), 'deploy/cli'], { cwd: root });
+  await buildCli();
 
   db = await createTestDatabase({ service: 'intake', entities: INTAKE_ENTITIES, migrations: INTAKE_MIGRATIONS });
   bus = new InProcessBus();

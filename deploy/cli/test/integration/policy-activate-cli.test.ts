@@ -4,7 +4,7 @@
 // CLI stages the activation in the policy database and waits for the running service's verdict.
 // One admin's signature → refused by the service (exit 1), the active bundle stays; both →
 // activated (exit 0), the service now runs the candidate. Unreachable database → exit 3.
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -18,31 +18,12 @@ import { createLogger } from '@custody/platform';
 // eslint-disable-next-line @nx/enforce-module-boundaries
 import { POLICY_ENTITIES, POLICY_MIGRATIONS, bundleActivationBytes, localDecisionSigner, parseBundleArchive, startPolicy, type Operator, type PolicyHandle, type WithdrawalFactsProvider } from '@custody/policy';
 import { createTestDatabase, type TestDatabase } from '@custody/testing';
+import { cli as runCli, root, type Cli } from './support.js';
 
 const run = promisify(execFile);
-const root = resolve(import.meta.dirname, '../../../..');
-const cliMain = join(root, 'deploy/cli/dist/main.js');
 
-interface Cli {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-function cli(args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<Cli> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [cliMain, ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
-    child.on('error', fail);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      done({ code, stdout, stderr });
-    });
-  });
-}
+const cli = (args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<Cli> => runCli(args, env, 90_000);
+
 const expectExit = (r: Cli, code: number): void => expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toMatchObject({ code });
 
 const seeds = { 'admin-1': randomBytes(32), 'admin-2': randomBytes(32) };

@@ -7,12 +7,11 @@
 // with an incident id (exit 1); the chain-adapter stops: FAILED (exit 1); an asset the ledger
 // does not reconcile is refused with the server's reason (exit 1); a stopped ledger is
 // unreachable (exit 3).
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { InProcessBus } from '@custody/event-bus';
 import { createLogger } from '@custody/platform';
@@ -20,38 +19,14 @@ import { createLogger } from '@custody/platform';
 // eslint-disable-next-line @nx/enforce-module-boundaries
 import { GrpcChainSnapshotSource, LEDGER_ENTITIES, LEDGER_MIGRATIONS, prefixedTopics, startLedger, type LedgerHandle } from '@custody/ledger';
 import { createPrefixedTopics, createTestDatabase, deletePrefixedTopics, rand, waitFor, type TestDatabase } from '@custody/testing';
+import { buildCli, cli, root, type Cli } from './support.js';
 
-const execFileAsync = promisify(execFile);
-const root = resolve(import.meta.dirname, '../../../..');
-const cliMain = join(root, 'deploy/cli/dist/main.js');
 const ANVIL_BIN = resolve(root, 'node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil');
 const ETHER = 10n ** 18n;
 const CHAIN = 'ethereum';
 const prefix = `clirec${rand()}.`;
 const hotAddress = `0x${randomBytes(20).toString('hex')}`;
 const depositAddress = `0x${randomBytes(20).toString('hex')}`;
-
-interface Cli {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function cli(args: readonly string[]): Promise<Cli> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [cliMain, ...args], { cwd: root, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', fail);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      done({ code, stdout, stderr });
-    });
-  });
-}
 
 interface RunDoc {
   outcome: string;
@@ -143,7 +118,7 @@ async function reconcileAt(height: bigint): Promise<{ r: Cli; run: RunDoc }> {
 }
 
 beforeAll(async () => {
-  await execFileAsync('bash', [join(root, 'scripts/build.sh'), 'deploy/cli'], { cwd: root });
+  await buildCli();
   const port = await freePort();
   rpcUrl = `http://127.0.0.1:${port}`;
   anvil = spawn(ANVIL_BIN, ['--host', '127.0.0.1', '--port', String(port), '--chain-id', '31337', '--silent', '--no-mining'], { stdio: 'ignore' });

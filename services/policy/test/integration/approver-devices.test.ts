@@ -7,26 +7,13 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Metadata, credentials, status } from '@grpc/grpc-js';
 import { ed25519 } from '@noble/curves/ed25519.js';
-import {
-  ApprovalServiceClient,
-  RiskAssessed,
-  RiskVerdict,
-  Topics,
-  WithdrawalRequested,
-  encodeEvent,
-  timestampFromDate,
-  timestampToDate,
-  topicVersion,
-  type ApproveResponse,
-  type ListPendingApprovalsResponse,
-  type PendingApproval,
-} from '@custody/contracts';
-import { InProcessBus, createEnvelope, protobufEnvelopeCodec } from '@custody/event-bus';
+import { ApprovalServiceClient, type ApproveResponse, type PendingApproval } from '@custody/contracts';
+import { InProcessBus } from '@custody/event-bus';
 import { parseOperatorDocument } from '../../src/adapters/operators/operator-file.js';
 import { SoftwareAuthenticator } from '../../src/adapters/operators/software-authenticator.js';
 import { FLAG_UP, type DeviceAssertion } from '../../src/domain/device-assertion.js';
-import { approvalSigningBytes, localDecisionSigner, startPolicy, type ApprovalSubject, type PolicyHandle, type WithdrawalFactsProvider } from '../../src/index.js';
-import { buildBundles, call, createTestDatabase, failure, newOperator, quietLogger, rand, waitFor, type Bundles, type TestDatabase, type TestOperator } from './support.js';
+import { approvalSigningBytes, localDecisionSigner, startPolicy, type PolicyHandle } from '../../src/index.js';
+import { buildBundles, call, createTestDatabase, failure, institutionalFactsWithHold, newOperator, pendingWithdrawal, quietLogger, rand, subjectOf, type Bundles, type TestDatabase, type TestOperator } from './support.js';
 
 const RP = 'console.custody.test';
 const ORIGIN = `https://${RP}`;
@@ -54,15 +41,6 @@ const operatorsFile = {
   ],
 };
 
-const facts: WithdrawalFactsProvider = {
-  factsFor: (r) =>
-    Promise.resolve({
-      account: { id: 'acct-inst-1', tier: 'institutional', openedAt: '2023-01-01T00:00:00Z' },
-      sourceWallet: { id: 'btc-hot-01', tier: 'hot' as const },
-      ledgerHold: { id: `hold-${r.withdrawalId}`, amount: r.amount },
-    }),
-};
-
 let db: TestDatabase;
 let bundles: Bundles;
 let bus: InProcessBus;
@@ -80,7 +58,7 @@ beforeAll(async () => {
     bootstrapBundle: bundles.current,
     signer: localDecisionSigner('policy-test-k1', ed25519.utils.randomSecretKey()),
     operators: parseOperatorDocument(operatorsFile),
-    facts,
+    facts: institutionalFactsWithHold,
     consumerGroupId: `policy-${rand()}`,
   });
   client = new ApprovalServiceClient(`127.0.0.1:${policy.grpcPort}`, credentials.createInsecure());
@@ -92,41 +70,6 @@ afterAll(async () => {
   await bus?.close();
   await db?.drop();
   await bundles?.cleanup();
-});
-
-/** A 1.5 BTC institutional withdrawal: REQUIRE_APPROVAL, quorum compliance + treasury. */
-async function pendingWithdrawal(): Promise<PendingApproval> {
-  const id = `wd-${rand()}`;
-  const now = new Date();
-  const send = async (type: typeof Topics.withdrawalRequested | typeof Topics.riskAssessed, payload: Uint8Array) =>
-    bus.publish([{ topic: type, key: id, value: protobufEnvelopeCodec.encode(createEnvelope({ type, key: id, correlationId: `corr-${rand()}`, producer: 'test', schemaVersion: topicVersion(type), payload })) }]);
-  await send(Topics.withdrawalRequested, encodeEvent(Topics.withdrawalRequested, WithdrawalRequested.fromPartial({ withdrawalId: id, clientId: 'client-acme', customerAccount: 'acct-inst-1', asset: 'BTC', chain: 'bitcoin-mainnet', amount: '150000000', destinationAddress: 'bc1qinstitutionalvaultxxxxxxxxxxxxxxxxxx', requestedAt: timestampFromDate(now) })));
-  await send(Topics.riskAssessed, encodeEvent(Topics.riskAssessed, RiskAssessed.fromPartial({ assessmentId: `as-${id}`, withdrawalId: id, verdict: RiskVerdict.RISK_VERDICT_CLEAR, score: 10, assessedAt: timestampFromDate(new Date(now.getTime() - 60_000)) })));
-  let pending: PendingApproval | undefined;
-  await waitFor(
-    async () => {
-      const res = await call<object, ListPendingApprovalsResponse>(client.listPendingApprovals.bind(client) as never, { pageSize: 500, pageToken: '' }, new Metadata());
-      pending = res.approvals.find((a) => a.withdrawalId === id);
-      return pending !== undefined;
-    },
-    20_000,
-    () => `pending approval for ${id}`,
-  );
-  return pending as PendingApproval;
-}
-
-const subjectOf = (p: PendingApproval): ApprovalSubject => ({
-  decisionId: p.decisionId,
-  withdrawalId: p.withdrawalId,
-  asset: p.asset,
-  sourceWallet: p.sourceWallet,
-  destinationAddress: p.destinationAddress,
-  destinationTag: p.destinationTag,
-  amount: BigInt(p.amount),
-  bundleDigest: p.bundleDigest,
-  quorum: p.quorum,
-  roles: p.roles,
-  expiresAt: Math.floor(timestampToDate(p.expiresAt!).getTime() / 1000),
 });
 
 const wire = (a: DeviceAssertion) => ({ credentialId: a.credentialId, authenticatorData: Buffer.from(a.authenticatorData), clientDataJson: Buffer.from(a.clientDataJSON), signature: Buffer.from(a.signature) });
@@ -149,7 +92,7 @@ async function stored(decisionId: string): Promise<{ status: string; votes: { op
 
 describe('C-8.2.2.5-e spoofing-resistant approver identity over ApprovalService: FIDO2 assertions from registered devices', () => {
   it('refuses password-only, unregistered, foreign, revoked, phishing, unverified, replayed and malformed assertions; stores nothing', async () => {
-    const p = await pendingWithdrawal();
+    const p = await pendingWithdrawal(bus, client);
     const s = subjectOf(p);
     const refused = async (assertion: DeviceAssertion | undefined) => failure(vote(ALICE, p, 'approve', assertion));
     const unauth = (reason: string) => ({ code: status.UNAUTHENTICATED, reason });
@@ -173,7 +116,7 @@ describe('C-8.2.2.5-e spoofing-resistant approver identity over ApprovalService:
   });
 
   it('accepts registered, verified assertions of this vote, stores device and counter, reaches the quorum; a non-growing counter (clone) is refused', async () => {
-    const p = await pendingWithdrawal();
+    const p = await pendingWithdrawal(bus, client);
     expect(p.quorum).toBe(2);
     const one = await vote(ALICE, p, 'approve', aliceKey.assertVote(subjectOf(p), ALICE.id, 'compliance', 'approve', { signCount: 10 }));
     expect(one.quorumReached).toBe(false);
@@ -188,7 +131,7 @@ describe('C-8.2.2.5-e spoofing-resistant approver identity over ApprovalService:
     });
 
     // A second decision: Alice's authenticator presents a counter it already used (a clone).
-    const q = await pendingWithdrawal();
+    const q = await pendingWithdrawal(bus, client);
     for (const n of [10, 9]) expect(await failure(vote(ALICE, q, 'reject', aliceKey.assertVote(subjectOf(q), ALICE.id, 'compliance', 'reject', { signCount: n })))).toEqual({ code: status.UNAUTHENTICATED, reason: 'DEVICE_SIGN_COUNT_NOT_INCREASING' });
     // Bob's counter-less authenticator (always 0) stays usable; a clone of it is not detectable by counter (WebAuthn §6.1.1).
     await vote(ALICE, q, 'reject', aliceKey.assertVote(subjectOf(q), ALICE.id, 'compliance', 'reject', { signCount: 11 }));

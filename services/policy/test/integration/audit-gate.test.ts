@@ -6,35 +6,13 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Metadata, Server, ServerCredentials, credentials, status } from '@grpc/grpc-js';
 import { ed25519 } from '@noble/curves/ed25519.js';
-import {
-  ApprovalServiceClient,
-  AuditServiceService,
-  RiskAssessed,
-  RiskVerdict,
-  Topics,
-  WithdrawalRequested,
-  encodeEvent,
-  timestampFromDate,
-  timestampToDate,
-  topicVersion,
-  type ListPendingApprovalsResponse,
-  type PendingApproval,
-} from '@custody/contracts';
-import { InProcessBus, createEnvelope, protobufEnvelopeCodec } from '@custody/event-bus';
+import { ApprovalServiceClient, AuditServiceService, type PendingApproval } from '@custody/contracts';
+import { InProcessBus } from '@custody/event-bus';
 import { createOperatorAuditGate, refusingOperatorAuditGate, type OperatorAuditGate } from '@custody/platform';
-import { approvalSigningBytes, localDecisionSigner, startPolicy, type PolicyHandle, type WithdrawalFactsProvider } from '../../src/index.js';
-import { buildBundles, call, createTestDatabase, directoryOf, failure, newOperator, quietLogger, rand, waitFor, type Bundles, type TestDatabase, type TestOperator } from './support.js';
+import { approvalSigningBytes, localDecisionSigner, startPolicy, type PolicyHandle } from '../../src/index.js';
+import { buildBundles, call, createTestDatabase, directoryOf, failure, institutionalFactsWithHold, newOperator, pendingWithdrawal, quietLogger, rand, subjectOf, type Bundles, type TestDatabase, type TestOperator } from './support.js';
 
 const ALICE = newOperator('op-alice', ['compliance']);
-const facts: WithdrawalFactsProvider = {
-  factsFor: (r) =>
-    Promise.resolve({
-      account: { id: 'acct-inst-1', tier: 'institutional', openedAt: '2023-01-01T00:00:00Z' },
-      sourceWallet: { id: 'btc-hot-01', tier: 'hot' as const },
-      ledgerHold: { id: `hold-${r.withdrawalId}`, amount: r.amount },
-    }),
-};
-
 let db: TestDatabase;
 let bundles: Bundles;
 let silent: Server;
@@ -65,29 +43,13 @@ async function withPolicy(gate: OperatorAuditGate, body: (client: ApprovalServic
     bootstrapBundle: bundles.current,
     signer: localDecisionSigner('policy-test-k1', ed25519.utils.randomSecretKey()),
     operators: directoryOf([ALICE]),
-    facts,
+    facts: institutionalFactsWithHold,
     consumerGroupId: `policy-${rand()}`,
     operatorAudit: gate,
   });
   const client = new ApprovalServiceClient(`127.0.0.1:${policy.grpcPort}`, credentials.createInsecure());
   try {
-    const id = `wd-${rand()}`;
-    const now = new Date();
-    const send = async (type: typeof Topics.withdrawalRequested | typeof Topics.riskAssessed, payload: Uint8Array) =>
-      bus.publish([{ topic: type, key: id, value: protobufEnvelopeCodec.encode(createEnvelope({ type, key: id, correlationId: `corr-${rand()}`, producer: 'test', schemaVersion: topicVersion(type), payload })) }]);
-    await send(Topics.withdrawalRequested, encodeEvent(Topics.withdrawalRequested, WithdrawalRequested.fromPartial({ withdrawalId: id, clientId: 'client-acme', customerAccount: 'acct-inst-1', asset: 'BTC', chain: 'bitcoin-mainnet', amount: '150000000', destinationAddress: 'bc1qinstitutionalvaultxxxxxxxxxxxxxxxxxx', requestedAt: timestampFromDate(now) })));
-    await send(Topics.riskAssessed, encodeEvent(Topics.riskAssessed, RiskAssessed.fromPartial({ assessmentId: `as-${id}`, withdrawalId: id, verdict: RiskVerdict.RISK_VERDICT_CLEAR, score: 10, assessedAt: timestampFromDate(new Date(now.getTime() - 60_000)) })));
-    let pending: PendingApproval | undefined;
-    await waitFor(
-      async () => {
-        const res = await call<object, ListPendingApprovalsResponse>(client.listPendingApprovals.bind(client) as never, { pageSize: 100, pageToken: '' }, new Metadata());
-        pending = res.approvals.find((a) => a.withdrawalId === id);
-        return pending !== undefined;
-      },
-      20_000,
-      () => `pending approval for ${id}`,
-    );
-    await body(client, pending as PendingApproval);
+    await body(client, await pendingWithdrawal(bus, client));
   } finally {
     client.close();
     await policy.stop();
@@ -96,7 +58,7 @@ async function withPolicy(gate: OperatorAuditGate, body: (client: ApprovalServic
 }
 
 function voteRequest(op: TestOperator, p: PendingApproval, verdict: 'approve' | 'reject') {
-  const subject = { decisionId: p.decisionId, withdrawalId: p.withdrawalId, asset: p.asset, sourceWallet: p.sourceWallet, destinationAddress: p.destinationAddress, destinationTag: p.destinationTag, amount: BigInt(p.amount), bundleDigest: p.bundleDigest, quorum: p.quorum, roles: p.roles, expiresAt: Math.floor(timestampToDate(p.expiresAt!).getTime() / 1000) };
+  const subject = subjectOf(p);
   return { decisionId: p.decisionId, operatorId: op.id, role: 'compliance', keyId: op.keyId, signature: Buffer.from(ed25519.sign(approvalSigningBytes(subject, op.id, 'compliance', verdict), op.secret)) };
 }
 

@@ -2,50 +2,10 @@
 // (services/ledger/test/process/run-ledger.ts: real Postgres, Kafka consumer, LedgerService
 // gRPC), the policy here on the same REAL Kafka topics with LedgerFactsProvider asking the
 // ledger over REAL gRPC for the hold of each withdrawal. No service imports the other.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Metadata, credentials, type ServiceError } from '@grpc/grpc-js';
-import { ed25519 } from '@noble/curves/ed25519.js';
-import {
-  DepositDetected,
-  DepositState,
-  LedgerServiceClient,
-  PolicyDecided,
-  PolicyDecision,
-  RiskAssessed,
-  RiskVerdict,
-  Topics,
-  WithdrawalHoldState,
-  WithdrawalRequested,
-  decodePayload,
-  encodeEvent,
-  timestampFromDate,
-  topicVersion,
-  type EventMessages,
-  type EventType,
-  type GetBalancesResponse,
-  type GetWithdrawalHoldResponse,
-} from '@custody/contracts';
-import { KafkaBus, createEnvelope, createKafkaClient, protobufEnvelopeCodec, type Subscription } from '@custody/event-bus';
-import { LedgerFactsProvider, StaticFactsProvider, grpcHoldLookup, localDecisionSigner, prefixedTopics, redeliveryFor, startPolicy, withLedgerHolds, type HoldLookup, type PolicyHandle } from '../../src/index.js';
-import {
-  TestClock,
-  buildBundles,
-  createPrefixedTopics,
-  createTestDatabase,
-  deletePrefixedTopics,
-  directoryOf,
-  newOperator,
-  quietLogger,
-  rand,
-  requireEnv,
-  root,
-  waitFor,
-  type Bundles,
-  type TestDatabase,
-} from './support.js';
+import { PolicyDecision, WithdrawalHoldState } from '@custody/contracts';
+import { LedgerFactsProvider, grpcHoldLookup, grpcWalletBalances, withLedgerHolds, type HoldLookup } from '../../src/index.js';
+import { PolicyWithLedgerProcess, TestClock, rand, type TestDatabase } from './support.js';
 
 const prefix = `pl${rand()}.`;
 const clock = new TestClock(new Date('2025-06-02T10:00:00Z'));
@@ -53,131 +13,49 @@ const INST_DEST = 'bc1qinstitutionalvaultxxxxxxxxxxxxxxxxxx';
 const CLIENT = 'client-acme';
 const HOLD_WAIT_MS = 3_000;
 
-let db: TestDatabase;
-let bundles: Bundles;
-let bus: KafkaBus;
-let policy: PolicyHandle;
-let observer: Subscription;
-let ledgerProcess: ChildProcess | undefined;
-let ledger: LedgerServiceClient;
-const decided: PolicyDecided[] = [];
 /** GetWithdrawalHold calls the policy made, per withdrawal. */
 const asked = new Map<string, number>();
 
-/** Starts services/ledger as a child process; resolves with its gRPC port. */
-async function startLedgerProcess(): Promise<number> {
-  const child = spawn(process.execPath, ['--import', resolve(root, 'services/ledger/test/process/ts-register.mjs'), resolve(root, 'services/ledger/test/process/run-ledger.ts')], {
-    cwd: root,
-    env: { ...process.env, LEDGER_TOPIC_PREFIX: prefix },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  ledgerProcess = child;
-  const lines = createInterface({ input: child.stdout! });
-  return new Promise<number>((res, rej) => {
-    const timer = setTimeout(() => rej(new Error('the ledger process did not report its gRPC port within 90 s')), 90_000);
-    child.once('exit', (code) => rej(new Error(`the ledger process exited (${code}) before it was ready`)));
-    lines.once('line', (line) => {
-      clearTimeout(timer);
-      res((JSON.parse(line) as { grpcPort: number }).grpcPort);
-    });
-  });
-}
-
-async function stopLedgerProcess(): Promise<void> {
-  const child = ledgerProcess;
-  ledgerProcess = undefined;
-  if (!child || child.exitCode !== null) return;
-  const exited = new Promise<void>((res) => child.once('exit', () => res()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-async function publish<K extends EventType>(type: K, key: string, message: EventMessages[K]): Promise<void> {
-  const envelope = createEnvelope({ type, key, correlationId: `corr-${rand()}`, producer: 'test', schemaVersion: topicVersion(type), payload: encodeEvent(type, message) });
-  await bus.publish([{ topic: `${prefix}${type}`, key, value: protobufEnvelopeCodec.encode(envelope) }]);
-}
-
-async function submit(id: string, account: string, amount: string): Promise<void> {
-  await publish(
-    Topics.riskAssessed,
-    id,
-    RiskAssessed.fromPartial({ assessmentId: `as-${id}`, withdrawalId: id, verdict: RiskVerdict.RISK_VERDICT_CLEAR, score: 12, assessedAt: timestampFromDate(new Date(clock.now().getTime() - 120_000)) }),
-  );
-  await publish(
-    Topics.withdrawalRequested,
-    id,
-    WithdrawalRequested.fromPartial({ withdrawalId: id, clientId: CLIENT, customerAccount: account, asset: 'BTC', chain: 'bitcoin-mainnet', amount, destinationAddress: INST_DEST, requestedAt: timestampFromDate(clock.now()) }),
-  );
-}
-
-async function decisionOf(id: string, timeoutMs = 30_000): Promise<PolicyDecided> {
-  await waitFor(() => decided.some((d) => d.withdrawalId === id), timeoutMs, () => `policy.decided for ${id}`);
-  return decided.find((d) => d.withdrawalId === id) as PolicyDecided;
-}
-
-const unary = <Res>(call: (cb: (err: ServiceError | null, res: Res) => void) => unknown): Promise<Res> => new Promise((res, rej) => call((err, r) => (err ? rej(err) : res(r))));
-const holdOf = (withdrawalId: string) => unary<GetWithdrawalHoldResponse>((cb) => ledger.getWithdrawalHold({ withdrawalId }, new Metadata(), cb));
-const balanceOf = async (account: string): Promise<string> =>
-  (await unary<GetBalancesResponse>((cb) => ledger.getBalances({ account: `customer:${CLIENT}:${account}`, assets: ['BTC'] }, new Metadata(), cb))).balances[0]?.available ?? '0';
-
-beforeAll(async () => {
-  [db, bundles] = await Promise.all([createTestDatabase(), buildBundles(), createPrefixedTopics(prefix)]);
-  const grpcPort = await startLedgerProcess();
-  ledger = new LedgerServiceClient(`127.0.0.1:${grpcPort}`, credentials.createInsecure());
-  const realLookup = grpcHoldLookup(ledger);
-  const lookup: HoldLookup = (withdrawalId, timeoutMs) => {
-    asked.set(withdrawalId, (asked.get(withdrawalId) ?? 0) + 1);
-    return realLookup(withdrawalId, timeoutMs);
-  };
-  const staticFacts = new StaticFactsProvider({
+const rig = new PolicyWithLedgerProcess({
+  prefix,
+  name: 'policy-ledger-test',
+  clock,
+  clientId: CLIENT,
+  destination: INST_DEST,
+  staticFacts: {
     accounts: { 'acct-inst-1': { tier: 'institutional', opened_at: '2023-01-01T00:00:00Z' }, 'acct-retail-1': { tier: 'retail', opened_at: '2024-03-15T09:30:00Z' } },
     source_wallets: { BTC: { id: 'btc-hot-01', tier: 'hot' } },
-  });
-  bus = new KafkaBus({ kafka: createKafkaClient({ brokers: requireEnv('KAFKA_BROKERS').split(','), clientId: `policy-ledger-test-${rand()}`, logLevel: 'nothing' }) });
-  policy = await startPolicy({
-    bus,
-    database: { url: db.appUrl, schema: db.schema },
-    logger: quietLogger(),
-    clock,
-    grpc: { port: 0, credentials: { kind: 'insecure' } },
-    bootstrapBundle: bundles.current,
-    signer: localDecisionSigner('policy-ledger-test-k1', ed25519.utils.randomSecretKey()),
-    operators: directoryOf([newOperator('op-alice', ['compliance'])]),
-    facts: withLedgerHolds(staticFacts, new LedgerFactsProvider({ lookup, holdWaitMs: HOLD_WAIT_MS, callTimeoutMs: 1_000 })),
-    redelivery: redeliveryFor(HOLD_WAIT_MS, 100, 1_000),
-    topicName: prefixedTopics(prefix),
-    consumerGroupId: `policy-${rand()}`,
-    outboxPollIntervalMs: 50,
-  });
-  observer = await bus.subscribe({
-    groupId: `observer-${rand()}`,
-    topics: [`${prefix}${Topics.policyDecided}`],
-    handler: async (message) => {
-      const event = decodePayload(protobufEnvelopeCodec.decode(message.value));
-      if (event.type === Topics.policyDecided) decided.push(event.message);
-    },
-  });
+  },
+  facts: (staticFacts, ledger) => {
+    const realLookup = grpcHoldLookup(ledger);
+    const lookup: HoldLookup = (withdrawalId, timeoutMs) => {
+      asked.set(withdrawalId, (asked.get(withdrawalId) ?? 0) + 1);
+      return realLookup(withdrawalId, timeoutMs);
+    };
+    return withLedgerHolds(staticFacts, new LedgerFactsProvider({ lookup, holdWaitMs: HOLD_WAIT_MS, callTimeoutMs: 1_000 }));
+  },
+  waitMs: HOLD_WAIT_MS,
   // Fund the institutional customer through the ledger's own consumer (deposit.detected FINAL).
-  await publish(
-    Topics.depositDetected,
-    'addr-inst-1',
-    DepositDetected.fromPartial({ depositId: `dep-${rand()}`, chain: 'bitcoin-mainnet', asset: 'BTC', address: 'addr-inst-1', customerAccount: 'acct-inst-1', clientId: CLIENT, amount: '5000000', txHash: `tx-${rand()}`, state: DepositState.DEPOSIT_STATE_FINAL }),
-  );
-  await waitFor(async () => (await balanceOf('acct-inst-1')) === '5000000', 30_000, () => 'the deposit credited by the ledger');
+  deposit: { address: 'addr-inst-1', account: 'acct-inst-1', amount: '5000000' },
+});
+const { submit, decisionOf, holdOf, stopLedgerProcess } = rig;
+let db: TestDatabase;
+let ledger: PolicyWithLedgerProcess['ledger'];
+
+beforeAll(async () => {
+  await rig.start();
+  ({ db, ledger } = rig);
 }, 240_000);
 
-afterAll(async () => {
-  await observer?.stop();
-  await policy?.stop();
-  ledger?.close();
-  await stopLedgerProcess();
-  await bus?.close();
-  await deletePrefixedTopics(prefix).catch(() => undefined);
-  await db?.drop();
-  await bundles?.cleanup();
-}, 90_000);
+afterAll(() => rig.stop(), 90_000);
+
+describe('C-9.3.7.1-a the hot-wallet monitor asks the ledger process whether a transfer is booked (real gRPC)', () => {
+  it('an id the ledger has not seen is not_known (never booked); an empty id is refused, so the lookup rejects (fail closed)', async () => {
+    const source = grpcWalletBalances(ledger);
+    await expect(source.transferBooking(`treasury:sweep:BTC:${rand()}`)).resolves.toBe('not_known');
+    await expect(source.transferBooking('')).rejects.toMatchObject({ code: 3 });
+  });
+});
 
 describe('C-8.2.2.5-b ledger reservation precedes signing: policy reads the hold the ledger placed (Kafka + Postgres + gRPC, two processes)', () => {
   it('a funded customer: the ledger holds the amount, the policy ALLOWs with that hold in its stored input', async () => {

@@ -57,6 +57,7 @@ import {
   quietLogger,
   rand,
   requireEnv,
+  subjectOf,
   waitFor,
   type Bundles,
   type TestDatabase,
@@ -148,24 +149,7 @@ async function pendingFor(withdrawalId: string): Promise<PendingApproval> {
   return p;
 }
 
-/** What an operator's client does: rebuild the subject from the listed fields and sign it. */
-function subjectFrom(p: PendingApproval): ApprovalSubject {
-  return {
-    decisionId: p.decisionId,
-    withdrawalId: p.withdrawalId,
-    asset: p.asset,
-    sourceWallet: p.sourceWallet,
-    destinationAddress: p.destinationAddress,
-    destinationTag: p.destinationTag,
-    amount: BigInt(p.amount),
-    bundleDigest: p.bundleDigest,
-    quorum: p.quorum,
-    roles: p.roles,
-    expiresAt: Math.floor(timestampToDate(p.expiresAt!).getTime() / 1000),
-  };
-}
-
-function vote(op: TestOperator, p: PendingApproval, role: string, verdict: 'approve' | 'reject' = 'approve', subject: ApprovalSubject = subjectFrom(p)): Promise<ApproveResponse> {
+function vote(op: TestOperator, p: PendingApproval, role: string, verdict: 'approve' | 'reject' = 'approve', subject: ApprovalSubject = subjectOf(p)): Promise<ApproveResponse> {
   const signature = Buffer.from(ed25519.sign(approvalSigningBytes(subject, op.id, role, verdict), op.secret));
   const req = { decisionId: p.decisionId, operatorId: op.id, role, keyId: op.keyId, signature };
   return verdict === 'approve'
@@ -357,7 +341,7 @@ describe('C-9.3.6.2-c multi-person approval: require_approval → distinct opera
     expect(allow.approvals.map((a) => a.operatorId).sort()).toEqual(['op-alice', 'op-bob']);
     for (const a of allow.approvals) {
       const op = OPERATORS.find((o) => o.id === a.operatorId) as TestOperator;
-      expect(ed25519.verify(a.signature, approvalSigningBytes(subjectFrom(pending), a.operatorId, a.role, 'approve'), ed25519.getPublicKey(op.secret))).toBe(true);
+      expect(ed25519.verify(a.signature, approvalSigningBytes(subjectOf(pending), a.operatorId, a.role, 'approve'), ed25519.getPublicKey(op.secret))).toBe(true);
     }
     const claims = verifyDecisionToken(Buffer.from(allow.decisionToken).toString('utf8'), {
       trustedKeys: trusted(),
@@ -399,7 +383,7 @@ describe('C-9.3.6.2-c multi-person approval: require_approval → distinct opera
     expect(await failure(vote(FRANK, pending, 'treasury'))).toEqual({ code: status.PERMISSION_DENIED, reason: 'ROLE_NOT_HELD' });
     expect(await failure(vote(FRANK, pending, 'deployer'))).toEqual({ code: status.PERMISSION_DENIED, reason: 'ROLE_NOT_REQUIRED' });
     // A signature for another decision (or role) does not verify.
-    expect(await failure(vote(ALICE, pending, 'compliance', 'approve', { ...subjectFrom(pending), amount: 1n }))).toEqual({ code: status.UNAUTHENTICATED, reason: 'BAD_APPROVAL_SIGNATURE' });
+    expect(await failure(vote(ALICE, pending, 'compliance', 'approve', { ...subjectOf(pending), amount: 1n }))).toEqual({ code: status.UNAUTHENTICATED, reason: 'BAD_APPROVAL_SIGNATURE' });
     expect(await count('approval_vote', 'decision_id = $1', [pending.decisionId])).toBe(0);
   });
 

@@ -9,9 +9,8 @@ import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as grpc from '@grpc/grpc-js';
-import { createKafkaClient, createEnvelope, ensureTopics, KafkaBus, protobufEnvelopeCodec, withDeadLetterTopics, type Subscription } from '@custody/event-bus';
+import { createEnvelope, KafkaBus, protobufEnvelopeCodec } from '@custody/event-bus';
 import {
-  decodeEvent,
   encodeEvent,
   ImportEntryOutcome,
   InternalList,
@@ -33,18 +32,14 @@ import {
 } from '@custody/contracts';
 import { createLogger, errorReason, type OperatorActionRecord, type OperatorAuditGate } from '@custody/platform';
 import { parseRuleSet, parseTravelRuleConfig, startRisk, trustedHeaderOperator, type RiskService } from '../../src/index.js';
-import { createDatabase, rand, requireEnv, waitFor } from './support.js';
+import { createDatabase, rand, RiskKafka, riskTopics, waitFor } from './support.js';
 
 const ETH = 10n ** 18n;
 const fixture = (name: string): Buffer => readFileSync(new URL(`../fixtures/${name}`, import.meta.url));
 const OWNER_PW = `owner-${rand()}-pw`;
 const APP_PW = `app-${rand()}-pw`;
 const suffix = rand();
-const topics = {
-  withdrawalRequested: `riskaudit_${suffix}.withdrawal.requested.v1`,
-  depositDetected: `riskaudit_${suffix}.deposit.detected.v1`,
-  riskAssessed: `riskaudit_${suffix}.risk.assessed.v1`,
-};
+const topics = riskTopics('riskaudit', suffix);
 
 /** The operator audit gate (a fake of the platform port): records, or refuses while `down`; runs `probe` when asked (what was stored at that moment). */
 class RecordingAuditGate implements OperatorAuditGate {
@@ -62,10 +57,9 @@ class RecordingAuditGate implements OperatorAuditGate {
 
 const gate = new RecordingAuditGate();
 let db: Awaited<ReturnType<typeof createDatabase>>;
+let kafka: RiskKafka;
 let bus: KafkaBus;
-let kafkaAdmin: ReturnType<ReturnType<typeof createKafkaClient>['admin']>;
 let service: RiskService;
-let results: Subscription;
 let client: ScreeningListServiceClient;
 let caseClient: grpc.Client & Record<string, (...a: unknown[]) => unknown>;
 const assessed = new Map<string, RiskAssessed>();
@@ -143,11 +137,8 @@ async function openCase(): Promise<string> {
 
 beforeAll(async () => {
   db = await createDatabase('risk_admin_audit_test');
-  const kafka = createKafkaClient({ brokers: requireEnv('KAFKA_BROKERS').split(','), clientId: `risk-audit-test-${suffix}`, logLevel: 'error' });
-  kafkaAdmin = kafka.admin();
-  await kafkaAdmin.connect();
-  await ensureTopics(kafkaAdmin, withDeadLetterTopics(Object.values(topics).map((topic) => ({ topic, partitions: 3 }))));
-  bus = new KafkaBus({ kafka });
+  kafka = await RiskKafka.start(`risk-audit-test-${suffix}`, topics);
+  bus = kafka.bus;
   service = await startRisk({
     bus,
     database: { adminUrl: db.adminUrl, ownerPassword: OWNER_PW, appPassword: APP_PW },
@@ -171,14 +162,7 @@ beforeAll(async () => {
   });
   await service.importOfac(fixture('sdn_advanced.xml').toString('utf8'), 'compliance:setup');
   await service.recordCustomerProfile({ customerAccount: 'c-audit', kycStatus: 'verified', jurisdiction: 'US', openedAt: new Date('2020-01-01Z') }, 'kyc-vendor');
-  results = await bus.subscribe({
-    groupId: `risk-audit-results-${suffix}`,
-    topics: [topics.riskAssessed],
-    handler: async (message) => {
-      const envelope = protobufEnvelopeCodec.decode(message.value);
-      assessed.set(message.key, decodeEvent(Topics.riskAssessed, envelope.payload));
-    },
-  });
+  await kafka.collectAssessed(`risk-audit-results-${suffix}`, assessed);
   client = new ScreeningListServiceClient(`127.0.0.1:${service.grpcPort}`, grpc.credentials.createInsecure());
   const pkg = grpc.loadPackageDefinition(loadPackageDefinition()) as unknown as { custody: { risk: { v1: { CaseService: grpc.ServiceClientConstructor } } } };
   caseClient = new pkg.custody.risk.v1.CaseService(`127.0.0.1:${service.grpcPort}`, grpc.credentials.createInsecure()) as unknown as typeof caseClient;
@@ -187,14 +171,9 @@ beforeAll(async () => {
 afterAll(async () => {
   client?.close();
   caseClient?.close();
-  await results?.stop();
   await service?.stop();
-  await bus?.close();
+  await kafka?.close();
   await db?.drop();
-  if (kafkaAdmin) {
-    await kafkaAdmin.deleteTopics({ topics: withDeadLetterTopics(Object.values(topics).map((topic) => ({ topic, partitions: 3 }))).map((t) => t.topic) }).catch(() => undefined);
-    await kafkaAdmin.disconnect();
-  }
 });
 
 describe('list and case admin actions go through the operator audit gate first; audit unavailable → UNAVAILABLE AUDIT_UNAVAILABLE and nothing changes', () => {

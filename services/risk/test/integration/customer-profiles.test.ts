@@ -10,10 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as grpc from '@grpc/grpc-js';
-import { createKafkaClient, createEnvelope, ensureTopics, KafkaBus, protobufEnvelopeCodec, withDeadLetterTopics, type Subscription } from '@custody/event-bus';
+import { createEnvelope, KafkaBus, protobufEnvelopeCodec } from '@custody/event-bus';
 import {
   CustomerProfileServiceClient,
-  decodeEvent,
   encodeEvent,
   KycStatus,
   RiskAssessed,
@@ -29,17 +28,13 @@ import {
 } from '@custody/contracts';
 import { AuditUnavailableError, createLogger, errorReason, type OperatorActionRecord, type OperatorAuditGate } from '@custody/platform';
 import { mtlsOperator, parseRuleSet, parseTravelRuleConfig, startRisk, type RiskService } from '../../src/index.js';
-import { createDatabase, rand, requireEnv, waitFor } from './support.js';
+import { createDatabase, rand, RiskKafka, riskTopics, waitFor } from './support.js';
 
 const ETH = 10n ** 18n;
 const OWNER_PW = `owner-${rand()}-pw`;
 const APP_PW = `app-${rand()}-pw`;
 const suffix = rand();
-const topics = {
-  withdrawalRequested: `riskprofiles_${suffix}.withdrawal.requested.v1`,
-  depositDetected: `riskprofiles_${suffix}.deposit.detected.v1`,
-  riskAssessed: `riskprofiles_${suffix}.risk.assessed.v1`,
-};
+const topics = riskTopics('riskprofiles', suffix);
 
 /** The operator audit gate (a fake of the platform port): records, or refuses while `down`; notes what was stored when it was asked. */
 class RecordingAuditGate implements OperatorAuditGate {
@@ -57,10 +52,9 @@ class RecordingAuditGate implements OperatorAuditGate {
 
 let dir: string;
 let db: Awaited<ReturnType<typeof createDatabase>>;
+let kafka: RiskKafka;
 let bus: KafkaBus;
-let kafkaAdmin: ReturnType<ReturnType<typeof createKafkaClient>['admin']>;
 let service: RiskService;
-let results: Subscription;
 const gate = new RecordingAuditGate();
 const clients: Record<string, CustomerProfileServiceClient> = {};
 const pem: Record<string, Buffer> = {};
@@ -129,11 +123,8 @@ beforeAll(async () => {
   }
 
   db = await createDatabase('risk_profiles_test');
-  const kafka = createKafkaClient({ brokers: requireEnv('KAFKA_BROKERS').split(','), clientId: `risk-profiles-test-${suffix}`, logLevel: 'error' });
-  kafkaAdmin = kafka.admin();
-  await kafkaAdmin.connect();
-  await ensureTopics(kafkaAdmin, withDeadLetterTopics(Object.values(topics).map((topic) => ({ topic, partitions: 3 }))));
-  bus = new KafkaBus({ kafka });
+  kafka = await RiskKafka.start(`risk-profiles-test-${suffix}`, topics);
+  bus = kafka.bus;
   service = await startRisk({
     bus,
     database: { adminUrl: db.adminUrl, ownerPassword: OWNER_PW, appPassword: APP_PW },
@@ -155,14 +146,7 @@ beforeAll(async () => {
     consumerGroup: `risk-profiles-${suffix}`,
   });
   await service.importOfac(readFileSync(new URL('../fixtures/sdn_advanced.xml', import.meta.url), 'utf8'), 'compliance:test');
-  results = await bus.subscribe({
-    groupId: `risk-profiles-results-${suffix}`,
-    topics: [topics.riskAssessed],
-    handler: async (message) => {
-      const envelope = protobufEnvelopeCodec.decode(message.value);
-      assessed.set(message.key, decodeEvent(Topics.riskAssessed, envelope.payload));
-    },
-  });
+  await kafka.collectAssessed(`risk-profiles-results-${suffix}`, assessed);
   for (const who of ['op-alice', 'op-bob', 'no-cn']) {
     clients[who] = new CustomerProfileServiceClient(`127.0.0.1:${service.grpcPort}`, grpc.credentials.createSsl(pem['ca.crt'], pem[`${who}.key`], pem[`${who}.crt`]));
   }
@@ -170,14 +154,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const c of Object.values(clients)) c.close();
-  await results?.stop();
   await service?.stop();
-  await bus?.close();
+  await kafka?.close();
   await db?.drop();
-  if (kafkaAdmin) {
-    await kafkaAdmin.deleteTopics({ topics: withDeadLetterTopics(Object.values(topics).map((topic) => ({ topic, partitions: 3 }))).map((t) => t.topic) }).catch(() => undefined);
-    await kafkaAdmin.disconnect();
-  }
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 

@@ -5,9 +5,8 @@ import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as grpc from '@grpc/grpc-js';
-import { createKafkaClient, createEnvelope, ensureTopics, KafkaBus, protobufEnvelopeCodec, withDeadLetterTopics, type Subscription } from '@custody/event-bus';
+import { createEnvelope, KafkaBus, protobufEnvelopeCodec } from '@custody/event-bus';
 import {
-  decodeEvent,
   encodeEvent,
   InternalList,
   ListState,
@@ -31,7 +30,7 @@ import {
 } from '@custody/contracts';
 import { createLogger, errorReason } from '@custody/platform';
 import { parseRuleSet, parseTravelRuleConfig, startRisk, trustedHeaderOperator, type RiskService } from '../../src/index.js';
-import { createDatabase, rand, requireEnv, waitFor } from './support.js';
+import { createDatabase, rand, RiskKafka, riskTopics, waitFor } from './support.js';
 
 const ETH = 10n ** 18n;
 const fixture = (name: string): Buffer => readFileSync(new URL(`../fixtures/${name}`, import.meta.url));
@@ -49,17 +48,12 @@ const EMPTY_ADVANCED = `<?xml version="1.0" encoding="utf-8"?>
 </Sanctions>`;
 
 const suffix = rand();
-const topics = {
-  withdrawalRequested: `risklists_${suffix}.withdrawal.requested.v1`,
-  depositDetected: `risklists_${suffix}.deposit.detected.v1`,
-  riskAssessed: `risklists_${suffix}.risk.assessed.v1`,
-};
+const topics = riskTopics('risklists', suffix);
 
 let db: Awaited<ReturnType<typeof createDatabase>>;
+let kafka: RiskKafka;
 let bus: KafkaBus;
-let kafkaAdmin: ReturnType<ReturnType<typeof createKafkaClient>['admin']>;
 let service: RiskService;
-let results: Subscription;
 let client: ScreeningListServiceClient;
 const clockOffset = { ms: 0 };
 const assessed = new Map<string, RiskAssessed>();
@@ -132,11 +126,8 @@ const listVersions = async (): Promise<number> => ((await service.dataSource.que
 
 beforeAll(async () => {
   db = await createDatabase('risk_lists_test');
-  const kafka = createKafkaClient({ brokers: requireEnv('KAFKA_BROKERS').split(','), clientId: `risk-lists-test-${suffix}`, logLevel: 'error' });
-  kafkaAdmin = kafka.admin();
-  await kafkaAdmin.connect();
-  await ensureTopics(kafkaAdmin, withDeadLetterTopics(Object.values(topics).map((topic) => ({ topic, partitions: 3 }))));
-  bus = new KafkaBus({ kafka });
+  kafka = await RiskKafka.start(`risk-lists-test-${suffix}`, topics);
+  bus = kafka.bus;
   service = await startRisk({
     bus,
     database: { adminUrl: db.adminUrl, ownerPassword: OWNER_PW, appPassword: APP_PW },
@@ -159,28 +150,16 @@ beforeAll(async () => {
     consumerGroup: `risk-lists-${suffix}`,
     metrics: { port: 0 },
   });
-  results = await bus.subscribe({
-    groupId: `risk-lists-results-${suffix}`,
-    topics: [topics.riskAssessed],
-    handler: async (message) => {
-      const envelope = protobufEnvelopeCodec.decode(message.value);
-      assessed.set(message.key, decodeEvent(Topics.riskAssessed, envelope.payload));
-    },
-  });
+  await kafka.collectAssessed(`risk-lists-results-${suffix}`, assessed);
   client = new ScreeningListServiceClient(`127.0.0.1:${service.grpcPort}`, grpc.credentials.createInsecure());
   await service.recordCustomerProfile({ customerAccount: 'c-ops', kycStatus: 'verified', jurisdiction: 'US', openedAt: new Date('2020-01-01Z') }, 'kyc-vendor');
 });
 
 afterAll(async () => {
   client?.close();
-  await results?.stop();
   await service?.stop();
-  await bus?.close();
+  await kafka?.close();
   await db?.drop();
-  if (kafkaAdmin) {
-    await kafkaAdmin.deleteTopics({ topics: withDeadLetterTopics(Object.values(topics).map((topic) => ({ topic, partitions: 3 }))).map((t) => t.topic) }).catch(() => undefined);
-    await kafkaAdmin.disconnect();
-  }
 });
 
 describe('ScreeningListService authentication: every method requires an operator', () => {

@@ -4,6 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pg from 'pg';
+import { decodeEvent, Topics, type RiskAssessed } from '@custody/contracts';
+import { createKafkaClient, ensureTopics, KafkaBus, protobufEnvelopeCodec, withDeadLetterTopics, type Subscription } from '@custody/event-bus';
 
 export const rand = (): string => randomBytes(5).toString('hex');
 
@@ -87,3 +89,62 @@ export async function startProvider(behaviourFor: (address: string) => ProviderB
 }
 
 export const lowRisk = (address: string): ProviderBehaviour => ({ kind: 'json', body: { address, risk: 'Low', riskReason: null, cluster: null, exposures: [], status: 'COMPLETE' } });
+
+/** The topics risk consumes and produces, unique to one test file: `<name>_<suffix>.<topic>.v1`. */
+export const riskTopics = (name: string, suffix: string) => ({
+  withdrawalRequested: `${name}_${suffix}.withdrawal.requested.v1`,
+  depositDetected: `${name}_${suffix}.deposit.detected.v1`,
+  riskAssessed: `${name}_${suffix}.risk.assessed.v1`,
+});
+export type RiskTopics = ReturnType<typeof riskTopics>;
+
+/** Kafka for one test file: its topics (3 partitions, with dead-letter topics) created, a bus; close() deletes them again. */
+export class RiskKafka {
+  private readonly subscriptions: Subscription[] = [];
+
+  private constructor(
+    readonly bus: KafkaBus,
+    private readonly admin: ReturnType<ReturnType<typeof createKafkaClient>['admin']>,
+    private readonly topics: RiskTopics,
+  ) {}
+
+  static async start(clientId: string, topics: RiskTopics): Promise<RiskKafka> {
+    const kafka = createKafkaClient({ brokers: requireEnv('KAFKA_BROKERS').split(','), clientId, logLevel: 'error' });
+    const admin = kafka.admin();
+    await admin.connect();
+    const kafkaBus = new RiskKafka(new KafkaBus({ kafka }), admin, topics);
+    try {
+      await ensureTopics(admin, kafkaBus.topicSpecs());
+    } catch (err) {
+      await kafkaBus.close();
+      throw err;
+    }
+    return kafkaBus;
+  }
+
+  private topicSpecs() {
+    return withDeadLetterTopics(Object.values(this.topics).map((topic) => ({ topic, partitions: 3 })));
+  }
+
+  /** Collects every risk.assessed into `into`, by message key (the withdrawal id). */
+  async collectAssessed(groupId: string, into: Map<string, RiskAssessed>): Promise<void> {
+    this.subscriptions.push(
+      await this.bus.subscribe({
+        groupId,
+        topics: [this.topics.riskAssessed],
+        handler: async (message) => {
+          const envelope = protobufEnvelopeCodec.decode(message.value);
+          into.set(message.key, decodeEvent(Topics.riskAssessed, envelope.payload));
+        },
+      }),
+    );
+  }
+
+  /** Stops the collectors, closes the bus, deletes the topics. */
+  async close(): Promise<void> {
+    for (const s of this.subscriptions) await s.stop().catch(() => undefined);
+    await this.bus.close();
+    await this.admin.deleteTopics({ topics: this.topicSpecs().map((t) => t.topic) }).catch(() => undefined);
+    await this.admin.disconnect();
+  }
+}
