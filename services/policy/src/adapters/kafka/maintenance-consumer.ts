@@ -5,12 +5,13 @@
 // hold must not hold back the window that freezes it. Undecodable records and records
 // without an id or valid times go to the dead-letter topic (alerted there); a database error
 // is retried, then dead-lettered.
-import { Topics, decodePayload, timestampToDate, type DecodedEvent, type MaintenanceScheduled } from '@custody/contracts';
-import { NonRetryableError, handleOnce, protobufEnvelopeCodec, withDeadLetter, type BusMetrics, type Envelope, type EventBus, type Subscription } from '@custody/event-bus';
+import { Topics, timestampToDate, type MaintenanceScheduled } from '@custody/contracts';
+import { NonRetryableError, type BusMetrics, type Envelope, type EventBus, type Subscription } from '@custody/event-bus';
 import type { DataSource } from 'typeorm';
 import type { MaintenanceService } from '../../application/maintenance.js';
 import type { MaintenanceRecord } from '../../domain/maintenance.js';
 import type { TopicNamer } from '../events.js';
+import { startExactlyOnceConsumer } from './exactly-once-consumer.js';
 
 export const MAINTENANCE_TOPICS = [Topics.maintenanceScheduled] as const;
 
@@ -55,23 +56,17 @@ export interface MaintenanceConsumerOptions {
 }
 
 export async function startMaintenanceConsumer(options: MaintenanceConsumerOptions): Promise<Subscription> {
-  const group = maintenanceGroupOf(options.groupId);
-  const handler = withDeadLetter<Envelope>({
+  return startExactlyOnceConsumer({
     bus: options.bus,
-    ...(options.metrics ? { metrics: options.metrics } : {}),
-    decode: (message) => protobufEnvelopeCodec.decode(message.value),
-    handle: async (envelope) => {
-      let event: DecodedEvent;
-      try {
-        event = decodePayload(envelope);
-      } catch (err) {
-        throw new NonRetryableError('payload cannot be decoded', { cause: err });
-      }
-      if (event.type !== Topics.maintenanceScheduled) return;
+    dataSource: options.dataSource,
+    groupId: maintenanceGroupOf(options.groupId),
+    topics: MAINTENANCE_TOPICS.map(options.topicName),
+    route: (event, envelope) => {
+      if (event.type !== Topics.maintenanceScheduled) return undefined;
       const record = maintenanceRecordOf(event.message, envelope);
-      const outcome = await handleOnce(options.dataSource, group, envelope, (manager) => options.maintenance.onScheduled(manager, record));
-      options.onResult?.(outcome.status === 'duplicate' ? 'duplicate' : outcome.result, envelope);
+      return (manager) => options.maintenance.onScheduled(manager, record);
     },
+    ...(options.onResult ? { onResult: options.onResult } : {}),
+    ...(options.metrics ? { metrics: options.metrics } : {}),
   });
-  return options.bus.subscribe({ groupId: group, topics: MAINTENANCE_TOPICS.map(options.topicName), handler });
 }

@@ -5,12 +5,13 @@
 // Only ids starting with "treasury:" are read; everything else is a customer withdrawal and
 // none of this consumer's business. Its own group (`<decision group>.treasury`), exactly once
 // through the inbox.
-import { Topics, TxState, decodePayload, type DecodedEvent } from '@custody/contracts';
-import { NonRetryableError, handleOnce, protobufEnvelopeCodec, withDeadLetter, type BusMetrics, type Envelope, type EventBus, type Subscription } from '@custody/event-bus';
+import { Topics, TxState, type DecodedEvent } from '@custody/contracts';
+import type { BusMetrics, Envelope, EventBus, Subscription } from '@custody/event-bus';
 import type { DataSource } from 'typeorm';
 import type { TreasuryService } from '../../application/treasury.js';
 import { isTreasuryTransferId } from '../../domain/treasury.js';
 import type { TopicNamer } from '../events.js';
+import { startExactlyOnceConsumer } from './exactly-once-consumer.js';
 
 export const TREASURY_TOPICS = [Topics.txStatus, Topics.txRefused] as const;
 
@@ -55,23 +56,16 @@ export interface TreasuryConsumerOptions {
 }
 
 export async function startTreasuryConsumer(options: TreasuryConsumerOptions): Promise<Subscription> {
-  const group = treasuryGroupOf(options.groupId);
-  const handler = withDeadLetter<Envelope>({
+  return startExactlyOnceConsumer({
     bus: options.bus,
-    ...(options.metrics ? { metrics: options.metrics } : {}),
-    decode: (message) => protobufEnvelopeCodec.decode(message.value),
-    handle: async (envelope) => {
-      let event: DecodedEvent;
-      try {
-        event = decodePayload(envelope);
-      } catch (err) {
-        throw new NonRetryableError('payload cannot be decoded', { cause: err });
-      }
+    dataSource: options.dataSource,
+    groupId: treasuryGroupOf(options.groupId),
+    topics: TREASURY_TOPICS.map(options.topicName),
+    route: (event) => {
       const o = chainOutcomeOf(event);
-      if (!o) return;
-      const outcome = await handleOnce(options.dataSource, group, envelope, (manager) => options.treasury.onChainOutcome(manager, o.transferId, o.outcome, o.reason));
-      options.onResult?.(outcome.status === 'duplicate' ? 'duplicate' : outcome.result, envelope);
+      return o ? (manager) => options.treasury.onChainOutcome(manager, o.transferId, o.outcome, o.reason) : undefined;
     },
+    ...(options.onResult ? { onResult: options.onResult } : {}),
+    ...(options.metrics ? { metrics: options.metrics } : {}),
   });
-  return options.bus.subscribe({ groupId: group, topics: TREASURY_TOPICS.map(options.topicName), handler });
 }
