@@ -5,9 +5,7 @@
 // stored; if audit does not commit the record the upsert is refused (AUDIT_UNAVAILABLE) and
 // nothing changes. The store writes the profile and risk's own audit-log row in one
 // transaction, conditional on the version (a concurrent change in between is a conflict).
-import { randomUUID } from 'node:crypto';
-import { isIP } from 'node:net';
-import { operatorRequestDigest, recordOperatorAction, type OperatorAuditGate } from '@custody/platform';
+import type { OperatorAuditGate } from '@custody/platform';
 import {
   assertExpectedVersion,
   MAX_PROFILE_NOTE,
@@ -18,7 +16,7 @@ import {
   type CustomerProfileRecord,
 } from '../domain/customer-profile.js';
 import { RiskError } from '../domain/errors.js';
-import type { OperatorCallContext } from './operator-audit.js';
+import { auditOperatorAction, type OperatorCallContext } from './operator-audit.js';
 import type { Clock, CustomerStore } from './ports.js';
 
 /** The audit action of an upsert, and the domain of its request digest. */
@@ -51,22 +49,15 @@ export async function upsertCustomerProfile(deps: CustomerAdminDeps, cmd: Upsert
   // Precondition first (no audit record for a request that cannot apply) ...
   assertExpectedVersion(profile.customerAccount, expected, (await deps.customers.profile(profile.customerAccount))?.version);
   // ... then audit, then the conditional write.
-  if (deps.audit) {
-    const ctx = cmd.context;
-    const requestId = randomUUID();
-    await recordOperatorAction(deps.audit, {
-      operatorId: cmd.operator,
-      action: CUSTOMER_PROFILE_AUDIT_ACTION,
-      target: profile.customerAccount,
-      deviceId: ctx?.deviceId || 'unknown',
-      sourceIp: ctx && isIP(ctx.sourceIp) !== 0 ? ctx.sourceIp : '0.0.0.0',
-      requestId,
-      approvalIds: [],
-      correlationId: ctx?.correlationId || requestId,
-      occurredAt: now,
-      requestDigest: operatorRequestDigest(CUSTOMER_PROFILE_DIGEST_DOMAIN, [profile.customerAccount, profile.kycStatus, profile.jurisdiction, profile.openedAt.toISOString(), String(expected), note]),
-    });
-  }
+  await auditOperatorAction(deps.audit, {
+    operator: cmd.operator,
+    action: CUSTOMER_PROFILE_AUDIT_ACTION,
+    target: profile.customerAccount,
+    at: now,
+    context: cmd.context,
+    digestDomain: CUSTOMER_PROFILE_DIGEST_DOMAIN,
+    request: [profile.customerAccount, profile.kycStatus, profile.jurisdiction, profile.openedAt.toISOString(), String(expected), note],
+  });
   const saved = await deps.customers.save(
     { ...profile, updatedBy: cmd.operator },
     expected,

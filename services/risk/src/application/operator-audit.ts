@@ -34,8 +34,10 @@ export interface RiskOperatorAction {
   readonly target: string;
   readonly at: Date;
   readonly context?: OperatorCallContext | undefined;
-  /** The request as digested (operatorRequestDigest under riskDigestDomain(action)). */
+  /** The request as digested (operatorRequestDigest under `digestDomain`). */
   readonly request: readonly (string | Uint8Array)[];
+  /** The digest's domain; riskDigestDomain(action) unless the action has its own. */
+  readonly digestDomain?: string;
 }
 
 /** Records the action through the gate (throws AuditUnavailableError when audit does not commit it); no gate = nothing to record. */
@@ -53,6 +55,6 @@ export async function auditOperatorAction(gate: OperatorAuditGate | undefined, a
     approvalIds: [],
     correlationId: ctx?.correlationId || requestId,
     occurredAt: a.at,
-    requestDigest: operatorRequestDigest(riskDigestDomain(a.action), a.request),
+    requestDigest: operatorRequestDigest(a.digestDomain ?? riskDigestDomain(a.action), a.request),
   });
 }
