@@ -16,6 +16,7 @@
 import { Metadata, credentials as grpcCredentials, type ChannelCredentials } from '@grpc/grpc-js';
 import { LedgerServiceClient, WithdrawalHoldState, type GetWithdrawalHoldResponse } from '@custody/contracts';
 import type { Logger } from '@custody/platform';
+import { BoundedWait } from './bounded-wait.js';
 import type { FactsRequest, WithdrawalFacts, WithdrawalFactsProvider } from '../../application/ports.js';
 
 /** Thrown while the hold may still come: retryable (the bus redelivers with backoff). */
@@ -58,22 +59,18 @@ export interface LedgerFactsOptions {
 
 export const DEFAULT_HOLD_WAIT_MS = 30_000;
 export const DEFAULT_CALL_TIMEOUT_MS = 2_000;
-const MAX_TRACKED = 10_000;
 const AMOUNT = /^[1-9][0-9]{0,77}$/;
 
 /** The ledger's account naming (services/ledger domain/postings.ts customerAccount). */
 export const ledgerAccountOf = (clientId: string, account: string): string => `customer:${clientId}:${account}`;
 
 export class LedgerFactsProvider implements WithdrawalFactsProvider {
-  private readonly firstAsked = new Map<string, number>();
-  private readonly holdWaitMs: number;
+  private readonly wait: BoundedWait;
   private readonly callTimeoutMs: number;
-  private readonly now: () => number;
 
   constructor(private readonly options: LedgerFactsOptions) {
-    this.holdWaitMs = options.holdWaitMs ?? DEFAULT_HOLD_WAIT_MS;
+    this.wait = new BoundedWait(options.holdWaitMs ?? DEFAULT_HOLD_WAIT_MS, options.now ?? Date.now);
     this.callTimeoutMs = options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
-    this.now = options.now ?? Date.now;
   }
 
   async factsFor(r: FactsRequest): Promise<WithdrawalFacts> {
@@ -86,7 +83,7 @@ export class LedgerFactsProvider implements WithdrawalFactsProvider {
       unavailable = `ledger unavailable (grpc code ${e.code ?? '?'})`;
     }
     if (res && res.state === WithdrawalHoldState.WITHDRAWAL_HOLD_STATE_HELD) {
-      this.firstAsked.delete(r.withdrawalId);
+      this.wait.answered(r.withdrawalId);
       if (res.asset !== r.asset || res.customerAccount !== ledgerAccountOf(r.clientId, r.customerAccount) || !AMOUNT.test(res.amount)) {
         this.options.logger?.error({ alert: 'ledger_hold_mismatch', withdrawalId: r.withdrawalId }, 'the ledger hold does not belong to this request; treated as no hold');
         return {};
@@ -94,26 +91,15 @@ export class LedgerFactsProvider implements WithdrawalFactsProvider {
       return { ledgerHold: { id: res.holdEntryId || `hold-${r.withdrawalId}`, amount: BigInt(res.amount) } };
     }
     if (res && (res.state === WithdrawalHoldState.WITHDRAWAL_HOLD_STATE_REJECTED || res.state === WithdrawalHoldState.WITHDRAWAL_HOLD_STATE_RELEASED || res.state === WithdrawalHoldState.WITHDRAWAL_HOLD_STATE_SETTLED)) {
-      this.firstAsked.delete(r.withdrawalId);
+      this.wait.answered(r.withdrawalId);
       this.options.logger?.info({ withdrawalId: r.withdrawalId, state: WithdrawalHoldState[res.state] }, 'no ledger hold reserves this withdrawal');
       return {};
     }
     // NONE (not placed yet), UNSPECIFIED or unreachable: retry within the bound, then unknown.
-    const now = this.now();
-    const first = this.firstAsked.get(r.withdrawalId);
-    if (first === undefined) this.track(r.withdrawalId, now);
-    if (now - (first ?? now) < this.holdWaitMs) throw new LedgerHoldPendingError(r.withdrawalId, unavailable || 'hold not placed yet');
-    this.firstAsked.delete(r.withdrawalId);
-    this.options.logger?.warn({ withdrawalId: r.withdrawalId, waitedMs: now - (first ?? now), why: unavailable || 'hold not placed' }, 'ledger hold still unknown after the bounded wait; deciding without it (deny)');
+    const { waiting, waitedMs } = this.wait.unanswered(r.withdrawalId);
+    if (waiting) throw new LedgerHoldPendingError(r.withdrawalId, unavailable || 'hold not placed yet');
+    this.options.logger?.warn({ withdrawalId: r.withdrawalId, waitedMs, why: unavailable || 'hold not placed' }, 'ledger hold still unknown after the bounded wait; deciding without it (deny)');
     return {};
-  }
-
-  private track(withdrawalId: string, now: number): void {
-    if (this.firstAsked.size >= MAX_TRACKED) {
-      const oldest = this.firstAsked.keys().next();
-      if (!oldest.done) this.firstAsked.delete(oldest.value);
-    }
-    this.firstAsked.set(withdrawalId, now);
   }
 }
 

@@ -17,6 +17,7 @@ import { Metadata } from '@grpc/grpc-js';
 import { timestampFromDate, type GetOutflowResponse, type LedgerServiceClient } from '@custody/contracts';
 import type { Logger } from '@custody/platform';
 import type { FactsRequest, WithdrawalFacts, WithdrawalFactsProvider } from '../../application/ports.js';
+import { BoundedWait } from './bounded-wait.js';
 import { DEFAULT_CALL_TIMEOUT_MS, DEFAULT_HOLD_WAIT_MS, ledgerAccountOf } from './ledger-grpc-facts.js';
 
 export const OUTFLOW_WINDOW_MS = 86_400_000;
@@ -67,19 +68,17 @@ export interface LedgerOutflowOptions {
   readonly now?: () => number;
 }
 
-const MAX_TRACKED = 10_000;
 const TOTAL = /^(0|[1-9][0-9]{0,77})$/;
 
 export class LedgerOutflowProvider implements WithdrawalFactsProvider {
-  private readonly firstAsked = new Map<string, number>();
-  private readonly waitMs: number;
+  private readonly wait: BoundedWait;
   private readonly callTimeoutMs: number;
   private readonly now: () => number;
 
   constructor(private readonly options: LedgerOutflowOptions) {
-    this.waitMs = options.waitMs ?? DEFAULT_HOLD_WAIT_MS;
-    this.callTimeoutMs = options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
     this.now = options.now ?? Date.now;
+    this.wait = new BoundedWait(options.waitMs ?? DEFAULT_HOLD_WAIT_MS, this.now);
+    this.callTimeoutMs = options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
   }
 
   async factsFor(r: FactsRequest): Promise<WithdrawalFacts> {
@@ -92,28 +91,17 @@ export class LedgerOutflowProvider implements WithdrawalFactsProvider {
       );
     } catch (err) {
       const why = `ledger unavailable (grpc code ${(err as { code?: number }).code ?? '?'})`;
-      const now = this.now();
-      const first = this.firstAsked.get(r.withdrawalId);
-      if (first === undefined) this.track(r.withdrawalId, now);
-      if (now - (first ?? now) < this.waitMs) throw new LedgerOutflowPendingError(r.withdrawalId, why);
-      this.firstAsked.delete(r.withdrawalId);
-      this.options.logger?.warn({ alert: 'ledger_outflow_unavailable', withdrawalId: r.withdrawalId, waitedMs: now - (first ?? now), why }, 'ledger outflow still unknown after the bounded wait; deciding without it (deny)');
+      const { waiting, waitedMs } = this.wait.unanswered(r.withdrawalId);
+      if (waiting) throw new LedgerOutflowPendingError(r.withdrawalId, why);
+      this.options.logger?.warn({ alert: 'ledger_outflow_unavailable', withdrawalId: r.withdrawalId, waitedMs, why }, 'ledger outflow still unknown after the bounded wait; deciding without it (deny)');
       return { ledgerOutflow: { known: false, why } };
     }
-    this.firstAsked.delete(r.withdrawalId);
+    this.wait.answered(r.withdrawalId);
     if (res.account !== ledgerAccountOf(r.clientId, r.customerAccount) || res.asset !== r.asset || !TOTAL.test(res.total)) {
       this.options.logger?.error({ alert: 'ledger_outflow_mismatch', withdrawalId: r.withdrawalId }, 'the ledger outflow answer is not about this account and asset, or malformed; treated as unknown');
       return { ledgerOutflow: { known: false, why: 'ledger answer does not match the request' } };
     }
     return { ledgerOutflow: { known: true, total: BigInt(res.total) } };
-  }
-
-  private track(withdrawalId: string, now: number): void {
-    if (this.firstAsked.size >= MAX_TRACKED) {
-      const oldest = this.firstAsked.keys().next();
-      if (!oldest.done) this.firstAsked.delete(oldest.value);
-    }
-    this.firstAsked.set(withdrawalId, now);
   }
 }
 
