@@ -5,9 +5,9 @@
 // running the command. Production registries accept only security-key/platform devices;
 // this file is registered as kind "software". The private key never leaves this module;
 // the signature counter is advanced and written back before the vote is sent.
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { approvalSigningBytes, type ApprovalSubject, type ApprovalVerdict } from '@custody/decision-token';
+import type { ApprovalSubject, ApprovalVerdict } from '@custody/decision-token';
 import { UsageError } from '../types.js';
 
 export interface DeviceAssertionWire {
@@ -25,9 +25,6 @@ interface AuthenticatorFile {
   origin: string;
   signCount: number;
 }
-
-const FLAG_UP = 0x01;
-const FLAG_UV = 0x04;
 
 function parseFile(text: string, path: string): AuthenticatorFile {
   let v: unknown;
@@ -62,31 +59,15 @@ function keyOf(f: AuthenticatorFile): KeyObject {
   return key;
 }
 
-/** es256: SEC1 uncompressed point; ed25519: raw 32 bytes (what the operators file registers), hex. */
-export function authenticatorPublicKeyHex(key: KeyObject, keyType: 'es256' | 'ed25519'): string {
-  const jwk = createPublicKey(key).export({ format: 'jwk' });
-  const x = Buffer.from(String(jwk.x), 'base64url');
-  return (keyType === 'ed25519' ? x : Buffer.concat([Buffer.from([4]), x, Buffer.from(String(jwk.y), 'base64url')])).toString('hex');
-}
-
-/** The assertion of one vote: challenge = base64url(SHA-256(approvalSigningBytes)). */
-export function assertVote(f: { credentialId: string; keyType: 'es256' | 'ed25519'; rpId: string; origin: string }, key: KeyObject, signCount: number, subject: ApprovalSubject, operatorId: string, role: string, verdict: ApprovalVerdict): DeviceAssertionWire {
-  const challenge = createHash('sha256').update(approvalSigningBytes(subject, operatorId, role, verdict)).digest();
-  const authenticatorData = Buffer.alloc(37);
-  createHash('sha256').update(f.rpId, 'utf8').digest().copy(authenticatorData, 0);
-  authenticatorData[32] = FLAG_UP | FLAG_UV;
-  authenticatorData.writeUInt32BE(signCount, 33);
-  const clientDataJson = Buffer.from(JSON.stringify({ type: 'webauthn.get', challenge: challenge.toString('base64url'), origin: f.origin, crossOrigin: false }), 'utf8');
-  const signed = Buffer.concat([authenticatorData, createHash('sha256').update(clientDataJson).digest()]);
-  const signature = f.keyType === 'es256' ? sign('sha256', signed, { key, dsaEncoding: 'der' }) : sign(null, signed, key);
-  return { credentialId: f.credentialId, authenticatorData, clientDataJson, signature };
-}
+/** policy's own software authenticator (WebAuthn §6.3.3), loaded from the built @custody/policy: the CLI never carries a copy of the assertion format. The composition layer may use a service's exported API (as deploy/embedded does). */
+// eslint-disable-next-line @nx/enforce-module-boundaries
+const softwareAuthenticator = async () => (await import('@custody/policy')).SoftwareAuthenticator;
 
 /**
  * Loads the authenticator file, advances its counter on disk (atomically, before anything is
  * sent: a counter is never used twice), and returns a function that asserts one vote.
  */
-export function useAuthenticatorFile(path: string, warn: (text: string) => void): { credentialId: string; assert: (subject: ApprovalSubject, operatorId: string, role: string, verdict: ApprovalVerdict) => DeviceAssertionWire } {
+export async function useAuthenticatorFile(path: string, warn: (text: string) => void): Promise<{ credentialId: string; assert: (subject: ApprovalSubject, operatorId: string, role: string, verdict: ApprovalVerdict) => DeviceAssertionWire }> {
   let text: string;
   try {
     if ((statSync(path).mode & 0o077) !== 0) warn(`custody: warning: ${path} is readable by other users (chmod 600 it)`);
@@ -95,19 +76,26 @@ export function useAuthenticatorFile(path: string, warn: (text: string) => void)
     throw new UsageError(`cannot read --authenticator-file ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
   }
   const f = parseFile(text, path);
-  const key = keyOf(f);
+  const authenticator = new (await softwareAuthenticator())(f.credentialId, f.keyType, keyOf(f), f.rpId, f.origin);
   const signCount = f.signCount + 1;
   const tmp = `${path}.${process.pid}.tmp`;
   writeFileSync(tmp, `${JSON.stringify({ ...f, signCount }, null, 2)}\n`, { mode: 0o600 });
   renameSync(tmp, path);
-  return { credentialId: f.credentialId, assert: (subject, operatorId, role, verdict) => assertVote(f, key, signCount, subject, operatorId, role, verdict) };
+  return {
+    credentialId: f.credentialId,
+    assert: (subject, operatorId, role, verdict) => {
+      const a = authenticator.assertVote(subject, operatorId, role, verdict, { signCount, crossOrigin: false });
+      return { credentialId: a.credentialId, authenticatorData: Buffer.from(a.authenticatorData), clientDataJson: Buffer.from(a.clientDataJSON), signature: Buffer.from(a.signature) };
+    },
+  };
 }
 
 /** A new software authenticator file (mode 0600) and the device entry to register for it. */
-export function createAuthenticatorFile(path: string, o: { rpId: string; origin: string; keyType: 'es256' | 'ed25519'; now: Date }): { device: Record<string, string> } {
+export async function createAuthenticatorFile(path: string, o: { rpId: string; origin: string; keyType: 'es256' | 'ed25519'; now: Date }): Promise<{ device: Record<string, string> }> {
   const { privateKey } = o.keyType === 'es256' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : generateKeyPairSync('ed25519');
   const credentialId = randomBytes(32).toString('base64url');
   const file: AuthenticatorFile = { credentialId, keyType: o.keyType, privateKey: String(privateKey.export({ format: 'pem', type: 'pkcs8' })), rpId: o.rpId, origin: o.origin, signCount: 0 };
+  const publicKey = Buffer.from(new (await softwareAuthenticator())(credentialId, o.keyType, privateKey, o.rpId, o.origin).publicKey).toString('hex');
   writeFileSync(path, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
-  return { device: { id: credentialId, keyType: o.keyType, publicKey: authenticatorPublicKeyHex(privateKey, o.keyType), kind: 'software', registeredAt: o.now.toISOString() } };
+  return { device: { id: credentialId, keyType: o.keyType, publicKey, kind: 'software', registeredAt: o.now.toISOString() } };
 }

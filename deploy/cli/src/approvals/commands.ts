@@ -135,7 +135,7 @@ function voteCommand(verdict: ApprovalVerdict, connect: ConnectApprovals): Comma
       return withApi(connect, c, async (api) => {
         const p = await api.find(id);
         if (!p) throw notPending(id);
-        const authenticator = authenticatorFile ? useAuthenticatorFile(authenticatorFile, ctx.io.err) : undefined;
+        const authenticator = authenticatorFile ? await useAuthenticatorFile(authenticatorFile, ctx.io.err) : undefined;
         const vote = signVote(p, { operatorId, role, keyId, verdict }, key, authenticator);
         if (!confirmed) {
           const device = authenticator ? `, authenticator ${authenticator.credentialId}` : '';
@@ -182,7 +182,7 @@ const enrolAuthenticator: CommandSpec = {
     if (keyType !== 'es256' && keyType !== 'ed25519') throw new UsageError('--key-type must be es256 or ed25519');
     let made: { device: Record<string, string> };
     try {
-      made = createAuthenticatorFile(out, { rpId, origin, keyType, now: new Date() });
+      made = await createAuthenticatorFile(out, { rpId, origin, keyType, now: new Date() });
     } catch (err) {
       throw new UsageError(`cannot create --out ${out}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
     }
